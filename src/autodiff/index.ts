@@ -1,0 +1,1 @@
+export { grad, valueAndGrad, vjp, type GradOptions } from './grad.js';

@@ -1,0 +1,164 @@
+/**
+ * The traced tensor graph: symbolic tensors with static shapes and dtypes, the nodes that produce
+ * them, graph inputs and constants, and the module-path scope used in error messages.
+ *
+ * Plain TypeScript functions over `Tensor`s build a `Graph` while they run (tracing). Each op checks
+ * its input shapes at build time (see op.ts), so a wrong model fails where it is written, not when
+ * ONNX Runtime runs it.
+ */
+import type { AnyTypedArray, DType } from './dtype.js';
+import type { Shape } from './shape.js';
+import { fmtShape, sizeOf } from './shape.js';
+import type { OpDef } from './op.js';
+import { AttnvisionError } from '../util/errors.js';
+
+/** Where a tensor's value comes from. */
+export type TensorSource =
+  | { kind: 'node'; node: Node; index: number }
+  | { kind: 'input'; name: string }
+  | { kind: 'const'; data: AnyTypedArray };
+
+let nextTensorId = 0;
+
+/** A symbolic tensor inside a graph under construction. */
+export class Tensor {
+  readonly id = nextTensorId++;
+  /** Optional name, used for graph outputs and debugging. */
+  name: string | undefined;
+  constructor(
+    readonly graph: Graph,
+    readonly shape: Shape,
+    readonly dtype: DType,
+    readonly source: TensorSource,
+  ) {}
+  get rank(): number {
+    return this.shape.length;
+  }
+  get size(): number {
+    return sizeOf(this.shape);
+  }
+  toString(): string {
+    return `Tensor(${this.dtype}${fmtShape(this.shape)})`;
+  }
+}
+
+/** One op application. */
+export class Node {
+  readonly outputs: Tensor[] = [];
+  constructor(
+    readonly op: OpDef<never>,
+    readonly inputs: readonly Tensor[],
+    readonly attrs: Readonly<Record<string, unknown>>,
+    /** Module path active when the node was created, e.g. `stages.2.blocks.1.attn`. */
+    readonly scope: string,
+    /** Position in graph.nodes (topological order). */
+    readonly index: number,
+  ) {}
+}
+
+/** A graph input declared by `Graph.input`. */
+export interface GraphInput {
+  readonly name: string;
+  readonly tensor: Tensor;
+}
+
+let currentGraph: Graph | null = null;
+
+/** A graph under construction. Ops append nodes in topological order. */
+export class Graph {
+  readonly nodes: Node[] = [];
+  readonly inputs: GraphInput[] = [];
+  private readonly scopeStack: string[] = [];
+  private readonly inputNames = new Set<string>();
+  private readonly scalarCache = new Map<string, Tensor>();
+
+  /** The graph being traced by the innermost `Graph.trace` / `withGraph` call. */
+  static current(): Graph {
+    if (!currentGraph) throw new AttnvisionError('no graph is being traced: build tensors inside Graph.trace() or graph.run()');
+    return currentGraph;
+  }
+
+  static currentOrNull(): Graph | null {
+    return currentGraph;
+  }
+
+  /** Runs `fn` with this graph as the current graph (nests). */
+  run<T>(fn: () => T): T {
+    const prev = currentGraph;
+    currentGraph = this;
+    try {
+      return fn();
+    } finally {
+      currentGraph = prev;
+    }
+  }
+
+  /** Creates a graph and traces `fn` into it. */
+  static trace<T>(fn: (g: Graph) => T): { graph: Graph; result: T } {
+    const g = new Graph();
+    const result = g.run(() => fn(g));
+    return { graph: g, result };
+  }
+
+  /** The module path of the innermost scope ('' at top level). */
+  get scope(): string {
+    return this.scopeStack.length ? this.scopeStack[this.scopeStack.length - 1]! : '';
+  }
+
+  /** Runs `fn` with `path` as the current module path (absolute, not appended). */
+  withScope<T>(path: string, fn: () => T): T {
+    this.scopeStack.push(path);
+    try {
+      return fn();
+    } finally {
+      this.scopeStack.pop();
+    }
+  }
+
+  /** Declares a graph input. Names must be unique and valid ONNX identifiers. */
+  input(name: string, shape: Shape, dtype: DType = 'float32'): Tensor {
+    if (this.inputNames.has(name)) throw new AttnvisionError(`graph input "${name}" declared twice`);
+    for (const d of shape) {
+      if (!Number.isInteger(d) || d < 0) throw new AttnvisionError(`graph input "${name}": invalid shape ${fmtShape(shape)}`);
+    }
+    this.inputNames.add(name);
+    const t = new Tensor(this, [...shape], dtype, { kind: 'input', name });
+    t.name = name;
+    this.inputs.push({ name, tensor: t });
+    return t;
+  }
+
+  /** A constant tensor (becomes an ONNX initializer). */
+  constant(data: AnyTypedArray, shape: Shape, dtype: DType): Tensor {
+    if (data.length !== sizeOf(shape)) {
+      throw new AttnvisionError(`constant: ${data.length} values do not fill shape ${fmtShape(shape)}`);
+    }
+    return new Tensor(this, [...shape], dtype, { kind: 'const', data });
+  }
+
+  /** A cached scalar (rank-0) constant. */
+  scalar(value: number, dtype: DType = 'float32'): Tensor {
+    const key = `${dtype}:${Object.is(value, -0) ? '-0' : value}`;
+    let t = this.scalarCache.get(key);
+    if (!t) {
+      const data =
+        dtype === 'float32'
+          ? Float32Array.of(value)
+          : dtype === 'int64'
+            ? BigInt64Array.of(BigInt(Math.trunc(value)))
+            : dtype === 'int32'
+              ? Int32Array.of(value)
+              : Uint8Array.of(value ? 1 : 0);
+      t = this.constant(data, [], dtype);
+      this.scalarCache.set(key, t);
+    }
+    return t;
+  }
+
+  /** Appends a node; used by `applyOp` only. */
+  addNode(op: OpDef<never>, inputs: readonly Tensor[], attrs: Record<string, unknown>): Node {
+    const node = new Node(op, inputs, attrs, this.scope, this.nodes.length);
+    this.nodes.push(node);
+    return node;
+  }
+}

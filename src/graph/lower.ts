@@ -1,0 +1,111 @@
+/**
+ * Lowers a traced Graph to an ONNX ModelProto (opset 18, default domain only).
+ *
+ * Only nodes that the requested outputs depend on are emitted. Constants become initializers;
+ * graph inputs keep their names; outputs get the names the caller gives.
+ */
+import type { Graph, Tensor, Node } from './graph.js';
+import { Emitter, onnx, OPSET } from './emitter.js';
+import { ONNX_DTYPE, type AnyTypedArray } from './dtype.js';
+import { AttnvisionError } from '../util/errors.js';
+
+export interface LowerOptions {
+  /** Output names, in order, one per output tensor. */
+  outputNames: readonly string[];
+  /** Graph inputs to keep even when no output depends on them. */
+  keepInputs?: boolean;
+  /** Replace dimension sizes of these inputs/outputs by symbolic names (e.g. {0: 'batch'}). */
+  dynamicAxes?: Record<string, Record<number, string>>;
+  /** Inputs to turn into initializers with the given data (export of weights). */
+  bake?: ReadonlyMap<string, AnyTypedArray>;
+  docString?: string;
+}
+
+function valueInfo(name: string, t: Tensor, dyn?: Record<number, string>): InstanceType<typeof onnx.ValueInfoProto> {
+  return onnx.ValueInfoProto.create({
+    name,
+    type: onnx.TypeProto.create({
+      tensorType: onnx.TypeProto.Tensor.create({
+        elemType: ONNX_DTYPE[t.dtype],
+        shape: onnx.TensorShapeProto.create({
+          dim: t.shape.map((d, i) =>
+            dyn && dyn[i] !== undefined
+              ? onnx.TensorShapeProto.Dimension.create({ dimParam: dyn[i] })
+              : onnx.TensorShapeProto.Dimension.create({ dimValue: d }),
+          ),
+        }),
+      }),
+    }),
+  });
+}
+
+/** Nodes needed for `outputs`, in topological order. */
+export function liveNodes(graph: Graph, outputs: readonly Tensor[]): Node[] {
+  const live = new Uint8Array(graph.nodes.length);
+  const stack: Tensor[] = [...outputs];
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (t.source.kind !== 'node') continue;
+    const n = t.source.node;
+    if (live[n.index]) continue;
+    live[n.index] = 1;
+    stack.push(...n.inputs);
+  }
+  return graph.nodes.filter((n) => live[n.index]);
+}
+
+export function lowerGraph(graph: Graph, outputs: readonly Tensor[], opts: LowerOptions): Uint8Array {
+  if (opts.outputNames.length !== outputs.length) throw new AttnvisionError('lowerGraph: one name per output is required');
+  const e = new Emitter();
+  const names = new Map<number, string>();
+  const usedInputs = new Set<string>();
+  const nameOf = (t: Tensor): string => {
+    let n = names.get(t.id);
+    if (n) return n;
+    if (t.source.kind === 'input') {
+      n = t.source.name;
+      usedInputs.add(n);
+      const baked = opts.bake?.get(n);
+      if (baked) e.initializer(baked, t.shape, t.dtype, n);
+    } else if (t.source.kind === 'const') {
+      n = e.initializer(t.source.data, t.shape, t.dtype, `c${t.id}`);
+    } else {
+      n = `t${t.id}`;
+    }
+    names.set(t.id, n);
+    return n;
+  };
+  for (const node of liveNodes(graph, outputs)) {
+    const ins = node.inputs.map(nameOf);
+    const outs = node.outputs.map(nameOf);
+    try {
+      node.op.lower(e, ins, outs, node.attrs as never, node);
+    } catch (err) {
+      throw new AttnvisionError(`${node.scope ? node.scope + ': ' : ''}lowering ${node.op.name} failed: ${(err as Error).message}`);
+    }
+  }
+  // Outputs: rename through Identity so names are exactly as requested (and an input can be an output).
+  const outInfos = outputs.map((t, i) => {
+    const want = opts.outputNames[i]!;
+    e.node('Identity', [nameOf(t)], [want]);
+    return valueInfo(want, t, opts.dynamicAxes?.[want]);
+  });
+  const inputInfos = graph.inputs
+    .filter((inp) => (opts.keepInputs || usedInputs.has(inp.name)) && !opts.bake?.has(inp.name))
+    .map((inp) => valueInfo(inp.name, inp.tensor, opts.dynamicAxes?.[inp.name]));
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: 'attnvision',
+    producerVersion: '0.1.0',
+    docString: opts.docString ?? '',
+    opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: OPSET })],
+    graph: onnx.GraphProto.create({
+      name: 'attnvision',
+      node: e.nodes,
+      initializer: e.initializers,
+      input: inputInfos,
+      output: outInfos,
+    }),
+  });
+  return onnx.ModelProto.encode(model).finish();
+}

@@ -1,0 +1,87 @@
+/**
+ * The op registry. An op keeps together its shape rule (`infer`), its ONNX lowering (`lower`) and
+ * its gradient (`grad`), so changing an op means changing one place. Gradients are written with the
+ * same graph ops, so backward graphs use only standard ONNX ops too.
+ */
+import type { DType } from './dtype.js';
+import { Graph, Tensor, type Node } from './graph.js';
+import type { Shape } from './shape.js';
+import { fmtShape } from './shape.js';
+import { ShapeError } from '../util/errors.js';
+import type { Emitter } from './emitter.js';
+
+export interface TensorInfo {
+  shape: Shape;
+  dtype: DType;
+}
+
+export interface OpDef<A = Record<string, never>> {
+  /** Unique op name (snake_case), shown in errors. */
+  readonly name: string;
+  /**
+   * Output shapes and dtypes for the given inputs, or throws `fail(reason)`.
+   * Called at graph-build time.
+   */
+  infer(inputs: readonly Tensor[], attrs: A): TensorInfo[];
+  /** Emits standard ONNX nodes computing `outs` from `ins` (value names). */
+  lower(e: Emitter, ins: readonly string[], outs: readonly string[], attrs: A, node: Node): void;
+  /**
+   * Gradients of the loss w.r.t. each input, given the gradients w.r.t. each output
+   * (null where an output does not influence the loss). Return null for non-differentiable inputs.
+   * Omit for ops with no gradient (integer/boolean results).
+   */
+  grad?(node: Node, outGrads: readonly (Tensor | null)[], attrs: A): (Tensor | null)[];
+}
+
+const registry = new Map<string, OpDef<never>>();
+
+/** Registers an op; names must be unique. */
+export function defineOp<A>(def: OpDef<A>): OpDef<A> {
+  if (registry.has(def.name)) throw new Error(`op "${def.name}" registered twice`);
+  registry.set(def.name, def as unknown as OpDef<never>);
+  return def;
+}
+
+export function listOps(): string[] {
+  return [...registry.keys()].sort();
+}
+
+export function getOp(name: string): OpDef<never> | undefined {
+  return registry.get(name);
+}
+
+/** Thrown inside `infer` to report why shapes do not fit; `applyOp` adds op, shapes and scope. */
+export class InferFailure extends Error {}
+
+export function fail(reason: string): never {
+  throw new InferFailure(reason);
+}
+
+/** Applies an op to tensors of the current graph and returns its outputs. */
+export function applyOp<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Tensor[] {
+  const g = inputs.length ? inputs[0]!.graph : Graph.current();
+  for (const t of inputs) {
+    if (!(t instanceof Tensor)) {
+      throw new ShapeError(`${g.scope ? g.scope + ': ' : ''}${op.name}: expected Tensor inputs but received ${String(t)}`);
+    }
+    if (t.graph !== g) throw new ShapeError(`${g.scope ? g.scope + ': ' : ''}${op.name}: inputs belong to different graphs`);
+  }
+  let infos: TensorInfo[];
+  try {
+    infos = op.infer(inputs, attrs);
+  } catch (err) {
+    if (err instanceof InferFailure) {
+      const shapes = inputs.map((t) => fmtShape(t.shape)).join(' x ');
+      throw new ShapeError(`${g.scope ? g.scope + ': ' : ''}${op.name} ${shapes}: ${err.message}`);
+    }
+    throw err;
+  }
+  const node = g.addNode(op as unknown as OpDef<never>, inputs, attrs as unknown as Record<string, unknown>);
+  infos.forEach((info, index) => node.outputs.push(new Tensor(g, info.shape, info.dtype, { kind: 'node', node, index })));
+  return node.outputs;
+}
+
+/** Applies a single-output op. */
+export function apply1<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Tensor {
+  return applyOp(op, inputs, attrs)[0]!;
+}

@@ -1,0 +1,173 @@
+/**
+ * N-d convolution (1-d, 2-d, 3-d) with stride, padding, dilation and groups, and its transpose.
+ *
+ * Gradients: the input gradient of a convolution is a transposed convolution with the same weight;
+ * the weight gradient is itself a grouped convolution of the input with the output gradient, with
+ * the roles of stride and dilation swapped (`convWeightGrad`). Both are standard ONNX ops.
+ */
+import { defineOp, apply1, fail } from '../op.js';
+import type { Tensor } from '../graph.js';
+import { A } from '../emitter.js';
+import { fmtShape } from '../shape.js';
+import { reduceSum } from './reduce.js';
+import { reshape, slice, transpose } from './shape_ops.js';
+
+export interface ConvAttrs {
+  strides: number[];
+  /** ONNX order: [begin_1..begin_n, end_1..end_n]. */
+  pads: number[];
+  dilations: number[];
+  groups: number;
+}
+
+export interface ConvOptions {
+  stride?: number | number[];
+  /** Symmetric padding per spatial dim, or explicit [begin..., end...]. */
+  padding?: number | number[];
+  dilation?: number | number[];
+  groups?: number;
+}
+
+function perDim(v: number | number[] | undefined, n: number, dflt: number): number[] {
+  if (v === undefined) return new Array<number>(n).fill(dflt);
+  if (typeof v === 'number') return new Array<number>(n).fill(v);
+  return [...v];
+}
+
+export function convAttrs(opts: ConvOptions, nSpatial: number): ConvAttrs {
+  const p = perDim(opts.padding, nSpatial, 0);
+  return {
+    strides: perDim(opts.stride, nSpatial, 1),
+    pads: p.length === nSpatial ? [...p, ...p] : p,
+    dilations: perDim(opts.dilation, nSpatial, 1),
+    groups: opts.groups ?? 1,
+  };
+}
+
+function checkAttrs(n: number, a: ConvAttrs) {
+  if (a.strides.length !== n || a.dilations.length !== n || a.pads.length !== 2 * n) fail(`stride/dilation/padding must have ${n} spatial entries`);
+  if ([...a.strides, ...a.dilations].some((v) => !Number.isInteger(v) || v < 1)) fail('stride and dilation must be positive integers');
+  if (a.pads.some((v) => !Number.isInteger(v) || v < 0)) fail('padding must be non-negative integers');
+  if (!Number.isInteger(a.groups) || a.groups < 1) fail(`groups ${a.groups} must be a positive integer`);
+}
+
+function convOutSize(inp: number, k: number, s: number, d: number, pb: number, pe: number): number {
+  return Math.floor((inp + pb + pe - d * (k - 1) - 1) / s) + 1;
+}
+
+function onnxConvAttrs(a: ConvAttrs, kernel: readonly number[]) {
+  return { strides: A.ints(a.strides), pads: A.ints(a.pads), dilations: A.ints(a.dilations), group: A.i(a.groups), kernel_shape: A.ints(kernel) };
+}
+
+const convOp = defineOp<ConvAttrs>({
+  name: 'conv',
+  infer(ins, a) {
+    const [x, w, b] = ins as [Tensor, Tensor, Tensor | undefined];
+    const n = x.rank - 2;
+    if (n < 1 || n > 3) fail('input must be [N, C, *spatial] with 1-3 spatial dims');
+    if (w.rank !== x.rank) fail(`weight rank ${w.rank} != input rank ${x.rank}`);
+    checkAttrs(n, a);
+    const cin = x.shape[1]!;
+    const cout = w.shape[0]!;
+    if (cin % a.groups !== 0 || cout % a.groups !== 0) fail(`channels ${cin}->${cout} not divisible by groups ${a.groups}`);
+    if (w.shape[1]! * a.groups !== cin) fail(`weight expects ${w.shape[1]! * a.groups} input channels, input has ${cin}`);
+    if (b && (b.rank !== 1 || b.shape[0] !== cout)) fail(`bias shape ${fmtShape(b.shape)} != [${cout}]`);
+    const spatial = x.shape.slice(2).map((d, i) => convOutSize(d, w.shape[i + 2]!, a.strides[i]!, a.dilations[i]!, a.pads[i]!, a.pads[n + i]!));
+    if (spatial.some((d) => d < 1)) fail(`output spatial size ${fmtShape(spatial)} is empty (kernel larger than padded input)`);
+    return [{ shape: [x.shape[0]!, cout, ...spatial], dtype: 'float32' }];
+  },
+  lower: (e, ins, outs, a, node) => void e.node('Conv', ins, outs, onnxConvAttrs(a, node.inputs[1]!.shape.slice(2))),
+  grad(node, [g], a) {
+    if (!g) return node.inputs.map(() => null);
+    const [x, w, b] = node.inputs as [Tensor, Tensor, Tensor | undefined];
+    const gx = convTransposeRaw(g, w, a, x.shape.slice(2));
+    const gw = convWeightGrad(x, g, w.shape, a);
+    const out: (Tensor | null)[] = [gx, gw];
+    if (b) out.push(reduceSum(g, [0, ...g.shape.slice(2).map((_, i) => i + 2)]));
+    return out;
+  },
+});
+
+/**
+ * dL/dW of y = conv(x, W): a grouped conv of the input (channels as batch) with the output
+ * gradient as kernel; stride and dilation swap roles. Result cropped to the kernel size.
+ */
+export function convWeightGrad(x: Tensor, gy: Tensor, wShape: readonly number[], a: ConvAttrs): Tensor {
+  const n = x.rank - 2;
+  const [N, Cin] = [x.shape[0]!, x.shape[1]!];
+  const G = a.groups;
+  const cg = Cin / G;
+  const sp = x.shape.slice(2);
+  const spAxes = sp.map((_, i) => i + 3);
+  // x: [N, Cin, *S] -> [N, G, Cin/G, *S] -> [Cin/G, G, N, *S] -> [Cin/G, G*N, *S]
+  const xr = reshape(transpose(reshape(x, [N, G, cg, ...sp]), [2, 1, 0, ...spAxes]), [cg, G * N, ...sp]);
+  // gy: [N, Cout, *So] -> [Cout, N, *So]
+  const gyr = transpose(gy, [1, 0, ...gy.shape.slice(2).map((_, i) => i + 2)]);
+  const raw = apply1(convOp, [xr, gyr], { strides: a.dilations, pads: a.pads, dilations: a.strides, groups: G }); // [Cin/G, Cout, *K']
+  const cropped = slice(raw, wShape.slice(2).map(() => 0), wShape.slice(2), wShape.slice(2).map((_, i) => i + 2));
+  return transpose(cropped, [1, 0, ...Array.from({ length: n }, (_, i) => i + 2)]); // [Cout, Cin/G, *K]
+}
+
+/** Transposed conv producing exactly `outSpatial` (the adjoint of conv with attrs `a`). */
+function convTransposeRaw(x: Tensor, w: Tensor, a: ConvAttrs, outSpatial: readonly number[]): Tensor {
+  const n = x.rank - 2;
+  const outputPadding = outSpatial.map((o, i) => {
+    const k = w.shape[i + 2]!;
+    const base = a.strides[i]! * (x.shape[i + 2]! - 1) + a.dilations[i]! * (k - 1) + 1 - a.pads[i]! - a.pads[n + i]!;
+    return o - base;
+  });
+  return apply1(convTransposeOp, [x, w], { ...a, outputPadding });
+}
+
+export interface ConvTransposeAttrs extends ConvAttrs {
+  outputPadding: number[];
+}
+
+const convTransposeOp = defineOp<ConvTransposeAttrs>({
+  name: 'conv_transpose',
+  infer(ins, a) {
+    const [x, w, b] = ins as [Tensor, Tensor, Tensor | undefined];
+    const n = x.rank - 2;
+    if (n < 1 || n > 3) fail('input must be [N, C, *spatial] with 1-3 spatial dims');
+    if (w.rank !== x.rank) fail(`weight rank ${w.rank} != input rank ${x.rank}`);
+    checkAttrs(n, a);
+    if (w.shape[0] !== x.shape[1]) fail(`weight expects ${w.shape[0]} input channels, input has ${x.shape[1]}`);
+    const cout = w.shape[1]! * a.groups;
+    if (b && (b.rank !== 1 || b.shape[0] !== cout)) fail(`bias shape ${fmtShape(b.shape)} != [${cout}]`);
+    if (a.outputPadding.some((p, i) => p < 0 || p >= Math.max(a.strides[i]!, a.dilations[i]!))) fail(`output padding ${fmtShape(a.outputPadding)} must be in [0, max(stride, dilation))`);
+    const spatial = x.shape.slice(2).map((d, i) => a.strides[i]! * (d - 1) + a.outputPadding[i]! + a.dilations[i]! * (w.shape[i + 2]! - 1) + 1 - a.pads[i]! - a.pads[n + i]!);
+    if (spatial.some((d) => d < 1)) fail(`output spatial size ${fmtShape(spatial)} is empty`);
+    return [{ shape: [x.shape[0]!, cout, ...spatial], dtype: 'float32' }];
+  },
+  lower(e, ins, outs, a, node) {
+    e.node('ConvTranspose', ins, outs, { ...onnxConvAttrs(a, node.inputs[1]!.shape.slice(2)), output_padding: A.ints(a.outputPadding) });
+  },
+  grad(node, [g], a) {
+    if (!g) return node.inputs.map(() => null);
+    const [x, w, b] = node.inputs as [Tensor, Tensor, Tensor | undefined];
+    // y = C^T x where C = conv(., w): dx = conv(g, w); dw = convWeightGrad(input g, output-grad x).
+    const gx = apply1(convOp, [g, w], { strides: a.strides, pads: a.pads, dilations: a.dilations, groups: a.groups });
+    const gw = convWeightGrad(g, x, w.shape, a);
+    const out: (Tensor | null)[] = [gx, gw];
+    if (b) out.push(reduceSum(g, [0, ...g.shape.slice(2).map((_, i) => i + 2)]));
+    return out;
+  },
+});
+
+/** Convolution over [N, C, *spatial] with weight [Cout, Cin/groups, *kernel]. */
+export function conv(x: Tensor, w: Tensor, bias: Tensor | null | undefined, opts: ConvOptions = {}): Tensor {
+  const ins = bias ? [x, w, bias] : [x, w];
+  return apply1(convOp, ins, convAttrs(opts, Math.max(1, x.rank - 2)));
+}
+
+export const conv2d = conv;
+export const conv3d = conv;
+
+/** Transposed convolution; weight [Cin, Cout/groups, *kernel] (PyTorch layout). */
+export function convTranspose(x: Tensor, w: Tensor, bias: Tensor | null | undefined, opts: ConvOptions & { outputPadding?: number | number[] } = {}): Tensor {
+  const n = Math.max(1, x.rank - 2);
+  const ins = bias ? [x, w, bias] : [x, w];
+  return apply1(convTransposeOp, ins, { ...convAttrs(opts, n), outputPadding: perDim(opts.outputPadding, n, 0) });
+}
+
+export const convTranspose2d = convTranspose;

@@ -1,0 +1,160 @@
+/**
+ * Execution on ONNX Runtime: compile a traced graph to an ONNX model, create an InferenceSession
+ * (cached per model bytes, i.e. per graph and input shapes) and run it with typed-array feeds.
+ */
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import * as ort from 'onnxruntime-node';
+import type { Graph, Tensor } from '../graph/graph.js';
+import { lowerGraph, type LowerOptions } from '../graph/lower.js';
+import type { AnyTypedArray, DType } from '../graph/dtype.js';
+import { sizeOf, fmtShape } from '../graph/shape.js';
+import { listRandomInputs, fillRandom } from '../graph/ops/random.js';
+import { AttnvisionError } from '../util/errors.js';
+
+export interface RuntimeOptions {
+  /** Intra-op threads (default: all cores, or ATTNVISION_THREADS). */
+  threads?: number;
+  /** ORT execution providers (default ['cpu']; GPU users pass ['cuda'] after opting in at install). */
+  executionProviders?: string[];
+  /** Write ORT profiling JSON with this prefix. */
+  profilePrefix?: string;
+}
+
+let defaults: RuntimeOptions = {};
+
+/** Sets process-wide runtime defaults (threads, execution providers). */
+export function setRuntimeDefaults(opts: RuntimeOptions): void {
+  defaults = { ...defaults, ...opts };
+}
+
+export function defaultThreads(): number {
+  const env = Number(process.env.ATTNVISION_THREADS);
+  if (Number.isInteger(env) && env > 0) return env;
+  return defaults.threads ?? (os.availableParallelism?.() ?? os.cpus().length);
+}
+
+/** A host tensor: typed array + shape + dtype. */
+export interface HostTensor {
+  data: AnyTypedArray;
+  shape: readonly number[];
+  dtype: DType;
+}
+
+export function hostTensor(data: AnyTypedArray, shape: readonly number[], dtype?: DType): HostTensor {
+  const d: DType = dtype ?? (data instanceof Float32Array ? 'float32' : data instanceof BigInt64Array ? 'int64' : data instanceof Int32Array ? 'int32' : 'bool');
+  return { data, shape, dtype: d };
+}
+
+const ORT_TYPE: Record<DType, ort.Tensor.Type> = { float32: 'float32', int64: 'int64', int32: 'int32', bool: 'bool' };
+
+function toOrt(t: HostTensor): ort.Tensor {
+  return new ort.Tensor(ORT_TYPE[t.dtype], t.data as never, t.shape as number[]);
+}
+
+function fromOrt(t: ort.Tensor): HostTensor {
+  const dtype: DType = t.type === 'float32' ? 'float32' : t.type === 'int64' ? 'int64' : t.type === 'int32' ? 'int32' : 'bool';
+  const data = dtype === 'bool' ? Uint8Array.from(t.data as ArrayLike<number>) : (t.data as AnyTypedArray);
+  return { data, shape: [...t.dims], dtype };
+}
+
+const sessionCache = new Map<string, Promise<ort.InferenceSession>>();
+
+async function sessionFor(model: Uint8Array, opts: RuntimeOptions): Promise<ort.InferenceSession> {
+  const threads = opts.threads ?? defaultThreads();
+  const eps = opts.executionProviders ?? defaults.executionProviders ?? ['cpu'];
+  const key = createHash('sha1').update(model).update(`|${threads}|${eps.join(',')}|${opts.profilePrefix ?? ''}`).digest('hex');
+  let s = sessionCache.get(key);
+  if (!s) {
+    s = ort.InferenceSession.create(model, {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionProviders: eps,
+      graphOptimizationLevel: 'all',
+      enableProfiling: !!opts.profilePrefix,
+      profileFilePrefix: opts.profilePrefix,
+    });
+    sessionCache.set(key, s);
+    s.catch(() => sessionCache.delete(key));
+  }
+  return s;
+}
+
+/** Drops cached sessions (releasing their native memory). */
+export async function clearSessionCache(): Promise<void> {
+  const all = [...sessionCache.values()];
+  sessionCache.clear();
+  await Promise.all(all.map(async (p) => (await p.catch(() => null))?.release()));
+}
+
+export function sessionCacheSize(): number {
+  return sessionCache.size;
+}
+
+/** A graph compiled for fixed input shapes. */
+export class CompiledGraph {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly model: Uint8Array,
+    readonly inputs: readonly { name: string; shape: readonly number[]; dtype: DType }[],
+    readonly outputNames: readonly string[],
+    private readonly randomInputs: readonly { name: string; kind: 'uniform' | 'normal'; shape: readonly number[] }[],
+  ) {}
+
+  /** Compiles `outputs` of `graph`. Output names default to out0, out1, ... */
+  static async compile(graph: Graph, outputs: readonly Tensor[], opts: RuntimeOptions & Partial<LowerOptions> = {}): Promise<CompiledGraph> {
+    const outputNames = opts.outputNames ?? outputs.map((_, i) => `out${i}`);
+    const model = lowerGraph(graph, outputs, { ...opts, outputNames });
+    let session: ort.InferenceSession;
+    try {
+      session = await sessionFor(model, opts);
+    } catch (err) {
+      throw new AttnvisionError(`ONNX Runtime rejected the compiled graph: ${(err as Error).message}`);
+    }
+    const used = new Set(session.inputNames);
+    const inputs = graph.inputs.filter((i) => used.has(i.name)).map((i) => ({ name: i.name, shape: i.tensor.shape, dtype: i.tensor.dtype }));
+    const rnd = listRandomInputs(graph).filter((r) => used.has(r.name));
+    return new CompiledGraph(session, model, inputs, outputNames, rnd);
+  }
+
+  /** Names of inputs the caller must feed (random inputs are filled by the runtime). */
+  get feedNames(): string[] {
+    const rnd = new Set(this.randomInputs.map((r) => r.name));
+    return this.inputs.filter((i) => !rnd.has(i.name)).map((i) => i.name);
+  }
+
+  /**
+   * Runs the graph. Feeds are checked against the declared shapes and dtypes. `rng` seeds the
+   * random inputs (dropout masks...) as (seed, step).
+   */
+  async run(feeds: Record<string, HostTensor | AnyTypedArray>, rng: { seed: number; step: number } = { seed: 0, step: 0 }): Promise<Record<string, HostTensor>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    const rndNames = new Map(this.randomInputs.map((r, i) => [r.name, { r, i }]));
+    for (const inp of this.inputs) {
+      const rnd = rndNames.get(inp.name);
+      if (rnd) {
+        const buf = new Float32Array(sizeOf(rnd.r.shape));
+        fillRandom(buf, rnd.r.kind, rng.seed, rng.step, Number(rnd.r.name.slice(4)));
+        ortFeeds[inp.name] = new ort.Tensor('float32', buf, [...rnd.r.shape]);
+        continue;
+      }
+      const f = feeds[inp.name];
+      if (f === undefined) throw new AttnvisionError(`missing feed "${inp.name}" (expected ${inp.dtype}${fmtShape(inp.shape)})`);
+      const ht: HostTensor = ArrayBuffer.isView(f) ? hostTensor(f as AnyTypedArray, inp.shape) : (f as HostTensor);
+      if (ht.dtype !== inp.dtype) throw new AttnvisionError(`feed "${inp.name}": expected dtype ${inp.dtype} but received ${ht.dtype}`);
+      if (ht.data.length !== sizeOf(inp.shape)) {
+        throw new AttnvisionError(`feed "${inp.name}": expected ${inp.dtype}${fmtShape(inp.shape)} (${sizeOf(inp.shape)} values) but received ${ht.data.length} values`);
+      }
+      ortFeeds[inp.name] = toOrt({ ...ht, shape: inp.shape });
+    }
+    const res = await this.session.run(ortFeeds);
+    const out: Record<string, HostTensor> = {};
+    for (const name of this.outputNames) out[name] = fromOrt(res[name] as ort.Tensor);
+    return out;
+  }
+
+  /** Ends ORT profiling (if enabled) and returns the profile file name. */
+  endProfiling(): void {
+    this.session.endProfiling();
+  }
+}
