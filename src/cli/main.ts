@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+/**
+ * attnvision command-line entry point: dispatches to the commands in registry.ts.
+ */
+import { commands } from './registry.js';
+import { AttnvisionError } from '../util/errors.js';
+
+function help(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'attnvision: attention-based computer vision on ONNX Runtime',
+    '',
+    'Usage: attnvision <command> [options]   (attnvision <command> --help for details)',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Environment: ATTNVISION_THREADS sets the ONNX Runtime thread count (default: all cores).',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help());
+    return name ? 0 : 1;
+  }
+  const cmd = commands.find((c) => c.name === name);
+  if (!cmd) {
+    console.error(`attnvision: unknown command "${name}"\n\n${help()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(cmd.usage);
+    return 0;
+  }
+  return cmd.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof AttnvisionError) console.error(`attnvision: ${err.message}`);
+    else console.error(err);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,7 @@
+/**
+ * The list of CLI commands. Each command lives in its own module under commands/.
+ */
+import type { Command } from './command.js';
+import { demoCommand } from './commands/demo.js';
+
+export const commands: Command[] = [demoCommand];
