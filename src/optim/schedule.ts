@@ -1,0 +1,41 @@
+/**
+ * Learning-rate schedules, evaluated on the host and fed to the step graph each step.
+ */
+import { checkInt, checkNumber } from '../util/errors.js';
+
+export type Schedule = (step: number) => number;
+
+export interface CosineOptions {
+  /** Peak learning rate reached after warm-up. */
+  baseLr: number;
+  /** Total optimisation steps. */
+  totalSteps: number;
+  /** Linear warm-up steps (default 0). */
+  warmupSteps?: number;
+  /** Learning rate at the start of warm-up (default 0). */
+  warmupStartLr?: number;
+  /** Final learning rate (default 0). */
+  minLr?: number;
+}
+
+/** Linear warm-up, then cosine decay to `minLr` at `totalSteps` (step is 0-based). */
+export function cosineWithWarmup(o: CosineOptions): Schedule {
+  checkNumber('cosineWithWarmup', 'baseLr', o.baseLr, 0);
+  checkInt('cosineWithWarmup', 'totalSteps', o.totalSteps, 1);
+  const warm = o.warmupSteps ?? 0;
+  const w0 = o.warmupStartLr ?? 0;
+  const minLr = o.minLr ?? 0;
+  return (step) => {
+    if (step < warm) return w0 + ((o.baseLr - w0) * (step + 1)) / warm;
+    const t = Math.min(1, (step - warm) / Math.max(1, o.totalSteps - warm));
+    return minLr + 0.5 * (o.baseLr - minLr) * (1 + Math.cos(Math.PI * t));
+  };
+}
+
+/** Multiply by `gamma` every `stepSize` steps. */
+export function stepDecay(baseLr: number, stepSize: number, gamma = 0.1): Schedule {
+  checkInt('stepDecay', 'stepSize', stepSize, 1);
+  return (step) => baseLr * Math.pow(gamma, Math.floor(step / stepSize));
+}
+
+export const constantLr = (lr: number): Schedule => () => lr;
