@@ -164,8 +164,8 @@ export abstract class Module {
   abstract forward(...args: never[]): unknown;
 
   /** Calls `forward` with this module's path as the graph scope (used in error messages). */
-  call<M extends Module>(this: M, ...args: Parameters<M['forward']>): ReturnType<M['forward']> {
+  call(...args: Parameters<this['forward']>): ReturnType<this['forward']> {
     const g = Graph.current();
-    return g.withScope(this.path, () => (this.forward as (...a: unknown[]) => ReturnType<M['forward']>)(...args));
+    return g.withScope(this.path, () => (this.forward as (...a: unknown[]) => ReturnType<this['forward']>)(...args));
   }
 }

@@ -13,7 +13,7 @@ import type { Optimizer } from '../../src/optim/optimizer.js';
 const S = 16;
 const B = 32;
 
-async function trainAndEval<M extends Module & { forward(x: F.Tensor): F.Tensor }>(model: M, optimizer: Optimizer, lr: number, steps: number): Promise<number> {
+async function trainAndEval<M extends Module & { call(x: F.Tensor): F.Tensor }>(model: M, optimizer: Optimizer, lr: number, steps: number): Promise<number> {
   const state = ModelState.init(model, 7);
   const inputs = [
     { name: 'x', shape: [B, 1, S, S], dtype: 'float32' as const },
