@@ -10,7 +10,7 @@ import type { Shape } from './shape.js';
 export const { onnx } = onnxProto;
 
 /** The ONNX opset every emitted graph declares. */
-export const OPSET = 18;
+export const OPSET = 17;
 
 export type AttrValue =
   | { i: number }

@@ -1,5 +1,5 @@
 /**
- * Lowers a traced Graph to an ONNX ModelProto (opset 18, default domain only).
+ * Lowers a traced Graph to an ONNX ModelProto (opset 17, default domain only).
  *
  * Only nodes that the requested outputs depend on are emitted. Constants become initializers;
  * graph inputs keep their names; outputs get the names the caller gives.
@@ -19,6 +19,11 @@ export interface LowerOptions {
   /** Inputs to turn into initializers with the given data (export of weights). */
   bake?: ReadonlyMap<string, AnyTypedArray>;
   docString?: string;
+  /**
+   * Dynamic batch: shape-carrying nodes (reshape, expand) whose target dims depend linearly on the
+   * batch size get their shape computed at run time as k * batch + c, batch = Shape(input)[0].
+   */
+  dynamicBatch?: { input: string; nodes: ReadonlyMap<number, { k: number[]; c: number[] }> };
 }
 
 function valueInfo(name: string, t: Tensor, dyn?: Record<number, string>): InstanceType<typeof onnx.ValueInfoProto> {
@@ -59,6 +64,8 @@ export function lowerGraph(graph: Graph, outputs: readonly Tensor[], opts: Lower
   const e = new Emitter();
   const names = new Map<number, string>();
   const usedInputs = new Set<string>();
+  const usedConstNames = new Set<string>(graph.inputs.map((i) => i.name));
+  let batchVec: string | null = null;
   const nameOf = (t: Tensor): string => {
     let n = names.get(t.id);
     if (n) return n;
@@ -68,7 +75,10 @@ export function lowerGraph(graph: Graph, outputs: readonly Tensor[], opts: Lower
       const baked = opts.bake?.get(n);
       if (baked) e.initializer(baked, t.shape, t.dtype, n);
     } else if (t.source.kind === 'const') {
-      n = e.initializer(t.source.data, t.shape, t.dtype, `c${t.id}`);
+      // Named constants (weights) keep their state-dict name when it is free.
+      const wanted = t.name && !usedConstNames.has(t.name) ? t.name : `c${t.id}`;
+      usedConstNames.add(wanted);
+      n = e.initializer(t.source.data, t.shape, t.dtype, wanted);
     } else {
       n = `t${t.id}`;
     }
@@ -78,6 +88,14 @@ export function lowerGraph(graph: Graph, outputs: readonly Tensor[], opts: Lower
   for (const node of liveNodes(graph, outputs)) {
     const ins = node.inputs.map(nameOf);
     const outs = node.outputs.map(nameOf);
+    const dyn = opts.dynamicBatch?.nodes.get(node.index);
+    if (dyn) {
+      // shape = k * batch + c, with batch = Shape(input)[0:1]
+      batchVec ??= e.op('Slice', [e.op('Shape', [opts.dynamicBatch!.input]), e.i64([0]), e.i64([1])]);
+      const shape = e.op('Add', [e.op('Mul', [batchVec, e.i64(dyn.k)]), e.i64(dyn.c)]);
+      e.node(node.op.name === 'reshape' ? 'Reshape' : 'Expand', [ins[0]!, shape], outs);
+      continue;
+    }
     try {
       node.op.lower(e, ins, outs, node.attrs as never, node);
     } catch (err) {

@@ -1,6 +1,5 @@
 /**
- * Reductions over axes (sum, mean, max) with keepdims, and argmax. Lowered to ONNX Reduce* with the
- * axes as an input (opset 18).
+ * Reductions over axes (sum, mean, max) with keepdims, and argmax. Lowered to ONNX Reduce* (opset 17).
  */
 import { defineOp, apply1, fail, type OpDef } from '../op.js';
 import type { Tensor } from '../graph.js';
@@ -40,7 +39,10 @@ function defineReduce(name: string, onnxOp: string, grad: (x: Tensor, y: Tensor,
       return [{ shape: reducedShape(x.shape, normAxes(x, axes), keepdims), dtype: x.dtype }];
     },
     lower(e, ins, outs, { axes, keepdims }, node) {
-      e.node(onnxOp, [ins[0]!, e.i64(normAxes(node.inputs[0]!, axes))], outs, { keepdims: A.i(keepdims ? 1 : 0) });
+      const list = normAxes(node.inputs[0]!, axes);
+      // Opset 17: ReduceSum takes axes as an input, ReduceMean/ReduceMax as an attribute.
+      if (onnxOp === 'ReduceSum') e.node(onnxOp, [ins[0]!, e.i64(list)], outs, { keepdims: A.i(keepdims ? 1 : 0) });
+      else e.node(onnxOp, [ins[0]!], outs, { axes: A.ints(list), keepdims: A.i(keepdims ? 1 : 0) });
     },
     grad: (node, [g], { axes }) => [g ? grad(node.inputs[0]!, node.outputs[0]!, g, normAxes(node.inputs[0]!, axes)) : null],
   });

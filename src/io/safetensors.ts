@@ -1,0 +1,151 @@
+/**
+ * safetensors reader and writer (https://github.com/huggingface/safetensors format):
+ * 8-byte little-endian header length, a JSON header {name: {dtype, shape, data_offsets}},
+ * then the raw little-endian tensor bytes. Files we write open in Python's `safetensors`.
+ * Writes are atomic (temp file + rename).
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { AttnvisionError } from '../util/errors.js';
+
+export type SafeDType = 'F32' | 'F16' | 'BF16' | 'F64' | 'I64' | 'I32' | 'I8' | 'U8' | 'BOOL';
+
+export interface SafeTensor {
+  dtype: SafeDType;
+  shape: number[];
+  /** Raw little-endian bytes. */
+  bytes: Uint8Array;
+}
+
+export class SafetensorsError extends AttnvisionError {}
+
+const ITEM_SIZE: Record<SafeDType, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4, I8: 1, U8: 1, BOOL: 1 };
+
+/** Serialises tensors (in the given order) plus optional string metadata. */
+export function encodeSafetensors(tensors: ReadonlyMap<string, SafeTensor>, metadata?: Record<string, string>): Uint8Array {
+  const header: Record<string, unknown> = {};
+  if (metadata) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const [name, t] of tensors) {
+    const expected = t.shape.reduce((p, d) => p * d, 1) * ITEM_SIZE[t.dtype];
+    if (expected !== t.bytes.byteLength) throw new SafetensorsError(`tensor "${name}": ${t.bytes.byteLength} bytes for ${t.dtype}[${t.shape}] (expected ${expected})`);
+    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.bytes.byteLength] };
+    offset += t.bytes.byteLength;
+  }
+  let json = JSON.stringify(header);
+  const pad = (8 - ((Buffer.byteLength(json) + 8) % 8)) % 8;
+  json += ' '.repeat(pad);
+  const hbytes = Buffer.from(json, 'utf8');
+  const out = new Uint8Array(8 + hbytes.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(hbytes.length), true);
+  out.set(hbytes, 8);
+  let pos = 8 + hbytes.length;
+  for (const t of tensors.values()) {
+    out.set(t.bytes, pos);
+    pos += t.bytes.byteLength;
+  }
+  return out;
+}
+
+/** Parses a safetensors buffer; `source` names the file in errors. */
+export function decodeSafetensors(buf: Uint8Array, source = 'buffer'): { tensors: Map<string, SafeTensor>; metadata: Record<string, string> } {
+  if (buf.byteLength < 8) throw new SafetensorsError(`${source}: too short for a safetensors file (${buf.byteLength} bytes)`);
+  const hlen = Number(new DataView(buf.buffer, buf.byteOffset, 8).getBigUint64(0, true));
+  if (hlen > buf.byteLength - 8 || hlen > 100_000_000) throw new SafetensorsError(`${source}: header length ${hlen} exceeds file size ${buf.byteLength}`);
+  let header: Record<string, { dtype: SafeDType; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
+  try {
+    header = JSON.parse(Buffer.from(buf.buffer, buf.byteOffset + 8, hlen).toString('utf8'));
+  } catch (e) {
+    throw new SafetensorsError(`${source}: header is not valid JSON (${(e as Error).message})`);
+  }
+  const dataStart = 8 + hlen;
+  const tensors = new Map<string, SafeTensor>();
+  let metadata: Record<string, string> = {};
+  for (const [name, v] of Object.entries(header)) {
+    if (name === '__metadata__') {
+      metadata = v as Record<string, string>;
+      continue;
+    }
+    const info = v as { dtype: SafeDType; shape: number[]; data_offsets: [number, number] };
+    if (!(info.dtype in ITEM_SIZE)) throw new SafetensorsError(`${source}: tensor "${name}" has unsupported dtype ${String(info.dtype)}`);
+    const [s, e] = info.data_offsets ?? [];
+    const n = (info.shape ?? []).reduce((p, d) => p * d, 1);
+    if (typeof s !== 'number' || typeof e !== 'number' || e < s || dataStart + e > buf.byteLength || e - s !== n * ITEM_SIZE[info.dtype]) {
+      throw new SafetensorsError(`${source}: tensor "${name}" has invalid data offsets [${s}, ${e}] for ${info.dtype}[${info.shape}]`);
+    }
+    tensors.set(name, { dtype: info.dtype, shape: info.shape, bytes: buf.subarray(dataStart + s, dataStart + e) });
+  }
+  return { tensors, metadata };
+}
+
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * 2 ** -14 * (f / 1024);
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * 2 ** (e - 15) * (1 + f / 1024);
+}
+
+/** Converts any floating tensor (F32/F16/BF16/F64) to a Float32Array (copy). */
+export function toFloat32(t: SafeTensor, name = 'tensor'): Float32Array {
+  const n = t.shape.reduce((p, d) => p * d, 1);
+  const dv = new DataView(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
+  const out = new Float32Array(n);
+  switch (t.dtype) {
+    case 'F32':
+      for (let i = 0; i < n; i++) out[i] = dv.getFloat32(i * 4, true);
+      return out;
+    case 'F64':
+      for (let i = 0; i < n; i++) out[i] = dv.getFloat64(i * 8, true);
+      return out;
+    case 'F16':
+      for (let i = 0; i < n; i++) out[i] = halfToFloat(dv.getUint16(i * 2, true));
+      return out;
+    case 'BF16': {
+      const tmp = new DataView(new ArrayBuffer(4));
+      for (let i = 0; i < n; i++) {
+        tmp.setUint32(0, dv.getUint16(i * 2, true) << 16);
+        out[i] = tmp.getFloat32(0);
+      }
+      return out;
+    }
+    default:
+      throw new SafetensorsError(`${name}: expected a floating dtype, got ${t.dtype}`);
+  }
+}
+
+export function fromFloat32(data: Float32Array, shape: readonly number[]): SafeTensor {
+  const copy = new Float32Array(data); // little-endian on all supported platforms
+  return { dtype: 'F32', shape: [...shape], bytes: new Uint8Array(copy.buffer) };
+}
+
+/** Writes `bytes` to `file` atomically: temp file in the same folder, fsync, rename. */
+export async function writeFileAtomic(file: string, bytes: Uint8Array | string): Promise<void> {
+  const dir = path.dirname(file);
+  await fs.mkdir(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${Date.now()}`);
+  const fh = await fs.open(tmp, 'w');
+  try {
+    await fh.writeFile(bytes);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await fs.rename(tmp, file);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+export async function readSafetensors(file: string): Promise<{ tensors: Map<string, SafeTensor>; metadata: Record<string, string> }> {
+  let buf: Buffer;
+  try {
+    buf = await fs.readFile(file);
+  } catch (e) {
+    throw new SafetensorsError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return decodeSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), file);
+}
