@@ -85,6 +85,7 @@ export class Graph {
   /** Runs `fn` with this graph as the current graph (nests). */
   run<T>(fn: () => T): T {
     const prev = currentGraph;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the tracing context is this graph
     currentGraph = this;
     try {
       return fn();
