@@ -3,5 +3,7 @@
  */
 import type { Command } from './command.js';
 import { demoCommand } from './commands/demo.js';
+import { modelsCommand, summaryCommand } from './commands/models.js';
+import { exportCommand } from './commands/export.js';
 
-export const commands: Command[] = [demoCommand];
+export const commands: Command[] = [demoCommand, modelsCommand, summaryCommand, exportCommand];

@@ -68,6 +68,8 @@ let currentGraph: Graph | null = null;
 export class Graph {
   readonly nodes: Node[] = [];
   readonly inputs: GraphInput[] = [];
+  /** Module calls in completion order (path and output tensors), for per-layer summaries. */
+  readonly moduleCalls: { path: string; outputs: Tensor[] }[] = [];
   private readonly scopeStack: string[] = [];
   private readonly inputNames = new Set<string>();
   private readonly scalarCache = new Map<string, Tensor>();

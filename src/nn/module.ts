@@ -3,7 +3,7 @@
  * `layer1.0.conv1.weight`), train/eval mode, and the binding that turns parameters into graph
  * tensors while a forward pass is traced.
  */
-import { Graph, type Tensor } from '../graph/graph.js';
+import { Graph, Tensor } from '../graph/graph.js';
 import { AttnvisionError } from '../util/errors.js';
 import type { Initializer } from './init.js';
 
@@ -166,6 +166,9 @@ export abstract class Module {
   /** Calls `forward` with this module's path as the graph scope (used in error messages). */
   call(...args: Parameters<this['forward']>): ReturnType<this['forward']> {
     const g = Graph.current();
-    return g.withScope(this.path, () => (this.forward as (...a: unknown[]) => ReturnType<this['forward']>)(...args));
+    const out = g.withScope(this.path, () => (this.forward as (...a: unknown[]) => ReturnType<this['forward']>)(...args));
+    const tensors = (Array.isArray(out) ? out : [out]).filter((t): t is Tensor => t instanceof Tensor);
+    g.moduleCalls.push({ path: this.path, outputs: tensors });
+    return out;
   }
 }

@@ -1,0 +1,25 @@
+/**
+ * Registry entries for the tiny demo models.
+ */
+import { registerModel } from './registry.js';
+import { TinyCNN, TinyViT } from './toy.js';
+
+registerModel({
+  name: 'tiny_cnn',
+  description: 'two conv-BN-ReLU layers and a linear head (demo/test model)',
+  family: 'toy',
+  defaultInputSize: [1, 16, 16],
+  defaultNumClasses: 4,
+  classifier: ['head'],
+  create: ({ numClasses, inputSize }) => new TinyCNN(inputSize[0]!, numClasses),
+});
+
+registerModel({
+  name: 'tiny_vit',
+  description: 'patch embedding, one multi-head self-attention block, linear head (demo/test model)',
+  family: 'toy',
+  defaultInputSize: [1, 16, 16],
+  defaultNumClasses: 4,
+  classifier: ['head'],
+  create: ({ numClasses, inputSize }) => new TinyViT(inputSize[0]!, numClasses, inputSize[1]!),
+});

@@ -1,0 +1,4 @@
+/**
+ * Registers every model of the zoo (one import per family).
+ */
+import './toy_registry.js';
