@@ -5,5 +5,6 @@ import type { Command } from './command.js';
 import { demoCommand } from './commands/demo.js';
 import { modelsCommand, summaryCommand } from './commands/models.js';
 import { exportCommand } from './commands/export.js';
+import { benchCommand } from './commands/bench.js';
 
-export const commands: Command[] = [demoCommand, modelsCommand, summaryCommand, exportCommand];
+export const commands: Command[] = [demoCommand, modelsCommand, summaryCommand, exportCommand, benchCommand];

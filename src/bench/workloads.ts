@@ -1,0 +1,102 @@
+/**
+ * Benchmark workloads, each timed on ONNX Runtime through attnvision and (optionally) on PyTorch
+ * with the same thread count by bench/torch/bench.py:
+ * - gemm: N x N x N float32 matmul (GFLOP/s);
+ * - train-step: forward + backward + SGD-momentum update of a registered model (one ORT run);
+ * - infer: eval-mode forward of a registered model (weights baked as initializers).
+ */
+import { Graph } from '../graph/graph.js';
+import { matmul } from '../graph/ops/matmul.js';
+import { crossEntropy } from '../graph/ops/nn_functional.js';
+import { CompiledGraph, defaultThreads } from '../runtime/session.js';
+import { createModel, defaultForward } from '../models/index.js';
+import { TrainStep } from '../train/step.js';
+import { Predictor } from '../train/infer.js';
+import { SGD } from '../optim/optimizer.js';
+import type { Tensor } from '../graph/graph.js';
+
+export interface BenchOptions {
+  batch: number;
+  size: number;
+  iters: number;
+  warmup: number;
+  model: string;
+  classes: number;
+}
+
+export interface BenchResult {
+  name: string;
+  model?: string;
+  threads: number;
+  ms: number;
+  gflops?: number;
+  imagesPerSec?: number;
+  peakRssMB: number;
+  /** Graph build + ORT session creation, excluded from `ms`. */
+  setupMs: number;
+}
+
+async function time(fn: () => Promise<unknown>, warmup: number, iters: number): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const t0 = performance.now();
+  for (let i = 0; i < iters; i++) await fn();
+  return (performance.now() - t0) / iters;
+}
+
+function randn(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = s / 2 ** 31 - 1;
+  }
+  return a;
+}
+
+const rssMB = () => process.resourceUsage().maxRSS / 1024;
+
+export async function runWorkload(name: string, o: BenchOptions): Promise<BenchResult> {
+  const t0 = performance.now();
+  const threads = defaultThreads();
+  if (name === 'gemm') {
+    const n = o.size;
+    const { graph, result } = Graph.trace((g) => [matmul(g.input('a', [n, n]), g.input('b', [n, n]))]);
+    const c = await CompiledGraph.compile(graph, result);
+    const feeds = { a: randn(n * n, 1), b: randn(n * n, 2) };
+    const setupMs = performance.now() - t0;
+    const ms = await time(() => c.run(feeds), o.warmup, o.iters);
+    return { name, threads, ms, gflops: (2 * n ** 3) / (ms / 1000) / 1e9, peakRssMB: rssMB(), setupMs };
+  }
+  const h = await createModel(o.model, { numClasses: o.classes, inputSize: [o.model === 'tiny_cnn' ? 1 : 3, o.size, o.size] });
+  const inputSize = h.inputSize;
+  const B = o.batch;
+  const x = { data: randn(B * inputSize.reduce((p, d) => p * d, 1), 3), shape: [B, ...inputSize], dtype: 'float32' as const };
+  if (name === 'train-step') {
+    const step = await TrainStep.build({
+      model: h.model,
+      state: h.state,
+      inputs: [
+        { name: 'input', shape: [B, ...inputSize], dtype: 'float32' },
+        { name: 'y', shape: [B], dtype: 'int64' },
+      ],
+      optimizer: new SGD({ momentum: 0.9 }),
+      loss: (m, ins) => ({ loss: crossEntropy(Object.values(defaultForward(h.info, m, ins))[0] as Tensor, ins.y!) }),
+    });
+    const y = { data: BigInt64Array.from({ length: B }, (_, i) => BigInt(i % o.classes)), shape: [B], dtype: 'int64' as const };
+    const setupMs = performance.now() - t0;
+    const ms = await time(() => step.run({ input: x, y }, { lr: 1e-3 }), o.warmup, o.iters);
+    return { name, model: o.model, threads, ms, imagesPerSec: B / (ms / 1000), peakRssMB: rssMB(), setupMs };
+  }
+  if (name === 'infer') {
+    const pred = await Predictor.build({
+      model: h.model,
+      state: h.state,
+      inputs: [{ name: 'input', shape: [B, ...inputSize], dtype: 'float32' }],
+      forward: (m, ins) => defaultForward(h.info, m, ins),
+    });
+    const setupMs = performance.now() - t0;
+    const ms = await time(() => pred.run({ input: x }), o.warmup, o.iters);
+    return { name, model: o.model, threads, ms, imagesPerSec: B / (ms / 1000), peakRssMB: rssMB(), setupMs };
+  }
+  throw new Error(`unknown benchmark "${name}" (gemm, train-step, infer)`);
+}

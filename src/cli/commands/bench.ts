@@ -1,0 +1,74 @@
+/**
+ * `attnvision bench`: benchmarks (not tests) with an optional PyTorch peer run.
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from '../command.js';
+import { parseArgs, flagNumber, flagString } from '../command.js';
+import { runWorkload, type BenchResult } from '../../bench/workloads.js';
+import { defaultThreads } from '../../runtime/session.js';
+import { ArgumentError } from '../../util/errors.js';
+
+const usage = `Usage: attnvision bench <gemm|train-step|infer> [options] [--json] [--vs-torch]
+
+Times one workload on ONNX Runtime (after warm-up) and prints the result; with --vs-torch, also
+runs bench/torch/bench.py with the same thread count and reports ratio = our speed / torch speed
+(> 1 means faster).
+  --model NAME     registered model for train-step/infer        [resnet50]
+  --batch N        batch size                                   [8]
+  --size N         image side (or N for gemm's N x N x N)        [224; gemm 1024]
+  --classes N      classes                                      [1000]
+  --iters N        timed iterations                             [5]
+  --warmup N       untimed iterations                           [2]
+  --python PATH    Python with torch for --vs-torch             [/usr/bin/python3]
+Threads: ATTNVISION_THREADS (default: all cores); torch gets the same count.`;
+
+function torchPeer(py: string, name: string, o: Record<string, number | string>, threads: number): (Record<string, number> & { error?: string }) | null {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const script = path.resolve(here, '../../../../bench/torch/bench.py');
+  const args = [script, name, '--threads', String(threads), ...Object.entries(o).flatMap(([k, v]) => [`--${k}`, String(v)])];
+  const r = spawnSync(py, args, { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
+  if (r.status !== 0) return { error: (r.stderr || r.error?.message || 'failed').trim().split('\n').slice(-1)[0]! } as never;
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+export const benchCommand: Command = {
+  name: 'bench',
+  summary: 'benchmark gemm / train-step / infer, optionally against PyTorch',
+  usage,
+  async run(argv) {
+    const args = parseArgs(argv, { values: ['model', 'batch', 'size', 'classes', 'iters', 'warmup', 'python'], booleans: ['json', 'vs-torch'] }, 'bench');
+    const name = args.positional[0];
+    if (!name || !['gemm', 'train-step', 'infer'].includes(name)) throw new ArgumentError(`bench: expected gemm, train-step or infer but received ${name === undefined ? 'nothing' : `"${name}"`}`);
+    const o = {
+      model: flagString(args, 'model', 'resnet50')!,
+      batch: flagNumber(args, 'batch', 8, 'bench', { int: true, min: 1 }),
+      size: flagNumber(args, 'size', name === 'gemm' ? 1024 : 224, 'bench', { int: true, min: 1 }),
+      classes: flagNumber(args, 'classes', 1000, 'bench', { int: true, min: 1 }),
+      iters: flagNumber(args, 'iters', 5, 'bench', { int: true, min: 1 }),
+      warmup: flagNumber(args, 'warmup', 2, 'bench', { int: true, min: 0 }),
+    };
+    const ours: BenchResult = await runWorkload(name, o);
+    const out: Record<string, unknown> = { ...ours };
+    if (name === 'gemm') delete out.model;
+    if (args.flags.has('vs-torch')) {
+      const py = flagString(args, 'python', '/usr/bin/python3')!;
+      const peer = torchPeer(py, name, { batch: o.batch, size: o.size, classes: o.classes, iters: o.iters, warmup: o.warmup, model: o.model, channels: o.model === 'tiny_cnn' ? 1 : 3 }, defaultThreads());
+      if (peer && !peer.error) {
+        out.torch = peer;
+        out.ratio = Number((peer.ms! / ours.ms).toFixed(3));
+      } else {
+        out.torch = { error: peer?.error ?? 'python with torch not available' };
+      }
+    }
+    if (args.flags.has('json')) console.log(JSON.stringify(out));
+    else {
+      const speed = ours.gflops !== undefined ? `${ours.gflops.toFixed(1)} GFLOP/s` : `${ours.imagesPerSec!.toFixed(1)} images/s`;
+      console.log(`${name}${ours.model ? ` ${ours.model}` : ''}: ${ours.ms.toFixed(1)} ms (${speed}), ${ours.threads} threads, peak RSS ${ours.peakRssMB.toFixed(0)} MB, setup ${(ours.setupMs / 1000).toFixed(1)} s`);
+      if (out.ratio !== undefined) console.log(`torch: ${(out.torch as { ms: number }).ms.toFixed(1)} ms -> ratio ${out.ratio} (ours/torch speed; > 1 = faster)`);
+      else if (out.torch) console.log(`torch: ${(out.torch as { error: string }).error}`);
+    }
+    return 0;
+  },
+};
