@@ -1,0 +1,104 @@
+/**
+ * Datasets as lists of sample descriptors (file + target), read lazily by the loader:
+ * - image folders: one sub-folder per class (single-label);
+ * - manifest sets: `manifest.jsonl` lines {file, labels, severities, split, ...} as written by
+ *   `attnvision synth` (multi-label with per-label severity).
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { AttnvisionError } from '../util/errors.js';
+
+export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.bmp'];
+
+export interface Sample {
+  file: string;
+  /** Single-label class index. */
+  label: number;
+  /** Multi-label targets (0/1 per class) when the dataset is multi-label. */
+  labels?: Float32Array;
+  /** Per-class severity in [0, 1] (0 where absent). */
+  severities?: Float32Array;
+}
+
+export interface Dataset {
+  readonly classes: readonly string[];
+  readonly samples: readonly Sample[];
+  readonly multiLabel: boolean;
+  readonly root: string;
+}
+
+export class DatasetError extends AttnvisionError {}
+
+/** Reads `root/<class>/*.{jpg,png,...}`; classes sorted by name (or in the order given). */
+export async function imageFolder(root: string, classes?: readonly string[]): Promise<Dataset> {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await fs.readdir(root, { withFileTypes: true });
+  } catch (e) {
+    throw new DatasetError(`${root}: cannot read image folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const found = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+  const cls = classes ? [...classes] : found;
+  if (!cls.length) throw new DatasetError(`${root}: no class sub-folders found (expected root/<class>/<image files>)`);
+  const samples: Sample[] = [];
+  for (let c = 0; c < cls.length; c++) {
+    const dir = path.join(root, cls[c]!);
+    let files: string[] = [];
+    try {
+      files = (await fs.readdir(dir)).filter((f) => IMAGE_EXTENSIONS.includes(path.extname(f).toLowerCase())).sort();
+    } catch {
+      if (classes) continue; // a requested class may be absent from this split
+    }
+    for (const f of files) samples.push({ file: path.join(dir, f), label: c });
+  }
+  if (!samples.length) throw new DatasetError(`${root}: no images found in ${cls.length} class folders`);
+  return { classes: cls, samples, multiLabel: false, root };
+}
+
+export interface ManifestLine {
+  file: string;
+  labels: string[];
+  severities?: Record<string, number> | number[];
+  split?: string;
+}
+
+/**
+ * Reads a manifest.jsonl (paths relative to its folder). `classes` fixes the label order
+ * (labels absent from `classes`, such as "clean", mean "no positive label").
+ */
+export async function manifestDataset(file: string, classes: readonly string[], split?: string): Promise<Dataset> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    throw new DatasetError(`${file}: cannot read manifest (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const root = path.dirname(file);
+  const samples: Sample[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (!line) continue;
+    let m: ManifestLine;
+    try {
+      m = JSON.parse(line);
+    } catch {
+      throw new DatasetError(`${file}:${i + 1}: not valid JSON`);
+    }
+    if (typeof m.file !== 'string' || !Array.isArray(m.labels)) throw new DatasetError(`${file}:${i + 1}: expected {file, labels[]}`);
+    if (split && m.split !== split) continue;
+    const labels = new Float32Array(classes.length);
+    const severities = new Float32Array(classes.length);
+    m.labels.forEach((l, j) => {
+      const c = classes.indexOf(l);
+      if (c < 0) return;
+      labels[c] = 1;
+      const sev = Array.isArray(m.severities) ? m.severities[j] : m.severities?.[l];
+      severities[c] = typeof sev === 'number' ? sev : 1;
+    });
+    const first = labels.findIndex((v) => v === 1);
+    samples.push({ file: path.join(root, m.file), label: first, labels, severities });
+  }
+  if (!samples.length) throw new DatasetError(`${file}: no samples${split ? ` in split "${split}"` : ''}`);
+  return { classes: [...classes], samples, multiLabel: true, root };
+}

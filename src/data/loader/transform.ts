@@ -1,0 +1,95 @@
+/**
+ * Per-sample image pipeline run in loader workers: decode with sharp (EXIF orientation applied),
+ * crop (random-resized, random at native scale, or center), optional horizontal flip, and
+ * normalisation to a CHW float tensor.
+ *
+ * For quality inspection use 'crop' (native scale): resizing would change how strong blur, noise
+ * and JPEG artifacts look.
+ */
+import sharp from 'sharp';
+
+export interface TransformSpec {
+  /** Output side in pixels. */
+  size: number;
+  /** 'resized-crop' (Inception-style, scale/ratio jitter), 'crop' (random crop at native scale), 'center'. */
+  mode: 'resized-crop' | 'crop' | 'center';
+  /** Area fraction range for 'resized-crop' (default [0.08, 1]). */
+  scale?: [number, number];
+  /** Horizontal flip with probability 0.5. */
+  flip: boolean;
+  /** Per-channel mean and std (default ImageNet). */
+  mean?: [number, number, number];
+  std?: [number, number, number];
+  /** Pixel limit before refusing a file (default 100 MP). */
+  maxPixels?: number;
+}
+
+export const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
+export const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
+
+/** Small deterministic PRNG for per-sample augmentation (seeded by the loader). */
+export function sampleRng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    let t = (s = (s + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Decodes and transforms one file into out[offset .. offset + 3*size*size). */
+export async function loadSample(file: string | Buffer, spec: TransformSpec, seed: number, out: Float32Array, offset: number): Promise<void> {
+  const rnd = sampleRng(seed);
+  const S = spec.size;
+  const base = sharp(file, { limitInputPixels: spec.maxPixels ?? 100_000_000, failOn: 'error' }).rotate();
+  const meta = await base.metadata();
+  // After EXIF rotation, width/height swap for orientations 5-8.
+  const swap = (meta.orientation ?? 1) >= 5;
+  const W = (swap ? meta.height : meta.width) ?? 0;
+  const H = (swap ? meta.width : meta.height) ?? 0;
+  if (!W || !H) throw new Error('image has no dimensions');
+  let pipeline = base;
+  if (spec.mode === 'resized-crop') {
+    const [lo, hi] = spec.scale ?? [0.08, 1];
+    let box = { left: 0, top: 0, width: W, height: H };
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const area = W * H * (lo + (hi - lo) * rnd());
+      const logR = Math.log(3 / 4) + (Math.log(4 / 3) - Math.log(3 / 4)) * rnd();
+      const ratio = Math.exp(logR);
+      const w = Math.round(Math.sqrt(area * ratio));
+      const h = Math.round(Math.sqrt(area / ratio));
+      if (w > 0 && h > 0 && w <= W && h <= H) {
+        box = { left: Math.floor(rnd() * (W - w + 1)), top: Math.floor(rnd() * (H - h + 1)), width: w, height: h };
+        break;
+      }
+    }
+    pipeline = pipeline.extract(box).resize(S, S, { fit: 'fill' });
+  } else {
+    // Native scale: upscale only if the image is smaller than the crop.
+    let w = W;
+    let h = H;
+    if (W < S || H < S) {
+      const f = S / Math.min(W, H);
+      w = Math.max(S, Math.round(W * f));
+      h = Math.max(S, Math.round(H * f));
+      pipeline = sharp(await pipeline.resize(w, h, { fit: 'fill' }).toBuffer());
+    }
+    const left = spec.mode === 'crop' ? Math.floor(rnd() * (w - S + 1)) : Math.floor((w - S) / 2);
+    const top = spec.mode === 'crop' ? Math.floor(rnd() * (h - S + 1)) : Math.floor((h - S) / 2);
+    pipeline = pipeline.extract({ left, top, width: S, height: S });
+  }
+  if (spec.flip && rnd() < 0.5) pipeline = pipeline.flop();
+  const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const mean = spec.mean ?? IMAGENET_MEAN;
+  const std = spec.std ?? IMAGENET_STD;
+  const ch = info.channels;
+  const plane = S * S;
+  for (let c = 0; c < 3; c++) {
+    const src = ch === 1 ? 0 : c;
+    const m = mean[c]!;
+    const inv = 1 / (255 * std[c]!);
+    const o = offset + c * plane;
+    for (let i = 0; i < plane; i++) out[o + i] = (data[i * ch + src]! - 255 * m) * inv;
+  }
+}

@@ -1,0 +1,305 @@
+/**
+ * The training loop for any registered model on an image-folder or manifest dataset:
+ * seeded shuffling and augmentation in worker threads, one ORT run per step (forward, backward,
+ * clipping, SGD/AdamW), cosine schedule with warm-up, per-epoch validation, JSONL/CSV logs,
+ * atomic checkpoints (`last` every epoch, `best` on improvement) and exact resume.
+ *
+ * Heads: single-label (softmax cross-entropy with label smoothing) or multi-label (sigmoid BCE),
+ * optionally with a severity head: the model then has 2K outputs, the second K regressed with
+ * sigmoid + squared error on the labels that are present.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Tensor } from '../graph/graph.js';
+import * as F from '../graph/ops/index.js';
+import { createModel, defaultForward, type ModelHandle } from '../models/index.js';
+import { AdamW, SGD, type Optimizer } from '../optim/optimizer.js';
+import { cosineWithWarmup } from '../optim/schedule.js';
+import { TrainStep } from './step.js';
+import { Predictor } from './infer.js';
+import { DataLoader, type Batch } from '../data/loader/loader.js';
+import type { Dataset } from '../data/dataset.js';
+import type { TransformSpec } from '../data/loader/transform.js';
+import { saveCheckpoint, readCheckpoint } from '../io/checkpoint.js';
+import { writeFileAtomic } from '../io/safetensors.js';
+import { multiLabelMetrics, singleLabelMetrics, sigmoid, type MultiLabelMetrics, type SingleLabelMetrics } from './metrics.js';
+import { ArgumentError } from '../util/errors.js';
+
+export interface TrainConfig {
+  /** Registered model name. */
+  model: string;
+  /** Extra model options (createModel). */
+  modelOptions?: Record<string, unknown>;
+  /** Initial weights (fine-tuning). */
+  weights?: string;
+  epochs: number;
+  batchSize: number;
+  /** Training crop side. */
+  imageSize: number;
+  optimizer: 'sgd' | 'adamw';
+  lr: number;
+  weightDecay: number;
+  /** SGD momentum (default 0.9). */
+  momentum?: number;
+  warmupEpochs: number;
+  /** Label smoothing for single-label training (default 0). */
+  labelSmoothing?: number;
+  /** Global-norm gradient clipping (default none). */
+  clipNorm?: number;
+  seed: number;
+  /** Multi-label heads: predict a severity per label too. */
+  severityHead?: boolean;
+  /** Crop mode for training ('crop' keeps the native scale; 'resized-crop' Inception-style). */
+  cropMode?: TransformSpec['mode'];
+  /** Loader worker threads. */
+  workers?: number;
+}
+
+export interface EpochLog {
+  epoch: number;
+  step: number;
+  lr: number;
+  trainLoss: number;
+  trainAcc?: number;
+  valLoss?: number;
+  /** Main validation metric (top-1 for single-label, macro-F1 for multi-label). */
+  valMetric?: number;
+  valTop1?: number;
+  valMacroF1?: number;
+  valMAP?: number;
+  imagesPerSec: number;
+  seconds: number;
+}
+
+export interface TrainerEvents {
+  /** After every step (for progress bars). */
+  onStep?(info: { epoch: number; batch: number; batches: number; loss: number; acc?: number; imagesPerSec: number; lr: number }): void;
+  onEpoch?(log: EpochLog): void;
+  onLoadError?(file: string, message: string): void;
+}
+
+export interface TrainResult {
+  logs: EpochLog[];
+  best: EpochLog | undefined;
+  handle: ModelHandle;
+}
+
+function toMeta(obj: unknown): string {
+  return JSON.stringify(obj);
+}
+
+export class Trainer {
+  constructor(
+    readonly config: TrainConfig,
+    readonly train: Dataset,
+    readonly val: Dataset | undefined,
+    readonly outDir: string,
+    readonly events: TrainerEvents = {},
+  ) {
+    if (val && val.classes.join() !== train.classes.join()) throw new ArgumentError(`validation classes [${val.classes}] differ from training classes [${train.classes}]`);
+    if (config.severityHead && !train.multiLabel) throw new ArgumentError('a severity head needs a multi-label (manifest) dataset');
+  }
+
+  get numOutputs(): number {
+    const K = this.train.classes.length;
+    return this.config.severityHead ? 2 * K : K;
+  }
+
+  private lossFn(handle: ModelHandle) {
+    const K = this.train.classes.length;
+    const multi = this.train.multiLabel;
+    const sev = this.config.severityHead;
+    return (m: ModelHandle['model'], ins: Record<string, Tensor>) => {
+      const out = Object.values(defaultForward(handle.info, m, { input: ins.input! }))[0]!;
+      if (!multi) {
+        return { loss: F.crossEntropy(out, ins.y!, this.config.labelSmoothing ?? 0), outputs: { logits: out } };
+      }
+      const B = out.shape[0]!;
+      const presence = sev ? F.slice(out, [0], [K], [1]) : out; // [B, K]
+      let loss = F.bceWithLogits(presence, ins.targets!);
+      if (sev) {
+        const sevPred = F.sigmoid(F.slice(out, [K], [2 * K], [1])); // [B, K]
+        const err = F.mul(F.square(F.sub(sevPred, ins.severities!)), ins.targets!);
+        loss = F.add(loss, F.div(F.reduceSum(err), F.add(F.reduceSum(ins.targets!), 1)));
+      }
+      void B;
+      return { loss, outputs: { logits: presence } };
+    };
+  }
+
+  private feeds(b: Batch, S: number, K: number) {
+    const B = b.size;
+    const f: Record<string, { data: Float32Array | BigInt64Array; shape: number[]; dtype: 'float32' | 'int64' }> = {
+      input: { data: b.x, shape: [B, 3, S, S], dtype: 'float32' },
+    };
+    if (this.train.multiLabel) {
+      f.targets = { data: b.targets!, shape: [B, K], dtype: 'float32' };
+      if (this.config.severityHead) f.severities = { data: b.severities!, shape: [B, K], dtype: 'float32' };
+    } else f.y = { data: b.y, shape: [B], dtype: 'int64' };
+    return f;
+  }
+
+  /** Runs (or resumes) training. */
+  async run(opts: { resume?: boolean } = {}): Promise<TrainResult> {
+    const c = this.config;
+    const S = c.imageSize;
+    const K = this.train.classes.length;
+    await fs.mkdir(this.outDir, { recursive: true });
+    const handle = await createModel(c.model, { ...c.modelOptions, numClasses: this.numOutputs, inputSize: [3, S, S], seed: c.seed, weights: c.weights });
+    const optimizer: Optimizer = c.optimizer === 'sgd' ? new SGD({ momentum: c.momentum ?? 0.9, weightDecay: c.weightDecay, nesterov: true }) : new AdamW({ weightDecay: c.weightDecay });
+    const B = c.batchSize;
+    const inputs = [{ name: 'input', shape: [B, 3, S, S], dtype: 'float32' as const }];
+    if (this.train.multiLabel) {
+      inputs.push({ name: 'targets', shape: [B, K], dtype: 'float32' });
+      if (c.severityHead) inputs.push({ name: 'severities', shape: [B, K], dtype: 'float32' });
+    } else inputs.push({ name: 'y', shape: [B], dtype: 'int64' as never });
+    const step = await TrainStep.build({ model: handle.model, state: handle.state, inputs, optimizer, clipNorm: c.clipNorm, loss: this.lossFn(handle) });
+    const loader = new DataLoader(this.train, { batchSize: B, shuffle: true, seed: c.seed, transform: { size: S, mode: c.cropMode ?? 'crop', flip: true }, workers: c.workers });
+    const stepsPerEpoch = loader.batchesPerEpoch;
+    if (stepsPerEpoch < 1) throw new ArgumentError(`training set has ${this.train.samples.length} images, fewer than one batch of ${B}`);
+    const schedule = cosineWithWarmup({ baseLr: c.lr, totalSteps: c.epochs * stepsPerEpoch, warmupSteps: Math.round(c.warmupEpochs * stepsPerEpoch), minLr: c.lr * 1e-3 });
+    const logs: EpochLog[] = [];
+    let best: EpochLog | undefined;
+    let startEpoch = 0;
+    const lastFile = path.join(this.outDir, 'last.safetensors');
+    if (opts.resume) {
+      const ck = await readCheckpoint(lastFile).catch(() => null);
+      if (ck) {
+        handle.state.loadStateDict(ck.entries, { source: lastFile });
+        const meta = JSON.parse(ck.metadata.trainer ?? '{}') as { epoch: number; step: number; logs: EpochLog[]; config: TrainConfig };
+        if (JSON.stringify({ ...meta.config, epochs: 0 }) !== JSON.stringify({ ...c, epochs: 0 })) {
+          throw new ArgumentError(`${lastFile}: checkpoint was trained with a different configuration; start a new run folder`);
+        }
+        step.restore({ step: meta.step, states: ck.optimizer });
+        startEpoch = meta.epoch + 1;
+        logs.push(...meta.logs);
+        best = logs.reduce<EpochLog | undefined>((b, l) => (l.valMetric !== undefined && (!b || l.valMetric > b.valMetric!) ? l : b), undefined);
+      }
+    }
+    const valPredictor = this.val
+      ? await Predictor.build({ model: handle.model, state: handle.state, inputs: [{ name: 'input', shape: [B, 3, S, S], dtype: 'float32' }], forward: (m, ins) => defaultForward(handle.info, m, ins), weights: 'fed' })
+      : undefined;
+    const valLoader = this.val ? new DataLoader(this.val, { batchSize: B, shuffle: false, seed: c.seed, transform: { size: S, mode: 'center', flip: false }, workers: c.workers }) : undefined;
+    try {
+      for (let epoch = startEpoch; epoch < c.epochs; epoch++) {
+        const t0 = performance.now();
+        let lossSum = 0;
+        let correct = 0;
+        let seen = 0;
+        let batchIndex = 0;
+        for await (const b of loader.epoch(epoch)) {
+          for (const e of b.errors) this.events.onLoadError?.(e.file, e.message);
+          const lr = schedule(step.step);
+          const r = await step.run(this.feeds(b, S, K), { lr, seed: c.seed });
+          if (!Number.isFinite(r.loss)) throw new Error(`loss became ${r.loss} at epoch ${epoch + 1}, step ${step.step}: lower the learning rate or enable --clip-norm`);
+          lossSum += r.loss * b.size;
+          seen += b.size;
+          if (!this.train.multiLabel) correct += countCorrect(r.outputs.logits!.data as Float32Array, b.y, K);
+          batchIndex++;
+          const secs = (performance.now() - t0) / 1000;
+          this.events.onStep?.({ epoch, batch: batchIndex, batches: stepsPerEpoch, loss: lossSum / seen, acc: this.train.multiLabel ? undefined : correct / seen, imagesPerSec: seen / secs, lr });
+        }
+        const seconds = (performance.now() - t0) / 1000;
+        const log: EpochLog = { epoch: epoch + 1, step: step.step, lr: schedule(Math.max(0, step.step - 1)), trainLoss: lossSum / seen, imagesPerSec: seen / seconds, seconds };
+        if (!this.train.multiLabel) log.trainAcc = correct / seen;
+        if (valPredictor && valLoader) {
+          const ev = await evaluateLoader(valPredictor, valLoader, this.val!, { severityHead: !!c.severityHead });
+          log.valLoss = ev.loss;
+          if (ev.metrics.kind === 'single') {
+            log.valTop1 = ev.metrics.top1;
+            log.valMacroF1 = ev.metrics.macroF1;
+            log.valMetric = ev.metrics.top1;
+          } else {
+            log.valMAP = ev.metrics.mAP;
+            log.valMacroF1 = ev.metrics.macroF1;
+            log.valMetric = ev.metrics.macroF1;
+          }
+        }
+        logs.push(log);
+        const trainerMeta = { epoch, step: step.step, logs, config: c };
+        const metadata = { trainer: toMeta(trainerMeta), model: c.model, classes: toMeta(this.train.classes), numOutputs: String(this.numOutputs), imageSize: String(S) };
+        await saveCheckpoint(lastFile, handle.state, { optimizer: step.snapshot().states, metadata });
+        if (log.valMetric !== undefined && (!best || log.valMetric > best.valMetric!)) {
+          best = log;
+          await saveCheckpoint(path.join(this.outDir, 'best.safetensors'), handle.state, { metadata });
+        }
+        await writeLogs(this.outDir, logs);
+        this.events.onEpoch?.(log);
+      }
+    } finally {
+      await loader.close();
+      await valLoader?.close();
+    }
+    return { logs, best, handle };
+  }
+}
+
+function countCorrect(logits: Float32Array, y: BigInt64Array, K: number): number {
+  let n = 0;
+  for (let i = 0; i < y.length; i++) {
+    let best = 0;
+    for (let c = 1; c < K; c++) if (logits[i * K + c]! > logits[i * K + best]!) best = c;
+    if (BigInt(best) === y[i]) n++;
+  }
+  return n;
+}
+
+export async function writeLogs(dir: string, logs: EpochLog[]): Promise<void> {
+  await writeFileAtomic(path.join(dir, 'log.jsonl'), logs.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  const cols = ['epoch', 'step', 'lr', 'trainLoss', 'trainAcc', 'valLoss', 'valMetric', 'valTop1', 'valMacroF1', 'valMAP', 'imagesPerSec', 'seconds'] as const;
+  const csv = [cols.join(','), ...logs.map((l) => cols.map((k) => (l[k] === undefined ? '' : String(l[k]))).join(','))].join('\n') + '\n';
+  await writeFileAtomic(path.join(dir, 'log.csv'), csv);
+}
+
+export interface EvalOutput {
+  loss: number;
+  metrics: SingleLabelMetrics | MultiLabelMetrics;
+  /** Raw model outputs [N, outputs] in dataset order. */
+  outputs: Float32Array;
+}
+
+/** Runs a predictor over a (non-shuffled) loader and computes metrics. Pads the last batch. */
+export async function evaluateLoader(pred: Predictor<ModelHandle['model']>, loader: DataLoader, ds: Dataset, opts: { severityHead?: boolean; threshold?: number } = {}): Promise<EvalOutput> {
+  const B = loader.opts.batchSize;
+  const S = loader.opts.transform.size;
+  const K = ds.classes.length;
+  const N = ds.samples.length;
+  let outDim = 0;
+  let all = new Float32Array(0);
+  for await (const b of loader.epoch(0)) {
+    const x = new Float32Array(B * 3 * S * S);
+    x.set(b.x);
+    const res = Object.values(await pred.run({ input: { data: x, shape: [B, 3, S, S], dtype: 'float32' } }))[0]!;
+    const data = res.data as Float32Array;
+    if (!outDim) {
+      outDim = data.length / B;
+      all = new Float32Array(N * outDim);
+    }
+    b.indices.forEach((idx, j) => all.set(data.subarray(j * outDim, (j + 1) * outDim), idx * outDim));
+  }
+  if (!ds.multiLabel) {
+    const labels = ds.samples.map((s) => s.label);
+    const metrics = singleLabelMetrics(all, labels, ds.classes);
+    let loss = 0;
+    for (let i = 0; i < N; i++) {
+      const row = all.subarray(i * K, (i + 1) * K);
+      const m = Math.max(...row);
+      const lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
+      loss += lse - row[labels[i]!]!;
+    }
+    return { loss: loss / N, metrics, outputs: all };
+  }
+  const probs = new Float32Array(N * K);
+  const targets = new Float32Array(N * K);
+  let loss = 0;
+  for (let i = 0; i < N; i++) {
+    for (let c = 0; c < K; c++) {
+      const z = all[i * outDim + c]!;
+      probs[i * K + c] = sigmoid(z);
+      const t = ds.samples[i]!.labels![c]!;
+      targets[i * K + c] = t;
+      loss += Math.max(z, 0) - z * t + Math.log1p(Math.exp(-Math.abs(z)));
+    }
+  }
+  return { loss: loss / (N * K), metrics: multiLabelMetrics(probs, targets, ds.classes, opts.threshold ?? 0.5), outputs: all };
+}

@@ -1,0 +1,26 @@
+/**
+ * Writes the toy stripes task as an image folder (PNG, RGB) for dataset/loader/trainer tests.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { toyBatch, TOY_CLASSES } from '../../src/data/toy.js';
+
+export async function writeToyImageFolder(root: string, perClassApprox: number, size: number, seed: number): Promise<void> {
+  const n = perClassApprox * TOY_CLASSES.length;
+  const b = toyBatch(n, size, seed, 0.15);
+  for (const c of TOY_CLASSES) await mkdir(path.join(root, c), { recursive: true });
+  await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const px = Buffer.alloc(size * size * 3);
+      for (let j = 0; j < size * size; j++) {
+        const v = Math.max(0, Math.min(255, Math.round(128 + 100 * b.images[i * size * size + j]!)));
+        px[3 * j] = v;
+        px[3 * j + 1] = v;
+        px[3 * j + 2] = 255 - v;
+      }
+      const cls = TOY_CLASSES[Number(b.labels[i])]!;
+      await sharp(px, { raw: { width: size, height: size, channels: 3 } }).png().toFile(path.join(root, cls, `${String(i).padStart(4, '0')}.png`));
+    }),
+  );
+}
