@@ -6,5 +6,6 @@ import { demoCommand } from './commands/demo.js';
 import { modelsCommand, summaryCommand } from './commands/models.js';
 import { exportCommand } from './commands/export.js';
 import { benchCommand } from './commands/bench.js';
+import { trainCommand, evalCommand } from './commands/train.js';
 
-export const commands: Command[] = [demoCommand, modelsCommand, summaryCommand, exportCommand, benchCommand];
+export const commands: Command[] = [demoCommand, modelsCommand, summaryCommand, exportCommand, benchCommand, trainCommand, evalCommand];

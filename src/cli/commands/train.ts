@@ -1,0 +1,162 @@
+/**
+ * `attnvision train` and `attnvision eval`: train any zoo model on an image folder or a manifest
+ * dataset; evaluate a checkpoint and write an HTML report with curves and a confusion matrix.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Command, ParsedArgs } from '../command.js';
+import { parseArgs, flagNumber, flagString } from '../command.js';
+import { imageFolder, manifestDataset, type Dataset } from '../../data/dataset.js';
+import { Trainer, evaluateLoader, type TrainConfig, type EpochLog } from '../../train/trainer.js';
+import { renderReport } from '../../train/report.js';
+import { readCheckpoint } from '../../io/checkpoint.js';
+import { writeFileAtomic } from '../../io/safetensors.js';
+import { createModel, defaultForward, modelInfo } from '../../models/index.js';
+import { Predictor } from '../../train/infer.js';
+import { DataLoader } from '../../data/loader/loader.js';
+import { ArgumentError } from '../../util/errors.js';
+import { ProgressLine } from '../progress_line.js';
+
+/** Loads `--data`: a manifest.jsonl (with --labels) or a folder with train/ val/ test/ sub-folders or class folders. */
+export async function loadData(spec: string, split: string, labels: string[] | undefined): Promise<Dataset> {
+  if (spec.endsWith('.jsonl')) {
+    if (!labels) throw new ArgumentError('--labels a,b,c is required with a manifest dataset');
+    return manifestDataset(spec, labels, split);
+  }
+  const stat = await fs.stat(spec).catch(() => null);
+  if (!stat?.isDirectory()) throw new ArgumentError(`--data ${spec}: not a folder or a .jsonl manifest`);
+  const manifest = path.join(spec, 'manifest.jsonl');
+  if (labels && (await fs.stat(manifest).catch(() => null))) return manifestDataset(manifest, labels, split);
+  const sub = path.join(spec, split);
+  if (await fs.stat(sub).catch(() => null)) return imageFolder(sub, labels);
+  return imageFolder(spec, labels);
+}
+
+const trainUsage = `Usage: attnvision train --data DIR|manifest.jsonl --model NAME --out DIR [options]
+
+Data: an image folder (DIR/train/<class>/*, DIR/val/<class>/*), or a manifest dataset (attnvision synth
+output; give --labels) with train/val splits.
+  --labels a,b,...     label order for manifest data (multi-label, sigmoid BCE)
+  --model NAME         zoo model (attnvision models)
+  --weights FILE       initial weights (fine-tuning; classifier re-initialised if sizes differ)
+  --epochs N [10]  --batch N [32]  --size PX [224]  --workers N [cores-1]
+  --opt sgd|adamw [adamw]  --lr X [1e-3]  --wd X [0.05]  --momentum X [0.9]
+  --warmup EPOCHS [1]  --smoothing X [0.1, single-label]  --clip X [5]
+  --crop crop|resized-crop [crop: random crop at native scale]
+  --severity-head      also regress a severity per label (manifest data)
+  --seed S [0]  --resume (continue DIR/last.safetensors exactly)
+Writes DIR/last.safetensors (every epoch), DIR/best.safetensors, DIR/log.jsonl, DIR/log.csv, DIR/report.html.`;
+
+function trainConfig(a: ParsedArgs): TrainConfig {
+  const w = 'train';
+  const model = flagString(a, 'model');
+  if (!model) throw new ArgumentError('train: --model is required (see attnvision models)');
+  modelInfo(model);
+  const opt = flagString(a, 'opt', 'adamw')!;
+  if (opt !== 'sgd' && opt !== 'adamw') throw new ArgumentError(`train: expected sgd or adamw for --opt but received "${opt}"`);
+  const crop = flagString(a, 'crop', 'crop')!;
+  if (crop !== 'crop' && crop !== 'resized-crop') throw new ArgumentError(`train: expected crop or resized-crop for --crop but received "${crop}"`);
+  return {
+    model,
+    weights: flagString(a, 'weights'),
+    epochs: flagNumber(a, 'epochs', 10, w, { int: true, min: 1 }),
+    batchSize: flagNumber(a, 'batch', 32, w, { int: true, min: 1 }),
+    imageSize: flagNumber(a, 'size', 224, w, { int: true, min: 8 }),
+    optimizer: opt,
+    lr: flagNumber(a, 'lr', 1e-3, w, { min: 0 }),
+    weightDecay: flagNumber(a, 'wd', 0.05, w, { min: 0 }),
+    momentum: flagNumber(a, 'momentum', 0.9, w, { min: 0, max: 1 }),
+    warmupEpochs: flagNumber(a, 'warmup', 1, w, { min: 0 }),
+    labelSmoothing: flagNumber(a, 'smoothing', 0.1, w, { min: 0, max: 1 }),
+    clipNorm: flagNumber(a, 'clip', 5, w, { min: 0 }),
+    seed: flagNumber(a, 'seed', 0, w, { int: true }),
+    severityHead: a.flags.has('severity-head'),
+    cropMode: crop,
+    workers: a.flags.has('workers') ? flagNumber(a, 'workers', 1, w, { int: true, min: 1 }) : undefined,
+  };
+}
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'train a zoo model on an image folder or manifest dataset',
+  usage: trainUsage,
+  async run(argv) {
+    const a = parseArgs(argv, { values: ['data', 'labels', 'model', 'weights', 'epochs', 'batch', 'size', 'workers', 'opt', 'lr', 'wd', 'momentum', 'warmup', 'smoothing', 'clip', 'crop', 'seed', 'out'], booleans: ['severity-head', 'resume'] }, 'train');
+    const data = flagString(a, 'data');
+    const out = flagString(a, 'out');
+    if (!data || !out) throw new ArgumentError('train: --data and --out are required');
+    const labels = flagString(a, 'labels')?.split(',').map((s) => s.trim()).filter(Boolean);
+    const config = trainConfig(a);
+    const train = await loadData(data, 'train', labels);
+    const val = await loadData(data, 'val', labels ?? [...train.classes]).catch(() => undefined);
+    console.error(`train: ${train.samples.length} training images, ${val?.samples.length ?? 0} validation images, classes: ${train.classes.join(', ')}`);
+    const bar = new ProgressLine();
+    const trainer = new Trainer(config, train, val, out, {
+      onStep: (s) => bar.update(`epoch ${s.epoch + 1}/${config.epochs}`, s.batch, s.batches, s.imagesPerSec, 'img/s', `loss ${s.loss.toFixed(4)}${s.acc !== undefined ? ` acc ${(100 * s.acc).toFixed(1)}%` : ''} lr ${s.lr.toExponential(2)}`),
+      onEpoch: (l) => {
+        bar.done();
+        console.error(`epoch ${l.epoch}: train loss ${l.trainLoss.toFixed(4)}${l.trainAcc !== undefined ? ` acc ${(100 * l.trainAcc).toFixed(2)}%` : ''}${l.valLoss !== undefined ? `, val loss ${l.valLoss.toFixed(4)} metric ${l.valMetric!.toFixed(4)}` : ''}, ${l.imagesPerSec.toFixed(1)} img/s, ${l.seconds.toFixed(0)} s`);
+      },
+      onLoadError: (f, m) => console.error(`warning: ${f}: ${m} (skipped as zeros)`),
+    });
+    const res = await trainer.run({ resume: a.flags.has('resume') });
+    if (val) {
+      const ev = await evaluateCheckpoint(path.join(out, 'best.safetensors'), val, config.batchSize);
+      await writeFileAtomic(path.join(out, 'report.html'), renderReport({ title: `${config.model} on ${data} (validation)`, logs: res.logs, metrics: ev.metrics, extra: { config } }));
+      console.error(`wrote ${path.join(out, 'report.html')}`);
+    }
+    return 0;
+  },
+};
+
+/** Rebuilds the model recorded in a trainer checkpoint and evaluates it on `ds`. */
+export async function evaluateCheckpoint(file: string, ds: Dataset, batch: number) {
+  const ck = await readCheckpoint(file);
+  const model = ck.metadata.model;
+  if (!model) throw new ArgumentError(`${file}: not a trainer checkpoint (no model metadata)`);
+  const size = Number(ck.metadata.imageSize);
+  const numOutputs = Number(ck.metadata.numOutputs);
+  const classes = JSON.parse(ck.metadata.classes ?? '[]') as string[];
+  if (classes.join() !== ds.classes.join()) throw new ArgumentError(`${file}: trained on classes [${classes}] but the data has [${ds.classes}]`);
+  const h = await createModel(model, { numClasses: numOutputs, inputSize: [3, size, size] });
+  h.state.loadStateDict(ck.entries, { source: file });
+  const pred = await Predictor.build({ model: h.model, state: h.state, inputs: [{ name: 'input', shape: [batch, 3, size, size], dtype: 'float32' }], forward: (m, ins) => defaultForward(h.info, m, ins) });
+  const loader = new DataLoader(ds, { batchSize: batch, shuffle: false, seed: 0, transform: { size, mode: 'center', flip: false } });
+  try {
+    const ev = await evaluateLoader(pred, loader, ds, { severityHead: numOutputs === 2 * ds.classes.length });
+    const trainer = JSON.parse(ck.metadata.trainer ?? '{}') as { logs?: EpochLog[] };
+    return { ...ev, logs: trainer.logs ?? [], model };
+  } finally {
+    await loader.close();
+  }
+}
+
+export const evalCommand: Command = {
+  name: 'eval',
+  summary: 'evaluate a checkpoint: metrics, confusion matrix, HTML report',
+  usage: `Usage: attnvision eval --checkpoint FILE --data DIR|manifest.jsonl [--split test] [--labels a,b] [--report out.html] [--json] [--batch N]
+
+Prints top-1/top-5, per-class precision/recall/F1, macro-F1 and calibration error (single-label), or
+mAP, per-label F1 and exact match (multi-label); --report writes an HTML report with the training
+curves stored in the checkpoint and a confusion-matrix heatmap; --json prints the metrics as JSON.`,
+  async run(argv) {
+    const a = parseArgs(argv, { values: ['checkpoint', 'data', 'split', 'labels', 'report', 'batch'], booleans: ['json'] }, 'eval');
+    const file = flagString(a, 'checkpoint');
+    const data = flagString(a, 'data');
+    if (!file || !data) throw new ArgumentError('eval: --checkpoint and --data are required');
+    const ck = await readCheckpoint(file);
+    const labels = flagString(a, 'labels')?.split(',') ?? (JSON.parse(ck.metadata.classes ?? 'null') as string[] | null) ?? undefined;
+    const ds = await loadData(data, flagString(a, 'split', 'test')!, labels);
+    const ev = await evaluateCheckpoint(file, ds, flagNumber(a, 'batch', 32, 'eval', { int: true, min: 1 }));
+    const report = flagString(a, 'report');
+    if (report) await writeFileAtomic(report, renderReport({ title: `${ev.model}: ${file} on ${data}`, logs: ev.logs, metrics: ev.metrics }));
+    if (a.flags.has('json')) console.log(JSON.stringify(ev.metrics));
+    else {
+      const m = ev.metrics;
+      console.log(m.kind === 'single' ? `top-1 ${(100 * m.top1).toFixed(2)}%  top-5 ${(100 * m.top5).toFixed(2)}%  macro-F1 ${m.macroF1.toFixed(4)}  ECE ${m.ece.toFixed(4)}  (n=${m.n})` : `mAP ${m.mAP.toFixed(4)}  macro-F1 ${m.macroF1.toFixed(4)}  exact ${(100 * m.exactMatch).toFixed(2)}%  (n=${m.n})`);
+      for (const p of m.perClass) console.log(`  ${p.label.padEnd(16)} P ${p.precision.toFixed(3)}  R ${p.recall.toFixed(3)}  F1 ${p.f1.toFixed(3)}  n ${p.support}`);
+      if (report) console.log(`wrote ${report}`);
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,46 @@
+/**
+ * The image-quality inspector's label set. "clean" is not a model output: an image is clean when no
+ * problem label reaches the threshold.
+ */
+export const QUALITY_LABELS = ['defocus_blur', 'motion_blur', 'noise', 'rain', 'haze', 'low_light', 'jpeg'] as const;
+export type QualityLabel = (typeof QUALITY_LABELS)[number];
+
+export interface LabelResult {
+  label: QualityLabel;
+  /** Probability that the image has this problem (aggregated over tiles). */
+  probability: number;
+  /** Estimated severity in [0, 1] (0 = barely, 1 = extreme). */
+  severity: number;
+}
+
+export interface InspectResult {
+  /** True when no label reaches the threshold. */
+  clean: boolean;
+  /** Labels at or above the threshold, most probable first. */
+  labels: LabelResult[];
+  /** Every label's probability and severity, in QUALITY_LABELS order. */
+  scores: LabelResult[];
+  /** Tile grid used: rows x cols, tile side in source pixels. */
+  tiles: { rows: number; cols: number; tileSize: number; width: number; height: number };
+  /** Per-tile probabilities [rows * cols][labels] (for heatmaps). */
+  tileProbabilities: number[][];
+}
+
+/** The shipped model's configuration (models/inspector.json). */
+export interface InspectorConfig {
+  labels: QualityLabel[];
+  /** Model input side in pixels. */
+  inputSize: number;
+  mean: [number, number, number];
+  std: [number, number, number];
+  /** Default decision threshold. */
+  threshold: number;
+  /** Model outputs 2K values: presence logits then severity logits. */
+  severityHead: boolean;
+  /** Architecture name and training run, for the model card. */
+  model: string;
+  /** How tile probabilities become image probabilities: mean of the top-k tiles. */
+  topK: number;
+  /** Maximum tiles per side (large images are downscaled so a tile sees enough context). */
+  maxTilesPerSide: number;
+}

@@ -1,0 +1,35 @@
+/**
+ * Tiling: how an image of any size is covered by model-sized tiles at (close to) native scale.
+ *
+ * Degradations are scale-dependent (a 2 px blur vanishes when a 4000 px photo is shrunk to
+ * 224 px), so the inspector looks at tiles at native resolution. Very large images are first
+ * downscaled so at most `maxTilesPerSide` tiles cover each side; small images are upscaled to one tile.
+ */
+
+export interface TilePlan {
+  /** Size the image is resized to before tiling. */
+  width: number;
+  height: number;
+  rows: number;
+  cols: number;
+  tile: number;
+  /** Top-left corners, row-major. */
+  origins: { left: number; top: number }[];
+  /** Scale factor from source to resized image. */
+  scale: number;
+}
+
+export function planTiles(srcW: number, srcH: number, tile: number, maxPerSide: number): TilePlan {
+  // Scale so the longer side fits in maxPerSide tiles, never below one tile on the shorter side.
+  let scale = Math.min(1, (maxPerSide * tile) / Math.max(srcW, srcH));
+  if (Math.min(srcW, srcH) * scale < tile) scale = tile / Math.min(srcW, srcH);
+  const width = Math.max(tile, Math.round(srcW * scale));
+  const height = Math.max(tile, Math.round(srcH * scale));
+  const cols = Math.ceil(width / tile);
+  const rows = Math.ceil(height / tile);
+  const pos = (n: number, size: number) => (n === 1 ? [Math.floor((size - tile) / 2)] : Array.from({ length: n }, (_, i) => Math.round((i * (size - tile)) / (n - 1))));
+  const xs = pos(cols, width);
+  const ys = pos(rows, height);
+  const origins = ys.flatMap((top) => xs.map((left) => ({ left, top })));
+  return { width, height, rows, cols, tile, origins, scale };
+}
