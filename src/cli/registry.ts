@@ -7,5 +7,6 @@ import { modelsCommand, summaryCommand } from './commands/models.js';
 import { exportCommand } from './commands/export.js';
 import { benchCommand } from './commands/bench.js';
 import { trainCommand, evalCommand } from './commands/train.js';
+import { inspectCommand } from './commands/inspect.js';
 
-export const commands: Command[] = [demoCommand, modelsCommand, summaryCommand, exportCommand, benchCommand, trainCommand, evalCommand];
+export const commands: Command[] = [inspectCommand, demoCommand, modelsCommand, summaryCommand, exportCommand, benchCommand, trainCommand, evalCommand];

@@ -1,0 +1,23 @@
+/**
+ * Builds a randomly initialised inspector model (tiny_vit, 3x32x32, 14 outputs) and its config in a
+ * temp folder, so the inspector's mechanics (tiling, aggregation, JSON contract, errors) can be
+ * tested without the shipped model.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createModel, defaultForward } from '../../src/models/index.js';
+import { exportOnnxFile } from '../../src/io/export.js';
+import { QUALITY_LABELS, type InspectorConfig } from '../../src/quality/labels.js';
+import { IMAGENET_MEAN, IMAGENET_STD } from '../../src/data/loader/transform.js';
+
+export async function tinyInspectorModel(): Promise<{ dir: string; model: string }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'attnvision-insp-'));
+  const K = QUALITY_LABELS.length;
+  const h = await createModel('tiny_vit', { numClasses: 2 * K, inputSize: [3, 32, 32], seed: 4 });
+  const model = path.join(dir, 'inspector.onnx');
+  await exportOnnxFile(model, { model: h.model, state: h.state, inputShape: [3, 32, 32], forward: (m, x) => defaultForward(h.info, m, { input: x }) });
+  const config: InspectorConfig = { labels: [...QUALITY_LABELS], inputSize: 32, mean: IMAGENET_MEAN, std: IMAGENET_STD, threshold: 0.5, severityHead: true, model: 'tiny_vit (random, test only)', topK: 2, maxTilesPerSide: 3 };
+  await writeFile(path.join(dir, 'inspector.json'), JSON.stringify(config));
+  return { dir, model };
+}

@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFile, writeFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { Inspector } from '../../src/quality/inspector.js';
+import { planTiles } from '../../src/quality/tiling.js';
+import { QUALITY_LABELS } from '../../src/quality/labels.js';
+import { tinyInspectorModel } from '../helpers/tiny_inspector.js';
+
+const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
+
+async function photo(file: string, w: number, h: number) {
+  const px = Buffer.alloc(w * h * 3);
+  for (let i = 0; i < px.length; i++) px[i] = (i * 37 + (i >> 7)) % 251;
+  await sharp(px, { raw: { width: w, height: h, channels: 3 } }).jpeg().toFile(file);
+}
+
+test('tiling covers any image size with tiles at near-native scale', () => {
+  const small = planTiles(20, 10, 32, 3);
+  assert.deepEqual([small.width, small.height, small.rows, small.cols], [64, 32, 1, 2], 'upscaled so the short side is one tile');
+  const wide = planTiles(100, 40, 32, 3);
+  assert.equal(wide.scale, 1);
+  assert.deepEqual([wide.rows, wide.cols], [2, 4]);
+  const last = wide.origins[wide.origins.length - 1]!;
+  assert.equal(last.left + 32, wide.width, 'tiles reach the right edge');
+  const huge = planTiles(4000, 3000, 32, 3);
+  assert.ok(huge.cols <= 3 && huge.rows <= 3, 'large images are downscaled to the tile budget');
+});
+
+test('Inspector.inspect returns the documented structure for paths and buffers', async () => {
+  const { dir, model } = await tinyInspectorModel();
+  const file = path.join(dir, 'a.jpg');
+  await photo(file, 90, 50);
+  const insp = await Inspector.load({ model });
+  const r = await insp.inspect(file);
+  assert.equal(r.scores.length, QUALITY_LABELS.length);
+  for (const s of r.scores) {
+    assert.ok(s.probability >= 0 && s.probability <= 1 && s.severity >= 0 && s.severity <= 1);
+  }
+  assert.equal(r.clean, r.labels.length === 0);
+  assert.ok(r.labels.every((l) => l.probability >= 0.5));
+  assert.deepEqual([r.tiles.rows, r.tiles.cols], [2, 3]);
+  const fromBuffer = await insp.inspect(await readFile(file));
+  assert.deepEqual(fromBuffer.scores, r.scores, 'a Buffer gives the same result as its path');
+  await assert.rejects(insp.inspect(Buffer.from('definitely not an image'), { name: 'junk.jpg' }), /junk\.jpg: /);
+  await insp.dispose();
+});
+
+test('attnvision inspect --json: one object per file, per-file errors, heatmap and CSV report', async () => {
+  const { dir, model } = await tinyInspectorModel();
+  const good = path.join(dir, 'good.jpg');
+  await photo(good, 64, 64);
+  const bad = path.join(dir, 'broken.png');
+  await writeFile(bad, Buffer.alloc(0));
+  const heat = path.join(dir, 'heat.png');
+  const csv = path.join(dir, 'report.csv');
+  const r = spawnSync(process.execPath, [cli, 'inspect', good, bad, path.join(dir, 'missing.jpg'), '--json', '--model', model, '--heatmap', heat, '--report', csv], { encoding: 'utf8' });
+  assert.equal(r.status, 3, r.stderr);
+  const rows = JSON.parse(r.stdout) as { file: string; clean?: boolean; labels?: unknown[]; error?: string }[];
+  assert.equal(rows.length, 3);
+  assert.equal(rows[0]!.file, good);
+  assert.equal(typeof rows[0]!.clean, 'boolean');
+  assert.ok(Array.isArray(rows[0]!.labels));
+  assert.match(rows[1]!.error!, /empty|not a supported|corrupt/);
+  assert.match(rows[2]!.error!, /no such file/);
+  assert.ok((await stat(heat.replace('.png', '-good.png'))).size > 1000, 'heatmap written');
+  const lines = (await readFile(csv, 'utf8')).trim().split('\n');
+  assert.equal(lines.length, 4);
+  assert.match(lines[0]!, /^file,clean,defocus_blur_probability,defocus_blur_severity/);
+  const bad2 = spawnSync(process.execPath, [cli, 'inspect', good, '--threshold', '2', '--model', model], { encoding: 'utf8' });
+  assert.equal(bad2.status, 1);
+  assert.match(bad2.stderr, /--threshold/);
+});
