@@ -21,7 +21,7 @@ async function photo(file: string, w: number, h: number) {
 test('tiling covers any image size with tiles at near-native scale', () => {
   const small = planTiles(20, 10, 32, 3);
   assert.deepEqual([small.width, small.height, small.rows, small.cols], [64, 32, 1, 2], 'upscaled so the short side is one tile');
-  const wide = planTiles(100, 40, 32, 3);
+  const wide = planTiles(100, 40, 32, 4);
   assert.equal(wide.scale, 1);
   assert.deepEqual([wide.rows, wide.cols], [2, 4]);
   const last = wide.origins[wide.origins.length - 1]!;
