@@ -16,6 +16,7 @@ import { Predictor } from '../../train/infer.js';
 import { DataLoader } from '../../data/loader/loader.js';
 import { ArgumentError } from '../../util/errors.js';
 import { ProgressLine } from '../progress_line.js';
+import { rotationRobustness, pgdAttack } from '../../train/robustness.js';
 
 /** Loads `--data`: a manifest.jsonl (with --labels) or a folder with train/ val/ test/ sub-folders or class folders. */
 export async function loadData(spec: string, split: string, labels: string[] | undefined): Promise<Dataset> {
@@ -125,7 +126,7 @@ export async function evaluateCheckpoint(file: string, ds: Dataset, batch: numbe
   try {
     const ev = await evaluateLoader(pred, loader, ds, { severityHead: numOutputs === 2 * ds.classes.length });
     const trainer = JSON.parse(ck.metadata.trainer ?? '{}') as { logs?: EpochLog[] };
-    return { ...ev, logs: trainer.logs ?? [], model };
+    return { ...ev, logs: trainer.logs ?? [], model, handle: h, size };
   } finally {
     await loader.close();
   }
@@ -135,26 +136,45 @@ export const evalCommand: Command = {
   name: 'eval',
   summary: 'evaluate a checkpoint: metrics, confusion matrix, HTML report',
   usage: `Usage: attnvision eval --checkpoint FILE --data DIR|manifest.jsonl [--split test] [--labels a,b] [--report out.html] [--json] [--batch N]
+                       [--robustness] [--pgd EPS,STEP,ITERS]
 
 Prints top-1/top-5, per-class precision/recall/F1, macro-F1 and calibration error (single-label), or
 mAP, per-label F1 and exact match (multi-label); --report writes an HTML report with the training
-curves stored in the checkpoint and a confusion-matrix heatmap; --json prints the metrics as JSON.`,
+curves stored in the checkpoint and a confusion-matrix heatmap; --json prints the metrics as JSON.
+  --robustness          zero-shot accuracy under 90/180/270-degree rotation and upside-down flip
+  --pgd EPS,STEP,ITERS  targeted PGD attack (pixel units of 1/255, e.g. 8,2,10): success rate and
+                        accuracy under attack (single-label models)`,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['checkpoint', 'data', 'split', 'labels', 'report', 'batch'], booleans: ['json'] }, 'eval');
+    const a = parseArgs(argv, { values: ['checkpoint', 'data', 'split', 'labels', 'report', 'batch', 'pgd'], booleans: ['json', 'robustness'] }, 'eval');
+    const pgdSpec = flagString(a, 'pgd');
+    const pgd = pgdSpec?.split(',').map(Number);
+    if (pgd && (pgd.length !== 3 || pgd.some((v) => !Number.isFinite(v) || v < 0) || !Number.isInteger(pgd[2]))) {
+      throw new ArgumentError(`eval: expected EPS,STEP,ITERS (e.g. 8,2,10) for --pgd but received "${pgdSpec}"`);
+    }
     const file = flagString(a, 'checkpoint');
     const data = flagString(a, 'data');
     if (!file || !data) throw new ArgumentError('eval: --checkpoint and --data are required');
     const ck = await readCheckpoint(file);
     const labels = flagString(a, 'labels')?.split(',') ?? (JSON.parse(ck.metadata.classes ?? 'null') as string[] | null) ?? undefined;
     const ds = await loadData(data, flagString(a, 'split', 'test')!, labels);
-    const ev = await evaluateCheckpoint(file, ds, flagNumber(a, 'batch', 32, 'eval', { int: true, min: 1 }));
+    const batch = flagNumber(a, 'batch', 32, 'eval', { int: true, min: 1 });
+    const ev = await evaluateCheckpoint(file, ds, batch);
+    const extra: Record<string, unknown> = {};
+    if (a.flags.has('robustness')) extra.rotations = await rotationRobustness(ev.handle, ds, ev.size, batch);
+    if (pgd) {
+      if (ds.multiLabel) throw new ArgumentError('eval: --pgd needs a single-label dataset');
+      extra.pgd = await pgdAttack(ev.handle, ds, ev.size, batch, { epsilon: pgd[0]!, step: pgd[1]!, iterations: pgd[2]!, seed: 1 });
+    }
     const report = flagString(a, 'report');
-    if (report) await writeFileAtomic(report, renderReport({ title: `${ev.model}: ${file} on ${data}`, logs: ev.logs, metrics: ev.metrics }));
-    if (a.flags.has('json')) console.log(JSON.stringify(ev.metrics));
+    if (report) await writeFileAtomic(report, renderReport({ title: `${ev.model}: ${file} on ${data}`, logs: ev.logs, metrics: ev.metrics, extra }));
+    if (a.flags.has('json')) console.log(JSON.stringify({ ...ev.metrics, ...extra }));
     else {
       const m = ev.metrics;
       console.log(m.kind === 'single' ? `top-1 ${(100 * m.top1).toFixed(2)}%  top-5 ${(100 * m.top5).toFixed(2)}%  macro-F1 ${m.macroF1.toFixed(4)}  ECE ${m.ece.toFixed(4)}  (n=${m.n})` : `mAP ${m.mAP.toFixed(4)}  macro-F1 ${m.macroF1.toFixed(4)}  exact ${(100 * m.exactMatch).toFixed(2)}%  (n=${m.n})`);
       for (const p of m.perClass) console.log(`  ${p.label.padEnd(16)} P ${p.precision.toFixed(3)}  R ${p.recall.toFixed(3)}  F1 ${p.f1.toFixed(3)}  n ${p.support}`);
+      for (const r of (extra.rotations as { transform: string; top1: number }[] | undefined) ?? []) console.log(`  rotation ${r.transform.padEnd(12)} ${(100 * r.top1).toFixed(2)}%`);
+      const p = extra.pgd as { successRate: number; accuracyUnderAttack: number; cleanAccuracy: number } | undefined;
+      if (p) console.log(`  PGD: success ${(100 * p.successRate).toFixed(2)}%, accuracy under attack ${(100 * p.accuracyUnderAttack).toFixed(2)}% (clean ${(100 * p.cleanAccuracy).toFixed(2)}%)`);
       if (report) console.log(`wrote ${report}`);
     }
     return 0;

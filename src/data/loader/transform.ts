@@ -22,6 +22,10 @@ export interface TransformSpec {
   std?: [number, number, number];
   /** Pixel limit before refusing a file (default 100 MP). */
   maxPixels?: number;
+  /** Robustness evaluation: rotate the final crop by this many degrees (0, 90, 180, 270). */
+  rotate?: 0 | 90 | 180 | 270;
+  /** Robustness evaluation: flip the final crop upside down. */
+  upsideDown?: boolean;
 }
 
 export const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
@@ -80,6 +84,13 @@ export async function loadSample(file: string | Buffer, spec: TransformSpec, see
     pipeline = pipeline.extract({ left, top, width: S, height: S });
   }
   if (spec.flip && rnd() < 0.5) pipeline = pipeline.flop();
+  if (spec.rotate || spec.upsideDown) {
+    // Materialise the crop first so the rotation applies to it (sharp orders rotate before extract).
+    let t = sharp(await pipeline.png().toBuffer());
+    if (spec.rotate) t = t.rotate(spec.rotate);
+    if (spec.upsideDown) t = t.flip();
+    pipeline = t;
+  }
   const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   const mean = spec.mean ?? IMAGENET_MEAN;
   const std = spec.std ?? IMAGENET_STD;
