@@ -8,5 +8,6 @@ import { exportCommand } from './commands/export.js';
 import { benchCommand } from './commands/bench.js';
 import { trainCommand, evalCommand } from './commands/train.js';
 import { inspectCommand } from './commands/inspect.js';
+import { packageInspectorCommand } from './commands/package_inspector.js';
 
-export const commands: Command[] = [inspectCommand, demoCommand, modelsCommand, summaryCommand, exportCommand, benchCommand, trainCommand, evalCommand];
+export const commands: Command[] = [inspectCommand, demoCommand, modelsCommand, summaryCommand, exportCommand, benchCommand, trainCommand, evalCommand, packageInspectorCommand];
