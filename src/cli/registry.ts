@@ -9,5 +9,6 @@ import { benchCommand } from './commands/bench.js';
 import { trainCommand, evalCommand } from './commands/train.js';
 import { inspectCommand } from './commands/inspect.js';
 import { packageInspectorCommand } from './commands/package_inspector.js';
+import { attentionCommand } from './commands/attention.js';
 
-export const commands: Command[] = [inspectCommand, demoCommand, modelsCommand, summaryCommand, exportCommand, benchCommand, trainCommand, evalCommand, packageInspectorCommand];
+export const commands: Command[] = [inspectCommand, demoCommand, modelsCommand, summaryCommand, exportCommand, benchCommand, trainCommand, evalCommand, attentionCommand, packageInspectorCommand];

@@ -37,6 +37,9 @@ export class TinyCNN extends Module {
 export class TinyAttention extends Module {
   readonly qkv: Linear;
   readonly proj: Linear;
+  /** Keep the attention probabilities [B, h, N, N] of the last traced call on `lastAttention`. */
+  returnAttention = false;
+  lastAttention: Tensor | null = null;
   constructor(
     readonly dim: number,
     readonly heads: number,
@@ -51,6 +54,7 @@ export class TinyAttention extends Module {
     const qkv = F.transpose(F.reshape(this.qkv.call(x), [B, N, 3, h, C / h]), [2, 0, 3, 1, 4]); // [3, B, h, N, C/h]
     const [q, k, v] = F.split(qkv, 3, 0).map((t) => F.reshape(t, [B, h, N, C / h])) as [Tensor, Tensor, Tensor];
     const attn = F.softmax(F.mul(F.matmul(q, F.transpose(k, [0, 1, 3, 2])), 1 / Math.sqrt(C / h)), -1); // [B, h, N, N]
+    if (this.returnAttention) this.lastAttention = attn;
     const out = F.reshape(F.transpose(F.matmul(attn, v), [0, 2, 1, 3]), [B, N, C]); // [B, N, C]
     return this.proj.call(out);
   }

@@ -1,0 +1,85 @@
+/**
+ * `attnvision attention`: renders what a model's attention modules look at, overlaid on an image.
+ */
+import sharp from 'sharp';
+import type { Command } from '../command.js';
+import { parseArgs, flagNumber, flagString } from '../command.js';
+import { Graph, type Tensor } from '../../graph/graph.js';
+import { ConstantBinding } from '../../nn/binding.js';
+import { withBinding } from '../../nn/module.js';
+import { CompiledGraph } from '../../runtime/session.js';
+import { createModel, defaultForward } from '../../models/index.js';
+import { readCheckpoint } from '../../io/checkpoint.js';
+import { setAttentionCapture, collectAttention } from '../../attention/capture.js';
+import { mapsFromAttention, renderAttentionPng, rollout, gridFor, type AttentionMap } from '../../attention/render.js';
+import { IMAGENET_MEAN, IMAGENET_STD } from '../../data/loader/transform.js';
+import { ArgumentError } from '../../util/errors.js';
+
+export const attentionCommand: Command = {
+  name: 'attention',
+  summary: 'render attention maps (per query, rollout) of a model over an image as PNG',
+  usage: `Usage: attnvision attention <model> <image> --out attn.png [--checkpoint FILE | --weights FILE] [--size PX] [--query X,Y] [--classes N]
+
+Runs the model on the image (resized to PX x PX) with attention capture on, and renders one panel per
+attention module: the attention of the query position (fractions of width/height, default 0.5,0.5)
+over the image, pooling weights for GC blocks, and attention rollout across global-attention layers.
+  --checkpoint FILE   a trainer checkpoint (model, classes and size from its metadata)
+  --weights FILE      safetensors weights for <model>`,
+  async run(argv) {
+    const a = parseArgs(argv, { values: ['out', 'checkpoint', 'weights', 'size', 'query', 'classes'] }, 'attention');
+    const [name, image] = a.positional;
+    const out = flagString(a, 'out');
+    if (!name || !image || !out) throw new ArgumentError('attention: expected <model> <image> --out file.png');
+    const query = (flagString(a, 'query', '0.5,0.5')!).split(',').map(Number) as [number, number];
+    if (query.length !== 2 || query.some((v) => !(v >= 0 && v <= 1))) throw new ArgumentError(`attention: expected X,Y in [0, 1] for --query but received "${flagString(a, 'query')}"`);
+    const ckFile = flagString(a, 'checkpoint');
+    const ck = ckFile ? await readCheckpoint(ckFile) : null;
+    const size = ck ? Number(ck.metadata.imageSize) : flagNumber(a, 'size', 224, 'attention', { int: true, min: 8 });
+    const h = await createModel(ck?.metadata.model ?? name, {
+      numClasses: ck ? Number(ck.metadata.numOutputs) : a.flags.has('classes') ? flagNumber(a, 'classes', 1000, 'attention', { int: true, min: 1 }) : undefined,
+      inputSize: [3, size, size],
+      weights: flagString(a, 'weights'),
+    });
+    if (ck) h.state.loadStateDict(ck.entries, { source: ckFile });
+    const modules = setAttentionCapture(h.model, true);
+    if (!modules.length) throw new ArgumentError(`attention: ${h.info.name} has no attention modules that expose their weights`);
+    h.model.eval();
+    const graph = new Graph();
+    const captured = graph.run(() => {
+      const x = graph.input('input', [1, 3, size, size]);
+      withBinding(new ConstantBinding(graph, h.state), () => defaultForward(h.info, h.model, { input: x }));
+      return collectAttention(h.model);
+    });
+    if (!captured.length) throw new ArgumentError(`attention: no attention was recorded by ${h.info.name}`);
+    const run = await CompiledGraph.compile(graph, captured.map((c) => c.tensor as Tensor), { outputNames: captured.map((_, i) => `a${i}`) });
+    const meta = await sharp(image).rotate().metadata();
+    const raw = await sharp(image).rotate().resize(size, size, { fit: 'fill' }).removeAlpha().toColourspace('srgb').raw().toBuffer();
+    const ch = raw.length / (size * size);
+    const x = new Float32Array(3 * size * size);
+    for (let c = 0; c < 3; c++) for (let i = 0; i < size * size; i++) x[c * size * size + i] = (raw[i * ch + (ch === 1 ? 0 : c)]! / 255 - IMAGENET_MEAN[c]!) / IMAGENET_STD[c]!;
+    const res = await run.run({ input: x });
+    const aspect = 1; // the model saw a square resize; maps are stretched back over the image
+    void meta;
+    const maps: AttentionMap[] = [];
+    const square = new Map<number, Float32Array[]>();
+    captured.forEach((c, i) => {
+      const r = mapsFromAttention(c.path, res[`a${i}`]!.data as Float32Array, c.tensor.shape, aspect, query);
+      maps.push(...r.maps);
+      if (r.matrix) square.set(r.matrix.n, [...(square.get(r.matrix.n) ?? []), r.matrix.a]);
+    });
+    for (const [n, mats] of square) {
+      if (mats.length < 2) continue;
+      const g = gridFor(n, aspect)!;
+      const R = rollout(mats, n);
+      const mean = new Float32Array(n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) mean[j]! += R[i * n + j]! / n;
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const v of mean) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+      maps.push({ title: `rollout over ${mats.length} layers (${n} tokens)`, values: mean.map((v) => (hi > lo ? (v - lo) / (hi - lo) : 0)), rows: g[0], cols: g[1] });
+    }
+    await renderAttentionPng(image, maps, out);
+    console.log(`wrote ${out}: ${maps.length} maps from ${captured.length} attention modules (${captured.map((c) => c.path).join(', ')})`);
+    return 0;
+  },
+};
