@@ -2,3 +2,4 @@
  * Registers every model of the zoo (one import per family).
  */
 import './toy_registry.js';
+import './resnet_registry.js';
