@@ -78,7 +78,7 @@ export function applyOp<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): T
   }
   const node = g.addNode(op as unknown as OpDef<never>, inputs, attrs as unknown as Record<string, unknown>);
   infos.forEach((info, index) => node.outputs.push(new Tensor(g, info.shape, info.dtype, { kind: 'node', node, index })));
-  return node.outputs;
+  return [...node.outputs]; // a copy: callers may reorder or splice the list they get
 }
 
 /** Applies a single-output op. */

@@ -3,9 +3,10 @@
  * back to an input's shape (`sumTo`).
  */
 import { Graph, Tensor } from '../graph.js';
+import { ShapeError } from '../../util/errors.js';
 import type { DType } from '../dtype.js';
 import type { Shape } from '../shape.js';
-import { sameShape } from '../shape.js';
+import { fmtShape, sameShape } from '../shape.js';
 import { reduceSum } from './reduce.js';
 import { reshape } from './shape_ops.js';
 
@@ -37,4 +38,13 @@ export function sumTo(g: Tensor, shape: Shape): Tensor {
   }
   const summed = axes.length ? reduceSum(g, axes, true) : g;
   return reshape(summed, shape);
+}
+
+/**
+ * Throws the ShapeError `applyOp` throws for a failed shape rule, for functions that check their
+ * arguments before (or instead of) applying a primitive: `<scope>: <op> <shapes>: <reason>`.
+ */
+export function shapeError(op: string, inputs: readonly Tensor[], reason: string): never {
+  const scope = inputs[0]?.graph.scope ?? Graph.currentOrNull()?.scope ?? '';
+  throw new ShapeError(`${scope ? scope + ': ' : ''}${op} ${inputs.map((t) => fmtShape(t.shape)).join(' x ')}: ${reason}`);
 }

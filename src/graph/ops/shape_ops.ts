@@ -6,9 +6,9 @@ import { defineOp, apply1, applyOp, fail } from '../op.js';
 import { Graph, type Tensor } from '../graph.js';
 import { A } from '../emitter.js';
 import { broadcastShapes, fmtShape, normAxis, sizeOf } from '../shape.js';
-import { add } from './elementwise.js';
+import { add, less, where } from './elementwise.js';
 import { reduceSum } from './reduce.js';
-import { sumTo } from './common.js';
+import { shapeError, sumTo } from './common.js';
 
 // ---------------------------------------------------------------------------------------------
 // reshape
@@ -40,17 +40,21 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 
 export const flatten = (x: Tensor, startAxis = 1): Tensor => reshape(x, [...x.shape.slice(0, startAxis), -1]);
 
+/** Inserts a size-1 axis at `axis` (in [-rank-1, rank]). */
 export function unsqueeze(x: Tensor, axis: number): Tensor {
-  const a = axis < 0 ? axis + x.rank + 1 : axis;
+  const a = normAxis(axis, x.rank + 1);
+  if (a === null) shapeError('unsqueeze', [x], `axis ${axis} out of range for rank ${x.rank} (expected ${-x.rank - 1}..${x.rank})`);
   const shape = [...x.shape];
   shape.splice(a, 0, 1);
   return reshape(x, shape);
 }
 
+/** Removes axis `axis` (which must have size 1), or every size-1 axis when omitted. */
 export function squeeze(x: Tensor, axis?: number): Tensor {
   if (axis === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
   const a = normAxis(axis, x.rank);
-  if (a === null || x.shape[a] !== 1) return reshape(x, []); // reshape reports the mismatch
+  if (a === null) shapeError('squeeze', [x], `axis ${axis} out of range for rank ${x.rank}`);
+  if (x.shape[a] !== 1) shapeError('squeeze', [x], `axis ${axis} has size ${x.shape[a]}, expected 1`);
   return reshape(x, x.shape.filter((_, i) => i !== a));
 }
 
@@ -130,6 +134,7 @@ const splitOp = defineOp<{ sizes: number[]; axis: number }>({
     const x = ins[0]!;
     const a = normAxis(axis, x.rank);
     if (a === null) fail(`axis ${axis} out of range for rank ${x.rank}`);
+    if (sizes.some((v) => !Number.isInteger(v) || v < 1)) fail(`sizes ${fmtShape(sizes)} must be positive integers (axis ${a} has size ${x.shape[a]})`);
     if (sizes.reduce((s, v) => s + v, 0) !== x.shape[a]) fail(`sizes ${fmtShape(sizes)} do not sum to ${x.shape[a]}`);
     return sizes.map((s) => ({ shape: x.shape.map((d, i) => (i === a ? s : d)), dtype: x.dtype }));
   },
@@ -272,7 +277,14 @@ const padOp = defineOp<PadAttrs>({
   },
   lower(e, ins, outs, { pads, mode, value }, node) {
     const x = node.inputs[0]!;
-    const v = x.dtype === 'float32' ? e.f32(value) : e.initializer(BigInt64Array.of(BigInt(value)), [], 'int64');
+    const v =
+      x.dtype === 'float32'
+        ? e.f32(value)
+        : x.dtype === 'int64'
+          ? e.initializer(BigInt64Array.of(BigInt(value)), [], 'int64')
+          : x.dtype === 'int32'
+            ? e.initializer(Int32Array.of(value), [], 'int32')
+            : e.initializer(Uint8Array.of(value ? 1 : 0), [], 'bool');
     e.node('Pad', mode === 'constant' ? [ins[0]!, e.i64(pads), v] : [ins[0]!, e.i64(pads)], outs, { mode: A.s(mode) });
   },
   grad(node, [g], { pads, mode }) {
@@ -398,7 +410,9 @@ const gatherOp = defineOp<{ axis: number }>({
     const gPerm = [...Array(idx.rank).keys()].map((i) => a + i);
     const gOther = [...Array(g.rank).keys()].filter((i) => i < a || i >= a + idx.rank);
     const gt = reshape(transpose(g, [...gPerm, ...gOther]), [k, ...rest]); // [k, rest]
-    const rows = reshape(idx.dtype === 'int64' ? idx : castIdx(idx), [k, 1]); // [k, 1]
+    const idx64 = idx.dtype === 'int64' ? idx : castIdx(idx);
+    // Negative indices count from the end; ScatterND needs them in [0, n).
+    const rows = reshape(where(less(idx64, 0), add(idx64, xt[0]!), idx64), [k, 1]); // [k, 1]
     const scattered = apply1(scatterAddRowsOp, [gt, rows], { rows: xt[0]! }); // [n, rest]
     const inv = new Array<number>(perm.length);
     perm.forEach((p, i) => (inv[p] = i));
@@ -457,9 +471,12 @@ export function ones(shape: readonly number[]): Tensor {
 
 /** Cyclically shifts `x` by `shifts[i]` along `axes[i]` (positive = towards higher indices). */
 export function roll(x: Tensor, shifts: readonly number[], axes: readonly number[]): Tensor {
+  if (shifts.length !== axes.length) shapeError('roll', [x], `${shifts.length} shifts for ${axes.length} axes`);
   let cur = x;
   shifts.forEach((s, i) => {
-    const a = normAxis(axes[i]!, x.rank) ?? axes[i]!;
+    const a = normAxis(axes[i]!, x.rank);
+    if (a === null) shapeError('roll', [x], `axis ${axes[i]} out of range for rank ${x.rank}`);
+    if (!Number.isInteger(s)) shapeError('roll', [x], `shift ${s} must be an integer`);
     const n = x.shape[a]!;
     const k = ((s % n) + n) % n;
     if (k === 0) return;
