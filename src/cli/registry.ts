@@ -10,5 +10,6 @@ import { trainCommand, evalCommand } from './commands/train.js';
 import { inspectCommand } from './commands/inspect.js';
 import { packageInspectorCommand } from './commands/package_inspector.js';
 import { attentionCommand } from './commands/attention.js';
+import { evalRealCommand } from './commands/eval_real.js';
 
-export const commands: Command[] = [inspectCommand, demoCommand, modelsCommand, summaryCommand, exportCommand, benchCommand, trainCommand, evalCommand, attentionCommand, packageInspectorCommand];
+export const commands: Command[] = [inspectCommand, demoCommand, modelsCommand, summaryCommand, exportCommand, benchCommand, trainCommand, evalCommand, attentionCommand, packageInspectorCommand, evalRealCommand];
