@@ -1,0 +1,76 @@
+/**
+ * Registry entries for Swin Transformer (Liu et al. 2021): the paper's Swin-T/S/B and two small
+ * variants sized for CPU training. Options accepted by `createModel` beyond numClasses/inputSize:
+ * any `SwinConfig` field (`embedDim`, `depths`, `numHeads`, `windowSize`, `patchSize`, `mlpRatio`,
+ * `dropPathRate`, `returnAttention`), e.g. to rebuild a small torchvision `SwinTransformer`.
+ */
+import type { Tensor } from '../graph/graph.js';
+import type { Module } from '../nn/module.js';
+import { registerModel } from './registry.js';
+import { SwinTransformer, swinMapKey, type SwinConfig } from './swin.js';
+
+const CONFIG_KEYS = ['patchSize', 'embedDim', 'depths', 'numHeads', 'windowSize', 'mlpRatio', 'dropPathRate', 'returnAttention'] as const;
+
+function register(name: string, description: string, base: SwinConfig, inputSize: number[], testInputSize: number[], paper?: { params: number; gflops: number }): void {
+  registerModel({
+    name,
+    description,
+    family: 'swin',
+    defaultInputSize: inputSize,
+    testInputSize,
+    defaultNumClasses: 1000,
+    classifier: ['head'],
+    create: (opts) => {
+      const cfg: SwinConfig = { ...base, inChannels: opts.inputSize[0]!, numClasses: opts.numClasses };
+      for (const k of CONFIG_KEYS) if (opts[k] !== undefined) (cfg as Record<string, unknown>)[k] = opts[k];
+      return new SwinTransformer(cfg);
+    },
+    // With returnAttention, every block's attention probabilities become extra named outputs.
+    forward: (model: Module, inputs: Record<string, Tensor>) => {
+      const m = model as SwinTransformer;
+      const logits = m.call(inputs.input!);
+      return { logits, ...m.attentionMaps() };
+    },
+    mapKey: swinMapKey,
+    ...(paper ? { paper: { ...paper, source: 'Liu et al. 2021, Table 1 (ImageNet-1K, 224x224)' } } : {}),
+  });
+}
+
+register(
+  'swin_tiny_patch4_window7_224',
+  'Swin-T: C=96, depths 2-2-6-2, heads 3-6-12-24, window 7 (Liu et al. 2021)',
+  { embedDim: 96, depths: [2, 2, 6, 2], numHeads: [3, 6, 12, 24], windowSize: 7, dropPathRate: 0.2 },
+  [3, 224, 224],
+  [3, 64, 64],
+  { params: 28.3e6, gflops: 4.5 },
+);
+register(
+  'swin_small_patch4_window7_224',
+  'Swin-S: C=96, depths 2-2-18-2, heads 3-6-12-24, window 7 (Liu et al. 2021)',
+  { embedDim: 96, depths: [2, 2, 18, 2], numHeads: [3, 6, 12, 24], windowSize: 7, dropPathRate: 0.3 },
+  [3, 224, 224],
+  [3, 64, 64],
+  { params: 49.6e6, gflops: 8.7 },
+);
+register(
+  'swin_base_patch4_window7_224',
+  'Swin-B: C=128, depths 2-2-18-2, heads 4-8-16-32, window 7 (Liu et al. 2021)',
+  { embedDim: 128, depths: [2, 2, 18, 2], numHeads: [4, 8, 16, 32], windowSize: 7, dropPathRate: 0.5 },
+  [3, 224, 224],
+  [3, 64, 64],
+  { params: 87.8e6, gflops: 15.4 },
+);
+register(
+  'swin_nano_patch4_window7_224',
+  'small Swin for CPU training at 224 px: C=32, depths 2-2-2-2, heads 1-2-4-8, window 7 (2.5M params, 0.37 GFLOPs)',
+  { embedDim: 32, depths: [2, 2, 2, 2], numHeads: [1, 2, 4, 8], windowSize: 7, dropPathRate: 0.1 },
+  [3, 224, 224],
+  [3, 64, 64],
+);
+register(
+  'swin_micro_patch2_window4_96',
+  'small Swin for CPU training at 96 px: patch 2, C=32, depths 2-2-2-2, heads 1-2-4-8, window 4 (2.5M params, 0.27 GFLOPs)',
+  { patchSize: 2, embedDim: 32, depths: [2, 2, 2, 2], numHeads: [1, 2, 4, 8], windowSize: 4, dropPathRate: 0.1 },
+  [3, 96, 96],
+  [3, 32, 32],
+);
