@@ -134,7 +134,10 @@ const convTransposeOp = defineOp<ConvTransposeAttrs>({
     if (w.shape[0] !== x.shape[1]) fail(`weight expects ${w.shape[0]} input channels, input has ${x.shape[1]}`);
     const cout = w.shape[1]! * a.groups;
     if (b && (b.rank !== 1 || b.shape[0] !== cout)) fail(`bias shape ${fmtShape(b.shape)} != [${cout}]`);
-    if (a.outputPadding.some((p, i) => p < 0 || p >= Math.max(a.strides[i]!, a.dilations[i]!))) fail(`output padding ${fmtShape(a.outputPadding)} must be in [0, max(stride, dilation))`);
+    // PyTorch allows output padding < max(stride, dilation); ONNX Runtime only < stride.
+    if (a.outputPadding.length !== n || a.outputPadding.some((p, i) => !Number.isInteger(p) || p < 0 || p >= a.strides[i]!)) {
+      fail(`output padding ${fmtShape(a.outputPadding)} must be integers in [0, stride), one per spatial dim (stride ${fmtShape(a.strides)})`);
+    }
     const spatial = x.shape.slice(2).map((d, i) => a.strides[i]! * (d - 1) + a.outputPadding[i]! + a.dilations[i]! * (w.shape[i + 2]! - 1) + 1 - a.pads[i]! - a.pads[n + i]!);
     if (spatial.some((d) => d < 1)) fail(`output spatial size ${fmtShape(spatial)} is empty`);
     return [{ shape: [x.shape[0]!, cout, ...spatial], dtype: 'float32' }];
