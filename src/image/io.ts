@@ -1,0 +1,213 @@
+/**
+ * Image decoding and encoding through sharp (libvips), plus the in-house BMP decoder.
+ *
+ * `readImage(pathOrBuffer)` decodes JPEG, PNG, WebP, GIF (first frame), TIFF, AVIF/HEIF and BMP,
+ * detected by content (magic bytes), never by extension; applies the EXIF orientation; converts to
+ * sRGB; flattens alpha onto white; returns a planar float `ImageF32` in [0, 1].
+ *
+ * Robustness contract: bad input never crashes or hangs the process. Empty files, truncated data,
+ * non-images, unsupported formats and images above `maxPixels` (checked from the header, before
+ * the pixels are decoded) all throw `ImageDecodeError { file, reason }`. A libvips timeout bounds
+ * the time spent on one image.
+ *
+ * ```ts
+ * const img = await readImage('photo.jpg', { maxPixels: 50e6 });   // ImageF32, CHW sRGB [0,1]
+ * await writeImage('out.png', img);
+ * ```
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+
+type Sharp = ReturnType<typeof sharp>;
+type Metadata = Awaited<ReturnType<Sharp['metadata']>>;
+import { ImageDecodeError } from './errors.js';
+import { decodeBmp, bmpDimensions, isBmp } from './bmp.js';
+import { fromInterleavedU8, toInterleavedU8, type ImageF32 } from './tensor.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { invalidArg } from '../util/errors.js';
+
+/** Formats recognised by content. */
+export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff' | 'heif' | 'bmp';
+
+export interface ReadOptions {
+  /** Refuse images with more pixels than this (checked from the header, before decoding). Default 100e6. */
+  maxPixels?: number;
+  /** Scale factor in (0, 1] applied while decoding (libvips shrink-on-load, Lanczos). Default 1. */
+  scale?: number;
+  /** Give up on one image after this many seconds. Default 60. */
+  timeoutSeconds?: number;
+}
+
+export const DEFAULT_MAX_PIXELS = 100_000_000;
+
+/**
+ * Detects the format from the first bytes; returns null for unknown content and a string starting
+ * with 'unsupported:' for recognised but unsupported formats.
+ */
+export function sniffFormat(buf: Uint8Array): ImageFormat | `unsupported:${string}` | null {
+  const b = (i: number): number => buf[i] ?? -1;
+  const ascii = (from: number, to: number): string => String.fromCharCode(...buf.subarray(from, to));
+  if (b(0) === 0xff && b(1) === 0xd8 && b(2) === 0xff) return 'jpeg';
+  if (b(0) === 0x89 && ascii(1, 4) === 'PNG') return 'png';
+  if (ascii(0, 4) === 'GIF8') return 'gif';
+  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'webp';
+  if ((b(0) === 0x49 && b(1) === 0x49 && b(2) === 0x2a && b(3) === 0) || (b(0) === 0x4d && b(1) === 0x4d && b(2) === 0 && b(3) === 0x2a)) return 'tiff';
+  if (ascii(4, 8) === 'ftyp') {
+    const brand = ascii(8, 12);
+    if (['avif', 'avis', 'heic', 'heix', 'hevc', 'mif1', 'msf1'].includes(brand)) return 'heif';
+    return `unsupported:ISO media (${brand.trim() || 'unknown brand'})`;
+  }
+  if (isBmp(buf)) return 'bmp';
+  if (ascii(0, 4) === '%PDF') return 'unsupported:PDF';
+  if (ascii(0, 4) === '8BPS') return 'unsupported:Photoshop PSD';
+  if (b(0) === 0 && b(1) === 0 && b(2) === 1 && b(3) === 0) return 'unsupported:ICO';
+  if (b(0) === 0xff && b(1) === 0x0a) return 'unsupported:JPEG XL';
+  if (ascii(4, 8) === 'jP  ') return 'unsupported:JPEG 2000';
+  const head = ascii(0, Math.min(buf.length, 256)).trimStart().toLowerCase();
+  if (head.startsWith('<svg') || (head.startsWith('<?xml') && head.includes('<svg'))) return 'unsupported:SVG (vector graphics)';
+  return null;
+}
+
+async function readInput(input: string | Uint8Array): Promise<{ buf: Uint8Array; file: string }> {
+  if (typeof input !== 'string') return { buf: input, file: '<buffer>' };
+  try {
+    return { buf: await fs.readFile(input), file: input };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ImageDecodeError(input, code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : `cannot read file (${code ?? (e as Error).message})`);
+  }
+}
+
+function checkFormat(buf: Uint8Array, file: string): ImageFormat {
+  if (buf.length === 0) throw new ImageDecodeError(file, 'empty file (0 bytes)');
+  const fmt = sniffFormat(buf);
+  if (fmt === null) throw new ImageDecodeError(file, `not an image (unrecognised content, ${buf.length} bytes)`);
+  if (fmt.startsWith('unsupported:')) throw new ImageDecodeError(file, `unsupported format: ${fmt.slice('unsupported:'.length)}`);
+  return fmt as ImageFormat;
+}
+
+/** libvips error text -> a short reason. */
+function vipsReason(e: unknown): string {
+  const msg = String((e as Error)?.message ?? e).split('\n')[0]!.trim();
+  if (/premature end|truncated|unexpected end|end of (file|stream)|not enough data|Read error|short read/i.test(msg)) return `truncated or corrupt data (${msg})`;
+  if (/timeout/i.test(msg)) return `decoding timed out (${msg})`;
+  return `corrupt or unsupported data (${msg})`;
+}
+
+export interface ImageInfo {
+  format: ImageFormat;
+  /** Dimensions after EXIF orientation. */
+  width: number;
+  height: number;
+}
+
+/** Reads the header only: format and oriented dimensions. Throws ImageDecodeError. */
+export async function probeImage(input: string | Uint8Array): Promise<ImageInfo> {
+  const { buf, file } = await readInput(input);
+  const format = checkFormat(buf, file);
+  if (format === 'bmp') return { format, ...bmpDimensions(buf, file) };
+  let meta: Metadata;
+  try {
+    meta = await sharp(buf, { limitInputPixels: false, failOn: 'error' }).metadata();
+  } catch (e) {
+    throw new ImageDecodeError(file, vipsReason(e));
+  }
+  const w = meta.width ?? 0;
+  const h = meta.pageHeight ?? meta.height ?? 0;
+  if (!w || !h) throw new ImageDecodeError(file, 'image header has no dimensions');
+  const swap = (meta.orientation ?? 1) >= 5;
+  return { format, width: swap ? h : w, height: swap ? w : h };
+}
+
+/**
+ * Decodes an image file or buffer to a 3-channel sRGB ImageF32 (see the module doc for the
+ * contract). GIF and other multi-page inputs give their first frame.
+ */
+export async function readImage(input: string | Uint8Array, opts: ReadOptions = {}): Promise<ImageF32> {
+  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const scale = opts.scale ?? 1;
+  if (!(scale > 0 && scale <= 1)) invalidArg('readImage', 'scale', 'number in (0, 1]', scale);
+  if (!(maxPixels > 0)) invalidArg('readImage', 'maxPixels', 'positive number', maxPixels);
+  const { buf, file } = await readInput(input);
+  const format = checkFormat(buf, file);
+  const info = await probeImage(buf).catch((e: unknown) => {
+    if (e instanceof ImageDecodeError) throw new ImageDecodeError(file, e.reason);
+    throw e;
+  });
+  if (info.width * info.height > maxPixels) {
+    throw new ImageDecodeError(file, `image is ${info.width}x${info.height} = ${info.width * info.height} pixels, above the limit of ${maxPixels}`);
+  }
+  let pipeline: Sharp;
+  if (format === 'bmp') {
+    const raw = decodeBmp(buf, file, maxPixels);
+    pipeline = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } });
+  } else {
+    pipeline = sharp(buf, { limitInputPixels: maxPixels, failOn: 'error', pages: 1 }).rotate();
+  }
+  if (scale < 1) {
+    const w = Math.max(1, Math.round(info.width * scale));
+    const h = Math.max(1, Math.round(info.height * scale));
+    pipeline = pipeline.resize(w, h, { fit: 'fill', kernel: 'lanczos3' });
+  }
+  try {
+    const { data, info: out } = await pipeline
+      .timeout({ seconds: opts.timeoutSeconds ?? 60 })
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    let img = fromInterleavedU8(data, out.channels, out.height, out.width);
+    if (out.channels !== 3) img = toRgb(img);
+    return img;
+  } catch (e) {
+    throw new ImageDecodeError(file, vipsReason(e));
+  }
+}
+
+/** Greyscale -> RGB by replication; drops channels beyond 3. */
+function toRgb(img: ImageF32): ImageF32 {
+  const plane = img.height * img.width;
+  const data = new Float32Array(3 * plane);
+  for (let c = 0; c < 3; c++) data.set(img.data.subarray((img.channels === 1 ? 0 : c) * plane, ((img.channels === 1 ? 0 : c) + 1) * plane), c * plane);
+  return { data, channels: 3, height: img.height, width: img.width };
+}
+
+function toSharp(img: ImageF32): Sharp {
+  if (img.channels !== 1 && img.channels !== 3 && img.channels !== 4) invalidArg('encode', 'channels', '1, 3 or 4', img.channels);
+  return sharp(toInterleavedU8(img), { raw: { width: img.width, height: img.height, channels: img.channels as 1 | 3 | 4 } });
+}
+
+export interface PngOptions {
+  /** zlib level 0-9 (default 6). */
+  compressionLevel?: number;
+}
+
+/** Encodes to an 8-bit PNG (values rounded to the 8-bit grid). */
+export async function encodePng(img: ImageF32, opts: PngOptions = {}): Promise<Buffer> {
+  return toSharp(img).png({ compressionLevel: opts.compressionLevel ?? 6 }).toBuffer();
+}
+
+export interface JpegOptions {
+  /** Quality 1-100 (default 90). */
+  quality?: number;
+  /** '4:2:0' (default) or '4:4:4'. */
+  chromaSubsampling?: '4:2:0' | '4:4:4';
+}
+
+/** Encodes to baseline JPEG with libjpeg-turbo/mozjpeg defaults off (plain quantisation tables). */
+export async function encodeJpeg(img: ImageF32, opts: JpegOptions = {}): Promise<Buffer> {
+  const quality = opts.quality ?? 90;
+  if (!Number.isInteger(quality) || quality < 1 || quality > 100) invalidArg('encodeJpeg', 'quality', 'integer in [1, 100]', quality);
+  return toSharp(img).jpeg({ quality, chromaSubsampling: opts.chromaSubsampling ?? '4:2:0', mozjpeg: false }).toBuffer();
+}
+
+/** Writes an image atomically; the format follows the extension (.png, .jpg/.jpeg). */
+export async function writeImage(file: string, img: ImageF32, opts: JpegOptions & PngOptions = {}): Promise<void> {
+  const ext = path.extname(file).toLowerCase();
+  let data: Buffer;
+  if (ext === '.png') data = await encodePng(img, opts);
+  else if (ext === '.jpg' || ext === '.jpeg') data = await encodeJpeg(img, opts);
+  else return invalidArg('writeImage', 'file extension', '.png, .jpg or .jpeg', ext);
+  await writeFileAtomic(file, data);
+}

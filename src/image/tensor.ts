@@ -1,0 +1,120 @@
+/**
+ * The image tensor used by image I/O and the degradation library: planar CHW float32, sRGB-encoded
+ * values in [0, 1] (not linear light), plus conversions to and from linear light (IEC 61966-2-1 sRGB
+ * transfer function) and to interleaved 8-bit.
+ */
+import { invalidArg } from '../util/errors.js';
+
+/** Planar CHW image: `data[c * height * width + y * width + x]`, sRGB values in [0, 1]. */
+export interface ImageF32 {
+  data: Float32Array;
+  channels: number;
+  height: number;
+  width: number;
+}
+
+/** A zero-filled image (or filled with `value`). */
+export function createImage(channels: number, height: number, width: number, value = 0): ImageF32 {
+  if (!Number.isInteger(channels) || channels < 1) invalidArg('createImage', 'channels', 'integer >= 1', channels);
+  if (!Number.isInteger(height) || height < 1) invalidArg('createImage', 'height', 'integer >= 1', height);
+  if (!Number.isInteger(width) || width < 1) invalidArg('createImage', 'width', 'integer >= 1', width);
+  const data = new Float32Array(channels * height * width);
+  if (value !== 0) data.fill(value);
+  return { data, channels, height, width };
+}
+
+export function cloneImage(img: ImageF32): ImageF32 {
+  return { data: img.data.slice(), channels: img.channels, height: img.height, width: img.width };
+}
+
+/** Same shape, new data. */
+export function withData(img: ImageF32, data: Float32Array): ImageF32 {
+  return { data, channels: img.channels, height: img.height, width: img.width };
+}
+
+/** sRGB-encoded value -> linear light (scalar). */
+export function srgbToLinearValue(v: number): number {
+  return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+}
+
+/** Linear light -> sRGB-encoded value (scalar); negative input gives negative output (odd extension). */
+export function linearToSrgbValue(v: number): number {
+  if (v < 0) return -linearToSrgbValue(-v);
+  return v <= 0.0031308 ? v * 12.92 : 1.055 * Math.pow(v, 1 / 2.4) - 0.055;
+}
+
+/** New image in linear light. */
+export function toLinear(img: ImageF32): ImageF32 {
+  const out = new Float32Array(img.data.length);
+  const d = img.data;
+  for (let i = 0; i < d.length; i++) out[i] = srgbToLinearValue(d[i]!);
+  return withData(img, out);
+}
+
+/** New sRGB-encoded image from linear light, clamped to [0, 1]. */
+export function toSrgb(img: ImageF32): ImageF32 {
+  const out = new Float32Array(img.data.length);
+  const d = img.data;
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i]!;
+    out[i] = v <= 0 ? 0 : v >= 1 ? 1 : linearToSrgbValue(v);
+  }
+  return withData(img, out);
+}
+
+/** Clamps in place to [0, 1]; returns the image. */
+export function clamp01(img: ImageF32): ImageF32 {
+  const d = img.data;
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i]!;
+    d[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+  }
+  return img;
+}
+
+/** Interleaved HWC uint8 (rounded, clamped) -> planar CHW float in [0, 1]. */
+export function fromInterleavedU8(src: Uint8Array, channels: number, height: number, width: number): ImageF32 {
+  const img = createImage(channels, height, width);
+  const plane = height * width;
+  for (let c = 0; c < channels; c++) {
+    const o = c * plane;
+    for (let i = 0; i < plane; i++) img.data[o + i] = src[i * channels + c]! / 255;
+  }
+  return img;
+}
+
+/** Planar CHW float -> interleaved HWC uint8 (rounded, clamped). */
+export function toInterleavedU8(img: ImageF32): Uint8Array {
+  const { channels, height, width, data } = img;
+  const plane = height * width;
+  const out = new Uint8Array(plane * channels);
+  for (let c = 0; c < channels; c++) {
+    const o = c * plane;
+    for (let i = 0; i < plane; i++) {
+      const v = Math.round(data[o + i]! * 255);
+      out[i * channels + c] = v < 0 ? 0 : v > 255 ? 255 : v;
+    }
+  }
+  return out;
+}
+
+/** Rounds values to the 8-bit grid (what writing a PNG and reading it back gives). */
+export function quantize8(img: ImageF32): ImageF32 {
+  const out = new Float32Array(img.data.length);
+  const d = img.data;
+  for (let i = 0; i < d.length; i++) {
+    const v = Math.round(d[i]! * 255);
+    out[i] = (v < 0 ? 0 : v > 255 ? 255 : v) / 255;
+  }
+  return withData(img, out);
+}
+
+/** Rec. 709 luma of an sRGB image as a 1-channel image (grey input is returned as a copy). */
+export function luma(img: ImageF32): ImageF32 {
+  const plane = img.height * img.width;
+  if (img.channels < 3) return { data: img.data.slice(0, plane), channels: 1, height: img.height, width: img.width };
+  const out = new Float32Array(plane);
+  const d = img.data;
+  for (let i = 0; i < plane; i++) out[i] = 0.2126 * d[i]! + 0.7152 * d[plane + i]! + 0.0722 * d[2 * plane + i]!;
+  return { data: out, channels: 1, height: img.height, width: img.width };
+}

@@ -1,0 +1,46 @@
+/**
+ * File-system helpers shared across attnvision.
+ *
+ * `writeFileAtomic` writes to `<file>.tmp-<pid>` and renames it over the target, so a reader (or a
+ * resumed run after a crash) sees either the old file or the complete new one, never a torn write.
+ * rename(2) is atomic within one file system; the temporary file lives beside the target for that
+ * reason.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+
+/** Suffix of in-progress temporary files; `removeStaleTemps` deletes leftovers of crashed runs. */
+export const TEMP_MARKER = '.tmp-';
+
+/** Writes `data` to `file` atomically (temp file + rename). Creates the parent folder if needed. */
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${file}${TEMP_MARKER}${process.pid}`;
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  try {
+    await fs.writeFile(tmp, data);
+    await fs.rename(tmp, file);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Deletes `*.tmp-<pid>` files left under `dir` (recursively) by interrupted writers; returns how many. */
+export async function removeStaleTemps(dir: string): Promise<number> {
+  let removed = 0;
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await fs.readdir(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) removed += await removeStaleTemps(p);
+    else if (/\.tmp-\d+$/.test(e.name)) {
+      await fs.rm(p, { force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
