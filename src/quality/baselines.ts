@@ -1,7 +1,7 @@
 /**
  * Classic no-reference quality measures, as baselines for the learned inspector:
  * - blur: variance of the Laplacian (Pech-Pacheco et al. 2000) - low means blurry;
- * - noise: Immerkaer's fast noise-sigma estimate (1996) - the Laplacian-difference mask
+ * - noise: Immerkaer's fast noise-sigma estimate (1996), averaged over RGB - the Laplacian-difference mask
  *   [1 -2 1; -2 4 -2; 1 -2 1] cancels image structure; sigma = sqrt(pi/2) / (6 (W-2)(H-2)) sum |I * N|;
  * - haze: mean of the dark channel (He, Sun, Tang 2009; min over RGB and a 15x15 window) - high means hazy;
  * - low light: mean luminance (Rec. 601) - low means dark;
@@ -63,8 +63,12 @@ export async function baselineScores(input: string | Buffer): Promise<BaselineSc
       const lap = up + dn + lf + rt - 4 * c;
       lapSum += lap;
       lapSq += lap * lap;
-      const m = lum[i - W - 1]! + lum[i - W + 1]! + lum[i + W - 1]! + lum[i + W + 1]! - 2 * (up + dn + lf + rt) + 4 * c;
-      noiseAbs += Math.abs(m);
+      // Immerkaer mask per colour channel (sensor noise is per channel; luminance would average it down).
+      for (let k = 0; k < Math.min(3, ch); k++) {
+        const at = (j: number) => data[j * ch + k]!;
+        const m = at(i - W - 1) + at(i - W + 1) + at(i + W - 1) + at(i + W + 1) - 2 * (at(i - W) + at(i + W) + at(i - 1) + at(i + 1)) + 4 * at(i);
+        noiseAbs += Math.abs(m) / Math.min(3, ch);
+      }
       n++;
     }
   }
