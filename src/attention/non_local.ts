@@ -54,7 +54,7 @@ class ConcatProject extends Module {
   /** theta [B, N, c], phi [B, c, M] -> ReLU scores [B, N, M]. */
   forward(theta: Tensor, phi: Tensor): Tensor {
     const w = F.reshape(this.tensor(this.weight), [2 * this.inter]);
-    const [wa, wb] = F.split(w, this.inter, 0) as [Tensor, Tensor];
+    const [wa, wb] = F.split(w, [this.inter, this.inter], 0) as [Tensor, Tensor];
     const a = F.matmul(theta, F.reshape(wa, [this.inter, 1])); // [B, N, 1]
     const b = F.matmul(F.reshape(wb, [1, this.inter]), phi); // [B, 1, M]
     return F.relu(F.add(a, b)); // [B, N, M]
