@@ -7,7 +7,7 @@
  * constant box kernel, after dividing by the per-position window counts.
  */
 import { defineOp, apply1, applyOp, fail } from '../op.js';
-import { Graph, type Tensor } from '../graph.js';
+import type { Tensor } from '../graph.js';
 import { A } from '../emitter.js';
 import { fmtShape } from '../shape.js';
 import { div } from './elementwise.js';
@@ -106,15 +106,15 @@ const avgPoolOp = defineOp<PoolAttrs>({
     const n = x.rank - 2;
     const C = x.shape[1]!;
     const counts = windowCounts(x.shape.slice(2), g.shape.slice(2), a);
-    const scaled = div(g, Graph.current().constant(counts, g.shape.slice(2), 'float32'));
-    const kernel = Graph.current().constant(new Float32Array(C * a.kernel.reduce((p, k) => p * k, 1)).fill(1), [C, 1, ...a.kernel], 'float32');
+    const scaled = div(g, x.graph.constant(counts, g.shape.slice(2), 'float32'));
+    const kernel = x.graph.constant(new Float32Array(C * a.kernel.reduce((p, k) => p * k, 1)).fill(1), [C, 1, ...a.kernel], 'float32');
+    // The adjoint of the box-window sum is a depthwise transposed conv with a box kernel. Its natural
+    // output size is base; floor mode leaves 0 <= d - base < stride (output padding), ceil mode can
+    // overshoot (d < base): crop the overshoot with extra end padding instead.
     const base = x.shape.slice(2).map((_, i) => a.strides[i]! * (g.shape[i + 2]! - 1) + a.kernel[i]! - a.pads[i]! - a.pads[n + i]!);
-    const outputPadding = x.shape.slice(2).map((d, i) => d - base[i]!);
-    if (outputPadding.every((p) => p >= 0)) {
-      return [convTranspose(scaled, kernel, null, { stride: a.strides, padding: a.pads, groups: C, outputPadding })];
-    }
-    // ceil mode can make the transposed conv overshoot: compute without padding at the end, then crop.
-    throw new Error('avg_pool gradient with ceil_mode overshoot is not supported');
+    const outputPadding = x.shape.slice(2).map((d, i) => Math.max(0, d - base[i]!));
+    const endPads = x.shape.slice(2).map((d, i) => a.pads[n + i]! + Math.max(0, base[i]! - d));
+    return [convTranspose(scaled, kernel, null, { stride: a.strides, padding: [...a.pads.slice(0, n), ...endPads], groups: C, outputPadding })];
   },
 });
 
