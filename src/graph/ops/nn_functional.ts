@@ -4,7 +4,7 @@
  * linear.
  */
 import { defineOp, applyOp, apply1, fail } from '../op.js';
-import { ShapeError } from '../../util/errors.js';
+import { invalidArg } from '../../util/errors.js';
 import type { Tensor } from '../graph.js';
 import { A } from '../emitter.js';
 import { fmtShape, normAxis } from '../shape.js';
@@ -13,7 +13,7 @@ import { reduceMean, reduceSum } from './reduce.js';
 import { constantI64, reshape, transpose, unsqueeze } from './shape_ops.js';
 import { matmul } from './matmul.js';
 import { randomUniform } from './random.js';
-import { sumTo } from './common.js';
+import { shapeError, sumTo } from './common.js';
 
 // ---------------------------------------------------------------------------------------------
 // softmax / log-softmax
@@ -116,6 +116,9 @@ export function batchNorm(
 ): BatchNormResult {
   const eps = opts.eps ?? 1e-5;
   const C = x.shape[1]!;
+  const params = [weight, bias, runningMean, runningVar].filter((t): t is Tensor => t !== null);
+  if (x.rank < 2) shapeError('batch_norm', [x, ...params], 'input must be [N, C, *spatial]');
+  if (params.some((t) => t.rank !== 1 || t.shape[0] !== C)) shapeError('batch_norm', [x, ...params], `weight, bias and running statistics must have shape [${C}]`);
   const bshape = x.shape.map((_, i) => (i === 1 ? C : 1)); // [1, C, 1, ...]
   const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
   const affine = (xhat: Tensor) => {
@@ -145,6 +148,8 @@ export function batchNorm(
 /** GroupNorm over [N, C, *S] with `groups` groups and per-channel affine. */
 export function groupNorm(x: Tensor, groups: number, weight: Tensor, bias: Tensor, eps = 1e-5): Tensor {
   const [N, C] = [x.shape[0]!, x.shape[1]!];
+  if (x.rank < 2 || !Number.isInteger(groups) || groups < 1 || C % groups !== 0) shapeError('group_norm', [x], `${C} channels are not divisible into ${groups} groups`);
+  if ([weight, bias].some((t) => t.rank !== 1 || t.shape[0] !== C)) shapeError('group_norm', [x, weight, bias], `weight and bias must have shape [${C}]`);
   const sp = x.shape.slice(2);
   const xg = reshape(x, [N, groups, -1]); // [N, G, C/G * S]
   const mean = reduceMean(xg, 2, true);
@@ -160,6 +165,7 @@ export function groupNorm(x: Tensor, groups: number, weight: Tensor, bias: Tenso
 
 /** Inverted dropout: zeroes with probability p and scales by 1/(1-p) in training. */
 export function dropout(x: Tensor, p: number, training: boolean): Tensor {
+  if (!(p >= 0 && p < 1)) invalidArg('dropout', 'p', 'a probability in [0, 1)', p);
   if (!training || p === 0) return x;
   const keep = greaterEqual(randomUniform(x.shape), p);
   return where(keep, div(x, 1 - p), 0);
@@ -167,6 +173,7 @@ export function dropout(x: Tensor, p: number, training: boolean): Tensor {
 
 /** Stochastic depth: drops whole samples (axis 0) of a residual branch with probability p. */
 export function dropPath(x: Tensor, p: number, training: boolean): Tensor {
+  if (!(p >= 0 && p < 1)) invalidArg('drop_path', 'p', 'a probability in [0, 1)', p);
   if (!training || p === 0) return x;
   const maskShape = x.shape.map((d, i) => (i === 0 ? d : 1));
   const keep = greaterEqual(randomUniform(maskShape), p);
@@ -178,8 +185,9 @@ export function dropPath(x: Tensor, p: number, training: boolean): Tensor {
 
 /** One-hot float encoding of int64 labels [...] -> [..., numClasses]. */
 export function oneHot(labels: Tensor, numClasses: number): Tensor {
+  if (labels.dtype !== 'int64' && labels.dtype !== 'int32') shapeError('one_hot', [labels], `labels must be int64/int32, got ${labels.dtype}`);
   const classes = constantI64([...Array(numClasses).keys()]);
-  return cast(equal(unsqueeze(labels, -1), classes), 'float32');
+  return cast(equal(unsqueeze(cast(labels, 'int64'), -1), classes), 'float32');
 }
 
 /**
@@ -190,8 +198,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, labelSmoothing = 0)
   const C = logits.shape[logits.rank - 1]!;
   const probs = target.dtype === 'float32' ? target : oneHot(target, C);
   if (probs.rank !== logits.rank || probs.shape.some((d, i) => d !== logits.shape[i])) {
-    const where_ = logits.graph.scope ? `${logits.graph.scope}: ` : '';
-    throw new ShapeError(`${where_}cross_entropy ${fmtShape(logits.shape)} x ${fmtShape(target.shape)}: target does not match logits`);
+    shapeError('cross_entropy', [logits, target], `target must be int labels ${fmtShape(logits.shape.slice(0, -1))} or probabilities ${fmtShape(logits.shape)}`);
   }
   const smoothed = labelSmoothing > 0 ? add(mul(probs, 1 - labelSmoothing), labelSmoothing / C) : probs;
   const logp = logSoftmax(logits, -1);
@@ -200,6 +207,9 @@ export function crossEntropy(logits: Tensor, target: Tensor, labelSmoothing = 0)
 
 /** Mean binary cross-entropy with logits: max(x,0) - x*t + log(1 + exp(-|x|)). Optional per-element weights. */
 export function bceWithLogits(logits: Tensor, targets: Tensor, weights?: Tensor): Tensor {
+  if (targets.rank !== logits.rank || targets.shape.some((d, i) => d !== logits.shape[i])) {
+    shapeError('bce_with_logits', [logits, targets], 'targets must have the shape of the logits');
+  }
   const per = sub(softplus(logits), mul(logits, targets));
   return reduceMean(weights ? mul(per, weights) : per);
 }

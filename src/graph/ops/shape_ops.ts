@@ -171,6 +171,7 @@ function resolveSlice(x: Tensor, { starts, ends, axes, steps }: SliceAttrs) {
     const d = x.shape[a]!;
     const step = steps[i] ?? 1;
     if (!Number.isInteger(step) || step < 1) fail(`step ${step} must be a positive integer`);
+    for (const v of [starts[i]!, ends[i]!]) if (!(Number.isInteger(v) || v === Infinity || v === -Infinity)) fail(`start/end ${v} must be an integer`);
     const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + d : v, 0), d);
     const s = clamp(starts[i]!);
     const e = clamp(ends[i]!);
