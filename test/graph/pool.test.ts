@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as F from '../../src/graph/index.js';
+import { grad } from '../../src/autodiff/index.js';
 import { gradCheck } from '../helpers/gradcheck.js';
 import { Rng, distinctArray } from '../helpers/rng.js';
 import { assertClose, assertShapeError, evaluate, f32, refPool, sizeOf, type PoolRefAttrs } from './util.js';
@@ -57,6 +58,15 @@ test('max_pool: gradients (distinct values; overlapping windows, padding, ceil m
     if (i === 2 || i === 5) continue; // covered by the average-pool checks; keeps the suite fast
     await gradCheck(`max_pool ${c.name}`, [{ shape: c.x, data: distinctArray(rng, sizeOf(c.x), 0.1) }], (x) => F.maxPool(x, optsOf(c)), { seed: i, directions: 2, fullBelow: 0 });
   }
+});
+
+test('scatter_add_flat (max_pool gradient): its own gradient, via double backward', async () => {
+  // d/dw of grad_x sum(max_pool(x) * w) = scatter_add_flat(w, argmax indices); x fixed, distinct values.
+  const x = distinctArray(new Rng(9), 2 * 16, 0.1);
+  await gradCheck('scatter_add_flat (max_pool double backward)', [{ shape: [1, 2, 4, 4], data: x, fixed: true }, { shape: [1, 2, 3, 3] }], (xt, w) => {
+    const [gx] = grad(F.reduceSum(F.mul(F.maxPool(xt, { kernel: 2, stride: 1 }), w)), [xt]);
+    return F.mul(gx!, gx!);
+  });
 });
 
 test('avg_pool: gradients (count_include_pad both ways, ceil-mode overshoot)', async () => {

@@ -13,6 +13,7 @@ import { fmtShape } from '../shape.js';
 import { div } from './elementwise.js';
 import { reduceMax, reduceMean } from './reduce.js';
 import { convTranspose } from './conv.js';
+import { gather, reshape } from './shape_ops.js';
 
 export interface PoolOptions {
   kernel: number | number[];
@@ -93,6 +94,13 @@ const scatterAddFlatOp = defineOp<{ shape: number[] }>({
     const iFlat = e.op('Reshape', [ins[1]!, e.i64([-1])]);
     const scattered = e.op('ScatterElements', [zeros, iFlat, gFlat], { axis: A.i(0), reduction: A.s('add') });
     e.node('Reshape', [scattered, e.i64(shape)], outs);
+  },
+  // Double backward of max pool: the adjoint of a scatter-add is a gather at the same indices.
+  grad(node, [g], { shape }) {
+    if (!g) return [null, null];
+    const [up, idx] = node.inputs as [Tensor, Tensor];
+    const flat = reshape(g, [shape.reduce((p, d) => p * d, 1)]);
+    return [reshape(gather(flat, reshape(idx, [idx.size]), 0), up.shape), null];
   },
 });
 
