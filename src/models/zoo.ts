@@ -4,3 +4,4 @@
 import './toy_registry.js';
 import './swin_registry.js';
 import './resnet_registry.js';
+import './sagan_registry.js';
