@@ -96,6 +96,7 @@ test('conv shape errors name the op, the shapes and the module path', () => {
   assertShapeError((g) => F.conv(g.input('x', [1, 2, 2, 2]), g.input('w', [1, 2, 3, 3]), null), ['conv [1,2,2,2] x [1,2,3,3]', 'is empty']);
   assertShapeError((g) => F.conv(g.input('x', [1, 2, 8]), g.input('w', [1, 2, 3, 3]), null), ['conv [1,2,8] x [1,2,3,3]', 'weight rank 4 != input rank 3']);
   assertShapeError((g) => F.conv(g.input('x', [1, 2, 8, 8]), g.input('w', [1, 2, 3, 3]), null, { stride: 0 }), ['conv', 'stride and dilation must be positive integers']);
+  assertShapeError((g) => F.conv(g.input('x', [1, 2, 8], 'int64'), g.input('w', [1, 2, 3]), null), ['conv [1,2,8] x [1,2,3]', 'expected float32 operands, got int64, float32']);
   assertShapeError((g) => F.convTranspose(g.input('x', [1, 3, 4, 4]), g.input('w', [2, 2, 3, 3]), null), ['conv_transpose [1,3,4,4] x [2,2,3,3]', 'weight expects 2 input channels, input has 3']);
   assertShapeError((g) => F.convTranspose(g.input('x', [1, 2, 4, 4]), g.input('w', [2, 2, 3, 3]), null, { stride: 2, outputPadding: 2 }), ['conv_transpose', 'output padding [2,2] must be integers in [0, stride), one per spatial dim (stride [2,2])']);
   assertShapeError((g) => F.convTranspose(g.input('x', [1, 2, 4]), g.input('w', [2, 2, 3]), null, { dilation: 3, outputPadding: 1 }), ['conv_transpose [1,2,4] x [2,2,3]', 'output padding [1] must be integers in [0, stride), one per spatial dim (stride [1])']);

@@ -204,6 +204,33 @@ test('drop_path: whole samples are dropped, keep rate and scaling', async () => 
   assert.notDeepEqual(await run(1, 1), a);
 });
 
+test('random_uniform / random_normal: seeded runtime-filled inputs with the right distribution', async () => {
+  const { graph, result } = Graph.trace(() => [F.randomUniform([50, 100]), F.randomNormal([50, 101])]);
+  assert.deepEqual(
+    F.listRandomInputs(graph).map((r) => [r.name, r.kind]),
+    [
+      ['rng_0', 'uniform'],
+      ['rng_1', 'normal'],
+    ],
+  );
+  const compiled = await CompiledGraph.compile(graph, result);
+  assert.deepEqual(compiled.feedNames, []);
+  const out = await compiled.run({}, { seed: 3, step: 9 });
+  const u = out.out0!.data as Float32Array;
+  const z = out.out1!.data as Float32Array;
+  const mean = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;
+  assert.ok(u.every((v) => v >= 0 && v < 1), 'uniform values in [0, 1)');
+  assert.ok(Math.abs(mean(u) - 0.5) < 0.02, `uniform mean ${mean(u)}`);
+  assert.ok(Math.abs(mean(u.map((v) => v * v)) - 1 / 3) < 0.02, 'uniform second moment 1/3');
+  assert.ok(Math.abs(mean(z)) < 0.06, `normal mean ${mean(z)}`);
+  assert.ok(Math.abs(mean(z.map((v) => v * v)) - 1) < 0.08, `normal variance ${mean(z.map((v) => v * v))}`);
+  assert.ok(Math.abs(z.filter((v) => Math.abs(v) < 1).length / z.length - 0.6827) < 0.03, 'normal: 68% within one sigma');
+  const again = await compiled.run({}, { seed: 3, step: 9 });
+  assert.deepEqual(again.out1!.data, z, 'same seed and step, same values');
+  const next = await compiled.run({}, { seed: 3, step: 10 });
+  assert.notDeepEqual(next.out0!.data, u, 'next step, new values');
+});
+
 test('nn-function shape errors name the op, the shapes and the module path', () => {
   assertShapeError((g) => F.layerNorm(g.input('x', [2, 3, 4]), g.input('w', [3]), g.input('b', [3])), ['layer_norm [2,3,4] x [3] x [3]', 'weight/bias must have shape [4]']);
   assertShapeError((g) => F.softmax(g.input('x', [2, 3]), 2), ['softmax [2,3]', 'axis 2 out of range for rank 2']);

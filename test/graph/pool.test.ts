@@ -80,5 +80,6 @@ test('pool shape errors name the op, the shapes and the module path', () => {
   assertShapeError((g) => F.maxPool(g.input('x', [1, 2, 4, 4]), { kernel: 2, padding: 2 }), ['max_pool [1,2,4,4]', 'padding 2 must be at most half the kernel 2']);
   assertShapeError((g) => F.avgPool(g.input('x', [1, 2, 2, 2]), { kernel: 3 }), ['avg_pool [1,2,2,2]', 'output spatial size [0,0] is empty']);
   assertShapeError((g) => F.maxPool(g.input('x', [4, 4]), { kernel: 2 }), ['max_pool [4,4]', 'input must be [N, C, *spatial]']);
+  assertShapeError((g) => F.maxPool(g.input('x', [1, 1, 4, 4], 'int64'), { kernel: 2 }), ['max_pool [1,1,4,4]', 'expected float32 input, got int64']);
   assertShapeError((g) => F.avgPool(g.input('x', [1, 2, 4, 4]), { kernel: [2, 2, 2] }), ['avg_pool [1,2,4,4]', 'must have 2 spatial entries']);
 });

@@ -46,5 +46,6 @@ export function sumTo(g: Tensor, shape: Shape): Tensor {
  */
 export function shapeError(op: string, inputs: readonly Tensor[], reason: string): never {
   const scope = inputs[0]?.graph.scope ?? Graph.currentOrNull()?.scope ?? '';
-  throw new ShapeError(`${scope ? scope + ': ' : ''}${op} ${inputs.map((t) => fmtShape(t.shape)).join(' x ')}: ${reason}`);
+  const shapes = inputs.map((t) => ' ' + fmtShape(t.shape)).join(' x');
+  throw new ShapeError(`${scope ? scope + ': ' : ''}${op}${shapes}: ${reason}`);
 }

@@ -64,6 +64,7 @@ const convOp = defineOp<ConvAttrs>({
   infer(ins, a) {
     const [x, w, b] = ins as [Tensor, Tensor, Tensor | undefined];
     const n = x.rank - 2;
+    if (ins.some((t) => t.dtype !== 'float32')) fail(`expected float32 operands, got ${ins.map((t) => t.dtype).join(', ')}`);
     if (n < 1 || n > 3) fail('input must be [N, C, *spatial] with 1-3 spatial dims');
     if (w.rank !== x.rank) fail(`weight rank ${w.rank} != input rank ${x.rank}`);
     checkAttrs(n, a);
@@ -128,6 +129,7 @@ const convTransposeOp = defineOp<ConvTransposeAttrs>({
   infer(ins, a) {
     const [x, w, b] = ins as [Tensor, Tensor, Tensor | undefined];
     const n = x.rank - 2;
+    if (ins.some((t) => t.dtype !== 'float32')) fail(`expected float32 operands, got ${ins.map((t) => t.dtype).join(', ')}`);
     if (n < 1 || n > 3) fail('input must be [N, C, *spatial] with 1-3 spatial dims');
     if (w.rank !== x.rank) fail(`weight rank ${w.rank} != input rank ${x.rank}`);
     checkAttrs(n, a);

@@ -47,6 +47,7 @@ function poolAttrs(opts: PoolOptions, n: number): PoolAttrs {
 
 function poolOut(x: Tensor, a: PoolAttrs): number[] {
   const n = x.rank - 2;
+  if (x.dtype !== 'float32') fail(`expected float32 input, got ${x.dtype}`);
   if (n < 1 || n > 3) fail('input must be [N, C, *spatial] with 1-3 spatial dims');
   if (a.kernel.length !== n || a.strides.length !== n || a.pads.length !== 2 * n) fail(`kernel/stride/padding must have ${n} spatial entries`);
   a.kernel.forEach((k, i) => {

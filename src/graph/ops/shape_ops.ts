@@ -124,7 +124,11 @@ const concatOp = defineOp<{ axis: number }>({
 });
 
 export function concat(xs: readonly Tensor[], axis: number): Tensor {
-  if (xs.length === 1) return xs[0]!;
+  if (xs.length === 0) shapeError('concat', [], 'needs at least one tensor');
+  if (xs.length === 1) {
+    if (normAxis(axis, xs[0]!.rank) === null) shapeError('concat', xs, `axis ${axis} out of range for rank ${xs[0]!.rank}`);
+    return xs[0]!;
+  }
   return apply1(concatOp, xs, { axis });
 }
 
