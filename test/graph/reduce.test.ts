@@ -44,6 +44,8 @@ test('reductions: forward values, keepdims, negative and omitted axes', async ()
     { axes: [-1, 0], norm: [0, 2], keepdims: true, out: [1, 3, 1] },
     { axes: undefined, norm: [0, 1, 2], keepdims: false, out: [] },
     { axes: [2], norm: [2], keepdims: true, out: [2, 3, 1] },
+    // an empty axis list reduces nothing (ONNX would read it as "all axes")
+    { axes: [], norm: [], keepdims: false, out: [2, 3, 4] },
   ];
   const outs = await evaluate([f32(shape, x)], (t) =>
     cases.flatMap(({ axes, keepdims }) => [F.reduceSum(t, axes, keepdims), F.reduceMean(t, axes, keepdims), F.reduceMax(t, axes, keepdims)]),
@@ -69,6 +71,7 @@ test('reductions: gradients over axes and keepdims', async () => {
     { shape: [2, 3, 4], axes: [-1, 0], keepdims: true },
     { shape: [3, 4], axes: undefined, keepdims: false },
     { shape: [2, 1, 3], axes: -2, keepdims: false },
+    { shape: [2, 2], axes: [], keepdims: true },
   ];
   for (const { shape, axes, keepdims } of configs) {
     const label = `${shape} axes ${String(axes)} keepdims ${keepdims}`;

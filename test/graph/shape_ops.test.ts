@@ -117,6 +117,7 @@ test('gather: gradients with repeated, negative and multi-dimensional indices', 
   await gradCheck('gather repeated rows', [{ shape: [4, 3] }], (x) => F.gather(x, F.constantI64([1, 3, 1, 1]), 0));
   await gradCheck('gather negative indices axis -1', [{ shape: [2, 5] }], (x) => F.gather(x, F.constantI64([-1, 0, -1, 2, -5, 4], [2, 3]), -1));
   await gradCheck('gather 3d middle axis', [{ shape: [2, 4, 3] }], (x) => F.gather(x, F.constantI64([3, -2, 3], [3]), 1));
+  await gradCheck('gather int32 negative indices', [{ shape: [3, 2] }], (x) => F.gather(x, F.cast(F.constantI64([-1, 0, -1]), 'int32'), 0));
   await gradCheck('gather scalar index', [{ shape: [3, 2] }], (x) => F.gather(x, F.constantI64([-1], []), 0));
   await gradCheck(
     'gather runtime indices',

@@ -40,6 +40,8 @@ function defineReduce(name: string, onnxOp: string, grad: (x: Tensor, y: Tensor,
     },
     lower(e, ins, outs, { axes, keepdims }, node) {
       const list = normAxes(node.inputs[0]!, axes);
+      // ONNX reads an empty axis list as "reduce everything"; here it means "reduce nothing".
+      if (list.length === 0) return void e.node('Identity', ins, outs);
       // Opset 17: ReduceSum takes axes as an input, ReduceMean/ReduceMax as an attribute.
       if (onnxOp === 'ReduceSum') e.node(onnxOp, [ins[0]!, e.i64(list)], outs, { keepdims: A.i(keepdims ? 1 : 0) });
       else e.node(onnxOp, [ins[0]!], outs, { axes: A.ints(list), keepdims: A.i(keepdims ? 1 : 0) });
