@@ -4,4 +4,5 @@
 import './toy_registry.js';
 import './swin_registry.js';
 import './resnet_registry.js';
+import './san_registry.js';
 import './sagan_registry.js';
