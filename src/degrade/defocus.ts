@@ -3,7 +3,8 @@
  * out-of-focus point through a circular aperture (circle of confusion). Computed in linear light,
  * so bright highlights spread into bokeh discs as in real photographs.
  *
- * Severity -> disk radius 1.5 .. 12 px. With `varying`, the radius follows a synthetic depth map
+ * Severity -> disk radius 2 .. 12 px (below ~2 px the blur is hard to tell from a sharp photo,
+ * so the clean-source sharpness test and the label would disagree). With `varying`, the radius follows a synthetic depth map
  * (see depth.ts): r(x) = radius * (minFraction + (1 - minFraction) * |d(x) - focus| / max|d - focus|),
  * rendered by blurring at a few radii and interpolating per pixel (layered approximation; caveat:
  * no occlusion handling at depth edges).
@@ -29,10 +30,10 @@ export interface DefocusParams {
 
 export const defocusDef: DegradationDef<DefocusParams> = {
   name: 'defocus_blur',
-  summary: 'disk (pillbox) PSF, radius 1.5-12 px, optionally varying with depth',
+  summary: 'disk (pillbox) PSF, radius 2-12 px, optionally varying with depth',
   sample(severity, rng, _img, overrides) {
     return withOverrides('defocus_blur', {
-      radius: r4(lerp(1.5, 12, severity) * rng.uniform(0.9, 1.1)),
+      radius: r4(lerp(2, 12, severity) * rng.uniform(0.9, 1.1)),
       varying: rng.bool(0.4),
       depth: sampleDepthParams(rng),
       focus: r4(rng.uniform(0, 1)),

@@ -34,6 +34,7 @@ export class Progress {
   private readonly start: number;
   private lastDraw = -Infinity;
   private lastDecile = -1;
+  private lastPrinted = -1;
   private drewTty = false;
   private readonly now: () => number;
   private readonly stream: NonNullable<ProgressOptions['stream']>;
@@ -107,8 +108,9 @@ export class Progress {
       const total = this.opts.total;
       const decile = total > 0 ? Math.floor((10 * Math.min(this.done, total)) / total) : 10;
       if (!force && decile === this.lastDecile) return;
-      if (force && decile === this.lastDecile && this.done < total) return;
+      if (force && this.done === this.lastPrinted) return;
       this.lastDecile = decile;
+      this.lastPrinted = this.done;
       this.stream.write(`${this.line(status)}\n`);
     }
   }

@@ -1,0 +1,237 @@
+/**
+ * The dataset generator behind `attnvision synth`: plans samples (plan.ts), renders them on a pool
+ * of worker threads (worker.ts -> render.ts), streams PNGs to disk and appends one manifest line
+ * per finished sample, with bounded memory (at most two chunks of jobs in flight per worker, and
+ * workers send back only manifest lines).
+ *
+ * Output folder:
+ *   synth.json                         the config (seed, sizes, photo list); a resume must match it
+ *   manifest.jsonl                     one ManifestEntry per line, sorted by id when the run ends
+ *   <split>/<label|mixed>/<id>.png     images; 'mixed' holds the multi-label samples
+ *   preview.png                        contact sheet with --preview
+ *
+ * Resume: every sample is a pure function of (config, id). On restart, stale temp files are
+ * deleted, manifest lines whose image exists are kept (a torn last line is dropped), and only the
+ * missing ids are rendered, so nothing is duplicated or lost.
+ */
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { probeImage } from '../../image/io.js';
+import { ArgumentError, AttnvisionError, checkInt, checkNumber } from '../../util/errors.js';
+import { removeStaleTemps, writeFileAtomic } from '../../util/fs.js';
+import { Progress } from '../../util/progress.js';
+import { IMAGE_EXTENSIONS } from '../dataset.js';
+import { planJobs, type Job, type SynthConfig } from './plan.js';
+import { PhotoCache, renderJob, type ManifestEntry } from './render.js';
+
+export interface SynthOptions {
+  /** Output folder. */
+  out: string;
+  /** Samples per class (clean + 7 degradations). */
+  perClass: number;
+  /** Image side in px (default 256). */
+  size?: number;
+  /** Run seed (default 0). */
+  seed?: number;
+  /** Folder of clean photos; procedural dead leaves only when absent. */
+  photos?: string;
+  /** Share of each degradation class's samples with a second label (default 0.2). */
+  mix?: number;
+  /** Worker threads (default: available cores; 0 renders in the calling thread). */
+  workers?: number;
+  /** No progress output (default false). */
+  quiet?: boolean;
+  /** Stop after this many new samples (testing interrupted runs; default: all). */
+  limit?: number;
+}
+
+export interface SynthSummary {
+  total: number;
+  /** Rendered in this run. */
+  generated: number;
+  /** Already present from an earlier run. */
+  resumed: number;
+  seconds: number;
+  imagesPerSecond: number;
+  workers: number;
+  /** Samples whose planned photo had no sharp crop (another photo or dead leaves used instead). */
+  rejectedPhotos: number;
+  manifest: string;
+}
+
+export class SynthError extends AttnvisionError {}
+
+const CHUNK = 8;
+
+/** Usable photos of a folder: decodable headers, short side >= size. Sorted by name. */
+export async function listPhotos(dir: string, size: number): Promise<{ photos: SynthConfig['photos']; skipped: { name: string; reason: string }[] }> {
+  let names: string[];
+  try {
+    names = (await fs.readdir(dir)).filter((f) => IMAGE_EXTENSIONS.includes(path.extname(f).toLowerCase())).sort();
+  } catch (e) {
+    throw new SynthError(`${dir}: cannot read photo folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const photos: SynthConfig['photos'] = [];
+  const skipped: { name: string; reason: string }[] = [];
+  for (const name of names) {
+    try {
+      const info = await probeImage(path.join(dir, name));
+      if (Math.min(info.width, info.height) < size) skipped.push({ name, reason: `smaller than ${size} px` });
+      else photos.push({ name, width: info.width, height: info.height });
+    } catch (e) {
+      skipped.push({ name, reason: (e as Error).message });
+    }
+  }
+  return { photos, skipped };
+}
+
+async function readManifest(file: string, outDir: string): Promise<ManifestEntry[]> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const entries: ManifestEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    let e: ManifestEntry;
+    try {
+      e = JSON.parse(line) as ManifestEntry;
+    } catch {
+      continue; // torn line of an interrupted run
+    }
+    try {
+      await fs.access(path.join(outDir, e.file));
+      entries.push(e);
+    } catch {
+      // image missing: re-render
+    }
+  }
+  return entries;
+}
+
+function manifestText(entries: ManifestEntry[]): string {
+  return entries.map((e) => JSON.stringify(e) + '\n').join('');
+}
+
+export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
+  const where = 'synth';
+  const size = checkInt(where, 'size', opts.size ?? 256, 32, 4096);
+  const perClass = checkInt(where, 'perClass', opts.perClass, 1);
+  const seed = checkInt(where, 'seed', opts.seed ?? 0, 0, 2 ** 32 - 1);
+  const mix = checkNumber(where, 'mix', opts.mix ?? 0.2, 0, 1);
+  const out = path.resolve(opts.out);
+  const photosDir = opts.photos ? path.resolve(opts.photos) : null;
+  const photos = photosDir ? (await listPhotos(photosDir, size)).photos : [];
+  if (photosDir && !photos.length) throw new SynthError(`${photosDir}: no usable photos (need decodable images with a short side >= ${size} px)`);
+  const cfg: SynthConfig = { version: 1, seed, perClass, size, mix, photosDir, photos };
+
+  await fs.mkdir(out, { recursive: true });
+  const cfgFile = path.join(out, 'synth.json');
+  const cfgText = JSON.stringify(cfg, null, 1);
+  try {
+    const old = await fs.readFile(cfgFile, 'utf8');
+    if (old !== cfgText) throw new ArgumentError(`${where}: ${out} holds a dataset made with a different configuration (${cfgFile}); use a new --out folder or the same options`);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    await writeFileAtomic(cfgFile, cfgText);
+  }
+  await removeStaleTemps(out);
+  const manifest = path.join(out, 'manifest.jsonl');
+  const doneEntries = await readManifest(manifest, out);
+  await writeFileAtomic(manifest, manifestText(doneEntries));
+  const done = new Set(doneEntries.map((e) => e.id));
+
+  const jobs = planJobs(cfg);
+  let todo = jobs.filter((j) => !done.has(j.id));
+  // Consecutive jobs of one photo go to the same worker so its decoded photo is reused.
+  todo.sort((a, b) => (a.photo ?? '').localeCompare(b.photo ?? '') || a.id - b.id);
+  if (opts.limit !== undefined) todo = todo.slice(0, opts.limit);
+  const chunks: Job[][] = [];
+  for (let i = 0; i < todo.length; i += CHUNK) chunks.push(todo.slice(i, i + CHUNK));
+
+  const nWorkers = Math.min(opts.workers ?? os.availableParallelism(), chunks.length);
+  const progress = new Progress({ total: jobs.length, initial: done.size, label: 'synth', unit: 'img', quiet: opts.quiet ?? false });
+  const t0 = Date.now();
+  const fh = await fs.open(manifest, 'a');
+  let writeChain: Promise<unknown> = Promise.resolve();
+  let rejected = 0;
+  const onEntry = (e: ManifestEntry): void => {
+    if (e.source.rejectedPhoto) rejected++;
+    writeChain = writeChain.then(() => fh.write(JSON.stringify(e) + '\n'));
+    progress.tick();
+  };
+  try {
+    if (nWorkers <= 0) {
+      const cache = new PhotoCache(3);
+      for (const chunk of chunks) for (const job of chunk) onEntry(await renderJob(job, cfg, out, cache));
+    } else {
+      await runPool(nWorkers, chunks, cfg, out, onEntry);
+    }
+  } finally {
+    await writeChain.catch(() => undefined);
+    await fh.close();
+  }
+  progress.finish();
+  // Final manifest sorted by id: identical whatever the worker count or interruptions.
+  const all = await readManifest(manifest, out);
+  const byId = new Map(all.map((e) => [e.id, e]));
+  await writeFileAtomic(manifest, manifestText([...byId.values()].sort((a, b) => a.id - b.id)));
+  const seconds = (Date.now() - t0) / 1000;
+  return {
+    total: jobs.length,
+    generated: todo.length,
+    resumed: done.size,
+    seconds,
+    imagesPerSecond: seconds > 0 ? todo.length / seconds : 0,
+    workers: nWorkers,
+    rejectedPhotos: rejected,
+    manifest,
+  };
+}
+
+function runPool(n: number, chunks: Job[][], cfg: SynthConfig, outDir: string, onEntry: (e: ManifestEntry) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const url = new URL('./worker.js', import.meta.url);
+    const workers: Worker[] = [];
+    let next = 0;
+    let pending = 0;
+    let failed = false;
+    const fail = (err: Error): void => {
+      if (failed) return;
+      failed = true;
+      for (const w of workers) void w.terminate();
+      reject(err);
+    };
+    const feed = (w: Worker): void => {
+      if (failed) return;
+      if (next < chunks.length) {
+        pending++;
+        w.postMessage({ type: 'chunk', jobs: chunks[next++] });
+      }
+    };
+    for (let i = 0; i < n; i++) {
+      const w = new Worker(url, { workerData: { cfg, outDir } });
+      workers.push(w);
+      w.on('message', (msg: { type: 'entry'; entry: ManifestEntry } | { type: 'chunkDone' } | { type: 'error'; id: number; message: string }) => {
+        if (msg.type === 'entry') onEntry(msg.entry);
+        else if (msg.type === 'error') fail(new SynthError(`synth: sample ${msg.id} failed: ${msg.message}`));
+        else {
+          pending--;
+          feed(w);
+          if (pending === 0 && next >= chunks.length && !failed) {
+            failed = true; // finished: stop further handling
+            void Promise.all(workers.map((x) => x.terminate())).then(() => resolve());
+          }
+        }
+      });
+      w.on('error', (e) => fail(e));
+      // Two chunks in flight per worker: the next one is ready when the current one ends.
+      feed(w);
+      feed(w);
+    }
+  });
+}

@@ -1,0 +1,110 @@
+/**
+ * Deterministic planning of a synthetic dataset: which sample gets which labels, severities,
+ * split, clean source and seed. Everything derives from the run seed, so a plan is a pure function
+ * of the config and an interrupted run can resume by skipping finished sample ids.
+ *
+ * Splits are made by source photo: photos are shuffled with the seed and assigned to train / val /
+ * test (80 / 10 / 10 by count, at least one each when there are >= 3 photos), and every sample of a
+ * split draws its source from that split's photos only, so no photo contributes to two splits.
+ * Procedural (dead-leaves) sources are unique per sample and may appear in any split.
+ */
+import { Rng } from '../../degrade/rng.js';
+import { DEGRADATION_NAMES, type DegradationName } from '../../degrade/types.js';
+
+export const CLASSES = ['clean', ...DEGRADATION_NAMES] as const;
+export type ClassName = (typeof CLASSES)[number];
+export type Split = 'train' | 'val' | 'test';
+export const SPLITS: readonly Split[] = ['train', 'val', 'test'];
+
+export interface SynthConfig {
+  /** Format version of synth.json / manifest.jsonl. */
+  version: 1;
+  seed: number;
+  perClass: number;
+  size: number;
+  /** Fraction of each degradation class's samples that carry a second label. */
+  mix: number;
+  /** Absolute photo folder, or null for procedural sources only. */
+  photosDir: string | null;
+  /** Usable photos (sorted names) with their oriented dimensions. */
+  photos: { name: string; width: number; height: number }[];
+}
+
+export interface Job {
+  /** Sample id, 0-based, dense. */
+  id: number;
+  /** Path relative to the output folder. */
+  file: string;
+  split: Split;
+  /** Labels, or ['clean']. */
+  labels: ClassName[];
+  /** Severity per degradation label (empty for clean). */
+  severities: Partial<Record<DegradationName, number>>;
+  /** Photo name, or null for a procedural dead-leaves source. */
+  photo: string | null;
+  /** Seed of this sample's crop and degradations. */
+  seed: number;
+}
+
+/** Photo name -> split. */
+export function assignSplits(photos: readonly string[], seed: number): Map<string, Split> {
+  const rng = new Rng(seed).fork('splits');
+  const order = [...photos].sort();
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = rng.int(0, i);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const n = order.length;
+  let nVal = Math.round(n * 0.1);
+  let nTest = Math.round(n * 0.1);
+  if (n >= 3) {
+    nVal = Math.max(1, nVal);
+    nTest = Math.max(1, nTest);
+  }
+  const out = new Map<string, Split>();
+  order.forEach((p, i) => out.set(p, i < nVal ? 'val' : i < nVal + nTest ? 'test' : 'train'));
+  return out;
+}
+
+/** Split of the i-th sample of a class: 8 train, 1 val, 1 test in every 10. */
+function splitOf(i: number): Split {
+  const m = i % 10;
+  return m === 8 ? 'val' : m === 9 ? 'test' : 'train';
+}
+
+/** The full plan: perClass samples for 'clean' and for each degradation. */
+export function planJobs(cfg: SynthConfig): Job[] {
+  const root = new Rng(cfg.seed);
+  const splits = assignSplits(cfg.photos.map((p) => p.name), cfg.seed);
+  const bySplit = new Map<Split, string[]>(SPLITS.map((s) => [s, cfg.photos.map((p) => p.name).filter((n) => splits.get(n) === s)]));
+  const jobs: Job[] = [];
+  for (const cls of CLASSES) {
+    const rng = root.fork(`plan:${cls}`);
+    const nMixed = cls === 'clean' ? 0 : Math.round(cfg.mix * cfg.perClass);
+    for (let i = 0; i < cfg.perClass; i++) {
+      const id = jobs.length;
+      let split = splitOf(i);
+      const labels: ClassName[] = [cls];
+      const severities: Partial<Record<DegradationName, number>> = {};
+      if (cls !== 'clean') {
+        severities[cls] = Math.round(rng.next() * 1000) / 1000;
+        if (i < nMixed) {
+          const other = rng.choice(DEGRADATION_NAMES.filter((d) => d !== cls));
+          labels.push(other);
+          severities[other] = Math.round(rng.next() * 1000) / 1000;
+        }
+      }
+      // Photos for this split; fall back to procedural when the split has none.
+      let pool = bySplit.get(split)!;
+      if (!pool.length && cfg.photos.length && split !== 'train') {
+        // Too few photos for a held-out split: make the sample procedural rather than leak a photo.
+        pool = [];
+      }
+      const photo = pool.length && rng.next() < 0.85 ? rng.choice(pool) : null;
+      if (!cfg.photos.length) split = splitOf(i);
+      const folder = labels.length > 1 ? 'mixed' : cls;
+      jobs.push({ id, file: `${split}/${folder}/${String(id).padStart(6, '0')}.png`, split, labels, severities, photo, seed: rng.nextU32() });
+    }
+  }
+  return jobs;
+}

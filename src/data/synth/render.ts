@@ -1,0 +1,145 @@
+/**
+ * Renders one planned sample: picks a sharp clean crop (photo or dead leaves), applies the
+ * degradations, writes the PNG atomically and returns its manifest line. Runs inside a synth worker
+ * thread (or in-process with `workers: 0`). Output depends only on the job and the config.
+ */
+import path from 'node:path';
+import { readImage } from '../../image/io.js';
+import { encodePng } from '../../image/io.js';
+import { crop, type Box } from '../../image/transform.js';
+import type { ImageF32 } from '../../image/tensor.js';
+import { applyDegradations } from '../../degrade/index.js';
+import { Rng } from '../../degrade/rng.js';
+import type { DegradationName } from '../../degrade/types.js';
+import { writeFileAtomic } from '../../util/fs.js';
+import { deadLeaves } from './dead_leaves.js';
+import { assignSplits, type Job, type Split, type SynthConfig } from './plan.js';
+import { sharpness } from './sharpness.js';
+
+/** One line of manifest.jsonl. */
+export interface ManifestEntry {
+  id: number;
+  /** Relative to the manifest's folder. */
+  file: string;
+  split: string;
+  /** Degradation labels in physical order, or ['clean']. */
+  labels: string[];
+  severities: Record<string, number>;
+  /** Every parameter used, per label. */
+  params: Record<string, Record<string, unknown>>;
+  source: {
+    kind: 'photo' | 'dead-leaves';
+    /** Photo file name (photo kind). */
+    photo?: string;
+    /** Crop box in the photo's full-resolution (EXIF-oriented) pixels, resized to size x size. */
+    crop?: Box;
+    /** Decode scale of the photo (crop side / size). */
+    scale?: number;
+    /** Seed of the procedural image (dead-leaves kind). */
+    seed?: number;
+    /** The planned photo, when it had no sharp crop and another photo or dead leaves replaced it. */
+    rejectedPhoto?: string;
+  };
+  seed: number;
+}
+
+/** Decode scales of photos: crops are taken at native resolution of one of these levels. */
+export const PHOTO_SCALES = [0.35, 0.5, 0.7] as const;
+
+/** A tiny LRU of photos decoded at a scale (libvips shrink-on-load, Lanczos). */
+export class PhotoCache {
+  private readonly map = new Map<string, ImageF32>();
+  constructor(private readonly capacity = 3) {}
+  async get(file: string, scale: number): Promise<ImageF32> {
+    const key = `${scale}:${file}`;
+    const hit = this.map.get(key);
+    if (hit) {
+      this.map.delete(key);
+      this.map.set(key, hit);
+      return hit;
+    }
+    const img = await readImage(file, { scale });
+    this.map.set(key, img);
+    while (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value!);
+    return img;
+  }
+}
+
+export interface CleanSource {
+  image: ImageF32;
+  source: ManifestEntry['source'];
+}
+
+/** Crop attempts per photo, and photos tried, before falling back to dead leaves. */
+const CROP_TRIES = 4;
+const PHOTO_TRIES = 3;
+
+/** A sharp size x size crop of an (already scaled) photo, or null after `tries` attempts. */
+export function sharpCrop(photo: ImageF32, size: number, rng: Rng, tries = CROP_TRIES): { image: ImageF32; box: Box } | null {
+  if (photo.width < size || photo.height < size) return null;
+  for (let t = 0; t < tries; t++) {
+    const box = { left: rng.int(0, photo.width - size), top: rng.int(0, photo.height - size), width: size, height: size };
+    const img = crop(photo, box);
+    if (sharpness(img).sharp) return { image: img, box };
+  }
+  return null;
+}
+
+/**
+ * The clean input of a sample: a sharp crop of the planned photo at a random scale level; if that
+ * photo has none (clouds, fog, bokeh), other photos of the same split; else dead leaves.
+ */
+export async function cleanSource(job: Job, cfg: SynthConfig, cache: PhotoCache, rng: Rng): Promise<CleanSource> {
+  if (job.photo && cfg.photosDir) {
+    const splits = splitsOf(cfg);
+    const pool = cfg.photos.filter((p) => splits.get(p.name) === job.split);
+    let name = job.photo;
+    for (let attempt = 0; attempt < PHOTO_TRIES; attempt++) {
+      const info = cfg.photos.find((p) => p.name === name)!;
+      const minScale = cfg.size / Math.min(info.width, info.height);
+      const scale = Math.min(1, Math.max(minScale, rng.choice(PHOTO_SCALES)));
+      const photo = await cache.get(path.join(cfg.photosDir, name), scale);
+      const got = sharpCrop(photo, cfg.size, rng);
+      if (got) {
+        // Crop box in full-resolution photo pixels.
+        const f = info.width / photo.width;
+        const box = { left: Math.round(got.box.left * f), top: Math.round(got.box.top * f), width: Math.round(cfg.size * f), height: Math.round(cfg.size * f) };
+        return { image: got.image, source: { kind: 'photo', photo: name, crop: box, scale: r4(1 / f), ...(name !== job.photo ? { rejectedPhoto: job.photo } : {}) } };
+      }
+      name = rng.choice(pool).name;
+    }
+    const seed = rng.nextU32();
+    return { image: deadLeaves(seed, { size: cfg.size }), source: { kind: 'dead-leaves', seed, rejectedPhoto: job.photo } };
+  }
+  const seed = rng.nextU32();
+  return { image: deadLeaves(seed, { size: cfg.size }), source: { kind: 'dead-leaves', seed } };
+}
+
+let splitCache: { cfg: SynthConfig; splits: Map<string, Split> } | null = null;
+function splitsOf(cfg: SynthConfig): Map<string, Split> {
+  if (splitCache?.cfg !== cfg) splitCache = { cfg, splits: assignSplits(cfg.photos.map((p) => p.name), cfg.seed) };
+  return splitCache.splits;
+}
+
+function r4(v: number): number {
+  return Math.round(v * 1e4) / 1e4;
+}
+
+/** Renders and writes one sample; returns its manifest entry. */
+export async function renderJob(job: Job, cfg: SynthConfig, outDir: string, cache: PhotoCache): Promise<ManifestEntry> {
+  const rng = new Rng(job.seed);
+  const src = await cleanSource(job, cfg, cache, rng.fork('source'));
+  const recipe = job.labels.filter((l) => l !== 'clean').map((l) => ({ name: l as DegradationName, severity: job.severities[l as DegradationName]! }));
+  const { image, applied } = await applyDegradations(src.image, recipe, rng.fork('degrade'));
+  await writeFileAtomic(path.join(outDir, job.file), await encodePng(image));
+  return {
+    id: job.id,
+    file: job.file,
+    split: job.split,
+    labels: applied.length ? applied.map((a) => a.name) : ['clean'],
+    severities: Object.fromEntries(applied.map((a) => [a.name, a.severity])),
+    params: Object.fromEntries(applied.map((a) => [a.name, a.params])),
+    source: src.source,
+    seed: job.seed,
+  };
+}
