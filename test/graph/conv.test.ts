@@ -52,6 +52,36 @@ test('conv: gradients w.r.t. input, weight and bias', async () => {
   }
 });
 
+/** A seeded random conv configuration: 1-3 spatial dims, stride, padding, dilation and groups. */
+function randomConvCase(rng: Rng, k: number): ConvCase {
+  const n = 1 + (k % 3);
+  const groups = [1, 2][rng.int(2)]!;
+  const cin = groups * (1 + rng.int(2));
+  const cout = groups * (1 + rng.int(2));
+  const kernel = Array.from({ length: n }, () => 1 + rng.int(n === 3 ? 2 : 3));
+  const dilation = Array.from({ length: n }, () => 1 + rng.int(2));
+  const stride = Array.from({ length: n }, () => 1 + rng.int(2));
+  const pads = Array.from({ length: 2 * n }, () => rng.int(2));
+  const spatial = kernel.map((kk, i) => dilation[i]! * (kk - 1) + 1 + rng.int(n === 3 ? 2 : 4));
+  return { name: `random #${k} (${n}-d)`, x: [1 + rng.int(2), cin, ...spatial], w: [cout, cin / groups, ...kernel], bias: rng.next() < 0.5, stride, pads, dilation, groups };
+}
+
+test('conv: seeded random configurations, forward against the naive loop and gradients', async () => {
+  const rng = new Rng(77);
+  for (let k = 0; k < 4; k++) {
+    const c = randomConvCase(rng, k);
+    const opts = { stride: c.stride, padding: c.pads, dilation: c.dilation, groups: c.groups };
+    const x = rng.normalArray(sizeOf(c.x));
+    const w = rng.normalArray(sizeOf(c.w));
+    const [y] = await evaluate([f32(c.x, x), f32(c.w, w)], (xt, wt) => F.conv(xt, wt, null, opts));
+    const ref = refConv(x, c.x, w, c.w, null, { ...opts, pads: c.pads, dilation: c.dilation });
+    assert.deepEqual([...y!.shape], ref.shape, `${c.name} ${JSON.stringify(c)}`);
+    assertClose(y!, ref.data, `conv ${c.name}`, 1e-4);
+    const ins = [{ shape: c.x }, { shape: c.w }, ...(c.bias ? [{ shape: [c.w[0]!] }] : [])];
+    await gradCheck(`conv ${c.name} ${JSON.stringify(opts)}`, ins, (xt, wt, bt) => F.conv(xt, wt, bt, opts), { seed: k, directions: 2, fullBelow: 0 });
+  }
+});
+
 interface ConvTCase extends ConvCase {
   outputPadding: number[];
 }

@@ -126,6 +126,26 @@ test('binary ops: gradients with broadcasting', async () => {
   }
 });
 
+/** A random pair of numpy-broadcastable shapes (rank 1-3, dims 1-3, size-1 dims on either side). */
+function randomBroadcastPair(rng: Rng): [number[], number[]] {
+  const rank = 1 + rng.int(3);
+  const full = Array.from({ length: rank }, () => 2 + rng.int(2));
+  const a = full.map((d) => (rng.next() < 0.3 ? 1 : d));
+  const b = full.map((d) => (rng.next() < 0.3 ? 1 : d)).slice(rng.int(rank));
+  return [a, b.length ? b : [1]];
+}
+
+test('binary ops: gradients over seeded random broadcast shapes', async () => {
+  const rng = new Rng(2024);
+  for (let trial = 0; trial < 4; trial++) {
+    const [as, bs] = trial % 2 ? randomBroadcastPair(rng).reverse() : randomBroadcastPair(rng);
+    const vals = distinctArray(rng, sizeOf(as!) + sizeOf(bs!), 0.2);
+    const ins = [{ shape: as!, data: vals.slice(0, sizeOf(as!)) }, { shape: bs!, data: vals.slice(sizeOf(as!)) }];
+    await gradCheck(`mul random ${as}*${bs}`, ins, (a, b) => F.mul(F.add(a, b), b), { seed: trial, directions: 2 });
+    await gradCheck(`maximum random ${as},${bs}`, ins, (a, b) => F.maximum(a, b), { seed: trial, directions: 2 });
+  }
+});
+
 test('where: gradients to both branches with broadcasting', async () => {
   const rng = new Rng(5);
   const cond = Uint8Array.from({ length: 6 }, () => (rng.next() < 0.5 ? 1 : 0));
