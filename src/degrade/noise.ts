@@ -42,7 +42,9 @@ export const noiseDef: DegradationDef<NoiseParams> = {
   name: 'noise',
   summary: 'Gaussian, Poisson-Gaussian (Foi 2008) or camera-like (Brooks 2019) noise',
   sample(severity, rng, _img, overrides) {
-    const model = overrides?.model ?? rng.choice<NoiseModel>(['gaussian', 'poisson_gaussian', 'camera']);
+    // Always draw the model so overriding it keeps the rest of the random stream in step.
+    const drawn = rng.choice<NoiseModel>(['gaussian', 'poisson_gaussian', 'camera']);
+    const model = overrides?.model ?? drawn;
     const sigma = gerp(4 / 255, 50 / 255, severity) * rng.uniform(0.9, 1.1);
     const sigLin = sigma / SRGB_SLOPE_MID;
     let shot = 0;
