@@ -210,7 +210,8 @@ test('every degradation: seeds reproduce bit-identical output, params are comple
     const b = await applyDegradations(SHARP, [{ name, severity: 0.6 }], new Rng(77));
     const c = await applyDegradations(SHARP, [{ name, severity: 0.6 }], new Rng(78));
     assert.deepEqual(a.image.data, b.image.data, name);
-    assert.notDeepEqual(a.image.data, c.image.data, name);
+    // Another seed gives another sample (JPEG is deterministic given its params, which may coincide).
+    if (JSON.stringify(a.applied) !== JSON.stringify(c.applied) || name !== 'jpeg') assert.notDeepEqual(a.image.data, c.image.data, name);
     assert.deepEqual(a.applied, b.applied);
     // Re-applying with the recorded params reproduces the image (the manifest is sufficient).
     const again = await applyDegradations(SHARP, [{ name, severity: 0.6, params: a.applied[0]!.params }], new Rng(77));
