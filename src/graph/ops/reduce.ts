@@ -1,9 +1,9 @@
 /**
- * Reductions over axes (sum, mean, max) with keepdims, and argmax. Lowered to ONNX Reduce* (opset 17).
+ * Reductions over axes (sum, mean, max) with keepdims, and argmax. Lowered to ONNX Reduce* (opset 17 or 18).
  */
 import { defineOp, apply1, fail, type OpDef } from '../op.js';
 import type { Tensor } from '../graph.js';
-import { A } from '../emitter.js';
+import { A, OPSET } from '../emitter.js';
 import { normAxis } from '../shape.js';
 import { div, equal, mul, cast } from './elementwise.js';
 import { expand, reshape } from './shape_ops.js';
@@ -42,8 +42,8 @@ function defineReduce(name: string, onnxOp: string, grad: (x: Tensor, y: Tensor,
       const list = normAxes(node.inputs[0]!, axes);
       // ONNX reads an empty axis list as "reduce everything"; here it means "reduce nothing".
       if (list.length === 0) return void e.node('Identity', ins, outs);
-      // Opset 17: ReduceSum takes axes as an input, ReduceMean/ReduceMax as an attribute.
-      if (onnxOp === 'ReduceSum') e.node(onnxOp, [ins[0]!, e.i64(list)], outs, { keepdims: A.i(keepdims ? 1 : 0) });
+      // Opset 17: ReduceSum takes axes as an input, ReduceMean/ReduceMax as an attribute; from opset 18 all take an input.
+      if (onnxOp === 'ReduceSum' || OPSET >= 18) e.node(onnxOp, [ins[0]!, e.i64(list)], outs, { keepdims: A.i(keepdims ? 1 : 0) });
       else e.node(onnxOp, [ins[0]!], outs, { axes: A.ints(list), keepdims: A.i(keepdims ? 1 : 0) });
     },
     grad: (node, [g], { axes }) => [g ? grad(node.inputs[0]!, node.outputs[0]!, g, normAxes(node.inputs[0]!, axes)) : null],
