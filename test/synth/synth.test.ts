@@ -1,0 +1,139 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { synthesize, planJobs, assignSplits, sharpness, deadLeaves, CLASSES, type SynthConfig, type ManifestEntry } from '../../src/data/synth/index.js';
+import { defocusBlur, Rng } from '../../src/degrade/index.js';
+import { createImage } from '../../src/image/tensor.js';
+import { readImage } from '../../src/image/io.js';
+import { manifestDataset } from '../../src/data/dataset.js';
+import { QUALITY_LABELS } from '../../src/quality/labels.js';
+import { Progress } from '../../src/util/progress.js';
+import { writeFileAtomic } from '../../src/util/fs.js';
+import { synthCommand } from '../../src/cli/commands/synth.js';
+import { ArgumentError } from '../../src/util/errors.js';
+
+async function tmpDir(): Promise<string> {
+  return fs.mkdtemp(path.join(os.tmpdir(), 'attnvision-synth-'));
+}
+
+async function readLines(file: string): Promise<ManifestEntry[]> {
+  return (await fs.readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as ManifestEntry);
+}
+
+test('sharpness test: dead leaves pass, defocused and flat crops fail', () => {
+  const dl = deadLeaves(1, { size: 128 });
+  assert.equal(sharpness(dl).sharp, true);
+  assert.equal(sharpness(defocusBlur(dl, 0.2, new Rng(1), { varying: false }).image).sharp, false);
+  assert.equal(sharpness(createImage(3, 128, 128, 0.4)).sharp, false);
+  // Deterministic procedural source.
+  assert.deepEqual(deadLeaves(7, { size: 32 }).data, deadLeaves(7, { size: 32 }).data);
+});
+
+test('plan: per-class counts, mixes, and splits by photo (no photo in two splits)', () => {
+  const photos = Array.from({ length: 20 }, (_, i) => ({ name: `p${i}.jpg`, width: 800, height: 600 }));
+  const cfg: SynthConfig = { version: 1, seed: 3, perClass: 30, size: 64, mix: 0.2, photosDir: '/x', photos };
+  const jobs = planJobs(cfg);
+  assert.equal(jobs.length, 30 * CLASSES.length);
+  assert.deepEqual(planJobs(cfg), jobs);
+  for (const c of CLASSES) assert.equal(jobs.filter((j) => j.labels[0] === c).length, 30);
+  assert.equal(jobs.filter((j) => j.labels.length === 2).length, 6 * 7);
+  const splits = assignSplits(photos.map((p) => p.name), 3);
+  assert.deepEqual([...new Set(splits.values())].sort(), ['test', 'train', 'val']);
+  for (const j of jobs) if (j.photo) assert.equal(splits.get(j.photo), j.split);
+  assert.equal(new Set(jobs.map((j) => j.file)).size, jobs.length);
+});
+
+test('procedural run: files + manifest, worker count does not change output, resume after interruption', async () => {
+  const a = await tmpDir();
+  const b = await tmpDir();
+  const opts = { perClass: 3, size: 64, seed: 5, mix: 0.34, quiet: true };
+  const sa = await synthesize({ ...opts, out: a, workers: 2 });
+  assert.equal(sa.total, 24);
+  assert.equal(sa.generated, 24);
+  const linesA = await readLines(sa.manifest);
+  assert.deepEqual(linesA.map((l) => l.id), [...Array(24).keys()]);
+  assert.equal(linesA.filter((l) => l.labels.length === 2).length, 7);
+  for (const l of linesA) {
+    const img = await readImage(path.join(a, l.file));
+    assert.deepEqual([img.width, img.height], [64, 64]);
+    assert.equal(l.source.kind, 'dead-leaves');
+    for (const lab of l.labels) if (lab !== 'clean') assert.ok(l.params[lab] && typeof l.severities[lab] === 'number');
+  }
+  // The trainer's reader accepts the manifest.
+  const ds = await manifestDataset(sa.manifest, QUALITY_LABELS, 'train');
+  assert.ok(ds.samples.length > 0);
+  // Interrupted run: 10 samples, a torn manifest line and a stale temp file; then resume.
+  await synthesize({ ...opts, out: b, workers: 0, limit: 10 });
+  await fs.appendFile(path.join(b, 'manifest.jsonl'), '{"id": 99, "fi');
+  await fs.writeFile(path.join(b, 'train', 'x.png.tmp-12345'), 'partial');
+  const sb = await synthesize({ ...opts, out: b, workers: 1 });
+  assert.equal(sb.resumed, 10);
+  assert.equal(sb.generated, 14);
+  assert.equal(await fs.readFile(path.join(b, 'manifest.jsonl'), 'utf8'), await fs.readFile(sa.manifest, 'utf8'));
+  for (const l of linesA) assert.deepEqual(await fs.readFile(path.join(b, l.file)), await fs.readFile(path.join(a, l.file)), l.file);
+  await assert.rejects(fs.access(path.join(b, 'train', 'x.png.tmp-12345')));
+  // A finished run resumes to a no-op; another config in the same folder is refused.
+  assert.equal((await synthesize({ ...opts, out: b, workers: 0 })).generated, 0);
+  await assert.rejects(synthesize({ ...opts, seed: 6, out: b }), ArgumentError);
+});
+
+test('photo run (shared photos present): crops from photos, photo splits disjoint', async () => {
+  const photos = '../shared/photos';
+  let n = 0;
+  try {
+    n = (await fs.readdir(photos)).filter((f) => f.endsWith('.jpg')).length;
+  } catch {
+    n = 0;
+  }
+  if (n === 0) return; // nothing to read in this checkout; the procedural path is tested above
+  const out = await tmpDir();
+  const s = await synthesize({ out, perClass: 2, size: 96, seed: 1, photos, quiet: true, workers: 2 });
+  const lines = await readLines(s.manifest);
+  assert.equal(lines.length, 16);
+  const splitOf = new Map<string, string>();
+  for (const l of lines) {
+    if (l.source.kind !== 'photo') continue;
+    assert.ok(l.source.crop && l.source.crop.width >= 96);
+    const prev = splitOf.get(l.source.photo!);
+    assert.ok(prev === undefined || prev === l.split, `${l.source.photo} in ${prev} and ${l.split}`);
+    splitOf.set(l.source.photo!, l.split);
+  }
+  assert.ok(splitOf.size > 0);
+});
+
+test('synth command: flags, preview contact sheet, errors', async () => {
+  const out = await tmpDir();
+  const code = await synthCommand.run(['--out', out, '--per-class', '1', '--size', '48', '--workers', '0', '--quiet', '--preview']);
+  assert.equal(code, 0);
+  const sheet = await readImage(path.join(out, 'preview.png'));
+  assert.ok(sheet.width > 5 * 48 && sheet.height > 8 * 48);
+  await assert.rejects(synthCommand.run(['--per-class', '1']), ArgumentError);
+  await assert.rejects(synthCommand.run(['--out', out, '--per-class', '0']), ArgumentError);
+  await assert.rejects(synthCommand.run(['--out', out, '--per-class', '1', '--bogus']), ArgumentError);
+});
+
+test('progress: a line per ~10% when not a TTY, nothing when quiet; atomic writes leave no temp', async () => {
+  let t = 0;
+  const stream = Object.assign(new PassThrough(), { isTTY: false });
+  let text = '';
+  stream.on('data', (d: Buffer) => (text += d.toString()));
+  const p = new Progress({ total: 100, label: 'x', unit: 'img', stream, now: () => (t += 10) });
+  for (let i = 0; i < 100; i++) p.tick();
+  p.finish();
+  const lines = text.trim().split('\n');
+  assert.equal(lines.length, 11);
+  assert.match(lines[10]!, /100\/100 \(100%\) \d+\.\d img\/s/);
+  const quiet = Object.assign(new PassThrough(), { isTTY: false });
+  let q = '';
+  quiet.on('data', (d: Buffer) => (q += d.toString()));
+  const pq = new Progress({ total: 10, stream: quiet, quiet: true });
+  pq.tick(10);
+  pq.finish();
+  assert.equal(q, '');
+  const dir = await tmpDir();
+  await writeFileAtomic(path.join(dir, 'sub', 'f.txt'), 'hello');
+  assert.deepEqual(await fs.readdir(path.join(dir, 'sub')), ['f.txt']);
+});
