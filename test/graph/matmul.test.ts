@@ -56,6 +56,11 @@ test('matmul: gradients with batch broadcasting on both sides', async () => {
 });
 
 test('matmul shape errors', () => {
+  // the exact form of every shape error: <module path>: <op> <input shapes>: <reason>
+  assert.throws(
+    () => F.Graph.trace((g) => g.withScope('stages.2.blocks.1.attn.qkv', () => F.matmul(g.input('a', [4, 49, 96]), g.input('b', [128, 288])))),
+    { name: 'ShapeError', message: 'stages.2.blocks.1.attn.qkv: matmul [4,49,96] x [128,288]: inner dims 96 != 128' },
+  );
   assertShapeError((g) => F.matmul(g.input('a', [4, 49, 96]), g.input('b', [128, 288])), ['matmul [4,49,96] x [128,288]', 'inner dims 96 != 128']);
   assertShapeError((g) => F.matmul(g.input('a', [2, 3, 4]), g.input('b', [3, 4, 5])), ['matmul [2,3,4] x [3,4,5]', 'batch dims [2] and [3] do not broadcast']);
   assertShapeError((g) => F.matmul(g.input('a', [4]), g.input('b', [4, 2])), ['matmul [4] x [4,2]', 'rank >= 2']);
