@@ -11,9 +11,10 @@ import { checkGolden } from '../helpers/golden.js';
 
 const tvBlockKey = (k: string) => k.replace(/^mlp\.0\./, 'mlp.fc1.').replace(/^mlp\.3\./, 'mlp.fc2.');
 
-test('W-MSA with relative position bias matches torchvision ShiftedWindowAttention', async () => {
+test('W-MSA with relative position bias matches torchvision ShiftedWindowAttention', async (t) => {
   const r = await checkGolden('swin/window_attention.safetensors', new WindowAttention(16, 2, { windowSize: 4 }));
   assert.ok(r.checked.includes('grad.param.relative_position_bias_table'));
+  t.diagnostic(`max abs err ${r.maxAbsErr.toExponential(2)}`);
 });
 
 for (const [name, dim, heads] of [
@@ -21,14 +22,16 @@ for (const [name, dim, heads] of [
   ['block_shifted_pad', 16, 4],
   ['block_shift_one_axis', 8, 2],
 ] as const) {
-  test(`SwinBlock (SW-MSA) ${name} matches torchvision SwinTransformerBlock`, async () => {
+  test(`SwinBlock (SW-MSA) ${name} matches torchvision SwinTransformerBlock`, async (t) => {
     const r = await checkGolden(`swin/${name}.safetensors`, new SwinBlock(dim, heads, { windowSize: 4, shiftSize: 2 }), { mapKey: tvBlockKey });
     assert.ok(r.checked.includes('grad.input.x'));
+    t.diagnostic(`max abs err ${r.maxAbsErr.toExponential(2)}`);
   });
 }
 
-test('PatchMerging (odd sizes) matches torchvision', async () => {
-  await checkGolden('swin/patch_merging.safetensors', new PatchMerging(8));
+test('PatchMerging (odd sizes) matches torchvision', async (t) => {
+  const r = await checkGolden('swin/patch_merging.safetensors', new PatchMerging(8));
+  t.diagnostic(`max abs err ${r.maxAbsErr.toExponential(2)}`);
 });
 
 test('relative position index and shift mask have the reference structure', () => {
