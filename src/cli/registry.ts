@@ -11,5 +11,6 @@ import { inspectCommand } from './commands/inspect.js';
 import { packageInspectorCommand } from './commands/package_inspector.js';
 import { attentionCommand } from './commands/attention.js';
 import { evalRealCommand } from './commands/eval_real.js';
+import { synthCommand } from './commands/synth.js';
 
-export const commands: Command[] = [inspectCommand, demoCommand, modelsCommand, summaryCommand, exportCommand, benchCommand, trainCommand, evalCommand, attentionCommand, packageInspectorCommand, evalRealCommand];
+export const commands: Command[] = [inspectCommand, demoCommand, synthCommand, modelsCommand, summaryCommand, exportCommand, benchCommand, trainCommand, evalCommand, attentionCommand, packageInspectorCommand, evalRealCommand];

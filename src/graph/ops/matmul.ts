@@ -5,7 +5,7 @@ import { defineOp, apply1, fail } from '../op.js';
 import type { Tensor } from '../graph.js';
 import { broadcastShapes, fmtShape } from '../shape.js';
 import { sumTo } from './common.js';
-import { swapAxes } from './shape_ops.js';
+import { reshape, swapAxes } from './shape_ops.js';
 
 const matmulOp = defineOp<Record<string, never>>({
   name: 'matmul',
@@ -24,7 +24,15 @@ const matmulOp = defineOp<Record<string, never>>({
   grad(node, [g]) {
     if (!g) return [null, null];
     const [a, b] = node.inputs as [Tensor, Tensor];
-    return [sumTo(matmul(g, swapAxes(b, -1, -2)), a.shape), sumTo(matmul(swapAxes(a, -1, -2), g), b.shape)];
+    const ga = sumTo(matmul(g, swapAxes(b, -1, -2)), a.shape);
+    if (b.rank === 2 && a.rank > 2) {
+      // Shared weight (linear layers): one GEMM over all rows, [k, rows] x [rows, m], instead of a
+      // batched matmul followed by a reduction over the batch.
+      const k = a.shape[a.rank - 1]!;
+      const m = g.shape[g.rank - 1]!;
+      return [ga, matmul(swapAxes(reshape(a, [-1, k]), 0, 1), reshape(g, [-1, m]))];
+    }
+    return [ga, sumTo(matmul(swapAxes(a, -1, -2), g), b.shape)];
   },
 });
 
