@@ -14,23 +14,11 @@
  * random unit vectors (a different draw, same fixed point).
  */
 import type { Tensor } from '../graph/graph.js';
-import { defineOp, apply1 } from '../graph/op.js';
 import * as F from '../graph/ops/index.js';
 import { Module, type Buffer, type Parameter } from '../nn/module.js';
 import { biasDefault, kaimingUniformDefault, normal, type Initializer } from '../nn/init.js';
 import type { ConvLayerOptions } from '../nn/layers/conv.js';
 import { checkInt } from '../util/errors.js';
-
-/** Identity whose gradient is zero (PyTorch's `with torch.no_grad()` / `.detach()`). */
-const stopGradientOp = defineOp<Record<string, never>>({
-  name: 'attention_stop_gradient',
-  infer: (ins) => [{ shape: ins[0]!.shape, dtype: ins[0]!.dtype }],
-  lower: (e, ins, outs) => void e.node('Identity', ins, outs),
-  grad: () => [null],
-});
-
-/** Blocks gradient flow through `x` (value unchanged). */
-export const stopGradient = (x: Tensor): Tensor => apply1(stopGradientOp, [x], {});
 
 export interface SpectralNormOptions {
   /** Power iterations per training step (default 1). */
@@ -80,7 +68,7 @@ export abstract class SpectralNormBase extends Module {
     let u = this.tensor(this.weightU); // [out]
     let v = this.tensor(this.weightV); // [in*k]
     if (this.training) {
-      const wc = stopGradient(wMat);
+      const wc = F.stopGradient(wMat);
       for (let i = 0; i < this.nPowerIterations; i++) {
         v = normalize(F.reshape(F.matmul(F.reshape(u, [1, rows]), wc), [-1]), this.eps); // W^T u: [in*k]
         u = normalize(F.reshape(F.matmul(wc, F.reshape(v, [-1, 1])), [-1]), this.eps); // W v: [out]

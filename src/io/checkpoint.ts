@@ -4,7 +4,8 @@
  * Loading checks names and shapes and reports every mismatch.
  */
 import type { ModelState, LoadReport, NamedArray } from '../nn/state.js';
-import { encodeSafetensors, fromFloat32, readSafetensors, toFloat32, writeFileAtomic, type SafeTensor } from './safetensors.js';
+import { encodeSafetensors, fromFloat32, readSafetensors, toFloat32, type SafeTensor } from './safetensors.js';
+import { writeFileAtomic } from '../util/fs.js';
 
 export interface CheckpointExtras {
   /** Flat optimizer states by name, saved as `optimizer.<name>`. */

@@ -12,7 +12,7 @@ import { Module, withBinding } from '../nn/module.js';
 import { ConstantBinding } from '../nn/binding.js';
 import type { ModelState } from '../nn/state.js';
 import { AttnvisionError } from '../util/errors.js';
-import { writeFileAtomic } from './safetensors.js';
+import { writeFileAtomic } from '../util/fs.js';
 
 export interface ExportOptions<M extends Module> {
   model: M;

@@ -5,7 +5,6 @@
  * Writes are atomic (temp file + rename).
  */
 import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { AttnvisionError } from '../util/errors.js';
 
 export type SafeDType = 'F32' | 'F16' | 'BF16' | 'F64' | 'I64' | 'I32' | 'I8' | 'U8' | 'BOOL';
@@ -120,25 +119,6 @@ export function fromFloat32(data: Float32Array, shape: readonly number[]): SafeT
   return { dtype: 'F32', shape: [...shape], bytes: new Uint8Array(copy.buffer) };
 }
 
-/** Writes `bytes` to `file` atomically: temp file in the same folder, fsync, rename. */
-export async function writeFileAtomic(file: string, bytes: Uint8Array | string): Promise<void> {
-  const dir = path.dirname(file);
-  await fs.mkdir(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${Date.now()}`);
-  const fh = await fs.open(tmp, 'w');
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await fs.rename(tmp, file);
-  } catch (e) {
-    await fs.rm(tmp, { force: true });
-    throw e;
-  }
-}
 
 export async function readSafetensors(file: string): Promise<{ tensors: Map<string, SafeTensor>; metadata: Record<string, string> }> {
   let buf: Buffer;

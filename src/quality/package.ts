@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { readCheckpoint } from '../io/checkpoint.js';
 import { exportOnnx } from '../io/export.js';
-import { writeFileAtomic } from '../io/safetensors.js';
+import { writeFileAtomic } from '../util/fs.js';
 import { createModel, defaultForward } from '../models/index.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../data/loader/transform.js';
 import { ArgumentError } from '../util/errors.js';

@@ -21,7 +21,7 @@ import { DataLoader, type Batch } from '../data/loader/loader.js';
 import type { Dataset } from '../data/dataset.js';
 import type { TransformSpec } from '../data/loader/transform.js';
 import { saveCheckpoint, readCheckpoint } from '../io/checkpoint.js';
-import { writeFileAtomic } from '../io/safetensors.js';
+import { writeFileAtomic } from '../util/fs.js';
 import { multiLabelMetrics, singleLabelMetrics, sigmoid, type MultiLabelMetrics, type SingleLabelMetrics } from './metrics.js';
 import { ArgumentError } from '../util/errors.js';
 

@@ -17,7 +17,14 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   const tmp = `${file}${TEMP_MARKER}${process.pid}`;
   await fs.mkdir(path.dirname(file), { recursive: true });
   try {
-    await fs.writeFile(tmp, data);
+    // fsync before rename: after a crash the new name never points at unwritten blocks.
+    const fh = await fs.open(tmp, 'w');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await fs.rename(tmp, file);
   } catch (e) {
     await fs.rm(tmp, { force: true });

@@ -9,9 +9,9 @@ import { evaluateRealFolder, realEvalMarkdown, calibrateBaselines } from '../../
 import { DEFAULT_BASELINE_THRESHOLDS, type BaselineThresholds } from '../../quality/baselines.js';
 import { manifestDataset } from '../../data/dataset.js';
 import { QUALITY_LABELS } from '../../quality/labels.js';
-import { writeFileAtomic } from '../../io/safetensors.js';
+import { writeFileAtomic } from '../../util/fs.js';
 import { ArgumentError } from '../../util/errors.js';
-import { ProgressLine } from '../progress_line.js';
+import { Progress } from '../../util/progress.js';
 
 export const evalRealCommand: Command = {
   name: 'eval-real',
@@ -36,10 +36,13 @@ noise sigma, dark channel, mean luminance, blockiness).
       console.error(`baseline thresholds calibrated on ${cal} (val): ${JSON.stringify(c.thresholds)} (synthetic F1 ${JSON.stringify(c.f1)})`);
     }
     const inspector = await Inspector.load({ model: flagString(a, 'model') });
-    const bar = new ProgressLine();
+    const bars: Progress[] = [];
     try {
-      const r = await evaluateRealFolder(dir, inspector, thresholds, (i, n) => bar.update('eval-real', i, n, 0, 'img'));
-      bar.done();
+      const r = await evaluateRealFolder(dir, inspector, thresholds, (_i, n) => {
+        if (!bars.length) bars.push(new Progress({ total: n, label: 'eval-real', unit: 'img' }));
+        bars[0]!.tick();
+      });
+      bars[0]?.finish();
       console.log(realEvalMarkdown(r));
       const out = flagString(a, 'json');
       if (out) await writeFileAtomic(out, JSON.stringify(r, null, 1));

@@ -8,9 +8,9 @@ import { Inspector } from '../../quality/inspector.js';
 import { renderHeatmap } from '../../quality/heatmap.js';
 import { expandInputs } from '../../util/glob.js';
 import { IMAGE_EXTENSIONS } from '../../data/dataset.js';
-import { writeFileAtomic } from '../../io/safetensors.js';
+import { writeFileAtomic } from '../../util/fs.js';
 import { ArgumentError, AttnvisionError } from '../../util/errors.js';
-import { ProgressLine } from '../progress_line.js';
+import { Progress } from '../../util/progress.js';
 import type { LabelResult } from '../../quality/labels.js';
 
 const usage = `Usage: attnvision inspect <files|folders|globs>... [--json] [--threshold T] [--heatmap out.png] [--report out.csv|out.jsonl] [--model model.onnx]
@@ -63,10 +63,9 @@ export const inspectCommand: Command = {
     const inputs = await expandInputs(a.positional, IMAGE_EXTENSIONS);
     const inspector = await Inspector.load({ model: flagString(a, 'model') });
     const rows: Row[] = [];
-    const bar = inputs.length > 1 ? new ProgressLine() : null;
-    const t0 = Date.now();
+    const bar = inputs.length > 1 ? new Progress({ total: inputs.length, label: 'inspect', unit: 'img' }) : null;
     try {
-      for (const [i, inp] of inputs.entries()) {
+      for (const inp of inputs) {
         if (inp.missing) {
           rows.push({ file: inp.file, error: 'no such file, folder or matching glob' });
         } else {
@@ -81,10 +80,10 @@ export const inspectCommand: Command = {
             rows.push({ file: inp.file, error: e.message.startsWith(inp.file) ? e.message.slice(inp.file.length + 2) : e.message });
           }
         }
-        bar?.update('inspect', i + 1, inputs.length, (i + 1) / Math.max(1e-3, (Date.now() - t0) / 1000), 'img/s');
+        bar?.tick();
       }
     } finally {
-      bar?.done();
+      bar?.finish();
       await inspector.dispose();
     }
     const publicRows = rows.map(({ file, clean, labels, error }) => (error ? { file, error } : { file, clean, labels }));

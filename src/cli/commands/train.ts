@@ -10,12 +10,12 @@ import { imageFolder, manifestDataset, type Dataset } from '../../data/dataset.j
 import { Trainer, evaluateLoader, type TrainConfig, type EpochLog } from '../../train/trainer.js';
 import { renderReport } from '../../train/report.js';
 import { readCheckpoint } from '../../io/checkpoint.js';
-import { writeFileAtomic } from '../../io/safetensors.js';
+import { writeFileAtomic } from '../../util/fs.js';
 import { createModel, defaultForward, modelInfo } from '../../models/index.js';
 import { Predictor } from '../../train/infer.js';
 import { DataLoader } from '../../data/loader/loader.js';
 import { ArgumentError } from '../../util/errors.js';
-import { ProgressLine } from '../progress_line.js';
+import { Progress } from '../../util/progress.js';
 import { rotationRobustness, pgdAttack } from '../../train/robustness.js';
 
 /** Loads `--data`: a manifest.jsonl (with --labels) or a folder with train/ val/ test/ sub-folders or class folders. */
@@ -91,11 +91,14 @@ export const trainCommand: Command = {
     const train = await loadData(data, 'train', labels);
     const val = await loadData(data, 'val', labels ?? [...train.classes]).catch(() => undefined);
     console.error(`train: ${train.samples.length} training images, ${val?.samples.length ?? 0} validation images, classes: ${train.classes.join(', ')}`);
-    const bar = new ProgressLine();
+    let bar: Progress | null = null;
     const trainer = new Trainer(config, train, val, out, {
-      onStep: (s) => bar.update(`epoch ${s.epoch + 1}/${config.epochs}`, s.batch, s.batches, s.imagesPerSec, 'img/s', `loss ${s.loss.toFixed(4)}${s.acc !== undefined ? ` acc ${(100 * s.acc).toFixed(1)}%` : ''} lr ${s.lr.toExponential(2)}`),
+      onStep: (s) => {
+        if (s.batch === 1) bar = new Progress({ total: s.batches, label: `epoch ${s.epoch + 1}/${config.epochs}`, unit: 'batch' });
+        bar?.tick(1, `${s.imagesPerSec.toFixed(1)} img/s loss ${s.loss.toFixed(4)}${s.acc !== undefined ? ` acc ${(100 * s.acc).toFixed(1)}%` : ''} lr ${s.lr.toExponential(2)}`);
+      },
       onEpoch: (l) => {
-        bar.done();
+        bar?.finish();
         console.error(`epoch ${l.epoch}: train loss ${l.trainLoss.toFixed(4)}${l.trainAcc !== undefined ? ` acc ${(100 * l.trainAcc).toFixed(2)}%` : ''}${l.valLoss !== undefined ? `, val loss ${l.valLoss.toFixed(4)} metric ${l.valMetric!.toFixed(4)}` : ''}, ${l.imagesPerSec.toFixed(1)} img/s, ${l.seconds.toFixed(0)} s`);
       },
       onLoadError: (f, m) => console.error(`warning: ${f}: ${m} (skipped as zeros)`),

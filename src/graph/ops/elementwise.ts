@@ -201,4 +201,17 @@ export function clip(x: Tensor, min = -Infinity, max = Infinity): Tensor {
   return apply1(clipOp, [x], { min: Math.max(min, -3.4e38), max: Math.min(max, 3.4e38) });
 }
 
+// ---------------------------------------------------------------------------------------------
+// stop_gradient
+
+const stopGradientOp = defineOp<Record<string, never>>({
+  name: 'stop_gradient',
+  infer: (ins) => [{ shape: ins[0]!.shape, dtype: ins[0]!.dtype }],
+  lower: (e, ins, outs) => void e.node('Identity', ins, outs),
+  grad: () => [null],
+});
+
+/** Identity in the forward pass that blocks gradients (PyTorch's `.detach()`). */
+export const stopGradient = (x: Tensor): Tensor => apply1(stopGradientOp, [x], {});
+
 export { toTensor };
