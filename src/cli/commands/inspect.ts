@@ -6,6 +6,7 @@ import type { Command } from '../command.js';
 import { parseArgs, flagNumber, flagString } from '../command.js';
 import { Inspector } from '../../quality/inspector.js';
 import { renderHeatmap } from '../../quality/heatmap.js';
+import { writeDemoImages } from '../../quality/demo.js';
 import { expandInputs } from '../../util/glob.js';
 import { IMAGE_EXTENSIONS } from '../../data/dataset.js';
 import { writeFileAtomic } from '../../util/fs.js';
@@ -14,6 +15,7 @@ import { Progress } from '../../util/progress.js';
 import type { LabelResult } from '../../quality/labels.js';
 
 const usage = `Usage: attnvision inspect <files|folders|globs>... [--json] [--threshold T] [--heatmap out.png] [--report out.csv|out.jsonl] [--model model.onnx]
+       attnvision inspect --demo     (built-in example: a synthetic scene, clean and with each problem)
 
 Tells which quality problems each photo has: defocus_blur, motion_blur, noise, rain, haze,
 low_light, jpeg, or clean. Any image size: the image is scanned in tiles at near-native scale and
@@ -23,6 +25,7 @@ the tile scores are aggregated; --heatmap shows where each problem is.
   --heatmap F     write a per-label heatmap PNG (several inputs: F-<name>.png each)
   --report F      also write every result to F (.csv or .jsonl)
   --model F       another inspector ONNX model (config read from F with .json)
+  --demo          inspect built-in example images (procedural scene, clean + each degradation)
 Folders are searched recursively for images; bad files get an error entry and the rest continue.
 Exit code: 0 when every file was inspected, 3 when some files failed.`;
 
@@ -54,7 +57,8 @@ export const inspectCommand: Command = {
   summary: 'tell which quality problems photos have (blur, noise, rain, haze, low light, JPEG)',
   usage,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['threshold', 'heatmap', 'report', 'model'], booleans: ['json'] }, 'inspect');
+    const a = parseArgs(argv, { values: ['threshold', 'heatmap', 'report', 'model'], booleans: ['json', 'demo'] }, 'inspect');
+    if (a.flags.has('demo')) a.positional.push(...(await writeDemoImages()));
     if (!a.positional.length) throw new ArgumentError('inspect: expected at least one image, folder or glob (see attnvision inspect --help)');
     const threshold = a.flags.has('threshold') ? flagNumber(a, 'threshold', 0.5, 'inspect', { min: 1e-6, max: 1 - 1e-6 }) : undefined;
     const report = flagString(a, 'report');
