@@ -84,6 +84,12 @@ export class Emitter {
     return name;
   }
 
+  /** Adds an initializer of raw little-endian bytes with an ONNX element type (e.g. 10 = float16). */
+  rawInitializer(name: string, bytes: Uint8Array, shape: Shape, onnxType: number): string {
+    this.initializers.push(onnx.TensorProto.create({ name, dims: [...shape], dataType: onnxType, rawData: bytes }));
+    return name;
+  }
+
   /** A cached int64 1-D constant (shapes, axes, starts/ends). */
   i64(values: readonly number[]): string {
     const key = `i64:${values.join(',')}`;

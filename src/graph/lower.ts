@@ -5,7 +5,7 @@
  * graph inputs keep their names; outputs get the names the caller gives.
  */
 import type { Graph, Tensor, Node } from './graph.js';
-import { Emitter, onnx, OPSET } from './emitter.js';
+import { A, Emitter, onnx, OPSET } from './emitter.js';
 import { ONNX_DTYPE, type AnyTypedArray } from './dtype.js';
 import { AttnvisionError } from '../util/errors.js';
 
@@ -19,6 +19,8 @@ export interface LowerOptions {
   /** Inputs to turn into initializers with the given data (export of weights). */
   bake?: ReadonlyMap<string, AnyTypedArray>;
   docString?: string;
+  /** Store float32 constants of 256+ values as float16 initializers followed by a Cast (smaller files). */
+  halfPrecisionWeights?: boolean;
   /**
    * Dynamic batch: shape-carrying nodes (reshape, expand) whose target dims depend linearly on the
    * batch size get their shape computed at run time as k * batch + c, batch = Shape(input)[0].
@@ -78,7 +80,12 @@ export function lowerGraph(graph: Graph, outputs: readonly Tensor[], opts: Lower
       // Named constants (weights) keep their state-dict name when it is free.
       const wanted = t.name && !usedConstNames.has(t.name) ? t.name : `c${t.id}`;
       usedConstNames.add(wanted);
-      n = e.initializer(t.source.data, t.shape, t.dtype, wanted);
+      if (opts.halfPrecisionWeights && t.dtype === 'float32' && t.size >= 256) {
+        // Stored as float16 (half the file size), cast back to float32 once when ORT folds constants.
+        const bits = float32ToFloat16(t.source.data as Float32Array);
+        const half = e.rawInitializer(`${wanted}.f16`, new Uint8Array(bits.buffer), t.shape, 10);
+        n = e.node('Cast', [half], [wanted], { to: A.i(1) });
+      } else n = e.initializer(t.source.data, t.shape, t.dtype, wanted);
     } else {
       n = `t${t.id}`;
     }
@@ -126,4 +133,44 @@ export function lowerGraph(graph: Graph, outputs: readonly Tensor[], opts: Lower
     }),
   });
   return onnx.ModelProto.encode(model).finish();
+}
+
+/** IEEE 754 float32 -> float16 bits (round to nearest even; overflow to infinity). */
+export function float32ToFloat16(src: Float32Array): Uint16Array {
+  const out = new Uint16Array(src.length);
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  for (let i = 0; i < src.length; i++) {
+    f[0] = src[i]!;
+    const x = u[0]!;
+    const sign = (x >>> 16) & 0x8000;
+    const exp = (x >>> 23) & 0xff;
+    let mant = x & 0x7fffff;
+    if (exp === 0xff) {
+      out[i] = sign | 0x7c00 | (mant ? 0x200 : 0);
+      continue;
+    }
+    const e = exp - 127 + 15;
+    if (e >= 0x1f) {
+      out[i] = sign | 0x7c00;
+    } else if (e <= 0) {
+      if (e < -10) {
+        out[i] = sign;
+        continue;
+      }
+      mant |= 0x800000;
+      const shift = 14 - e;
+      let h = mant >>> shift;
+      const rem = mant & ((1 << shift) - 1);
+      const halfway = 1 << (shift - 1);
+      if (rem > halfway || (rem === halfway && h & 1)) h++;
+      out[i] = sign | h;
+    } else {
+      let h = (e << 10) | (mant >>> 13);
+      const rem = mant & 0x1fff;
+      if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
+      out[i] = sign | h;
+    }
+  }
+  return out;
 }

@@ -29,6 +29,8 @@ export interface ExportOptions<M extends Module> {
   batch?: number;
   /** Stored as ONNX metadata/doc string. */
   docString?: string;
+  /** Store weights as float16 (half the file; computation stays float32). Default false. */
+  halfPrecisionWeights?: boolean;
 }
 
 function trace<M extends Module>(o: ExportOptions<M>, batch: number) {
@@ -52,7 +54,7 @@ export function exportOnnx<M extends Module>(o: ExportOptions<M>): Uint8Array {
     const main = trace(o, dynamic ? 2 : (o.batch ?? 1));
     const names = Object.keys(main.outputs);
     const outs = Object.values(main.outputs);
-    if (!dynamic) return lowerGraph(main.graph, outs, { outputNames: names, docString: o.docString });
+    if (!dynamic) return lowerGraph(main.graph, outs, { outputNames: names, docString: o.docString, halfPrecisionWeights: o.halfPrecisionWeights });
     const other = trace(o, 3);
     const a = main.graph.nodes;
     const b = other.graph.nodes;
@@ -76,7 +78,7 @@ export function exportOnnx<M extends Module>(o: ExportOptions<M>): Uint8Array {
     names.forEach((n, i) => {
       if (outs[i]!.shape[0] !== otherOuts[i]!.shape[0]) dynamicAxes[n] = { 0: 'batch' };
     });
-    return lowerGraph(main.graph, outs, { outputNames: names, dynamicAxes, dynamicBatch: { input: inputName, nodes }, docString: o.docString });
+    return lowerGraph(main.graph, outs, { outputNames: names, dynamicAxes, dynamicBatch: { input: inputName, nodes }, docString: o.docString, halfPrecisionWeights: o.halfPrecisionWeights });
   } finally {
     o.model.train(wasTraining);
   }

@@ -19,6 +19,8 @@ export interface PackageOptions {
   threshold?: number;
   topK?: number;
   maxTilesPerSide?: number;
+  /** Store weights as float16 to halve the file (default true; computation stays float32). */
+  halfPrecisionWeights?: boolean;
 }
 
 export async function packageInspector(o: PackageOptions): Promise<{ onnx: string; config: string; bytes: number }> {
@@ -38,6 +40,7 @@ export async function packageInspector(o: PackageOptions): Promise<{ onnx: strin
     inputShape: [3, size, size],
     forward: (m, x) => defaultForward(h.info, m, { input: x }),
     docString: JSON.stringify({ producer: 'attnvision inspector', model, labels: classes, outputs: 'presence logits [K] then severity logits [K]' }),
+    halfPrecisionWeights: o.halfPrecisionWeights ?? true,
   });
   const config: InspectorConfig = {
     labels: classes as QualityLabel[],

@@ -11,16 +11,17 @@ import { parseInputSize } from './models.js';
 export const exportCommand: Command = {
   name: 'export',
   summary: 'export a model (optionally with weights) to a standalone ONNX file',
-  usage: `Usage: attnvision export <model> --out model.onnx [--weights file.safetensors] [--classes N] [--input CxHxW] [--static-batch N]
+  usage: `Usage: attnvision export <model> --out model.onnx [--weights file.safetensors] [--classes N] [--input CxHxW] [--static-batch N] [--fp16-weights]
 
 The file's first input is the normalised NCHW float image batch ("input", dynamic batch size) and
 its first output the logits. Weights are stored as initializers under their state-dict names.
   --weights F        safetensors weights (ours, or torchvision/timm names where supported)
   --classes N        number of classes (default: the model's, or the weights')
   --input CxHxW      input size (default: the model's default)
-  --static-batch N   fix the batch size to N instead of a dynamic batch`,
+  --static-batch N   fix the batch size to N instead of a dynamic batch
+  --fp16-weights     store weights as float16 (half the file size; computation stays float32)`,
   async run(argv) {
-    const args = parseArgs(argv, { values: ['out', 'weights', 'classes', 'input', 'static-batch'] }, 'export');
+    const args = parseArgs(argv, { values: ['out', 'weights', 'classes', 'input', 'static-batch'], booleans: ['fp16-weights'] }, 'export');
     const name = args.positional[0];
     if (!name) throw new ArgumentError('export: expected a model name (see attnvision models)');
     const out = flagString(args, 'out');
@@ -36,6 +37,7 @@ its first output the logits. Weights are stored as initializers under their stat
       forward: (m, x) => defaultForward(h.info, m, { input: x }),
       dynamicBatch: staticBatch === undefined,
       batch: staticBatch,
+      halfPrecisionWeights: args.flags.has('fp16-weights'),
       docString: JSON.stringify({ model: name, numClasses: h.numClasses, inputSize: h.inputSize }),
     });
     console.log(`wrote ${out} (${name}, ${h.state.numParams.toLocaleString('en-US')} parameters, input [${staticBatch ?? 'batch'},${h.inputSize.join(',')}])`);
