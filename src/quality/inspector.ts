@@ -15,6 +15,9 @@ import * as ort from 'onnxruntime-node';
 import { defaultThreads } from '../runtime/session.js';
 import { AttnvisionError } from '../util/errors.js';
 import { planTiles, type TilePlan } from './tiling.js';
+import { readImage } from '../image/io.js';
+import { ImageDecodeError } from '../image/errors.js';
+import { toInterleavedU8, type ImageF32 } from '../image/tensor.js';
 import type { InspectorConfig, InspectResult, LabelResult } from './labels.js';
 
 export class InspectError extends AttnvisionError {
@@ -86,7 +89,16 @@ export class Inspector {
       img = sharp(input, { limitInputPixels: opts.maxPixels ?? 100_000_000, failOn: 'error', animated: false }).rotate();
       meta = await img.metadata();
     } catch (e) {
-      throw new InspectError(name, describeDecodeError(e));
+      // Formats libvips cannot read (BMP) go through attnvision's own decoders.
+      let decoded: ImageF32;
+      try {
+        decoded = await readImage(typeof input === 'string' ? input : new Uint8Array(input), { maxPixels: opts.maxPixels });
+      } catch (e2) {
+        throw new InspectError(name, e2 instanceof ImageDecodeError ? e2.reason : describeDecodeError(e));
+      }
+      const { channels, width: w, height: h } = decoded;
+      img = sharp(Buffer.from(toInterleavedU8(decoded)), { raw: { width: w, height: h, channels: channels as 1 | 3 | 4 } });
+      meta = await img.metadata();
     }
     const swap = (meta.orientation ?? 1) >= 5;
     const width = (swap ? meta.height : meta.width) ?? 0;

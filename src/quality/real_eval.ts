@@ -55,7 +55,7 @@ export async function evaluateRealFolder(dir: string, inspector: Inspector, thre
     return {
       cls,
       n,
-      inspector: n ? fs_.filter((f) => hit(f.inspector)).length / n : NaN,
+      inspector: n && (known || cls === 'clean') ? fs_.filter((f) => hit(f.inspector)).length / n : NaN,
       baseline: canBaseline && n ? fs_.filter((f) => hit(f.baseline)).length / n : null,
       errors: errs.get(cls) ?? 0,
     };

@@ -9,6 +9,7 @@ import { Inspector } from '../../src/quality/inspector.js';
 import { planTiles } from '../../src/quality/tiling.js';
 import { QUALITY_LABELS } from '../../src/quality/labels.js';
 import { tinyInspectorModel } from '../helpers/tiny_inspector.js';
+import { encodeBmp24 } from '../../src/image/index.js';
 
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
 
@@ -46,6 +47,11 @@ test('Inspector.inspect returns the documented structure for paths and buffers',
   const fromBuffer = await insp.inspect(await readFile(file));
   assert.deepEqual(fromBuffer.scores, r.scores, 'a Buffer gives the same result as its path');
   await assert.rejects(insp.inspect(Buffer.from('definitely not an image'), { name: 'junk.jpg' }), /junk\.jpg: /);
+  // A BMP (which libvips cannot read) named .png still works, through attnvision's own decoder.
+  const rgb = new Uint8Array(40 * 30 * 3).map((_, i) => (i * 7) % 256);
+  const bmp = path.join(dir, 'really_a_bmp.png');
+  await writeFile(bmp, encodeBmp24(rgb, 40, 30));
+  assert.equal((await insp.inspect(bmp)).scores.length, QUALITY_LABELS.length);
   await insp.dispose();
 });
 

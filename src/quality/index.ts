@@ -1,0 +1,8 @@
+/**
+ * The image-quality inspector (Node): `Inspector.load()` then `inspect(pathOrBuffer)`.
+ */
+export { Inspector, InspectError, shippedModelDir, type LoadOptions, type InspectOptions } from './inspector.js';
+export { QUALITY_LABELS, type QualityLabel, type LabelResult, type InspectResult, type InspectorConfig } from './labels.js';
+export { planTiles, type TilePlan } from './tiling.js';
+export { renderHeatmap } from './heatmap.js';
+export { baselineScores, baselineLabels, DEFAULT_BASELINE_THRESHOLDS, type BaselineScores, type BaselineThresholds } from './baselines.js';
