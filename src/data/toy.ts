@@ -3,6 +3,7 @@
  * of four pattern classes (horizontal stripes, vertical stripes, diagonal stripes, checkerboard),
  * with random frequency, phase, contrast and additive noise.
  */
+import { mulberry32 } from '../util/rng.js';
 
 export const TOY_CLASSES = ['horizontal', 'vertical', 'diagonal', 'checker'] as const;
 
@@ -11,19 +12,9 @@ export interface ToyBatch {
   labels: BigInt64Array; // [N]
 }
 
-function mulberry(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `n` samples of size `size`, deterministic in `seed`. */
 export function toyBatch(n: number, size: number, seed: number, noise = 0.3): ToyBatch {
-  const rnd = mulberry(seed);
+  const rnd = mulberry32(seed);
   const images = new Float32Array(n * size * size);
   const labels = new BigInt64Array(n);
   for (let k = 0; k < n; k++) {

@@ -3,24 +3,10 @@
  * uniform, zeros, ones, constant. Each parameter draws from a generator keyed by (seed, name), so
  * adding a layer does not change the initial values of the others.
  */
+import type { SeededRng as InitRng } from '../util/rng.js';
 
 /** A deterministic PRNG (mulberry32) with normal sampling. */
-export class InitRng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  normal(): number {
-    const u = this.next() || 1e-12;
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
-  }
-}
+export { SeededRng as InitRng } from '../util/rng.js';
 
 /** FNV-1a hash of a string, for per-parameter seeds. */
 export function hashString(s: string): number {

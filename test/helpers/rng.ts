@@ -1,19 +1,7 @@
-/** A small seeded PRNG (mulberry32) for tests. */
-export class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  normal(): number {
-    const u = this.next() || 1e-12;
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
-  }
+import { SeededRng } from '../../src/util/rng.js';
+
+/** The shared seeded PRNG (mulberry32) with array helpers for tests. */
+export class Rng extends SeededRng {
   normalArray(n: number, scale = 1): Float32Array {
     const a = new Float32Array(n);
     for (let i = 0; i < n; i++) a[i] = this.normal() * scale;

@@ -7,6 +7,7 @@
  * and JPEG artifacts look.
  */
 import sharp from 'sharp';
+import { mulberry32 } from '../../util/rng.js';
 
 export interface TransformSpec {
   /** Output side in pixels. */
@@ -33,13 +34,7 @@ export const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
 
 /** Small deterministic PRNG for per-sample augmentation (seeded by the loader). */
 export function sampleRng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed >>> 0 || 1);
 }
 
 /** Decodes and transforms one file into out[offset .. offset + 3*size*size). */
