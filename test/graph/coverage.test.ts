@@ -72,6 +72,7 @@ const COVERED: Record<string, string> = {
   max_pool: 'pool',
   scatter_add_flat: 'pool',
   layer_norm: 'nn_functional',
+  batch_normalize: 'nn_functional',
   log_softmax: 'nn_functional',
   softmax: 'nn_functional',
 };

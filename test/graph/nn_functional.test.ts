@@ -244,3 +244,10 @@ test('nn-function shape errors name the op, the shapes and the module path', () 
   assertShapeError((g) => F.groupNorm(g.input('x', [2, 6, 4]), 4, g.input('w', [6]), g.input('b', [6])), ['group_norm [2,6,4]', '6 channels are not divisible into 4 groups']);
   assertShapeError((g) => F.oneHot(g.input('t', [4]), 3), ['one_hot [4]', 'labels must be int64/int32']);
 });
+
+test('batch_normalize: closed-form gradient of the normalised output and of the batch statistics', async () => {
+  const rm = () => F.zeros([3]);
+  const rv = () => F.ones([3]);
+  await gradCheck('batch_normalize xhat', [{ shape: [4, 3, 3, 2] }, { shape: [3] }, { shape: [3] }], (x, w, b) => F.batchNorm(x, w, b, rm(), rv(), { training: true }).y);
+  await gradCheck('batch_normalize 1d stats', [{ shape: [5, 3] }], (x) => F.add(F.batchNorm(x, null, null, rm(), rv(), { training: true, momentum: 0.5 }).runningVar!, F.batchNorm(x, null, null, rm(), rv(), { training: true, momentum: 0.3 }).runningMean!));
+});

@@ -10,7 +10,7 @@ import { A } from '../emitter.js';
 import { fmtShape, normAxis } from '../shape.js';
 import { add, cast, div, equal, exp, greaterEqual, mul, neg, rsqrt, softplus, sub, where } from './elementwise.js';
 import { reduceMean, reduceSum } from './reduce.js';
-import { constantI64, reshape, transpose, unsqueeze } from './shape_ops.js';
+import { constantI64, expand, reshape, transpose, unsqueeze } from './shape_ops.js';
 import { matmul } from './matmul.js';
 import { randomUniform } from './random.js';
 import { shapeError, sumTo } from './common.js';
@@ -132,10 +132,10 @@ export function batchNorm(
     return { y: affine(mul(sub(x, reshape(runningMean, bshape)), scale)) };
   }
   const count = axes.reduce((p, a) => p * x.shape[a]!, 1);
-  const mean = reduceMean(x, axes, true); // [1, C, 1, ...]
-  const centered = sub(x, mean);
-  const varBiased = reduceMean(mul(centered, centered), axes, true);
-  const y = affine(mul(centered, rsqrt(add(varBiased, eps))));
+  // One op normalises with batch statistics and has a closed-form gradient (far fewer full-size
+  // elementwise ops in the backward pass than differentiating the composition).
+  const [xhat, mean, varBiased] = applyOp(batchNormalizeOp, [x], { eps }) as [Tensor, Tensor, Tensor]; // mean/var [1, C, 1, ...]
+  const y = affine(xhat);
   const m = opts.momentum ?? 0.1;
   const unbiased = mul(reshape(varBiased, [C]), count / Math.max(1, count - 1));
   return {
@@ -144,6 +144,56 @@ export function batchNorm(
     runningVar: add(mul(runningVar, 1 - m), mul(unbiased, m)),
   };
 }
+
+/**
+ * xhat = (x - mean) / sqrt(var + eps) with batch statistics over every axis but 1; outputs
+ * [xhat, mean, biased var] (statistics shaped [1, C, 1, ...]). Gradient (Ioffe & Szegedy 2015):
+ * dx = rstd * (g - mean(g) - xhat * mean(g * xhat)).
+ */
+const batchNormalizeOp = defineOp<{ eps: number }>({
+  name: 'batch_normalize',
+  infer(ins) {
+    const x = ins[0]!;
+    if (x.dtype !== 'float32') fail(`expected float32, got ${x.dtype}`);
+    if (x.rank < 2) fail('input must be [N, C, *spatial]');
+    const stat = x.shape.map((d, i) => (i === 1 ? d : 1));
+    return [
+      { shape: x.shape, dtype: 'float32' },
+      { shape: stat, dtype: 'float32' },
+      { shape: stat, dtype: 'float32' },
+    ];
+  },
+  lower(e, ins, outs, { eps }, node) {
+    const axes = node.inputs[0]!.shape.map((_, i) => i).filter((i) => i !== 1);
+    const attrs = { axes: A.ints(axes), keepdims: A.i(1) };
+    e.node('ReduceMean', [ins[0]!], [outs[1]!], attrs);
+    const xc = e.op('Sub', [ins[0]!, outs[1]!]);
+    e.node('ReduceMean', [e.op('Mul', [xc, xc])], [outs[2]!], attrs);
+    const rstd = e.op('Reciprocal', [e.op('Sqrt', [e.op('Add', [outs[2]!, e.f32(eps)])])]);
+    e.node('Mul', [xc, rstd], [outs[0]!]);
+  },
+  grad(node, [g, gMean, gVar], { eps }) {
+    const x = node.inputs[0]!;
+    const [xhat, mean, v] = node.outputs as [Tensor, Tensor, Tensor];
+    const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
+    const count = axes.reduce((p, a) => p * x.shape[a]!, 1);
+    let dx: Tensor | null = null;
+    if (g) {
+      const rstd = rsqrt(add(v, eps)); // [1, C, 1, ...]
+      dx = mul(rstd, sub(sub(g, reduceMean(g, axes, true)), mul(xhat, reduceMean(mul(g, xhat), axes, true))));
+    }
+    // The statistics themselves (used for running averages): d mean = 1/n, d var = 2 (x - mean) / n.
+    if (gMean) {
+      const t = expand(div(gMean, count), x.shape);
+      dx = dx ? add(dx, t) : t;
+    }
+    if (gVar) {
+      const t = mul(sub(x, mean), div(mul(gVar, 2), count));
+      dx = dx ? add(dx, t) : t;
+    }
+    return [dx];
+  },
+});
 
 /** GroupNorm over [N, C, *S] with `groups` groups and per-channel affine. */
 export function groupNorm(x: Tensor, groups: number, weight: Tensor, bias: Tensor, eps = 1e-5): Tensor {
