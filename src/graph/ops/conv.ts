@@ -29,7 +29,8 @@ export interface ConvOptions {
   groups?: number;
 }
 
-function perDim(v: number | number[] | undefined, n: number, dflt: number): number[] {
+/** Expands a per-spatial-dim option: a number for every dim, or an explicit list (copied). */
+export function perDim(v: number | number[] | undefined, n: number, dflt: number): number[] {
   if (v === undefined) return new Array<number>(n).fill(dflt);
   if (typeof v === 'number') return new Array<number>(n).fill(v);
   return [...v];

@@ -3,7 +3,7 @@
  * PyTorch weight layouts and default initialisation.
  */
 import type { Tensor } from '../../graph/graph.js';
-import { conv, convTranspose } from '../../graph/ops/conv.js';
+import { conv, convTranspose, perDim } from '../../graph/ops/conv.js';
 import { Module, type Parameter } from '../module.js';
 import { biasDefault, kaimingUniformDefault, type Initializer } from '../init.js';
 import { checkInt, invalidArg } from '../../util/errors.js';
@@ -25,10 +25,6 @@ export interface ConvLayerOptions {
   biasInit?: Initializer;
 }
 
-function perDim(v: number | number[], n: number): number[] {
-  return typeof v === 'number' ? new Array<number>(n).fill(v) : v;
-}
-
 export class Conv extends Module {
   readonly weight: Parameter;
   readonly bias: Parameter | null;
@@ -46,12 +42,12 @@ export class Conv extends Module {
     checkInt('Conv', 'inChannels', inChannels, 1);
     checkInt('Conv', 'outChannels', outChannels, 1);
     if (inChannels % groups || outChannels % groups) invalidArg('Conv', 'groups', `a divisor of ${inChannels} and ${outChannels}`, groups);
-    this.kernel = perDim(kernelSize, n);
-    const dilation = perDim(opts.dilation ?? 1, n);
+    this.kernel = perDim(kernelSize, n, 1);
+    const dilation = perDim(opts.dilation, n, 1);
     const padding =
-      opts.padding === 'same' ? this.kernel.map((k, i) => ((k - 1) * dilation[i]!) / 2) : perDim(opts.padding ?? 0, n);
+      opts.padding === 'same' ? this.kernel.map((k, i) => ((k - 1) * dilation[i]!) / 2) : perDim(opts.padding, n, 0);
     if (padding.some((p) => !Number.isInteger(p))) invalidArg('Conv', 'padding', "'same' with odd kernels", opts.padding);
-    this.opts = { stride: perDim(opts.stride ?? 1, n), padding, dilation, groups };
+    this.opts = { stride: perDim(opts.stride, n, 1), padding, dilation, groups };
     this.weight = this.addParam('weight', [outChannels, inChannels / groups, ...this.kernel], opts.weightInit ?? kaimingUniformDefault);
     const fanIn = (inChannels / groups) * this.kernel.reduce((p, k) => p * k, 1);
     this.bias = opts.bias === false ? null : this.addParam('bias', [outChannels], opts.biasInit ?? biasDefault(fanIn));
@@ -81,7 +77,7 @@ export class ConvTranspose2d extends Module {
     super();
     const n = opts.dims ?? 2;
     const groups = opts.groups ?? 1;
-    const kernel = perDim(kernelSize, n);
+    const kernel = perDim(kernelSize, n, 1);
     this.opts = opts;
     // PyTorch layout [in, out/groups, *k]; its fan_in is computed from dim 1.
     this.weight = this.addParam('weight', [inChannels, outChannels / groups, ...kernel], opts.weightInit ?? kaimingUniformDefault);
