@@ -12,8 +12,10 @@
  *   0.26), then re-apply the gains (so red and blue are noisier, giving chroma noise) and gamma.
  *
  * Severity sets the noise level: sigma 4..50 /255 (gaussian), and for the two signal-dependent
- * models a noise std at mid grey of about the same size. Caveat: no demosaicing, so the noise is
- * spatially white (real camera noise is slightly correlated).
+ * models a noise std at mid grey of about the same size. Demosaicing and in-camera denoising make
+ * real noise spatially correlated: for the two signal-dependent models the noise residual is
+ * smoothed with a separable [c, 1, c] kernel (c = `correlation`, 0..0.7), rescaled to keep its
+ * variance, so grains span 2-3 px as in the DND/SIDD captures.
  */
 import { srgbToLinearValue, linearToSrgbValue, withData, type ImageF32 } from '../image/tensor.js';
 import { defineSync, withOverrides } from './define.js';
@@ -32,6 +34,8 @@ export interface NoiseParams {
   read: number;
   /** camera: white-balance gains [r, g, b] (g = 1). */
   gains: [number, number, number];
+  /** Neighbour weight c of the [c, 1, c] smoothing of the noise residual (0 = white noise). */
+  correlation: number;
 }
 
 /** Slope of the sRGB curve at linear mid grey (0.214): noise std in sRGB ~ 1.08 x linear std. */
@@ -70,7 +74,9 @@ export const noiseDef: DegradationDef<NoiseParams> = {
       shot = lo;
       read = Math.exp(2.18 * Math.log(shot) + 1.2 + jitter);
     }
-    return withOverrides('noise', { model, sigma: r4e(sigma), shot: r4e(shot), read: r4e(read), gains }, overrides);
+    // Drawn last so the other parameters keep their values for a given seed.
+    const correlation = model === 'gaussian' ? 0 : r4e(rng.bool(0.6) ? rng.uniform(0.2, 0.7) : 0);
+    return withOverrides('noise', { model, sigma: r4e(sigma), shot: r4e(shot), read: r4e(read), gains, correlation }, overrides);
   },
   phases: [{ stage: 'sensor', run: (img, p, rng) => applyNoise(img, p, rng) }],
 };
@@ -96,7 +102,33 @@ export function applyNoise(img: ImageF32, p: NoiseParams, rng: Rng): ImageF32 {
       out[i] = z <= 0 ? 0 : z >= 1 ? 1 : linearToSrgbValue(z);
     }
   }
+  if (p.correlation > 0) correlateResidual(src, out, img.channels, img.height, img.width, p.correlation);
   return withData(img, out);
+}
+
+/**
+ * Replaces the noise residual r = out - src by r smoothed with the separable kernel [c, 1, c]
+ * (edges replicated), scaled by 1 / (1 + 2c^2) so white noise keeps its variance. In place on `out`.
+ */
+export function correlateResidual(src: Float32Array, out: Float32Array, channels: number, height: number, width: number, c: number): void {
+  const plane = height * width;
+  const r = new Float32Array(plane);
+  const t = new Float32Array(plane);
+  const gain = 1 / (1 + 2 * c * c); // per-axis variance factor is (1 + 2c^2), so the 2D one is its square
+  for (let ch = 0; ch < channels; ch++) {
+    const o = ch * plane;
+    for (let i = 0; i < plane; i++) r[i] = out[o + i]! - src[o + i]!;
+    for (let y = 0; y < height; y++) {
+      const row = y * width;
+      for (let x = 0; x < width; x++) t[row + x] = r[row + x]! + c * (r[row + Math.max(0, x - 1)]! + r[row + Math.min(width - 1, x + 1)]!);
+    }
+    for (let y = 0; y < height; y++) {
+      const up = Math.max(0, y - 1) * width;
+      const dn = Math.min(height - 1, y + 1) * width;
+      const row = y * width;
+      for (let x = 0; x < width; x++) out[o + row + x] = clip(src[o + row + x]! + gain * (t[row + x]! + c * (t[up + x]! + t[dn + x]!)));
+    }
+  }
 }
 
 /** One sample of z = a Poisson(y/a) + N(0, b) (exact Poisson for small counts). */

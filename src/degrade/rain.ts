@@ -9,7 +9,9 @@
  * plus, for heavy rain, a light veil towards the airlight (rain accumulation, Yang et al.'s
  * O = alpha (B + S) + (1 - alpha) A). Near layers are long, wide, bright and sparse; far layers short,
  * thin, dim and dense. Rain100L has one direction, Rain100H several: we use 1 layer at low severity
- * up to 4 at high, each within +-8 degrees of a common wind angle.
+ * up to 4 at high, each within +-8 degrees of a common wind angle. A per-sample style factor moves
+ * from that sparse, bright look to the dense, thin, long, faint streaks of real rain photos, and a
+ * light veil is always present (stronger with severity).
  */
 import { createImage, type ImageF32 } from '../image/tensor.js';
 import { defineSync, withOverrides } from './define.js';
@@ -46,21 +48,24 @@ export const rainDef: DegradationDef<RainParams> = {
   sample(severity, rng, _img, overrides) {
     const n = 1 + Math.min(3, Math.floor(severity * 4));
     const wind = 90 + rng.uniform(-25, 25);
+    // Real rain photos (e.g. the SPA/DDN real sets) mostly show dense, thin, long, faint streaks with
+    // a veil; a per-sample style factor spans that and the sparser, brighter Rain100L look.
+    const dense = rng.uniform(0, 1);
     const layers: RainLayer[] = [];
     for (let i = 0; i < n; i++) {
       const near = n === 1 ? rng.uniform(0.3, 0.8) : i / (n - 1); // 0 = far, 1 = near
       layers.push({
-        density: r4(lerp(18, 4, near) * lerp(0.6, 1.6, severity) * rng.uniform(0.7, 1.3)),
-        length: r4(lerp(10, 40, near) * rng.uniform(0.8, 1.25)),
+        density: r4(lerp(18, 4, near) * lerp(0.6, 1.6, severity) * lerp(0.7, 4, dense) * rng.uniform(0.7, 1.3)),
+        length: r4(lerp(10, 40, near) * lerp(1, 1.6, dense) * rng.uniform(0.8, 1.25)),
         angle: r4(wind + rng.uniform(-8, 8)),
-        width: r4(lerp(0.45, 1.3, near) * rng.uniform(0.85, 1.15)),
-        brightness: r4(lerp(0.18, 0.5, near) * lerp(0.8, 1.2, severity) * rng.uniform(0.8, 1.2)),
+        width: r4(lerp(0.45, 1.3, near) * lerp(1, 0.65, dense) * rng.uniform(0.85, 1.15)),
+        brightness: r4(lerp(0.18, 0.5, near) * lerp(0.8, 1.2, severity) * lerp(1, 0.55, dense) * rng.uniform(0.8, 1.2)),
         seed: rng.nextU32(),
       });
     }
     return withOverrides('rain', {
       layers,
-      veil: r4(severity > 0.5 ? rng.uniform(0, 0.25) * (severity - 0.5) * 2 : 0),
+      veil: r4(rng.uniform(0, 0.08) + (severity > 0.4 ? rng.uniform(0, 0.3) * (severity - 0.4) / 0.6 : 0)),
       tone: r4(rng.uniform(0.8, 0.95)),
     }, overrides);
   },

@@ -113,7 +113,7 @@ test('Poisson-Gaussian noise: variance a*y + b in linear light', () => {
   const b = 0.0004;
   for (const level of [0.3, 0.7]) {
     const flat = createImage(1, 160, 160, level);
-    const out = toLinear(noise(flat, 0.5, new Rng(3), { model: 'poisson_gaussian', shot: a, read: b }).image);
+    const out = toLinear(noise(flat, 0.5, new Rng(3), { model: 'poisson_gaussian', shot: a, read: b, correlation: 0 }).image);
     const y = toLinear(flat).data[0]!;
     const v = std(out.data) ** 2;
     assert.ok(Math.abs(v - (a * y + b)) < 0.06 * (a * y + b), `level ${level}: var ${v} expected ${a * y + b}`);
@@ -124,6 +124,25 @@ test('Poisson-Gaussian noise: variance a*y + b in linear light', () => {
   const P = 128 * 128;
   const [r, g, bl] = [0, 1, 2].map((c) => std(cam.image.data, c * P, (c + 1) * P));
   assert.ok(r! > g! && bl! > g!, `${r} ${g} ${bl}`);
+});
+
+test('correlated noise: neighbour correlation 2c/(1+2c^2), variance kept', () => {
+  const flat = createImage(1, 200, 200, 0.5);
+  const white = noise(flat, 0.5, new Rng(5), { model: 'poisson_gaussian', correlation: 0 }).image;
+  for (const c of [0.3, 0.6]) {
+    const out = noise(flat, 0.5, new Rng(5), { model: 'poisson_gaussian', correlation: c }).image;
+    const d = out.data.map((v) => v - 0.5);
+    let num = 0;
+    let den = 0;
+    for (let y = 0; y < 200; y++) for (let x = 0; x < 199; x++) num += d[y * 200 + x]! * d[y * 200 + x + 1]!;
+    for (const v of d) den += v * v;
+    const rho = num / (den * (199 / 200));
+    const want = (2 * c) / (1 + 2 * c * c);
+    assert.ok(Math.abs(rho - want) < 0.04, `c ${c}: neighbour correlation ${rho}, expected ${want}`);
+    const ratio = std(out.data) / std(white.data);
+    assert.ok(Math.abs(ratio - 1) < 0.05, `c ${c}: std ratio ${ratio}`);
+  }
+  assert.equal(noise(flat, 0.5, new Rng(5), { model: 'gaussian' }).params.correlation, 0);
 });
 
 /** Mean |difference| across 8x8 block boundaries over mean |difference| inside blocks. */

@@ -1,6 +1,7 @@
 /**
- * Renders one planned sample: picks a sharp clean crop (photo or dead leaves), applies the
- * degradations, writes the PNG atomically and returns its manifest line. Runs inside a synth worker
+ * Renders one planned sample: picks a clean crop (photo or dead leaves; sharp when the labels need
+ * it), applies the degradations and a mild JPEG camera finish (most samples, never a label), writes
+ * the PNG atomically and returns its manifest line. Runs inside a synth worker
  * thread (or in-process with `workers: 0`). Output depends only on the job and the config.
  */
 import path from 'node:path';
@@ -8,7 +9,7 @@ import { readImage } from '../../image/io.js';
 import { encodePng } from '../../image/io.js';
 import { crop, type Box } from '../../image/transform.js';
 import type { ImageF32 } from '../../image/tensor.js';
-import { applyDegradations } from '../../degrade/index.js';
+import { applyDegradations, applyJpeg } from '../../degrade/index.js';
 import { Rng } from '../../degrade/rng.js';
 import type { DegradationName } from '../../degrade/types.js';
 import { writeFileAtomic } from '../../util/fs.js';
@@ -41,7 +42,15 @@ export interface ManifestEntry {
     rejectedPhoto?: string;
   };
   seed: number;
+  /** Camera finish applied after the degradations (not a label): a mild JPEG re-encode, as real photos are JPEGs. */
+  finish?: { jpegQuality: number };
 }
+
+/** Share of samples (without the jpeg label) that get the mild JPEG finish, and its quality range. */
+export const FINISH_JPEG_PROB = 0.7;
+export const FINISH_JPEG_QUALITY: [number, number] = [72, 97];
+/** Share of samples whose labels do not depend on image detail that skip the sharpness check. */
+export const ANY_CROP_PROB = 0.3;
 
 /** Decode scales of photos: crops are taken at native resolution of one of these levels. */
 export const PHOTO_SCALES = [0.35, 0.5, 0.7] as const;
@@ -74,15 +83,28 @@ export interface CleanSource {
 const CROP_TRIES = 4;
 const PHOTO_TRIES = 3;
 
-/** A sharp size x size crop of an (already scaled) photo, or null after `tries` attempts. */
-export function sharpCrop(photo: ImageF32, size: number, rng: Rng, tries = CROP_TRIES): { image: ImageF32; box: Box } | null {
+/**
+ * A sharp size x size crop of an (already scaled) photo, or null after `tries` attempts. With
+ * `requireSharp` false, the first random crop (smooth sky, bokeh, walls included).
+ */
+export function sharpCrop(photo: ImageF32, size: number, rng: Rng, tries = CROP_TRIES, requireSharp = true): { image: ImageF32; box: Box } | null {
   if (photo.width < size || photo.height < size) return null;
   for (let t = 0; t < tries; t++) {
     const box = { left: rng.int(0, photo.width - size), top: rng.int(0, photo.height - size), width: size, height: size };
     const img = crop(photo, box);
-    if (sharpness(img).sharp) return { image: img, box };
+    if (!requireSharp || sharpness(img).sharp) return { image: img, box };
   }
   return null;
+}
+
+/**
+ * Blur labels need a sharp source (a blurred smooth crop is not blurrier than the crop itself); the
+ * other labels, and clean, also learn from smooth crops some of the time, so that sky or bokeh is
+ * not taken for blur.
+ */
+export function needsSharpSource(labels: readonly string[], rng: Rng): boolean {
+  if (labels.includes('defocus_blur') || labels.includes('motion_blur')) return true;
+  return !rng.bool(ANY_CROP_PROB);
 }
 
 /**
@@ -94,12 +116,13 @@ export async function cleanSource(job: Job, cfg: SynthConfig, cache: PhotoCache,
     const splits = splitsOf(cfg);
     const pool = cfg.photos.filter((p) => splits.get(p.name) === job.split);
     let name = job.photo;
+    const requireSharp = needsSharpSource(job.labels, rng);
     for (let attempt = 0; attempt < PHOTO_TRIES; attempt++) {
       const info = cfg.photos.find((p) => p.name === name)!;
       const minScale = cfg.size / Math.min(info.width, info.height);
       const scale = Math.min(1, Math.max(minScale, rng.choice(PHOTO_SCALES)));
       const photo = await cache.get(path.join(cfg.photosDir, name), scale);
-      const got = sharpCrop(photo, cfg.size, rng);
+      const got = sharpCrop(photo, cfg.size, rng, CROP_TRIES, requireSharp);
       if (got) {
         // Crop box in full-resolution photo pixels.
         const f = info.width / photo.width;
@@ -130,7 +153,15 @@ export async function renderJob(job: Job, cfg: SynthConfig, outDir: string, cach
   const rng = new Rng(job.seed);
   const src = await cleanSource(job, cfg, cache, rng.fork('source'));
   const recipe = job.labels.filter((l) => l !== 'clean').map((l) => ({ name: l as DegradationName, severity: job.severities[l as DegradationName]! }));
-  const { image, applied } = await applyDegradations(src.image, recipe, rng.fork('degrade'));
+  const { image: degraded, applied } = await applyDegradations(src.image, recipe, rng.fork('degrade'));
+  const fin = rng.fork('finish');
+  let image = degraded;
+  let finish: ManifestEntry['finish'];
+  if (!job.labels.includes('jpeg') && fin.bool(FINISH_JPEG_PROB)) {
+    const quality = fin.int(FINISH_JPEG_QUALITY[0], FINISH_JPEG_QUALITY[1]);
+    image = await applyJpeg(degraded, { quality, chromaSubsampling: '4:2:0' });
+    finish = { jpegQuality: quality };
+  }
   await writeFileAtomic(path.join(outDir, job.file), await encodePng(image));
   return {
     id: job.id,
@@ -141,5 +172,6 @@ export async function renderJob(job: Job, cfg: SynthConfig, outDir: string, cach
     params: Object.fromEntries(applied.map((a) => [a.name, a.params])),
     source: src.source,
     seed: job.seed,
+    ...(finish ? { finish } : {}),
   };
 }
