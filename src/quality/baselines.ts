@@ -9,7 +9,25 @@
  *   inside blocks (> 1 means visible block edges).
  * Computed on the image resized so its long side is at most 1024 px.
  */
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
+import { readImage } from '../image/io.js';
+import { toInterleavedU8 } from '../image/tensor.js';
+
+/**
+ * Interleaved 8-bit RGB, at most 1024 px on the longer side. Formats libvips cannot read (BMP) go
+ * through our own decoder, as in the inspector.
+ */
+async function decodeForBaselines(input: string | Buffer): Promise<{ data: Uint8Array; info: { width: number; height: number; channels: number } }> {
+  const resize = (s: Sharp) => s.resize(1024, 1024, { fit: 'inside', withoutEnlargement: true }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  try {
+    return await resize(sharp(input).rotate());
+  } catch (e) {
+    const img = await readImage(typeof input === 'string' ? input : new Uint8Array(input)).catch(() => {
+      throw e;
+    });
+    return resize(sharp(Buffer.from(toInterleavedU8(img)), { raw: { width: img.width, height: img.height, channels: img.channels as 3 } }));
+  }
+}
 
 export interface BaselineScores {
   laplacianVariance: number;
@@ -31,8 +49,7 @@ export interface BaselineThresholds {
 export const DEFAULT_BASELINE_THRESHOLDS: BaselineThresholds = { blurBelow: 100, noiseAbove: 6, hazeAbove: 0.45, darkBelow: 0.2, blockinessAbove: 1.3 };
 
 export async function baselineScores(input: string | Buffer): Promise<BaselineScores> {
-  const img = sharp(input).rotate().resize(1024, 1024, { fit: 'inside', withoutEnlargement: true }).removeAlpha().toColourspace('srgb');
-  const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await decodeForBaselines(input);
   const W = info.width;
   const H = info.height;
   const ch = info.channels;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { baselineScores, baselineLabels, DEFAULT_BASELINE_THRESHOLDS } from '../../src/quality/baselines.js';
 import { Rng } from '../helpers/rng.js';
+import { encodeBmp24 } from '../../src/image/bmp.js';
 
 async function png(px: Uint8Array, w: number, h: number) {
   return sharp(Buffer.from(px), { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
@@ -43,6 +44,11 @@ test('classic baselines measure what they claim', async () => {
   // Haze: blend towards white airlight raises the dark channel.
   const hazy = await sharp(sharpImg).linear(0.4, 150).png().toBuffer();
   assert.ok((await baselineScores(hazy)).darkChannel > s0.darkChannel + 0.3);
+
+  // A BMP (libvips cannot read it) gives the same scores as the PNG of the same pixels.
+  const bmpPixels = new Uint8Array(await sharp(sharpImg).raw().toBuffer());
+  assert.deepEqual(await baselineScores(Buffer.from(encodeBmp24(bmpPixels, w, h))), s0);
+  await assert.rejects(baselineScores(Buffer.from('not an image')), /unsupported image format|not a supported image/i);
 
   const smooth = await sharp(sharpImg).blur(1.2).png().toBuffer();
   const q95 = await baselineScores(await sharp(smooth).jpeg({ quality: 95 }).toBuffer());
