@@ -12,7 +12,7 @@ import * as F from '../graph/ops/index.js';
 import { Module } from '../nn/module.js';
 import { Conv } from '../nn/layers/conv.js';
 import { Linear } from '../nn/layers/linear.js';
-import { LayerNorm } from '../nn/layers/norm.js';
+import { BatchNorm, LayerNorm } from '../nn/layers/norm.js';
 import { ModuleList } from '../nn/layers/basic.js';
 import { truncNormal, zeros } from '../nn/init.js';
 import { PatchMerging, SwinBlock } from '../attention/swin.js';
@@ -39,6 +39,12 @@ export interface SwinConfig {
   numClasses?: number;
   /** Keep every block's attention probabilities in `attn.lastAttention` (default false). */
   returnAttention?: boolean;
+  /**
+   * 'patch' (default): the paper's p x p stride-p convolution. 'conv': a stack of log2(p) 3x3
+   * stride-2 convolutions with BatchNorm and ReLU, then a 1x1 projection (Xiao et al. 2021,
+   * "Early Convolutions Help Transformers See Better", Sec. 3); both end with LayerNorm.
+   */
+  stem?: 'patch' | 'conv';
 }
 
 export class PatchEmbed extends Module {
@@ -52,6 +58,38 @@ export class PatchEmbed extends Module {
   /** [B, Cin, H, W] -> [B, H/p, W/p, C]. */
   forward(x: Tensor): Tensor {
     return this.norm.call(F.transpose(this.proj.call(x), [0, 2, 3, 1])); // [B, h, w, C]
+  }
+}
+
+/**
+ * Convolutional stem (Xiao et al. 2021, Sec. 3): log2(p) 3x3 stride-2 convolutions (BN + ReLU),
+ * channels rising to `dim`, then a 1x1 convolution and LayerNorm; same output grid as PatchEmbed.
+ * It sees pixel-level structure (noise, JPEG blocks, blur edges) before the first downsampling.
+ */
+export class ConvStem extends Module {
+  readonly convs: Conv[] = [];
+  readonly norms: BatchNorm[] = [];
+  readonly proj: Conv;
+  readonly norm: LayerNorm;
+  constructor(inChannels: number, dim: number, patch: number) {
+    super();
+    const steps = Math.log2(patch);
+    if (!Number.isInteger(steps) || steps < 1) invalidArg('ConvStem', 'patchSize', 'a power of two >= 2', patch);
+    let cin = inChannels;
+    for (let i = 0; i < steps; i++) {
+      const cout = Math.max(8, Math.round(dim / 2 ** (steps - 1 - i)));
+      this.convs.push(this.addChild(`conv${i}`, new Conv(cin, cout, 3, { stride: 2, padding: 1, bias: false })));
+      this.norms.push(this.addChild(`bn${i}`, new BatchNorm(cout)));
+      cin = cout;
+    }
+    this.proj = this.addChild('proj', new Conv(cin, dim, 1));
+    this.norm = this.addChild('norm', new LayerNorm(dim));
+  }
+  /** [B, Cin, H, W] -> [B, H/p, W/p, C]. */
+  forward(x: Tensor): Tensor {
+    let y = x;
+    this.convs.forEach((c, i) => (y = F.relu(this.norms[i]!.call(c.call(y))))); // [B, C_i, H/2^(i+1), W/2^(i+1)]
+    return this.norm.call(F.transpose(this.proj.call(y), [0, 2, 3, 1])); // [B, h, w, C]
   }
 }
 
@@ -71,7 +109,7 @@ export class SwinStage extends Module {
 }
 
 export class SwinTransformer extends Module {
-  readonly patchEmbed: PatchEmbed;
+  readonly patchEmbed: PatchEmbed | ConvStem;
   readonly layers: ModuleList<SwinStage>;
   readonly norm: LayerNorm;
   readonly head: Linear;
@@ -89,11 +127,13 @@ export class SwinTransformer extends Module {
       dropPathRate: cfg.dropPathRate ?? 0.2,
       numClasses: cfg.numClasses ?? 1000,
       returnAttention: cfg.returnAttention ?? false,
+      stem: cfg.stem ?? 'patch',
     };
     this.config = c;
     if (c.depths.length !== c.numHeads.length || c.depths.length < 1) invalidArg('SwinTransformer', 'numHeads', `${c.depths.length} entries (one per stage)`, c.numHeads);
     checkInt('SwinTransformer', 'windowSize', c.windowSize, 1);
-    this.patchEmbed = this.addChild('patch_embed', new PatchEmbed(c.inChannels, c.embedDim, c.patchSize));
+    if (c.stem !== 'patch' && c.stem !== 'conv') invalidArg('SwinTransformer', 'stem', "'patch' or 'conv'", c.stem);
+    this.patchEmbed = this.addChild('patch_embed', c.stem === 'conv' ? new ConvStem(c.inChannels, c.embedDim, c.patchSize) : new PatchEmbed(c.inChannels, c.embedDim, c.patchSize));
     const total = c.depths.reduce((s, d) => s + d, 0);
     let id = 0;
     const stages: SwinStage[] = [];

@@ -2,14 +2,14 @@
  * Registry entries for Swin Transformer (Liu et al. 2021): the paper's Swin-T/S/B and two small
  * variants sized for CPU training. Options accepted by `createModel` beyond numClasses/inputSize:
  * any `SwinConfig` field (`embedDim`, `depths`, `numHeads`, `windowSize`, `patchSize`, `mlpRatio`,
- * `dropPathRate`, `returnAttention`), e.g. to rebuild a small torchvision `SwinTransformer`.
+ * `dropPathRate`, `returnAttention`, `stem`), e.g. to rebuild a small torchvision `SwinTransformer`.
  */
 import type { Tensor } from '../graph/graph.js';
 import type { Module } from '../nn/module.js';
 import { registerModel } from './registry.js';
 import { SwinTransformer, swinMapKey, type SwinConfig } from './swin.js';
 
-const CONFIG_KEYS = ['patchSize', 'embedDim', 'depths', 'numHeads', 'windowSize', 'mlpRatio', 'dropPathRate', 'returnAttention'] as const;
+const CONFIG_KEYS = ['patchSize', 'embedDim', 'depths', 'numHeads', 'windowSize', 'mlpRatio', 'dropPathRate', 'returnAttention', 'stem'] as const;
 
 function register(name: string, description: string, base: SwinConfig, inputSize: number[], testInputSize: number[], paper?: { params: number; gflops: number }): void {
   registerModel({
@@ -73,4 +73,11 @@ register(
   { patchSize: 2, embedDim: 32, depths: [2, 2, 2, 2], numHeads: [1, 2, 4, 8], windowSize: 4, dropPathRate: 0.1 },
   [3, 96, 96],
   [3, 32, 32],
+);
+register(
+  'swin_nano_convstem_224',
+  'swin_nano with a convolutional stem (two 3x3 stride-2 convs, Xiao et al. 2021) instead of the 4x4 patch embedding',
+  { embedDim: 32, depths: [2, 2, 2, 2], numHeads: [1, 2, 4, 8], windowSize: 7, dropPathRate: 0.1, stem: 'conv' },
+  [3, 224, 224],
+  [3, 64, 64],
 );
