@@ -53,6 +53,13 @@ export interface TrainConfig {
   cropMode?: TransformSpec['mode'];
   /** Loader worker threads. */
   workers?: number;
+  /**
+   * Every epoch trains on epoch 0's batches (same crops and order), decoded once and then replayed
+   * from memory (default false). For measuring what the loader costs against training on cached
+   * tensors, and for tiny datasets; not for real runs. Resuming stays exact: a resumed run decodes
+   * epoch 0's batches again.
+   */
+  cacheBatches?: boolean;
 }
 
 export interface EpochLog {
@@ -159,6 +166,7 @@ export class Trainer {
     if (stepsPerEpoch < 1) throw new ArgumentError(`training set has ${this.train.samples.length} images, fewer than one batch of ${B}`);
     const schedule = cosineWithWarmup({ baseLr: c.lr, totalSteps: c.epochs * stepsPerEpoch, warmupSteps: Math.round(c.warmupEpochs * stepsPerEpoch), minLr: c.lr * 1e-3 });
     const logs: EpochLog[] = [];
+    const cached: Batch[] = [];
     let best: EpochLog | undefined;
     let startEpoch = 0;
     const lastFile = path.join(this.outDir, 'last.safetensors');
@@ -187,7 +195,9 @@ export class Trainer {
         let correct = 0;
         let seen = 0;
         let batchIndex = 0;
-        for await (const b of loader.epoch(epoch)) {
+        const replay = c.cacheBatches && cached.length === stepsPerEpoch;
+        for await (const b of replay ? cached : loader.epoch(c.cacheBatches ? 0 : epoch)) {
+          if (c.cacheBatches && !replay) cached.push(b);
           for (const e of b.errors) this.events.onLoadError?.(e.file, e.message);
           const lr = schedule(step.step);
           const r = await step.run(this.feeds(b, S, K), { lr, seed: c.seed });

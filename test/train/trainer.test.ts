@@ -86,3 +86,41 @@ test('trainer: learns, writes logs and checkpoints, and resumes exactly', async 
     assert.equal(resumed.logs[i]!.valLoss, full.logs[i]!.valLoss, `epoch ${i + 1} val loss`);
   }
 });
+
+test('trainer: --cache-batches decodes epoch 0 once and replays it; resuming stays exact', async () => {
+  const { train, val } = await data();
+  const cfg: TrainConfig = { ...config, epochs: 3, cacheBatches: true };
+  const errors: string[] = [];
+  const removeImages = async (l: EpochLog) => {
+    // After the first epoch the training images vanish: only a replaying trainer can go on cleanly.
+    if (l.epoch === 1) for (const s of train.samples) await writeFile(s.file, 'gone');
+  };
+  const out1 = await mkdtemp(path.join(tmpdir(), 'attnvision-run-'));
+  const cached = await new Trainer(cfg, train, val, out1, { onEpoch: removeImages, onLoadError: (f) => errors.push(f) }).run();
+  assert.equal(cached.logs.length, 3);
+  assert.deepEqual(errors, [], 'no image is decoded after epoch 1');
+  assert.ok(cached.logs[2]!.trainLoss < cached.logs[0]!.trainLoss, 'loss falls on the replayed batches');
+
+  // The same images, decoded normally, now fail: the loader really was bypassed above.
+  const out2 = await mkdtemp(path.join(tmpdir(), 'attnvision-run-'));
+  const failed: string[] = [];
+  await new Trainer({ ...config, epochs: 1 }, train, val, out2, { onLoadError: (f) => failed.push(f) }).run().catch(() => undefined);
+  assert.ok(failed.length > 0, 'a normal run reports the overwritten files');
+});
+
+test('trainer: --cache-batches resume gives the uninterrupted curve', async () => {
+  const { train, val } = await data();
+  const cfg: TrainConfig = { ...config, epochs: 3, cacheBatches: true };
+  const full = await new Trainer(cfg, train, val, await mkdtemp(path.join(tmpdir(), 'attnvision-run-'))).run();
+  const out = await mkdtemp(path.join(tmpdir(), 'attnvision-run-'));
+  await assert.rejects(
+    new Trainer(cfg, train, val, out, {
+      onEpoch: (l: EpochLog) => {
+        if (l.epoch === 2) throw new Error('simulated interruption');
+      },
+    }).run(),
+    /simulated interruption/,
+  );
+  const resumed = await new Trainer(cfg, train, val, out).run({ resume: true });
+  assert.deepEqual(resumed.logs.map((l) => l.trainLoss), full.logs.map((l) => l.trainLoss));
+});

@@ -17,6 +17,9 @@ import { DataLoader } from '../../data/loader/loader.js';
 import { ArgumentError } from '../../util/errors.js';
 import { Progress } from '../../util/progress.js';
 import { rotationRobustness, pgdAttack } from '../../train/robustness.js';
+import type { MultiLabelMetrics } from '../../train/metrics.js';
+import { Inspector } from '../../quality/inspector.js';
+import { evaluateInspectorOnDataset } from '../../quality/dataset_eval.js';
 
 /** Loads `--data`: a manifest.jsonl (with --labels) or a folder with train/ val/ test/ sub-folders or class folders. */
 export async function loadData(spec: string, split: string, labels: string[] | undefined): Promise<Dataset> {
@@ -46,6 +49,8 @@ output; give --labels) with train/val splits.
   --crop crop|resized-crop [crop: random crop at native scale]
   --severity-head      also regress a severity per label (manifest data)
   --seed S [0]  --resume (continue DIR/last.safetensors exactly)
+  --cache-batches      replay the first epoch's decoded batches from memory in later epochs (to
+                       measure loader overhead: compare the epoch times in log.csv with a normal run)
 Writes DIR/last.safetensors (every epoch), DIR/best.safetensors, DIR/log.jsonl, DIR/log.csv, DIR/report.html.`;
 
 function trainConfig(a: ParsedArgs): TrainConfig {
@@ -74,6 +79,7 @@ function trainConfig(a: ParsedArgs): TrainConfig {
     severityHead: a.flags.has('severity-head'),
     cropMode: crop,
     workers: a.flags.has('workers') ? flagNumber(a, 'workers', 1, w, { int: true, min: 1 }) : undefined,
+    ...(a.flags.has('cache-batches') ? { cacheBatches: true } : {}),
   };
 }
 
@@ -82,7 +88,7 @@ export const trainCommand: Command = {
   summary: 'train a zoo model on an image folder or manifest dataset',
   usage: trainUsage,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['data', 'labels', 'model', 'weights', 'epochs', 'batch', 'size', 'workers', 'opt', 'lr', 'wd', 'momentum', 'warmup', 'smoothing', 'clip', 'crop', 'seed', 'out'], booleans: ['severity-head', 'resume'] }, 'train');
+    const a = parseArgs(argv, { values: ['data', 'labels', 'model', 'weights', 'epochs', 'batch', 'size', 'workers', 'opt', 'lr', 'wd', 'momentum', 'warmup', 'smoothing', 'clip', 'crop', 'seed', 'out'], booleans: ['severity-head', 'resume', 'cache-batches'] }, 'train');
     const data = flagString(a, 'data');
     const out = flagString(a, 'out');
     if (!data || !out) throw new ArgumentError('train: --data and --out are required');
@@ -135,20 +141,59 @@ export async function evaluateCheckpoint(file: string, ds: Dataset, batch: numbe
   }
 }
 
+/** Prints multi-label metrics as the text table of `eval`. */
+function printMultiLabel(m: MultiLabelMetrics): void {
+  console.log(`mAP ${m.mAP.toFixed(4)}  macro-F1 ${m.macroF1.toFixed(4)}  exact ${(100 * m.exactMatch).toFixed(2)}%  (n=${m.n})`);
+  for (const p of m.perClass) console.log(`  ${p.label.padEnd(16)} P ${p.precision.toFixed(3)}  R ${p.recall.toFixed(3)}  F1 ${p.f1.toFixed(3)}  n ${p.support}`);
+}
+
+/** `eval --inspector`: the packaged inspector on a manifest split, image by image. */
+async function evalInspector(a: ParsedArgs): Promise<number> {
+  const model = flagString(a, 'inspector')!;
+  const data = flagString(a, 'data');
+  if (!data) throw new ArgumentError('eval: --data is required');
+  for (const f of ['checkpoint', 'robustness', 'pgd']) if (a.flags.has(f)) throw new ArgumentError(`eval: --${f} cannot be combined with --inspector`);
+  const threshold = a.flags.has('threshold') ? flagNumber(a, 'threshold', 0.5, 'eval', { min: 0, max: 1 }) : undefined;
+  const inspector = await Inspector.load({ model });
+  try {
+    const labels = flagString(a, 'labels')?.split(',') ?? [...inspector.config.labels];
+    const ds = await loadData(data, flagString(a, 'split', 'test')!, labels);
+    const bar = new Progress({ total: ds.samples.length, label: 'eval', unit: 'img' });
+    const r = await evaluateInspectorOnDataset(inspector, ds, { threshold, onFile: () => bar.tick() });
+    bar.finish();
+    for (const e of r.errors) console.error(e.error.startsWith(e.file) ? e.error : `${e.file}: ${e.error}`);
+    const report = flagString(a, 'report');
+    if (report) await writeFileAtomic(report, renderReport({ title: `inspector ${model} on ${data}`, logs: [], metrics: r.metrics, extra: { errors: r.errors } }));
+    if (a.flags.has('json')) console.log(JSON.stringify({ ...r.metrics, errors: r.errors }));
+    else {
+      printMultiLabel(r.metrics);
+      if (report) console.log(`wrote ${report}`);
+    }
+    return r.errors.length ? 1 : 0;
+  } finally {
+    await inspector.dispose();
+  }
+}
+
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'evaluate a checkpoint: metrics, confusion matrix, HTML report',
   usage: `Usage: attnvision eval --checkpoint FILE --data DIR|manifest.jsonl [--split test] [--labels a,b] [--report out.html] [--json] [--batch N]
                        [--robustness] [--pgd EPS,STEP,ITERS]
+       attnvision eval --inspector model.onnx --data manifest.jsonl [--split test] [--threshold t] [--report out.html] [--json]
 
 Prints top-1/top-5, per-class precision/recall/F1, macro-F1 and calibration error (single-label), or
 mAP, per-label F1 and exact match (multi-label); --report writes an HTML report with the training
 curves stored in the checkpoint and a confusion-matrix heatmap; --json prints the metrics as JSON.
   --robustness          zero-shot accuracy under 90/180/270-degree rotation and upside-down flip
   --pgd EPS,STEP,ITERS  targeted PGD attack (pixel units of 1/255, e.g. 8,2,10): success rate and
-                        accuracy under attack (single-label models)`,
+                        accuracy under attack (single-label models)
+  --inspector FILE      evaluate a packaged inspector (ONNX + its .json config) instead of a checkpoint:
+                        every image is inspected whole, as by 'attnvision inspect' (tiles, aggregation,
+                        the config's threshold unless --threshold is given)`,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['checkpoint', 'data', 'split', 'labels', 'report', 'batch', 'pgd'], booleans: ['json', 'robustness'] }, 'eval');
+    const a = parseArgs(argv, { values: ['checkpoint', 'inspector', 'data', 'split', 'labels', 'report', 'batch', 'pgd', 'threshold'], booleans: ['json', 'robustness'] }, 'eval');
+    if (flagString(a, 'inspector')) return evalInspector(a);
     const pgdSpec = flagString(a, 'pgd');
     const pgd = pgdSpec?.split(',').map(Number);
     if (pgd && (pgd.length !== 3 || pgd.some((v) => !Number.isFinite(v) || v < 0) || !Number.isInteger(pgd[2]))) {
@@ -173,8 +218,10 @@ curves stored in the checkpoint and a confusion-matrix heatmap; --json prints th
     if (a.flags.has('json')) console.log(JSON.stringify({ ...ev.metrics, ...extra }));
     else {
       const m = ev.metrics;
-      console.log(m.kind === 'single' ? `top-1 ${(100 * m.top1).toFixed(2)}%  top-5 ${(100 * m.top5).toFixed(2)}%  macro-F1 ${m.macroF1.toFixed(4)}  ECE ${m.ece.toFixed(4)}  (n=${m.n})` : `mAP ${m.mAP.toFixed(4)}  macro-F1 ${m.macroF1.toFixed(4)}  exact ${(100 * m.exactMatch).toFixed(2)}%  (n=${m.n})`);
-      for (const p of m.perClass) console.log(`  ${p.label.padEnd(16)} P ${p.precision.toFixed(3)}  R ${p.recall.toFixed(3)}  F1 ${p.f1.toFixed(3)}  n ${p.support}`);
+      if (m.kind === 'single') {
+        console.log(`top-1 ${(100 * m.top1).toFixed(2)}%  top-5 ${(100 * m.top5).toFixed(2)}%  macro-F1 ${m.macroF1.toFixed(4)}  ECE ${m.ece.toFixed(4)}  (n=${m.n})`);
+        for (const p of m.perClass) console.log(`  ${p.label.padEnd(16)} P ${p.precision.toFixed(3)}  R ${p.recall.toFixed(3)}  F1 ${p.f1.toFixed(3)}  n ${p.support}`);
+      } else printMultiLabel(m);
       for (const r of (extra.rotations as { transform: string; top1: number }[] | undefined) ?? []) console.log(`  rotation ${r.transform.padEnd(12)} ${(100 * r.top1).toFixed(2)}%`);
       const p = extra.pgd as { successRate: number; accuracyUnderAttack: number; cleanAccuracy: number } | undefined;
       if (p) console.log(`  PGD: success ${(100 * p.successRate).toFixed(2)}%, accuracy under attack ${(100 * p.accuracyUnderAttack).toFixed(2)}% (clean ${(100 * p.cleanAccuracy).toFixed(2)}%)`);

@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { Inspector } from '../../src/quality/inspector.js';
+import { evaluateInspectorOnDataset } from '../../src/quality/dataset_eval.js';
+import { QUALITY_LABELS } from '../../src/quality/labels.js';
+import { manifestDataset } from '../../src/data/dataset.js';
+import { multiLabelMetrics } from '../../src/train/metrics.js';
+import { tinyInspectorModel } from '../helpers/tiny_inspector.js';
+import { Rng } from '../helpers/rng.js';
+
+const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
+
+/** A manifest with `n` random PNGs of assorted sizes and labels, plus one unreadable file. */
+async function smallManifest(dir: string, n: number): Promise<string> {
+  const rng = new Rng(7);
+  await mkdir(path.join(dir, 'img'), { recursive: true });
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const w = 40 + rng.int(60);
+    const h = 40 + rng.int(60);
+    const px = Buffer.from(new Uint8Array(w * h * 3).map(() => rng.int(256)));
+    const file = `img/${i}.png`;
+    await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toFile(path.join(dir, file));
+    const labels = i % 3 === 0 ? ['clean'] : [QUALITY_LABELS[i % QUALITY_LABELS.length]!, ...(i % 4 === 1 ? [QUALITY_LABELS[(i + 2) % QUALITY_LABELS.length]!] : [])];
+    lines.push(JSON.stringify({ file, labels, split: 'test' }));
+  }
+  await writeFile(path.join(dir, 'img/broken.png'), 'not a png');
+  lines.push(JSON.stringify({ file: 'img/broken.png', labels: ['noise'], split: 'test' }));
+  lines.push(JSON.stringify({ file: 'img/0.png', labels: ['noise'], split: 'train' }));
+  const manifest = path.join(dir, 'manifest.jsonl');
+  await writeFile(manifest, lines.join('\n') + '\n');
+  return manifest;
+}
+
+test('inspector evaluation on a manifest equals inspecting each file and scoring the probabilities', async () => {
+  const { dir, model } = await tinyInspectorModel();
+  const manifest = await smallManifest(dir, 12);
+  const insp = await Inspector.load({ model });
+  const ds = await manifestDataset(manifest, [...QUALITY_LABELS], 'test');
+  const seen: number[] = [];
+  const r = await evaluateInspectorOnDataset(insp, ds, { threshold: 0.45, onFile: (i) => seen.push(i) });
+  assert.deepEqual(seen, Array.from({ length: 13 }, (_, i) => i + 1));
+  assert.equal(r.errors.length, 1);
+  assert.match(r.errors[0]!.file, /broken\.png$/);
+  // Independent recomputation from per-file inspect() calls.
+  const probs: number[] = [];
+  const targets: number[] = [];
+  for (const s of ds.samples.slice(0, 12)) {
+    const one = await insp.inspect(s.file);
+    probs.push(...one.scores.map((x) => x.probability));
+    targets.push(...s.labels!);
+  }
+  const want = multiLabelMetrics(Float32Array.from(probs), Float32Array.from(targets), [...QUALITY_LABELS], 0.45);
+  assert.equal(r.metrics.n, 12);
+  assert.deepEqual(r.metrics, want);
+  await insp.dispose();
+
+  // CLI: same numbers as JSON; the broken file is reported and makes the exit code 1.
+  const out = spawnSync(process.execPath, [cli, 'eval', '--inspector', model, '--data', manifest, '--threshold', '0.45', '--json'], { encoding: 'utf8' });
+  assert.equal(out.status, 1, out.stderr);
+  assert.match(out.stderr, /broken\.png: /);
+  const json = JSON.parse(out.stdout.trim().split('\n').pop()!);
+  assert.equal(json.macroF1, want.macroF1);
+  assert.equal(json.n, 12);
+  const bad = spawnSync(process.execPath, [cli, 'eval', '--inspector', model, '--data', manifest, '--robustness'], { encoding: 'utf8' });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /--robustness cannot be combined with --inspector/);
+});
