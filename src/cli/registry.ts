@@ -12,5 +12,6 @@ import { packageInspectorCommand } from './commands/package_inspector.js';
 import { attentionCommand } from './commands/attention.js';
 import { evalRealCommand } from './commands/eval_real.js';
 import { synthCommand } from './commands/synth.js';
+import { serveCommand } from './commands/serve.js';
 
-export const commands: Command[] = [inspectCommand, demoCommand, synthCommand, modelsCommand, summaryCommand, exportCommand, benchCommand, trainCommand, evalCommand, attentionCommand, packageInspectorCommand, evalRealCommand];
+export const commands: Command[] = [inspectCommand, serveCommand, demoCommand, synthCommand, modelsCommand, summaryCommand, exportCommand, benchCommand, trainCommand, evalCommand, attentionCommand, packageInspectorCommand, evalRealCommand];

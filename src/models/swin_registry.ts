@@ -81,3 +81,10 @@ register(
   [3, 224, 224],
   [3, 64, 64],
 );
+register(
+  'swin_mini_convstem_224',
+  'wider, deeper swin_nano_convstem for the inspector: C=48, depths 2-2-6-2, heads 2-4-8-16, window 7, convolutional stem',
+  { embedDim: 48, depths: [2, 2, 6, 2], numHeads: [2, 4, 8, 16], windowSize: 7, dropPathRate: 0.1, stem: 'conv' },
+  [3, 224, 224],
+  [3, 64, 64],
+);

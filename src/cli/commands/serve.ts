@@ -1,0 +1,57 @@
+/**
+ * `attnvision serve`: the inspector as an HTTP service with its web page (src/server).
+ */
+import type { Command } from '../command.js';
+import { parseArgs, flagNumber, flagString } from '../command.js';
+import { Inspector } from '../../quality/inspector.js';
+import { createInspectorServer } from '../../server/server.js';
+
+const usage = `Usage: attnvision serve [--port 8080] [--host 127.0.0.1] [--model model.onnx] [--max-mb 25] [--queue 16] [--quiet]
+
+Serves the image-quality inspector over HTTP until interrupted (Ctrl-C / SIGTERM finish the requests
+in flight, then exit):
+  GET  /          web page: drop, pick or paste a photo; labels, severities, tile heatmap
+  GET  /healthz   service status, model, labels, queue
+  POST /inspect   body = the image bytes, optional ?threshold=T; answers the JSON of inspect
+                  (curl --data-binary @photo.jpg http://127.0.0.1:8080/inspect)
+Errors answer JSON {error}: 400 bad image or parameter, 404, 405, 413 too large, 503 busy.
+  --port N     TCP port (0 = any free port)                     [8080]
+  --host H     address to listen on (0.0.0.0 for every interface) [127.0.0.1]
+  --model F    another inspector ONNX model (config read from F with .json)
+  --max-mb N   largest accepted upload in MB                    [25]
+  --queue N    requests that may wait while one is inspected     [16]
+  --quiet      no per-request log lines`;
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'run the inspector as an HTTP service with a web page',
+  usage,
+  async run(argv) {
+    const a = parseArgs(argv, { values: ['port', 'host', 'model', 'max-mb', 'queue'], booleans: ['quiet'] }, 'serve');
+    const port = flagNumber(a, 'port', 8080, 'serve', { int: true, min: 0, max: 65535 });
+    const host = flagString(a, 'host', '127.0.0.1')!;
+    const maxBytes = Math.round(flagNumber(a, 'max-mb', 25, 'serve', { min: 0.001 }) * 1e6);
+    const maxWaiting = flagNumber(a, 'queue', 16, 'serve', { int: true, min: 0 });
+    const inspector = await Inspector.load({ model: flagString(a, 'model') });
+    const quiet = a.flags.has('quiet');
+    const service = createInspectorServer(inspector, { maxBytes, maxWaiting, log: quiet ? undefined : (l) => console.log(l) });
+    let addr;
+    try {
+      addr = await service.listen(port, host);
+    } catch (e) {
+      await inspector.dispose();
+      throw new Error(`serve: cannot listen on ${host}:${port} (${(e as Error).message})`);
+    }
+    const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    console.log(`attnvision inspector (${inspector.config.model}) listening on http://${shown}:${addr.port}/`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    console.log('serve: shutting down (finishing requests in flight)');
+    await service.close();
+    await inspector.dispose();
+    return 0;
+  },
+};

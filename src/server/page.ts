@@ -1,0 +1,139 @@
+/**
+ * The inspector's web page, served at `/` by `attnvision serve`: drop, pick or paste a photo, it is
+ * POSTed to `/inspect`, and the page shows every label's probability and severity, the verdict at an
+ * adjustable threshold (re-decided in the page from the returned scores, no new request), and the
+ * tile heatmap of the chosen label drawn over the photo. One self-contained HTML document: no
+ * external scripts, styles or fonts.
+ */
+
+const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+export function inspectorPage(opts: { model: string; labels: readonly string[]; threshold: number; maxBytes: number }): string {
+  const boot = JSON.stringify({ labels: opts.labels, threshold: opts.threshold, maxBytes: opts.maxBytes }).replace(/</g, '\\u003c');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>attnvision inspector</title>
+<style>
+  body { font-family: system-ui, sans-serif; margin: 0; background: #f4f4f2; color: #222; }
+  header { background: #222; color: #fff; padding: 12px 20px; }
+  header h1 { font-size: 18px; margin: 0; display: inline; }
+  header span { color: #aaa; font-size: 13px; margin-left: 12px; }
+  main { display: flex; flex-wrap: wrap; gap: 20px; padding: 20px; }
+  #drop { flex: 1 1 480px; min-height: 320px; border: 2px dashed #999; border-radius: 8px; background: #fff;
+          display: flex; align-items: center; justify-content: center; position: relative; cursor: pointer; }
+  #drop.over { border-color: #d60; background: #fff6ee; }
+  #drop p { color: #777; text-align: center; }
+  canvas { max-width: 100%; display: none; }
+  #side { flex: 0 1 380px; }
+  #verdict { font-size: 22px; font-weight: 600; margin: 0 0 8px; min-height: 30px; }
+  #verdict.clean { color: #1a7f37; } #verdict.problem { color: #b42318; }
+  table { border-collapse: collapse; width: 100%; background: #fff; }
+  td { padding: 5px 8px; border-bottom: 1px solid #eee; font-size: 14px; }
+  tr.sel td { background: #fff1e0; } tr { cursor: pointer; }
+  .bar { height: 10px; background: #eee; width: 120px; position: relative; }
+  .bar div { position: absolute; left: 0; top: 0; bottom: 0; background: #d60; }
+  .bar i { position: absolute; top: -3px; bottom: -3px; width: 2px; background: #222; }
+  #error { color: #b42318; white-space: pre-wrap; }
+  label { font-size: 14px; }
+  small { color: #777; }
+</style>
+</head>
+<body>
+<header><h1>attnvision inspector</h1><span>model: ${esc(opts.model)}</span></header>
+<main>
+  <div id="drop" tabindex="0" aria-label="drop a photo here">
+    <p id="hint">Drop a photo here, click to choose one, or paste it.<br><small>up to ${Math.round(opts.maxBytes / 1e6)} MB; JPEG, PNG, WebP, TIFF, GIF, AVIF, BMP</small></p>
+    <canvas id="view"></canvas>
+    <input id="file" type="file" accept="image/*" hidden>
+  </div>
+  <div id="side">
+    <p id="verdict"></p>
+    <p id="meta"><small></small></p>
+    <label>threshold <input id="thr" type="range" min="0.05" max="0.95" step="0.01"> <output id="thrv"></output></label>
+    <table id="scores"><tbody></tbody></table>
+    <p><small>Click a label to see where it is: each tile is tinted by that label's probability.</small></p>
+    <p id="error" role="alert"></p>
+  </div>
+</main>
+<script>
+const BOOT = ${boot};
+const $ = (id) => document.getElementById(id);
+let result = null, image = null, selected = 0, threshold = BOOT.threshold;
+$('thr').value = threshold; $('thrv').textContent = threshold.toFixed(2);
+
+function pick(file) {
+  if (!file) return;
+  $('error').textContent = '';
+  if (file.size > BOOT.maxBytes) { $('error').textContent = file.name + ': ' + (file.size / 1e6).toFixed(1) + ' MB is over the ' + (BOOT.maxBytes / 1e6) + ' MB limit'; return; }
+  $('verdict').textContent = 'inspecting ' + file.name + ' ...'; $('verdict').className = '';
+  const url = URL.createObjectURL(file);
+  const img = new Image();
+  img.onload = () => { image = img; draw(); };
+  img.src = url;
+  fetch('inspect', { method: 'POST', body: file, headers: { 'Content-Type': file.type || 'application/octet-stream', 'X-File-Name': encodeURIComponent(file.name) } })
+    .then(async (r) => { const j = await r.json(); if (!r.ok) throw new Error(j.error || r.statusText); return j; })
+    .then((j) => { result = j; selected = j.scores.reduce((b, s, k, a) => (s.probability > a[b].probability ? k : b), 0); render(); draw(); })
+    .catch((e) => { result = null; $('verdict').textContent = ''; $('error').textContent = String(e.message || e); draw(); });
+}
+
+function render() {
+  if (!result) return;
+  const found = result.scores.filter((s) => s.probability >= threshold).sort((a, b) => b.probability - a.probability);
+  $('verdict').textContent = found.length ? found.map((s) => s.label).join(', ') : 'clean';
+  $('verdict').className = found.length ? 'problem' : 'clean';
+  $('meta').firstChild.textContent = result.tiles.width + ' x ' + result.tiles.height + ' px, ' + result.tiles.rows + ' x ' + result.tiles.cols + ' tiles, ' + result.ms + ' ms';
+  const body = $('scores').tBodies[0];
+  body.textContent = '';
+  result.scores.forEach((s, k) => {
+    const tr = document.createElement('tr');
+    if (k === selected) tr.className = 'sel';
+    tr.innerHTML = '<td></td><td><div class="bar"><div></div><i></i></div></td><td></td><td></td>';
+    tr.cells[0].textContent = s.label;
+    tr.cells[1].firstChild.firstChild.style.width = (100 * s.probability) + '%';
+    tr.cells[1].firstChild.lastChild.style.left = (100 * threshold) + '%';
+    tr.cells[2].textContent = 'p ' + s.probability.toFixed(2);
+    tr.cells[3].textContent = 'sev ' + s.severity.toFixed(2);
+    tr.onclick = () => { selected = k; render(); draw(); };
+    body.appendChild(tr);
+  });
+}
+
+function draw() {
+  const c = $('view');
+  if (!image) { c.style.display = 'none'; return; }
+  const maxW = $('drop').clientWidth - 20;
+  const scale = Math.min(1, maxW / image.naturalWidth, 640 / image.naturalHeight);
+  c.width = Math.round(image.naturalWidth * scale); c.height = Math.round(image.naturalHeight * scale);
+  const g = c.getContext('2d');
+  g.drawImage(image, 0, 0, c.width, c.height);
+  if (result) {
+    const { rows, cols } = result.tiles;
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) {
+      const p = result.tileProbabilities[i * cols + j][selected];
+      g.fillStyle = 'rgba(255,' + Math.round(200 * (1 - p)) + ',0,' + (0.6 * p).toFixed(3) + ')';
+      g.fillRect((j * c.width) / cols, (i * c.height) / rows, c.width / cols, c.height / rows);
+      g.strokeStyle = 'rgba(255,255,255,0.5)';
+      g.strokeRect((j * c.width) / cols, (i * c.height) / rows, c.width / cols, c.height / rows);
+    }
+  }
+  c.style.display = 'block'; $('hint').style.display = 'none';
+}
+
+const drop = $('drop');
+drop.onclick = () => $('file').click();
+drop.onkeydown = (e) => { if (e.key === 'Enter' || e.key === ' ') $('file').click(); };
+$('file').onchange = (e) => pick(e.target.files[0]);
+drop.ondragover = (e) => { e.preventDefault(); drop.classList.add('over'); };
+drop.ondragleave = () => drop.classList.remove('over');
+drop.ondrop = (e) => { e.preventDefault(); drop.classList.remove('over'); pick(e.dataTransfer.files[0]); };
+window.onpaste = (e) => { const f = [...e.clipboardData.files][0]; if (f) pick(f); };
+$('thr').oninput = (e) => { threshold = Number(e.target.value); $('thrv').textContent = threshold.toFixed(2); render(); };
+window.onresize = draw;
+</script>
+</body>
+</html>
+`;
+}

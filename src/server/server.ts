@@ -1,0 +1,162 @@
+/**
+ * The inspector as an HTTP service (Node's http module, no framework):
+ *
+ *   GET  /          the web page (drop a photo, see labels and the tile heatmap)
+ *   GET  /healthz   {status, model, labels, inputSize, threshold, queue: {active, waiting}}
+ *   POST /inspect   body: the image bytes (any format the inspector reads); ?threshold=T optional
+ *                   -> 200 {file, clean, labels, scores, tiles, tileProbabilities, threshold, model, ms}
+ *
+ * Errors are JSON `{error}` naming what was wrong: 400 unreadable image / empty body / bad
+ * threshold, 404 unknown path, 405 wrong method, 413 body over the limit, 503 queue full (with
+ * Retry-After), 500 anything else. A failed request never stops the service. Images are inspected
+ * one at a time (the ONNX session uses every core) behind a bounded waiting line.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { InspectError, type Inspector } from '../quality/inspector.js';
+import { AttnvisionError } from '../util/errors.js';
+import { inspectorPage } from './page.js';
+import { BoundedQueue, QueueFullError } from './queue.js';
+
+export interface ServerOptions {
+  /** Largest accepted request body in bytes (default 25 MB). */
+  maxBytes?: number;
+  /** Images inspected at the same time (default 1). */
+  concurrency?: number;
+  /** Requests allowed to wait for a slot before 503 (default 16). */
+  maxWaiting?: number;
+  /** Time allowed to receive a whole request, ms (default 60 000). */
+  requestTimeoutMs?: number;
+  /** One line per request (method, path, status, time, bytes); default: silent. */
+  log?: (line: string) => void;
+}
+
+export class HttpError extends AttnvisionError {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export interface InspectorServer {
+  readonly server: http.Server;
+  /** Starts listening; resolves with the bound address (port 0 picks a free port). */
+  listen(port: number, host?: string): Promise<AddressInfo>;
+  /** Stops accepting connections and resolves when in-flight requests are done. */
+  close(): Promise<void>;
+}
+
+const ROUTES: Record<string, string> = { '/': 'GET', '/healthz': 'GET', '/inspect': 'POST' };
+
+/** Reads the whole body, refusing more than `max` bytes (413) as soon as that is known. */
+async function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (Number.isFinite(declared) && declared > max) throw new HttpError(413, `request body of ${declared} bytes is over the ${max}-byte limit`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) throw new HttpError(413, `request body is over the ${max}-byte limit`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function parseThreshold(v: string | null): number | undefined {
+  if (v === null) return undefined;
+  const t = Number(v);
+  if (v.trim() === '' || !Number.isFinite(t) || t <= 0 || t >= 1) throw new HttpError(400, `expected a number in (0, 1) for threshold but received "${v}"`);
+  return t;
+}
+
+function fileName(req: http.IncomingMessage): string {
+  const raw = req.headers['x-file-name'];
+  if (typeof raw !== 'string' || !raw) return 'upload';
+  try {
+    return decodeURIComponent(raw).slice(0, 200);
+  } catch {
+    return 'upload';
+  }
+}
+
+/** What the service needs of an inspector. */
+export type InspectorLike = Pick<Inspector, 'inspect' | 'config' | 'modelPath'>;
+
+export function createInspectorServer(inspector: InspectorLike, opts: ServerOptions = {}): InspectorServer {
+  const maxBytes = opts.maxBytes ?? 25_000_000;
+  const queue = new BoundedQueue(opts.concurrency ?? 1, opts.maxWaiting ?? 16);
+  const page = inspectorPage({ model: inspector.config.model ?? inspector.modelPath, labels: inspector.config.labels, threshold: inspector.config.threshold, maxBytes });
+
+  function send(res: http.ServerResponse, status: number, body: string | Buffer, type: string, headers: Record<string, string> = {}): void {
+    res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...headers });
+    res.end(body);
+  }
+  const json = (res: http.ServerResponse, status: number, value: unknown, headers?: Record<string, string>) => send(res, status, JSON.stringify(value), 'application/json; charset=utf-8', headers);
+
+  async function inspect(req: http.IncomingMessage, url: URL): Promise<unknown> {
+    const threshold = parseThreshold(url.searchParams.get('threshold'));
+    const body = await readBody(req, maxBytes);
+    const name = fileName(req);
+    if (body.length === 0) throw new HttpError(400, 'empty request body: send the image bytes as the POST body');
+    return queue.run(async () => {
+      const t0 = performance.now();
+      try {
+        const r = await inspector.inspect(body, { name, threshold });
+        return { file: name, ...r, threshold: threshold ?? inspector.config.threshold, model: inspector.config.model, ms: Math.round(performance.now() - t0) };
+      } catch (e) {
+        if (e instanceof InspectError) throw new HttpError(400, e.message);
+        throw e;
+      }
+    });
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<number> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = ROUTES[url.pathname];
+    if (!method) throw new HttpError(404, `no such path ${url.pathname} (paths: GET /, GET /healthz, POST /inspect)`);
+    if (req.method !== method && !(method === 'GET' && req.method === 'HEAD')) throw new HttpError(405, `${req.method} ${url.pathname}: use ${method}`, { Allow: method });
+    if (url.pathname === '/') send(res, 200, page, 'text/html; charset=utf-8');
+    else if (url.pathname === '/healthz') json(res, 200, { status: 'ok', model: inspector.config.model, labels: inspector.config.labels, inputSize: inspector.config.inputSize, threshold: inspector.config.threshold, queue: queue.stats });
+    else json(res, 200, await inspect(req, url));
+    return 200;
+  }
+
+  const server = http.createServer((req, res) => {
+    const t0 = performance.now();
+    handle(req, res)
+      .catch((e: unknown) => {
+        const err = e instanceof HttpError ? e : e instanceof QueueFullError ? new HttpError(503, e.message, { 'Retry-After': '1' }) : new HttpError(500, `internal error: ${(e as Error).message ?? String(e)}`);
+        // A refused upload may still be arriving: answer, then close the connection.
+        const headers = err.status === 413 ? { ...err.headers, Connection: 'close' } : err.headers;
+        if (!res.headersSent) json(res, err.status, { error: err.message }, headers);
+        else res.destroy();
+        return err.status;
+      })
+      .then((status) => opts.log?.(`${req.method} ${req.url} ${status} ${Math.round(performance.now() - t0)}ms`));
+  });
+  server.requestTimeout = opts.requestTimeoutMs ?? 60_000;
+  server.headersTimeout = Math.min(server.requestTimeout, 20_000);
+
+  return {
+    server,
+    listen: (port, host = '127.0.0.1') =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve(server.address() as AddressInfo);
+        });
+      }),
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await queue.drained();
+    },
+  };
+}
