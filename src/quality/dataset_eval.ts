@@ -10,7 +10,13 @@ import { ArgumentError } from '../util/errors.js';
 import type { Inspector } from './inspector.js';
 
 export interface InspectorDatasetEval {
+  /** Every readable image. */
   metrics: MultiLabelMetrics;
+  /** Images with at most one label (clean or one degradation), and images with two or more. */
+  single?: MultiLabelMetrics;
+  multi?: MultiLabelMetrics;
+  /** Macro-F1 (all images) at each threshold of `scan`, when asked for. */
+  scan?: { threshold: number; macroF1: number; cleanKept: number }[];
   /** Files the inspector could not read, with the reason; they are left out of the metrics. */
   errors: { file: string; error: string }[];
 }
@@ -18,7 +24,7 @@ export interface InspectorDatasetEval {
 export async function evaluateInspectorOnDataset(
   inspector: Inspector,
   ds: Dataset,
-  opts: { threshold?: number; onFile?: (i: number, n: number) => void } = {},
+  opts: { threshold?: number; scan?: number[]; onFile?: (i: number, n: number) => void } = {},
 ): Promise<InspectorDatasetEval> {
   if (!ds.multiLabel) throw new ArgumentError(`${ds.root}: inspector evaluation needs a multi-label (manifest) dataset`);
   const labels = inspector.config.labels;
@@ -42,5 +48,35 @@ export async function evaluateInspectorOnDataset(
     opts.onFile?.(i + 1, ds.samples.length);
   }
   const threshold = opts.threshold ?? inspector.config.threshold;
-  return { metrics: multiLabelMetrics(Float32Array.from(probs), Float32Array.from(targets), ds.classes, threshold), errors };
+  const P = Float32Array.from(probs);
+  const T = Float32Array.from(targets);
+  const out: InspectorDatasetEval = { metrics: multiLabelMetrics(P, T, ds.classes, threshold), errors };
+  // Rows by label count: [N, K] -> the rows with <= 1 and >= 2 positive labels.
+  const rows = (keep: (n: number) => boolean) => {
+    const idx: number[] = [];
+    for (let i = 0; i < T.length / K; i++) if (keep(T.subarray(i * K, (i + 1) * K).reduce((s, v) => s + (v > 0.5 ? 1 : 0), 0))) idx.push(i);
+    const pick = (a: Float32Array) => Float32Array.from(idx.flatMap((i) => Array.from(a.subarray(i * K, (i + 1) * K))));
+    return idx.length ? multiLabelMetrics(pick(P), pick(T), ds.classes, threshold) : undefined;
+  };
+  out.single = rows((n) => n <= 1);
+  out.multi = rows((n) => n >= 2);
+  if (opts.scan) {
+    out.scan = opts.scan.map((t) => {
+      const m = multiLabelMetrics(P, T, ds.classes, t);
+      return { threshold: t, macroF1: m.macroF1, cleanKept: cleanKept(P, T, K, t) };
+    });
+  }
+  return out;
+}
+
+/** Of the images with no label, the share whose probabilities all stay below the threshold. */
+export function cleanKept(probs: Float32Array, targets: Float32Array, K: number, threshold: number): number {
+  let clean = 0;
+  let kept = 0;
+  for (let i = 0; i < targets.length / K; i++) {
+    if (targets.subarray(i * K, (i + 1) * K).some((v) => v > 0.5)) continue;
+    clean++;
+    if (probs.subarray(i * K, (i + 1) * K).every((p) => p < threshold)) kept++;
+  }
+  return clean ? kept / clean : NaN;
 }

@@ -43,7 +43,7 @@ test('inspector evaluation on a manifest equals inspecting each file and scoring
   const insp = await Inspector.load({ model });
   const ds = await manifestDataset(manifest, [...QUALITY_LABELS], 'test');
   const seen: number[] = [];
-  const r = await evaluateInspectorOnDataset(insp, ds, { threshold: 0.45, onFile: (i) => seen.push(i) });
+  const r = await evaluateInspectorOnDataset(insp, ds, { threshold: 0.45, scan: [0.3, 0.45, 0.6], onFile: (i) => seen.push(i) });
   assert.deepEqual(seen, Array.from({ length: 13 }, (_, i) => i + 1));
   assert.equal(r.errors.length, 1);
   assert.match(r.errors[0]!.file, /broken\.png$/);
@@ -58,6 +58,26 @@ test('inspector evaluation on a manifest equals inspecting each file and scoring
   const want = multiLabelMetrics(Float32Array.from(probs), Float32Array.from(targets), [...QUALITY_LABELS], 0.45);
   assert.equal(r.metrics.n, 12);
   assert.deepEqual(r.metrics, want);
+  // Split by label count: rows with <= 1 label and rows with 2, scored on their own.
+  const K = QUALITY_LABELS.length;
+  const split = (keep: (n: number) => boolean) => {
+    const rows = [...Array(12).keys()].filter((i) => keep(targets.slice(i * K, (i + 1) * K).filter((v) => v > 0.5).length));
+    const pick = (a: number[]) => Float32Array.from(rows.flatMap((i) => a.slice(i * K, (i + 1) * K)));
+    return multiLabelMetrics(pick(probs), pick(targets), [...QUALITY_LABELS], 0.45);
+  };
+  assert.deepEqual(r.single, split((n) => n <= 1));
+  assert.deepEqual(r.multi, split((n) => n >= 2));
+  assert.ok(r.single!.n + r.multi!.n === 12 && r.multi!.n > 0);
+  // Threshold scan: the macro-F1 of each threshold, and the share of label-free rows kept clean.
+  const cleanRows = [...Array(12).keys()].filter((i) => targets.slice(i * K, (i + 1) * K).every((v) => v < 0.5));
+  assert.deepEqual(
+    r.scan,
+    [0.3, 0.45, 0.6].map((t) => ({
+      threshold: t,
+      macroF1: multiLabelMetrics(Float32Array.from(probs), Float32Array.from(targets), [...QUALITY_LABELS], t).macroF1,
+      cleanKept: cleanRows.filter((i) => probs.slice(i * K, (i + 1) * K).every((p) => p < t)).length / cleanRows.length,
+    })),
+  );
   await insp.dispose();
 
   // CLI: same numbers as JSON; the broken file is reported and makes the exit code 1.
@@ -67,6 +87,13 @@ test('inspector evaluation on a manifest equals inspecting each file and scoring
   const json = JSON.parse(out.stdout.trim().split('\n').pop()!);
   assert.equal(json.macroF1, want.macroF1);
   assert.equal(json.n, 12);
+  assert.deepEqual(json.single, JSON.parse(JSON.stringify(r.single)));
+  const text = spawnSync(process.execPath, [cli, 'eval', '--inspector', model, '--data', manifest, '--split', 'test', '--scan'], { encoding: 'utf8' });
+  assert.match(text.stdout, /^at most one label: macro-F1 \d\.\d{4} \(n=\d+\)/m);
+  assert.match(text.stdout, /^threshold scan: 0\.05:\d\.\d{3} .* 0\.95:\d\.\d{3}$/m);
+  assert.match(text.stdout, /^best threshold 0\.\d\d: macro-F1 \d\.\d{4}, clean kept clean \d+\.\d%$/m);
+  const noInspector = spawnSync(process.execPath, [cli, 'eval', '--checkpoint', 'x.safetensors', '--data', manifest, '--scan'], { encoding: 'utf8' });
+  assert.match(noInspector.stderr, /--scan needs --inspector/);
   const bad = spawnSync(process.execPath, [cli, 'eval', '--inspector', model, '--data', manifest, '--robustness'], { encoding: 'utf8' });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /--robustness cannot be combined with --inspector/);

@@ -159,14 +159,23 @@ async function evalInspector(a: ParsedArgs): Promise<number> {
     const labels = flagString(a, 'labels')?.split(',') ?? [...inspector.config.labels];
     const ds = await loadData(data, flagString(a, 'split', 'test')!, labels);
     const bar = new Progress({ total: ds.samples.length, label: 'eval', unit: 'img' });
-    const r = await evaluateInspectorOnDataset(inspector, ds, { threshold, onFile: () => bar.tick() });
+    const scan = a.flags.has('scan') ? Array.from({ length: 19 }, (_, i) => Math.round(5 * (i + 1)) / 100) : undefined;
+    const r = await evaluateInspectorOnDataset(inspector, ds, { threshold, scan, onFile: () => bar.tick() });
     bar.finish();
     for (const e of r.errors) console.error(e.error.startsWith(e.file) ? e.error : `${e.file}: ${e.error}`);
     const report = flagString(a, 'report');
     if (report) await writeFileAtomic(report, renderReport({ title: `inspector ${model} on ${data}`, logs: [], metrics: r.metrics, extra: { errors: r.errors } }));
-    if (a.flags.has('json')) console.log(JSON.stringify({ ...r.metrics, errors: r.errors }));
+    if (a.flags.has('json')) console.log(JSON.stringify({ ...r.metrics, single: r.single, multi: r.multi, scan: r.scan, errors: r.errors }));
     else {
       printMultiLabel(r.metrics);
+      for (const [name, m] of [['at most one label', r.single], ['two or more labels', r.multi]] as const) {
+        if (m) console.log(`${name}: macro-F1 ${m.macroF1.toFixed(4)} (n=${m.n}); recall ${m.perClass.map((p) => `${p.label} ${p.recall.toFixed(2)}`).join(', ')}`);
+      }
+      if (r.scan) {
+        const best = r.scan.reduce((b, x) => (x.macroF1 > b.macroF1 ? x : b));
+        console.log(`threshold scan: ${r.scan.map((x) => `${x.threshold.toFixed(2)}:${x.macroF1.toFixed(3)}`).join(' ')}`);
+        console.log(`best threshold ${best.threshold.toFixed(2)}: macro-F1 ${best.macroF1.toFixed(4)}, clean kept clean ${(100 * best.cleanKept).toFixed(1)}%`);
+      }
       if (report) console.log(`wrote ${report}`);
     }
     return r.errors.length ? 1 : 0;
@@ -180,7 +189,7 @@ export const evalCommand: Command = {
   summary: 'evaluate a checkpoint: metrics, confusion matrix, HTML report',
   usage: `Usage: attnvision eval --checkpoint FILE --data DIR|manifest.jsonl [--split test] [--labels a,b] [--report out.html] [--json] [--batch N]
                        [--robustness] [--pgd EPS,STEP,ITERS]
-       attnvision eval --inspector model.onnx --data manifest.jsonl [--split test] [--threshold t] [--report out.html] [--json]
+       attnvision eval --inspector model.onnx --data manifest.jsonl [--split test] [--threshold t] [--scan] [--report out.html] [--json]
 
 Prints top-1/top-5, per-class precision/recall/F1, macro-F1 and calibration error (single-label), or
 mAP, per-label F1 and exact match (multi-label); --report writes an HTML report with the training
@@ -190,9 +199,13 @@ curves stored in the checkpoint and a confusion-matrix heatmap; --json prints th
                         accuracy under attack (single-label models)
   --inspector FILE      evaluate a packaged inspector (ONNX + its .json config) instead of a checkpoint:
                         every image is inspected whole, as by 'attnvision inspect' (tiles, aggregation,
-                        the config's threshold unless --threshold is given)`,
+                        the config's threshold unless --threshold is given); also reports images with
+                        at most one label and with two or more separately
+  --scan                with --inspector: macro-F1 and clean-kept share at thresholds 0.05..0.95 (choose
+                        the threshold on a validation split, never on test)`,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['checkpoint', 'inspector', 'data', 'split', 'labels', 'report', 'batch', 'pgd', 'threshold'], booleans: ['json', 'robustness'] }, 'eval');
+    const a = parseArgs(argv, { values: ['checkpoint', 'inspector', 'data', 'split', 'labels', 'report', 'batch', 'pgd', 'threshold'], booleans: ['json', 'robustness', 'scan'] }, 'eval');
+    if (a.flags.has('scan') && !flagString(a, 'inspector')) throw new ArgumentError('eval: --scan needs --inspector');
     if (flagString(a, 'inspector')) return evalInspector(a);
     const pgdSpec = flagString(a, 'pgd');
     const pgd = pgdSpec?.split(',').map(Number);
