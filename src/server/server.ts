@@ -117,6 +117,10 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<number> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = ROUTES[url.pathname];
+    if (url.pathname === '/favicon.ico') {
+      res.writeHead(204).end();
+      return 204;
+    }
     if (!method) throw new HttpError(404, `no such path ${url.pathname} (paths: GET /, GET /healthz, POST /inspect)`);
     if (req.method !== method && !(method === 'GET' && req.method === 'HEAD')) throw new HttpError(405, `${req.method} ${url.pathname}: use ${method}`, { Allow: method });
     if (url.pathname === '/') send(res, 200, page, 'text/html; charset=utf-8');
