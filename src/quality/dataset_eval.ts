@@ -5,18 +5,22 @@
  * with the multi-label metrics of training (per-label P/R/F1, mAP, confusion including "clean").
  */
 import type { Dataset } from '../data/dataset.js';
-import { multiLabelMetrics, type MultiLabelMetrics } from '../train/metrics.js';
+import { labelThresholds, multiLabelMetrics, type MultiLabelMetrics } from '../train/metrics.js';
 import { ArgumentError } from '../util/errors.js';
 import type { Inspector } from './inspector.js';
 
 export interface InspectorDatasetEval {
   /** Every readable image. */
   metrics: MultiLabelMetrics;
+  /** Of the images without any label, the share the inspector kept clean. */
+  cleanKept: number;
   /** Images with at most one label (clean or one degradation), and images with two or more. */
   single?: MultiLabelMetrics;
   multi?: MultiLabelMetrics;
   /** Macro-F1 (all images) at each threshold of `scan`, when asked for. */
   scan?: { threshold: number; macroF1: number; cleanKept: number }[];
+  /** With `scan`: for each label, the scanned threshold with the best F1 of that label. */
+  bestLabelThresholds?: number[];
   /** Files the inspector could not read, with the reason; they are left out of the metrics. */
   errors: { file: string; error: string }[];
 }
@@ -47,10 +51,12 @@ export async function evaluateInspectorOnDataset(
     }
     opts.onFile?.(i + 1, ds.samples.length);
   }
-  const threshold = opts.threshold ?? inspector.config.threshold;
+  // One threshold (override or the config's), or the config's per-label ones in dataset label order.
+  const perLabel = inspector.thresholds(opts.threshold);
+  const threshold = opts.threshold ?? (inspector.config.labelThresholds ? index.map((k) => perLabel[k]!) : inspector.config.threshold);
   const P = Float32Array.from(probs);
   const T = Float32Array.from(targets);
-  const out: InspectorDatasetEval = { metrics: multiLabelMetrics(P, T, ds.classes, threshold), errors };
+  const out: InspectorDatasetEval = { metrics: multiLabelMetrics(P, T, ds.classes, threshold), cleanKept: cleanKept(P, T, K, threshold), errors };
   // Rows by label count: [N, K] -> the rows with <= 1 and >= 2 positive labels.
   const rows = (keep: (n: number) => boolean) => {
     const idx: number[] = [];
@@ -65,18 +71,21 @@ export async function evaluateInspectorOnDataset(
       const m = multiLabelMetrics(P, T, ds.classes, t);
       return { threshold: t, macroF1: m.macroF1, cleanKept: cleanKept(P, T, K, t) };
     });
+    const f1 = opts.scan.map((t) => multiLabelMetrics(P, T, ds.classes, t).perClass.map((p) => p.f1));
+    out.bestLabelThresholds = ds.classes.map((_, c) => opts.scan![f1.reduce((b, row, i) => (row[c]! > f1[b]![c]! ? i : b), 0)]!);
   }
   return out;
 }
 
-/** Of the images with no label, the share whose probabilities all stay below the threshold. */
-export function cleanKept(probs: Float32Array, targets: Float32Array, K: number, threshold: number): number {
+/** Of the images with no label, the share whose probabilities all stay below their threshold. */
+export function cleanKept(probs: Float32Array, targets: Float32Array, K: number, threshold: number | readonly number[]): number {
+  const thr = labelThresholds(threshold, K);
   let clean = 0;
   let kept = 0;
   for (let i = 0; i < targets.length / K; i++) {
     if (targets.subarray(i * K, (i + 1) * K).some((v) => v > 0.5)) continue;
     clean++;
-    if (probs.subarray(i * K, (i + 1) * K).every((p) => p < threshold)) kept++;
+    if (probs.subarray(i * K, (i + 1) * K).every((p, c) => p < thr[c]!)) kept++;
   }
   return clean ? kept / clean : NaN;
 }

@@ -44,7 +44,7 @@ export interface LoadOptions {
 }
 
 export interface InspectOptions {
-  /** Decision threshold (default: the model's calibrated threshold). */
+  /** Decision threshold for every label (default: the model's calibrated per-label or global thresholds). */
   threshold?: number;
   /** Name used in error messages for Buffer inputs. */
   name?: string;
@@ -164,7 +164,7 @@ export class Inspector {
       tileProbabilities.push(Array.from({ length: K }, (_, k) => sigmoid(out[t * D + k]!)));
       tileSeverity.push(Array.from({ length: K }, (_, k) => (this.config.severityHead ? sigmoid(out[t * D + K + k]!) : 0)));
     }
-    const threshold = opts.threshold ?? this.config.threshold;
+    const thresholds = this.thresholds(opts.threshold);
     const scores: LabelResult[] = this.config.labels.map((label, k) => {
       const probs = tileProbabilities.map((p) => p[k]!);
       const order = [...probs.keys()].sort((a, b) => probs[b]! - probs[a]!);
@@ -174,8 +174,16 @@ export class Inspector {
       const severity = top.reduce((s, i) => s + probs[i]! * tileSeverity[i]![k]!, 0) / w;
       return { label, probability: round(probability), severity: round(severity) };
     });
-    const labels = scores.filter((s) => s.probability >= threshold).sort((a, b) => b.probability - a.probability);
-    return { clean: labels.length === 0, labels, scores, tiles: { rows: plan.rows, cols: plan.cols, tileSize: Math.round(plan.tile / plan.scale), width, height }, tileProbabilities: tileProbabilities.map((r) => r.map(round)) };
+    const labels = scores.filter((s, k) => s.probability >= thresholds[k]!).sort((a, b) => b.probability - a.probability);
+    return { clean: labels.length === 0, labels, scores, tiles: { rows: plan.rows, cols: plan.cols, tileSize: Math.round(plan.tile / plan.scale), width, height }, tileProbabilities: tileProbabilities.map((r) => r.map(round)), thresholds };
+  }
+
+  /** The threshold of each label: `override` for all, else the config's per-label or global one. */
+  thresholds(override?: number): number[] {
+    const { labels, labelThresholds, threshold } = this.config;
+    if (override !== undefined) return labels.map(() => override);
+    if (labelThresholds && labelThresholds.length !== labels.length) throw new AttnvisionError(`${this.modelPath}: config has ${labelThresholds.length} labelThresholds for ${labels.length} labels`);
+    return labels.map((_, k) => labelThresholds?.[k] ?? threshold);
   }
 
   async dispose(): Promise<void> {

@@ -14,9 +14,9 @@ export interface LabelResult {
 }
 
 export interface InspectResult {
-  /** True when no label reaches the threshold. */
+  /** True when no label reaches its threshold. */
   clean: boolean;
-  /** Labels at or above the threshold, most probable first. */
+  /** Labels at or above their threshold, most probable first. */
   labels: LabelResult[];
   /** Every label's probability and severity, in QUALITY_LABELS order. */
   scores: LabelResult[];
@@ -24,6 +24,8 @@ export interface InspectResult {
   tiles: { rows: number; cols: number; tileSize: number; width: number; height: number };
   /** Per-tile probabilities [rows * cols][labels] (for heatmaps). */
   tileProbabilities: number[][];
+  /** The threshold each label was decided at, in `scores` order. */
+  thresholds: number[];
 }
 
 /** The shipped model's configuration (models/inspector.json). */
@@ -33,8 +35,10 @@ export interface InspectorConfig {
   inputSize: number;
   mean: [number, number, number];
   std: [number, number, number];
-  /** Default decision threshold. */
+  /** Default decision threshold (for every label without its own). */
   threshold: number;
+  /** Optional per-label thresholds in `labels` order, calibrated on validation data. */
+  labelThresholds?: number[];
   /** Model outputs 2K values: presence logits then severity logits. */
   severityHead: boolean;
   /** Architecture name and training run, for the model card. */

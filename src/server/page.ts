@@ -1,15 +1,16 @@
 /**
  * The inspector's web page, served at `/` by `attnvision serve`: drop, pick or paste a photo, it is
- * POSTed to `/inspect`, and the page shows every label's probability and severity, the verdict at an
- * adjustable threshold (re-decided in the page from the returned scores, no new request), and the
+ * POSTed to `/inspect`, and the page shows every label's probability and severity, the verdict at the
+ * model's thresholds or one set with the slider (re-decided in the page from the returned scores, no
+ * new request), and the
  * tile heatmap of the chosen label drawn over the photo. One self-contained HTML document: no
  * external scripts, styles or fonts.
  */
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
-export function inspectorPage(opts: { model: string; labels: readonly string[]; threshold: number; maxBytes: number }): string {
-  const boot = JSON.stringify({ labels: opts.labels, threshold: opts.threshold, maxBytes: opts.maxBytes }).replace(/</g, '\\u003c');
+export function inspectorPage(opts: { model: string; labels: readonly string[]; threshold: number; perLabel: boolean; maxBytes: number }): string {
+  const boot = JSON.stringify({ labels: opts.labels, threshold: opts.threshold, perLabel: opts.perLabel, maxBytes: opts.maxBytes }).replace(/</g, '\\u003c');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -61,8 +62,11 @@ export function inspectorPage(opts: { model: string; labels: readonly string[]; 
 <script>
 const BOOT = ${boot};
 const $ = (id) => document.getElementById(id);
-let result = null, image = null, selected = 0, threshold = BOOT.threshold;
-$('thr').value = threshold; $('thrv').textContent = threshold.toFixed(2);
+// override: one threshold for every label once the slider moves; before that the model's own.
+let result = null, image = null, selected = 0, override = null;
+$('thr').value = BOOT.threshold;
+$('thrv').textContent = BOOT.perLabel ? 'calibrated per label' : BOOT.threshold.toFixed(2);
+const thresholdOf = (k) => (override !== null ? override : result.thresholds[k]);
 
 function pick(file) {
   if (!file) return;
@@ -81,7 +85,7 @@ function pick(file) {
 
 function render() {
   if (!result) return;
-  const found = result.scores.filter((s) => s.probability >= threshold).sort((a, b) => b.probability - a.probability);
+  const found = result.scores.filter((s, k) => s.probability >= thresholdOf(k)).sort((a, b) => b.probability - a.probability);
   $('verdict').textContent = found.length ? found.map((s) => s.label).join(', ') : 'clean';
   $('verdict').className = found.length ? 'problem' : 'clean';
   $('meta').firstChild.textContent = result.tiles.width + ' x ' + result.tiles.height + ' px, ' + result.tiles.rows + ' x ' + result.tiles.cols + ' tiles, ' + result.ms + ' ms';
@@ -93,7 +97,7 @@ function render() {
     tr.innerHTML = '<td></td><td><div class="bar"><div></div><i></i></div></td><td></td><td></td>';
     tr.cells[0].textContent = s.label;
     tr.cells[1].firstChild.firstChild.style.width = (100 * s.probability) + '%';
-    tr.cells[1].firstChild.lastChild.style.left = (100 * threshold) + '%';
+    tr.cells[1].firstChild.lastChild.style.left = (100 * thresholdOf(k)) + '%';
     tr.cells[2].textContent = 'p ' + s.probability.toFixed(2);
     tr.cells[3].textContent = 'sev ' + s.severity.toFixed(2);
     tr.onclick = () => { selected = k; render(); draw(); };
@@ -130,7 +134,7 @@ drop.ondragover = (e) => { e.preventDefault(); drop.classList.add('over'); };
 drop.ondragleave = () => drop.classList.remove('over');
 drop.ondrop = (e) => { e.preventDefault(); drop.classList.remove('over'); pick(e.dataTransfer.files[0]); };
 window.onpaste = (e) => { const f = [...e.clipboardData.files][0]; if (f) pick(f); };
-$('thr').oninput = (e) => { threshold = Number(e.target.value); $('thrv').textContent = threshold.toFixed(2); render(); };
+$('thr').oninput = (e) => { override = Number(e.target.value); $('thrv').textContent = override.toFixed(2); render(); };
 window.onresize = draw;
 </script>
 </body>

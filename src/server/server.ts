@@ -2,9 +2,9 @@
  * The inspector as an HTTP service (Node's http module, no framework):
  *
  *   GET  /          the web page (drop a photo, see labels and the tile heatmap)
- *   GET  /healthz   {status, model, labels, inputSize, threshold, queue: {active, waiting}}
+ *   GET  /healthz   {status, model, labels, inputSize, thresholds, queue: {active, waiting}}
  *   POST /inspect   body: the image bytes (any format the inspector reads); ?threshold=T optional
- *                   -> 200 {file, clean, labels, scores, tiles, tileProbabilities, threshold, model, ms}
+ *                   -> 200 {file, clean, labels, scores, tiles, tileProbabilities, thresholds, model, ms}
  *
  * Errors are JSON `{error}` naming what was wrong: 400 unreadable image / empty body / bad
  * threshold, 404 unknown path, 405 wrong method, 413 body over the limit, 503 queue full (with
@@ -84,12 +84,12 @@ function fileName(req: http.IncomingMessage): string {
 }
 
 /** What the service needs of an inspector. */
-export type InspectorLike = Pick<Inspector, 'inspect' | 'config' | 'modelPath'>;
+export type InspectorLike = Pick<Inspector, 'inspect' | 'config' | 'modelPath' | 'thresholds'>;
 
 export function createInspectorServer(inspector: InspectorLike, opts: ServerOptions = {}): InspectorServer {
   const maxBytes = opts.maxBytes ?? 25_000_000;
   const queue = new BoundedQueue(opts.concurrency ?? 1, opts.maxWaiting ?? 16);
-  const page = inspectorPage({ model: inspector.config.model ?? inspector.modelPath, labels: inspector.config.labels, threshold: inspector.config.threshold, maxBytes });
+  const page = inspectorPage({ model: inspector.config.model ?? inspector.modelPath, labels: inspector.config.labels, threshold: inspector.config.threshold, perLabel: !!inspector.config.labelThresholds, maxBytes });
 
   function send(res: http.ServerResponse, status: number, body: string | Buffer, type: string, headers: Record<string, string> = {}): void {
     res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...headers });
@@ -106,7 +106,7 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
       const t0 = performance.now();
       try {
         const r = await inspector.inspect(body, { name, threshold });
-        return { file: name, ...r, threshold: threshold ?? inspector.config.threshold, model: inspector.config.model, ms: Math.round(performance.now() - t0) };
+        return { file: name, ...r, model: inspector.config.model, ms: Math.round(performance.now() - t0) };
       } catch (e) {
         if (e instanceof InspectError) throw new HttpError(400, e.message);
         throw e;
@@ -124,7 +124,7 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
     if (!method) throw new HttpError(404, `no such path ${url.pathname} (paths: GET /, GET /healthz, POST /inspect)`);
     if (req.method !== method && !(method === 'GET' && req.method === 'HEAD')) throw new HttpError(405, `${req.method} ${url.pathname}: use ${method}`, { Allow: method });
     if (url.pathname === '/') send(res, 200, page, 'text/html; charset=utf-8');
-    else if (url.pathname === '/healthz') json(res, 200, { status: 'ok', model: inspector.config.model, labels: inspector.config.labels, inputSize: inspector.config.inputSize, threshold: inspector.config.threshold, queue: queue.stats });
+    else if (url.pathname === '/healthz') json(res, 200, { status: 'ok', model: inspector.config.model, labels: inspector.config.labels, inputSize: inspector.config.inputSize, thresholds: inspector.thresholds(), queue: queue.stats });
     else json(res, 200, await inspect(req, url));
     return 200;
   }

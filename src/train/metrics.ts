@@ -2,6 +2,7 @@
  * Classification metrics: top-k accuracy, confusion matrix, per-class precision/recall/F1, macro-F1,
  * expected calibration error; multi-label average precision (mAP) and per-label F1 at a threshold.
  */
+import { ArgumentError } from '../util/errors.js';
 
 export interface ClassMetrics {
   label: string;
@@ -34,7 +35,8 @@ export interface MultiLabelMetrics {
   exactMatch: number;
   /** ECE over all (sample, label) probabilities. */
   ece: number;
-  threshold: number;
+  /** The decision threshold: one for every label, or one per label (in `classes` order). */
+  threshold: number | number[];
   perClass: (ClassMetrics & { ap: number })[];
   classes: string[];
   /** Confusion over "primary" labels (argmax, or 'clean' when none is above threshold). */
@@ -137,13 +139,22 @@ export function averagePrecision(scores: ArrayLike<number>, targets: ArrayLike<n
   return ap / pos;
 }
 
+/** Per-label thresholds from one threshold or a list (checked against the label count). */
+export function labelThresholds(threshold: number | readonly number[], K: number): number[] {
+  if (typeof threshold === 'number') return new Array<number>(K).fill(threshold);
+  if (threshold.length !== K) throw new ArgumentError(`expected ${K} per-label thresholds but received ${threshold.length}`);
+  return [...threshold];
+}
+
 /**
- * Multi-label metrics from probabilities [N, K] and 0/1 targets [N, K]. The derived label
- * "clean" (no label above threshold) is included in the confusion matrix of primary labels.
+ * Multi-label metrics from probabilities [N, K] and 0/1 targets [N, K] at one threshold or one per
+ * label. The derived label "clean" (no label at or above its threshold) is included in the
+ * confusion matrix of primary labels.
  */
-export function multiLabelMetrics(probs: Float32Array, targets: Float32Array, classes: readonly string[], threshold = 0.5): MultiLabelMetrics {
+export function multiLabelMetrics(probs: Float32Array, targets: Float32Array, classes: readonly string[], threshold: number | readonly number[] = 0.5): MultiLabelMetrics {
   const K = classes.length;
   const N = probs.length / K;
+  const thr = labelThresholds(threshold, K);
   const perClass = classes.map((label, c) => {
     let tp = 0;
     let fp = 0;
@@ -155,8 +166,8 @@ export function multiLabelMetrics(probs: Float32Array, targets: Float32Array, cl
       const y = targets[i * K + c]! > 0.5;
       s[i] = p;
       t[i] = y ? 1 : 0;
-      if (p >= threshold && y) tp++;
-      else if (p >= threshold) fp++;
+      if (p >= thr[c]! && y) tp++;
+      else if (p >= thr[c]!) fp++;
       else if (y) fn++;
     }
     return { label, ...prf(tp, fp, fn), support: tp + fn, ap: averagePrecision(s, t) };
@@ -165,10 +176,11 @@ export function multiLabelMetrics(probs: Float32Array, targets: Float32Array, cl
   const conf: number[] = [];
   const correct: number[] = [];
   const labelsC = [...classes, 'clean'];
+  const half = new Array<number>(K).fill(0.5);
   const confusion = labelsC.map(() => new Array<number>(K + 1).fill(0));
-  const primary = (row: ArrayLike<number>, thr: number) => {
+  const primary = (row: ArrayLike<number>, t: readonly number[]) => {
     let best = -1;
-    for (let c = 0; c < K; c++) if (row[c]! >= thr && (best < 0 || row[c]! > row[best]!)) best = c;
+    for (let c = 0; c < K; c++) if (row[c]! >= t[c]! && (best < 0 || row[c]! > row[best]!)) best = c;
     return best < 0 ? K : best;
   };
   for (let i = 0; i < N; i++) {
@@ -178,12 +190,12 @@ export function multiLabelMetrics(probs: Float32Array, targets: Float32Array, cl
     for (let c = 0; c < K; c++) {
       const p = pr[c]!;
       const y = tr[c]! > 0.5;
-      if (p >= threshold !== y) all = false;
+      if (p >= thr[c]! !== y) all = false;
       conf.push(Math.max(p, 1 - p));
       correct.push(p >= 0.5 === y ? 1 : 0);
     }
     if (all) exact++;
-    confusion[primary(tr, 0.5)]![primary(pr, threshold)]!++;
+    confusion[primary(tr, half)]![primary(pr, thr)]!++;
   }
   const withSupport = perClass.filter((p) => p.support > 0);
   const aps = perClass.filter((p) => !Number.isNaN(p.ap));
@@ -194,7 +206,7 @@ export function multiLabelMetrics(probs: Float32Array, targets: Float32Array, cl
     macroF1: withSupport.reduce((s, p) => s + p.f1, 0) / Math.max(1, withSupport.length),
     exactMatch: exact / N,
     ece: expectedCalibrationError(conf, correct),
-    threshold,
+    threshold: typeof threshold === 'number' ? threshold : [...threshold],
     perClass,
     classes: [...classes],
     confusion,

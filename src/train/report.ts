@@ -86,7 +86,7 @@ export function renderReport(r: ReportInput): string {
   const headline =
     metrics.kind === 'single'
       ? `top-1 ${(100 * metrics.top1).toFixed(2)}% · top-5 ${(100 * metrics.top5).toFixed(2)}% · macro-F1 ${metrics.macroF1.toFixed(4)} · ECE ${metrics.ece.toFixed(4)} · n=${metrics.n}`
-      : `mAP ${metrics.mAP.toFixed(4)} · macro-F1 ${metrics.macroF1.toFixed(4)} · exact match ${(100 * metrics.exactMatch).toFixed(2)}% · ECE ${metrics.ece.toFixed(4)} · threshold ${metrics.threshold} · n=${metrics.n}`;
+      : `mAP ${metrics.mAP.toFixed(4)} · macro-F1 ${metrics.macroF1.toFixed(4)} · exact match ${(100 * metrics.exactMatch).toFixed(2)}% · ECE ${metrics.ece.toFixed(4)} · ${typeof metrics.threshold === 'number' ? `threshold ${metrics.threshold}` : `per-label thresholds ${metrics.threshold.join('/')}`} · n=${metrics.n}`;
   const rows = metrics.perClass
     .map((p) => `<tr><td>${esc(p.label)}</td><td>${p.precision.toFixed(4)}</td><td>${p.recall.toFixed(4)}</td><td>${p.f1.toFixed(4)}</td>${'ap' in p ? `<td>${Number.isNaN(p.ap) ? '-' : p.ap.toFixed(4)}</td>` : ''}<td>${p.support}</td></tr>`)
     .join('');

@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFile, mkdir } from 'node:fs/promises';
+import { writeFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { Inspector } from '../../src/quality/inspector.js';
 import { evaluateInspectorOnDataset } from '../../src/quality/dataset_eval.js';
+import { calibrateInspector, SCAN_THRESHOLDS } from '../../src/quality/calibrate.js';
 import { QUALITY_LABELS } from '../../src/quality/labels.js';
 import { manifestDataset } from '../../src/data/dataset.js';
 import { multiLabelMetrics } from '../../src/train/metrics.js';
@@ -97,4 +98,54 @@ test('inspector evaluation on a manifest equals inspecting each file and scoring
   const bad = spawnSync(process.execPath, [cli, 'eval', '--inspector', model, '--data', manifest, '--robustness'], { encoding: 'utf8' });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /--robustness cannot be combined with --inspector/);
+});
+
+test('per-label thresholds: metrics, inspector decisions and calibration on a validation split', async () => {
+  const K = QUALITY_LABELS.length;
+  // Metrics: each label scored at its own threshold equals scoring it alone at that threshold.
+  const rng = new Rng(11);
+  const N = 40;
+  const P = Float32Array.from({ length: N * K }, () => rng.next());
+  const T = Float32Array.from({ length: N * K }, () => (rng.next() < 0.3 ? 1 : 0));
+  const thr = QUALITY_LABELS.map((_, k) => 0.2 + 0.1 * k);
+  const m = multiLabelMetrics(P, T, [...QUALITY_LABELS], thr);
+  QUALITY_LABELS.forEach((_, k) => assert.deepEqual(m.perClass[k], multiLabelMetrics(P, T, [...QUALITY_LABELS], thr[k]).perClass[k]));
+  assert.deepEqual(m.threshold, thr);
+  assert.throws(() => multiLabelMetrics(P, T, [...QUALITY_LABELS], [0.5, 0.5]), /expected 7 per-label thresholds but received 2/);
+
+  // Calibration: writes the scan's best global threshold and each label's best into the config.
+  const { dir, model } = await tinyInspectorModel();
+  const manifest = await smallManifest(dir, 12);
+  const text = (await readFile(manifest, 'utf8')).replace(/"split":"test"/g, '"split":"val"');
+  await writeFile(manifest, text);
+  const c = await calibrateInspector(model, manifest, { perLabel: true });
+  const config = JSON.parse(await readFile(model.replace(/\.onnx$/, '.json'), 'utf8'));
+  assert.equal(config.threshold, c.best.threshold);
+  assert.deepEqual(config.labelThresholds, c.labelThresholds);
+  assert.equal(c.validation.errors.length, 1, 'the broken file is reported, not scored');
+  const best = c.validation.scan!.reduce((b, x) => (x.macroF1 > b.macroF1 ? x : b));
+  assert.equal(c.best.macroF1, best.macroF1);
+  // Independently: each label's threshold is the first scanned value with that label's highest F1.
+  const insp = await Inspector.load({ model });
+  const ds = await manifestDataset(manifest, [...QUALITY_LABELS], 'val');
+  const probs: number[] = [];
+  const targets: number[] = [];
+  for (const s of ds.samples.slice(0, 12)) {
+    probs.push(...(await insp.inspect(s.file, { threshold: 0.5 })).scores.map((x) => x.probability));
+    targets.push(...s.labels!);
+  }
+  QUALITY_LABELS.forEach((_, k) => {
+    const f1 = SCAN_THRESHOLDS.map((t) => multiLabelMetrics(Float32Array.from(probs), Float32Array.from(targets), [...QUALITY_LABELS], t).perClass[k]!.f1);
+    assert.equal(config.labelThresholds[k], SCAN_THRESHOLDS[f1.indexOf(Math.max(...f1))]);
+  });
+  // The reloaded inspector decides each label at its own threshold; an override applies to all.
+  const r = await insp.inspect(ds.samples[1]!.file);
+  assert.deepEqual(r.thresholds, config.labelThresholds);
+  assert.deepEqual(r.labels.map((l) => l.label), r.scores.filter((s, k) => s.probability >= config.labelThresholds[k]).sort((a, b) => b.probability - a.probability).map((s) => s.label));
+  assert.deepEqual((await insp.inspect(ds.samples[1]!.file, { threshold: 0.3 })).thresholds, QUALITY_LABELS.map(() => 0.3));
+  await insp.dispose();
+  await writeFile(model.replace(/\.onnx$/, '.json'), JSON.stringify({ ...config, labelThresholds: [0.5] }));
+  const broken = await Inspector.load({ model });
+  await assert.rejects(broken.inspect(ds.samples[1]!.file), /config has 1 labelThresholds for 7 labels/);
+  await broken.dispose();
 });

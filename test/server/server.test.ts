@@ -75,6 +75,7 @@ test('server: page, health, inspect equals the library, clear errors, and it kee
     assert.equal(health.status, 'ok');
     assert.deepEqual(health.labels, inspector.config.labels);
     assert.deepEqual(health.queue, { active: 0, waiting: 0 });
+    assert.deepEqual(health.thresholds, inspector.config.labels.map(() => 0.5));
 
     const img = await photo(70, 50, 1);
     const r = await request(port, 'POST', '/inspect?threshold=0.4', img, { 'Content-Type': 'image/jpeg', 'X-File-Name': encodeURIComponent('my photo.jpg') });
@@ -82,7 +83,7 @@ test('server: page, health, inspect equals the library, clear errors, and it kee
     const got = JSON.parse(r.body);
     const want = await inspector.inspect(img, { threshold: 0.4 });
     assert.equal(got.file, 'my photo.jpg');
-    assert.equal(got.threshold, 0.4);
+    assert.deepEqual(got.thresholds, inspector.config.labels.map(() => 0.4));
     assert.deepEqual(got.scores, want.scores);
     assert.deepEqual(got.labels, want.labels);
     assert.equal(got.clean, want.clean);
@@ -130,7 +131,7 @@ test('server: under overload one image runs, one waits, the rest get 503 with Re
   const gate = new Promise<void>((r) => (open = r));
   let started = 0;
   // The first inspection is held until every request has arrived, so the overload is certain.
-  const slow = { config: real.config, modelPath: real.modelPath, inspect: async (b: string | Buffer) => (started++, await gate, real.inspect(b)) };
+  const slow = { config: real.config, modelPath: real.modelPath, thresholds: real.thresholds.bind(real), inspect: async (b: string | Buffer) => (started++, await gate, real.inspect(b)) };
   const service = createInspectorServer(slow, { maxWaiting: 1 });
   const { port } = await service.listen(0);
   try {

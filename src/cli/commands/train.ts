@@ -165,9 +165,10 @@ async function evalInspector(a: ParsedArgs): Promise<number> {
     for (const e of r.errors) console.error(e.error.startsWith(e.file) ? e.error : `${e.file}: ${e.error}`);
     const report = flagString(a, 'report');
     if (report) await writeFileAtomic(report, renderReport({ title: `inspector ${model} on ${data}`, logs: [], metrics: r.metrics, extra: { errors: r.errors } }));
-    if (a.flags.has('json')) console.log(JSON.stringify({ ...r.metrics, single: r.single, multi: r.multi, scan: r.scan, errors: r.errors }));
+    if (a.flags.has('json')) console.log(JSON.stringify({ ...r.metrics, cleanKept: r.cleanKept, single: r.single, multi: r.multi, scan: r.scan, bestLabelThresholds: r.bestLabelThresholds, errors: r.errors }));
     else {
       printMultiLabel(r.metrics);
+      console.log(`clean kept clean ${(100 * r.cleanKept).toFixed(1)}%`);
       for (const [name, m] of [['at most one label', r.single], ['two or more labels', r.multi]] as const) {
         if (m) console.log(`${name}: macro-F1 ${m.macroF1.toFixed(4)} (n=${m.n}); recall ${m.perClass.map((p) => `${p.label} ${p.recall.toFixed(2)}`).join(', ')}`);
       }
@@ -175,6 +176,7 @@ async function evalInspector(a: ParsedArgs): Promise<number> {
         const best = r.scan.reduce((b, x) => (x.macroF1 > b.macroF1 ? x : b));
         console.log(`threshold scan: ${r.scan.map((x) => `${x.threshold.toFixed(2)}:${x.macroF1.toFixed(3)}`).join(' ')}`);
         console.log(`best threshold ${best.threshold.toFixed(2)}: macro-F1 ${best.macroF1.toFixed(4)}, clean kept clean ${(100 * best.cleanKept).toFixed(1)}%`);
+        console.log(`best per-label thresholds: ${r.metrics.classes.map((l, k) => `${l} ${r.bestLabelThresholds![k]}`).join(', ')}`);
       }
       if (report) console.log(`wrote ${report}`);
     }

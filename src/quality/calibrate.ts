@@ -1,0 +1,45 @@
+/**
+ * Threshold calibration of a packaged inspector on the validation split of a synthetic manifest
+ * (never on test data, never on real evaluation photos): every validation image goes through the
+ * inspector exactly as in production, thresholds 0.05..0.95 are scanned, and the config next to the
+ * model gets the threshold with the best macro-F1 and, optionally, each label's best threshold.
+ */
+import { promises as fs } from 'node:fs';
+import { manifestDataset } from '../data/dataset.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { evaluateInspectorOnDataset, type InspectorDatasetEval } from './dataset_eval.js';
+import { Inspector } from './inspector.js';
+import type { InspectorConfig } from './labels.js';
+
+/** Thresholds scanned: 0.05, 0.10, ..., 0.95. */
+export const SCAN_THRESHOLDS = Array.from({ length: 19 }, (_, i) => (5 * (i + 1)) / 100);
+
+export interface CalibrationResult {
+  threshold: number;
+  labelThresholds?: number[];
+  /** The scan on the validation split (macro-F1 at the global threshold is `best.macroF1`). */
+  validation: InspectorDatasetEval;
+  best: { threshold: number; macroF1: number; cleanKept: number };
+}
+
+export async function calibrateInspector(
+  model: string,
+  manifest: string,
+  opts: { perLabel?: boolean; split?: string; onFile?: (i: number, n: number) => void } = {},
+): Promise<CalibrationResult> {
+  const configPath = model.replace(/\.onnx$/, '') + '.json';
+  const inspector = await Inspector.load({ model, config: configPath });
+  let validation: InspectorDatasetEval;
+  try {
+    const ds = await manifestDataset(manifest, [...inspector.config.labels], opts.split ?? 'val');
+    validation = await evaluateInspectorOnDataset(inspector, ds, { scan: SCAN_THRESHOLDS, onFile: opts.onFile });
+  } finally {
+    await inspector.dispose();
+  }
+  const best = validation.scan!.reduce((b, x) => (x.macroF1 > b.macroF1 ? x : b));
+  const config: InspectorConfig = { ...(JSON.parse(await fs.readFile(configPath, 'utf8')) as InspectorConfig), threshold: best.threshold };
+  delete config.labelThresholds;
+  if (opts.perLabel) config.labelThresholds = validation.bestLabelThresholds!;
+  await writeFileAtomic(configPath, JSON.stringify(config, null, 2) + '\n');
+  return { threshold: best.threshold, labelThresholds: config.labelThresholds, validation, best };
+}
