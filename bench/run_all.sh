@@ -11,3 +11,6 @@ for m in resnet50 swin_tiny_patch4_window7_224; do
   av infer --model "$m" --batch 8 --iters 5 --warmup 1
   av infer --model "$m" --batch 1 --iters 10 --warmup 2
 done
+# The shipped inspector (no PyTorch peer): a 224 px image and a 1024 x 576 photo.
+node dist/src/cli/main.js bench inspect --size 224 --iters 20 --warmup 3 --json
+node dist/src/cli/main.js bench inspect --size 1024 --height 576 --iters 10 --warmup 2 --json

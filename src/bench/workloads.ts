@@ -5,6 +5,8 @@
  * - train-step: forward + backward + SGD-momentum update of a registered model (one ORT run);
  * - infer: eval-mode forward of a registered model (weights baked as initializers).
  */
+import sharp from 'sharp';
+import { Inspector } from '../quality/inspector.js';
 import { Graph } from '../graph/graph.js';
 import { matmul } from '../graph/ops/matmul.js';
 import { crossEntropy } from '../graph/ops/nn_functional.js';
@@ -17,7 +19,10 @@ import type { Tensor } from '../graph/graph.js';
 
 export interface BenchOptions {
   batch: number;
+  /** Image side (gemm: N); for 'inspect' the image width. */
   size: number;
+  /** 'inspect': image height (default = size). */
+  height?: number;
   iters: number;
   warmup: number;
   model: string;
@@ -34,6 +39,8 @@ export interface BenchResult {
   peakRssMB: number;
   /** Graph build + ORT session creation, excluded from `ms`. */
   setupMs: number;
+  /** 'inspect': the image and its tile grid. */
+  image?: { width: number; height: number; tiles: string };
 }
 
 async function time(fn: () => Promise<unknown>, warmup: number, iters: number): Promise<number> {
@@ -55,9 +62,33 @@ function randn(n: number, seed: number): Float32Array {
 
 const rssMB = () => process.resourceUsage().maxRSS / 1024;
 
+/**
+ * 'inspect': one `Inspector.inspect` of a JPEG (decode, tiling, ORT, aggregation) per iteration;
+ * `model` is an inspector ONNX file ('' = the shipped one).
+ */
+async function benchInspect(o: BenchOptions, t0: number, threads: number): Promise<BenchResult> {
+  const W = o.size;
+  const H = o.height ?? o.size;
+  const px = Buffer.from(randn(W * H * 3, 5).map((v) => 128 + 100 * v));
+  const jpeg = await sharp(px, { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+  const inspector = await Inspector.load({ model: o.model || undefined });
+  try {
+    const setupMs = performance.now() - t0;
+    let tiles = '';
+    const ms = await time(async () => {
+      const r = await inspector.inspect(jpeg);
+      tiles = `${r.tiles.rows}x${r.tiles.cols}`;
+    }, o.warmup, o.iters);
+    return { name: 'inspect', model: inspector.config.model, threads, ms, imagesPerSec: 1000 / ms, peakRssMB: rssMB(), setupMs, image: { width: W, height: H, tiles } };
+  } finally {
+    await inspector.dispose();
+  }
+}
+
 export async function runWorkload(name: string, o: BenchOptions): Promise<BenchResult> {
   const t0 = performance.now();
   const threads = defaultThreads();
+  if (name === 'inspect') return benchInspect(o, t0, threads);
   if (name === 'gemm') {
     const n = o.size;
     const { graph, result } = Graph.trace((g) => [matmul(g.input('a', [n, n]), g.input('b', [n, n]))]);
@@ -98,5 +129,5 @@ export async function runWorkload(name: string, o: BenchOptions): Promise<BenchR
     const ms = await time(() => pred.run({ input: x }), o.warmup, o.iters);
     return { name, model: o.model, threads, ms, imagesPerSec: B / (ms / 1000), peakRssMB: rssMB(), setupMs };
   }
-  throw new Error(`unknown benchmark "${name}" (gemm, train-step, infer)`);
+  throw new Error(`unknown benchmark "${name}" (gemm, train-step, infer, inspect)`);
 }
