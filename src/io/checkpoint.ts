@@ -25,6 +25,11 @@ export interface LoadedCheckpoint {
   entries: Map<string, NamedArray>;
   optimizer: Record<string, Float32Array>;
   metadata: Record<string, string>;
+  /**
+   * Integer tensors left out of `entries` (attnvision's model state is all floating point), e.g.
+   * PyTorch BatchNorm's num_batches_tracked, listed so that nothing is dropped silently.
+   */
+  ignored: { name: string; dtype: string; shape: number[] }[];
 }
 
 /** Reads a safetensors file into float32 arrays (model entries and optimizer entries apart). */
@@ -32,12 +37,13 @@ export async function readCheckpoint(file: string): Promise<LoadedCheckpoint> {
   const { tensors, metadata } = await readSafetensors(file);
   const entries = new Map<string, NamedArray>();
   const optimizer: Record<string, Float32Array> = {};
+  const ignored: LoadedCheckpoint['ignored'] = [];
   for (const [name, t] of tensors) {
     if (name.startsWith('optimizer.')) optimizer[name.slice(10)] = toFloat32(t, `${file}: ${name}`);
-    else if (t.dtype === 'I64' || t.dtype === 'I32') continue; // e.g. num_batches_tracked: not model state here
+    else if (t.dtype === 'I64' || t.dtype === 'I32') ignored.push({ name, dtype: t.dtype, shape: t.shape });
     else entries.set(name, { data: toFloat32(t, `${file}: ${name}`), shape: t.shape });
   }
-  return { entries, optimizer, metadata };
+  return { entries, optimizer, metadata, ignored };
 }
 
 /** Loads a checkpoint into `state` (strict by default: throws listing every mismatch). */

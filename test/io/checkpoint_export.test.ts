@@ -101,6 +101,20 @@ test('loading a mismatched checkpoint lists every mismatch', async () => {
   });
   const lenient = await loadCheckpoint(file, ModelState.init(new TinyCNN(1, 4), 2), { strict: false });
   assert.deepEqual(lenient.report.missing, ['bn1.weight']);
+  assert.deepEqual(lenient.ignored, []);
+});
+
+test('integer tensors (PyTorch num_batches_tracked) are left out of the state but listed', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'attnvision-ck-'));
+  const state = ModelState.init(new TinyCNN(1, 4), 1);
+  const tensors = new Map([...state.stateDict()].map(([k, v]) => [k, fromFloat32(v.data, v.shape)]));
+  tensors.set('bn1.num_batches_tracked', { dtype: 'I64', shape: [], bytes: new Uint8Array(8) });
+  const file = path.join(dir, 'torch.safetensors');
+  await writeFile(file, encodeSafetensors(tensors));
+  const ck = await loadCheckpoint(file, ModelState.init(new TinyCNN(1, 4), 2));
+  assert.deepEqual(ck.ignored, [{ name: 'bn1.num_batches_tracked', dtype: 'I64', shape: [] }]);
+  assert.equal(ck.report.unexpected.length, 0);
+  assert.ok(!ck.entries.has('bn1.num_batches_tracked'));
 });
 
 test('safetensors: header is 8-byte aligned, round-trips, and corrupt files give a named error', () => {

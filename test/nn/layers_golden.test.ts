@@ -29,3 +29,11 @@ for (const [name, make, opts] of cases) {
     if (opts?.train) assert.ok(r.checked.includes('buffer_out.running_mean') && r.checked.includes('buffer_out.running_var'), 'running statistics compared');
   });
 }
+
+test('conv layers refuse channel counts that groups do not divide, naming the layer and values', () => {
+  assert.throws(() => new Conv(6, 8, 3, { groups: 4 }), /^ArgumentError: Conv: expected a divisor of 6 and 8 for groups but received 4$/);
+  assert.throws(() => new ConvTranspose2d(6, 8, 3, { groups: 4 }), /^ArgumentError: ConvTranspose2d: expected a divisor of 6 and 8 for groups but received 4$/);
+  assert.throws(() => new ConvTranspose2d(4, 8, 3, { groups: 0 }), /ConvTranspose2d: expected a divisor of 4 and 8 for groups but received 0/);
+  assert.throws(() => new ConvTranspose2d(0, 8, 3), /ConvTranspose2d: expected .* for inChannels but received 0/);
+  assert.equal(new ConvTranspose2d(4, 8, 3, { groups: 2 }).weight.shape.join(','), '4,4,3,3');
+});

@@ -77,7 +77,10 @@ export class ConvTranspose2d extends Module {
     super();
     const n = opts.dims ?? 2;
     const groups = opts.groups ?? 1;
+    checkInt('ConvTranspose2d', 'inChannels', inChannels, 1);
+    checkInt('ConvTranspose2d', 'outChannels', outChannels, 1);
     const kernel = perDim(kernelSize, n, 1);
+    if (!Number.isInteger(groups) || groups < 1 || inChannels % groups || outChannels % groups) invalidArg('ConvTranspose2d', 'groups', `a divisor of ${inChannels} and ${outChannels}`, groups);
     this.opts = opts;
     // PyTorch layout [in, out/groups, *k]; its fan_in is computed from dim 1.
     this.weight = this.addParam('weight', [inChannels, outChannels / groups, ...kernel], opts.weightInit ?? kaimingUniformDefault);
