@@ -5,6 +5,7 @@
  */
 import type { Tensor } from '../graph/graph.js';
 import type { Module } from '../nn/module.js';
+import type { WindowLayout } from './window_attention.js';
 
 interface AttentionHolder {
   returnAttention: boolean;
@@ -28,9 +29,16 @@ export function setAttentionCapture(model: Module, on: boolean): string[] {
   return paths;
 }
 
-/** The attention tensors recorded by the last trace, by module path. */
-export function collectAttention(model: Module): { path: string; tensor: Tensor }[] {
-  const out: { path: string; tensor: Tensor }[] = [];
-  for (const [path, m] of model.namedModules()) if (isHolder(m) && m.lastAttention) out.push({ path, tensor: m.lastAttention });
+/**
+ * The attention tensors recorded by the last trace, by module path; window attention (Swin) also
+ * gives the window layout, since its tensor holds one matrix per window, not one for the image.
+ */
+export function collectAttention(model: Module): { path: string; tensor: Tensor; windows?: WindowLayout }[] {
+  const out: { path: string; tensor: Tensor; windows?: WindowLayout }[] = [];
+  for (const [path, m] of model.namedModules()) {
+    if (!isHolder(m) || !m.lastAttention) continue;
+    const windows = (m as { lastWindowLayout?: WindowLayout | null }).lastWindowLayout;
+    out.push(windows ? { path, tensor: m.lastAttention, windows } : { path, tensor: m.lastAttention });
+  }
   return out;
 }

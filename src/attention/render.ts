@@ -5,6 +5,8 @@
  * global attention layers over the same token grid. Rendered as PNG panels over the image.
  */
 import sharp, { type OverlayOptions } from 'sharp';
+import { ArgumentError } from '../util/errors.js';
+import type { WindowLayout } from './window_attention.js';
 
 export interface AttentionMap {
   title: string;
@@ -62,6 +64,36 @@ export function mapsFromAttention(title: string, data: Float32Array, shape: read
   const qi = Math.min(q[0] - 1, Math.floor(query[1] * q[0])) * q[1] + Math.min(q[1] - 1, Math.floor(query[0] * q[1]));
   const maps = [{ title: `${title} (query ${Math.round(query[0] * 100)}%,${Math.round(query[1] * 100)}%)`, values: normalise(a.subarray(qi * Nk, (qi + 1) * Nk)), rows: k[0], cols: k[1] }];
   return { maps, matrix: N === Nk ? { n: N, a } : undefined };
+}
+
+/**
+ * Per-query map of window attention (Swin W-MSA / SW-MSA) over the whole token grid. `data` is
+ * [B * nW, heads, M*M, M*M] (batch item 0 used); the query token (fractions of the grid) is found in
+ * the shifted, padded grid, its window's row is averaged over heads, and every key is put back at
+ * its unshifted grid position. Keys outside the query's window get 0: they are not attended to.
+ */
+export function windowQueryMap(title: string, data: Float32Array, shape: readonly number[], layout: WindowLayout, query: [number, number]): AttentionMap {
+  const { height: H, width: W, paddedHeight: Hp, paddedWidth: Wp, window: m, shiftH, shiftW } = layout;
+  const [, heads, n] = shape as [number, number, number, number];
+  if (n !== m * m || shape[3] !== n) throw new ArgumentError(`${title}: window attention of shape [${shape.join(', ')}] does not match window ${m}`);
+  const nw = Wp / m;
+  const qy = Math.min(H - 1, Math.floor(query[1] * H));
+  const qx = Math.min(W - 1, Math.floor(query[0] * W));
+  // The block rolls the grid by -shift before partitioning: original y sits at (y - shift) mod Hp.
+  const sy = (qy - shiftH + Hp) % Hp;
+  const sx = (qx - shiftW + Wp) % Wp;
+  const win = Math.floor(sy / m) * nw + Math.floor(sx / m);
+  const qi = (sy % m) * m + (sx % m);
+  const values = new Float32Array(H * W);
+  for (let k = 0; k < n; k++) {
+    let a = 0;
+    for (let h = 0; h < heads; h++) a += data[((win * heads + h) * n + qi) * n + k]! / heads;
+    const y = (Math.floor(sy / m) * m + Math.floor(k / m) + shiftH) % Hp;
+    const x = (Math.floor(sx / m) * m + (k % m) + shiftW) % Wp;
+    if (y < H && x < W) values[y * W + x] = a;
+  }
+  const shifted = shiftH || shiftW ? `, shifted windows` : '';
+  return { title: `${title} (query ${Math.round(query[0] * 100)}%,${Math.round(query[1] * 100)}%${shifted})`, values: normalise(values), rows: H, cols: W };
 }
 
 /** Attention rollout over square attention matrices of equal size (in layer order). */

@@ -78,6 +78,21 @@ export function shiftWindowMask(hp: number, wp: number, m: number, sh: number, s
   return out;
 }
 
+/** Where the windows of a captured attention tensor lie on the token grid (for visualisation). */
+export interface WindowLayout {
+  /** Token grid before padding. */
+  height: number;
+  width: number;
+  /** Grid after bottom/right padding to a multiple of the window. */
+  paddedHeight: number;
+  paddedWidth: number;
+  /** Window side M. */
+  window: number;
+  /** Cyclic shift towards the top-left applied before partitioning, per axis. */
+  shiftH: number;
+  shiftW: number;
+}
+
 export class WindowAttention extends Module {
   readonly qkv: Linear;
   readonly proj: Linear;
@@ -87,6 +102,8 @@ export class WindowAttention extends Module {
   readonly returnAttention: boolean;
   /** Attention probabilities [B * nW, heads, M*M, M*M] of the last traced call (with `returnAttention`). */
   lastAttention: Tensor | null = null;
+  /** The window layout of `lastAttention`. */
+  lastWindowLayout: WindowLayout | null = null;
   private readonly index: number[];
 
   constructor(
@@ -145,6 +162,7 @@ export class WindowAttention extends Module {
     }
     attn = F.softmax(attn, -1);
     this.lastAttention = this.returnAttention ? attn : null;
+    this.lastWindowLayout = this.returnAttention ? { height: H, width: W, paddedHeight: Hp, paddedWidth: Wp, window: m, shiftH: sh, shiftW: sw } : null;
     let out = F.reshape(F.transpose(F.matmul(attn, v), [0, 2, 1, 3]), [B * nW, n, C]); // [B*nW, N, C]
     out = this.proj.call(out);
     out = F.reshape(F.transpose(F.reshape(out, [B, nh, nw, m, m, C]), [0, 1, 3, 2, 4, 5]), [B, Hp, Wp, C]); // [B, Hp, Wp, C]

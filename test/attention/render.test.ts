@@ -6,7 +6,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { gridFor, mapsFromAttention, rollout } from '../../src/attention/render.js';
+import { gridFor, mapsFromAttention, rollout, windowQueryMap } from '../../src/attention/render.js';
+import { SwinBlock } from '../../src/attention/swin.js';
+import { collectAttention } from '../../src/attention/capture.js';
+import { ModelState } from '../../src/nn/state.js';
+import { ConstantBinding } from '../../src/nn/binding.js';
+import { withBinding } from '../../src/nn/module.js';
+import { Graph } from '../../src/graph/graph.js';
+import { CompiledGraph } from '../../src/runtime/session.js';
 
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
 
@@ -42,4 +49,43 @@ test('attnvision attention renders a PNG for an attention model', async () => {
   const none = spawnSync(process.execPath, [cli, 'attention', 'tiny_cnn', img, '--size', '16', '--out', out], { encoding: 'utf8' });
   assert.equal(none.status, 1);
   assert.match(none.stderr, /no attention modules/);
+});
+
+test('window attention maps: the query window is found in the shifted grid and keys go back to their positions', async () => {
+  // 8x8 grid, window 4, shift 2: original token (1,1) sits at (7,7) of the rolled grid, i.e. window
+  // (1,1) = index 3, position 15 in it; its key 0 is rolled-grid (4,4) = original (6,6).
+  const layout = { height: 8, width: 8, paddedHeight: 8, paddedWidth: 8, window: 4, shiftH: 2, shiftW: 2 };
+  const heads = 2;
+  const a = new Float32Array(4 * heads * 16 * 16);
+  for (let h = 0; h < heads; h++) a[((3 * heads + h) * 16 + 15) * 16 + 0] = 1;
+  const m = windowQueryMap('blk', a, [4, heads, 16, 16], layout, [1.5 / 8, 1.5 / 8]);
+  assert.deepEqual([m.rows, m.cols], [8, 8]);
+  assert.deepEqual([...m.values.keys()].filter((i) => m.values[i]! > 0), [6 * 8 + 6]);
+  assert.match(m.title, /blk \(query 19%,19%, shifted windows\)/);
+  // Padding: a 6x6 grid padded to 8x8; keys in the padding are dropped, not wrapped onto the image.
+  const padded = { ...layout, height: 6, width: 6, shiftH: 0, shiftW: 0 };
+  const b = new Float32Array(4 * 16 * 16).fill(1 / 16);
+  const pm = windowQueryMap('pad', b, [4, 1, 16, 16], padded, [0.9, 0.9]); // token (5,5): window 3
+  const hot = [...pm.values.keys()].filter((i) => pm.values[i]! > 0);
+  assert.deepEqual(hot, [4 * 6 + 4, 4 * 6 + 5, 5 * 6 + 4, 5 * 6 + 5]);
+  assert.throws(() => windowQueryMap('bad', b, [4, 1, 9, 9], padded, [0, 0]), /bad: window attention of shape \[4, 1, 9, 9\] does not match window 4/);
+
+  // A real shifted Swin block: the captured layout says where its windows are, and the rendered
+  // map of the centre query is nonzero only inside the centre token's shifted window.
+  const blk = new SwinBlock(8, 2, { windowSize: 4, shiftSize: 2, returnAttention: true });
+  const state = ModelState.init(blk, 3);
+  const graph = new Graph();
+  const captured = graph.run(() => {
+    const x = graph.input('x', [1, 8, 8, 8]);
+    withBinding(new ConstantBinding(graph, state), () => blk.call(x));
+    return collectAttention(blk);
+  });
+  assert.deepEqual(captured[0]!.windows, layout);
+  const run = await CompiledGraph.compile(graph, [captured[0]!.tensor], { outputNames: ['a'] });
+  const res = await run.run({ x: Float32Array.from({ length: 512 }, (_, i) => Math.sin(i)) });
+  const real = windowQueryMap('attn', res.a!.data as Float32Array, captured[0]!.tensor.shape, captured[0]!.windows!, [4.5 / 8, 4.5 / 8]);
+  // Token (4,4) -> rolled (2,2): window 0, whose rolled rows/cols 0..3 are original 2..5.
+  const inside = (i: number) => Math.floor(i / 8) >= 2 && Math.floor(i / 8) <= 5 && i % 8 >= 2 && i % 8 <= 5;
+  const nonzero = [...real.values.keys()].filter((i) => real.values[i]! > 0);
+  assert.ok(nonzero.length >= 15 && nonzero.every(inside), `nonzero at ${nonzero}`);
 });

@@ -11,7 +11,7 @@ import { CompiledGraph } from '../../runtime/session.js';
 import { createModel, defaultForward } from '../../models/index.js';
 import { readCheckpoint } from '../../io/checkpoint.js';
 import { setAttentionCapture, collectAttention } from '../../attention/capture.js';
-import { mapsFromAttention, renderAttentionPng, rollout, gridFor, type AttentionMap } from '../../attention/render.js';
+import { mapsFromAttention, renderAttentionPng, rollout, gridFor, windowQueryMap, type AttentionMap } from '../../attention/render.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../../data/loader/transform.js';
 import { ArgumentError } from '../../util/errors.js';
 
@@ -23,6 +23,8 @@ export const attentionCommand: Command = {
 Runs the model on the image (resized to PX x PX) with attention capture on, and renders one panel per
 attention module: the attention of the query position (fractions of width/height, default 0.5,0.5)
 over the image, pooling weights for GC blocks, and attention rollout across global-attention layers.
+Swin's window attention is drawn on the whole token grid: the query's (shifted) window, zero elsewhere;
+it gets no rollout, since its matrices are per window and the grid changes between stages.
   --checkpoint FILE   a trainer checkpoint (model, classes and size from its metadata)
   --weights FILE      safetensors weights for <model>`,
   async run(argv) {
@@ -63,6 +65,8 @@ over the image, pooling weights for GC blocks, and attention rollout across glob
     const maps: AttentionMap[] = [];
     const square = new Map<number, Float32Array[]>();
     captured.forEach((c, i) => {
+      // Window attention: one matrix per window, placed on the grid; no rollout (windows and grids differ).
+      if (c.windows) return void maps.push(windowQueryMap(c.path, res[`a${i}`]!.data as Float32Array, c.tensor.shape, c.windows, query));
       const r = mapsFromAttention(c.path, res[`a${i}`]!.data as Float32Array, c.tensor.shape, aspect, query);
       maps.push(...r.maps);
       if (r.matrix) square.set(r.matrix.n, [...(square.get(r.matrix.n) ?? []), r.matrix.a]);
