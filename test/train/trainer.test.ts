@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { imageFolder } from '../../src/data/dataset.js';
+import { imageFolder, type Dataset } from '../../src/data/dataset.js';
 import { DataLoader } from '../../src/data/loader/loader.js';
 import { Trainer, type TrainConfig, type EpochLog } from '../../src/train/trainer.js';
 import { writeToyImageFolder } from '../helpers/toy_images.js';
@@ -29,6 +29,15 @@ async function data() {
   await writeToyImageFolder(path.join(root, 'train'), 24, 20, 1);
   await writeToyImageFolder(path.join(root, 'val'), 8, 16, 2);
   return { train: await imageFolder(path.join(root, 'train')), val: await imageFolder(path.join(root, 'val')) };
+}
+
+/** Runs `cfg` until an interruption after epoch `at`, then resumes it in the same folder. */
+async function interruptedThenResumed(cfg: TrainConfig, train: Dataset, val: Dataset, out: string, at: number) {
+  const interrupt = (l: EpochLog) => {
+    if (l.epoch === at) throw new Error('simulated interruption');
+  };
+  await assert.rejects(new Trainer(cfg, train, val, out, { onEpoch: interrupt }).run(), /simulated interruption/);
+  return new Trainer(cfg, train, val, out).run({ resume: true });
 }
 
 test('loader: seeded epochs are reproducible, differ between epochs, and report bad files without stopping', async () => {
@@ -71,15 +80,7 @@ test('trainer: learns, writes logs and checkpoints, and resumes exactly', async 
 
   // Interrupted after epoch 2, then resumed: the same curve as the uninterrupted run.
   const out2 = await mkdtemp(path.join(tmpdir(), 'attnvision-run-'));
-  await assert.rejects(
-    new Trainer(config, train, val, out2, {
-      onEpoch: (l: EpochLog) => {
-        if (l.epoch === 2) throw new Error('simulated interruption');
-      },
-    }).run(),
-    /simulated interruption/,
-  );
-  const resumed = await new Trainer(config, train, val, out2).run({ resume: true });
+  const resumed = await interruptedThenResumed(config, train, val, out2, 2);
   assert.equal(resumed.logs.length, 4);
   for (let i = 0; i < 4; i++) {
     assert.equal(resumed.logs[i]!.trainLoss, full.logs[i]!.trainLoss, `epoch ${i + 1} train loss`);
@@ -113,14 +114,6 @@ test('trainer: --cache-batches resume gives the uninterrupted curve', async () =
   const cfg: TrainConfig = { ...config, epochs: 3, cacheBatches: true };
   const full = await new Trainer(cfg, train, val, await mkdtemp(path.join(tmpdir(), 'attnvision-run-'))).run();
   const out = await mkdtemp(path.join(tmpdir(), 'attnvision-run-'));
-  await assert.rejects(
-    new Trainer(cfg, train, val, out, {
-      onEpoch: (l: EpochLog) => {
-        if (l.epoch === 2) throw new Error('simulated interruption');
-      },
-    }).run(),
-    /simulated interruption/,
-  );
-  const resumed = await new Trainer(cfg, train, val, out).run({ resume: true });
+  const resumed = await interruptedThenResumed(cfg, train, val, out, 2);
   assert.deepEqual(resumed.logs.map((l) => l.trainLoss), full.logs.map((l) => l.trainLoss));
 });
