@@ -20,6 +20,7 @@ import { rotationRobustness, pgdAttack } from '../../train/robustness.js';
 import type { MultiLabelMetrics } from '../../train/metrics.js';
 import { Inspector } from '../../quality/inspector.js';
 import { evaluateInspectorOnDataset } from '../../quality/dataset_eval.js';
+import { SCAN_THRESHOLDS } from '../../quality/calibrate.js';
 
 /** Loads `--data`: a manifest.jsonl (with --labels) or a folder with train/ val/ test/ sub-folders or class folders. */
 export async function loadData(spec: string, split: string, labels: string[] | undefined): Promise<Dataset> {
@@ -159,7 +160,7 @@ async function evalInspector(a: ParsedArgs): Promise<number> {
     const labels = flagString(a, 'labels')?.split(',') ?? [...inspector.config.labels];
     const ds = await loadData(data, flagString(a, 'split', 'test')!, labels);
     const bar = new Progress({ total: ds.samples.length, label: 'eval', unit: 'img' });
-    const scan = a.flags.has('scan') ? Array.from({ length: 19 }, (_, i) => Math.round(5 * (i + 1)) / 100) : undefined;
+    const scan = a.flags.has('scan') ? SCAN_THRESHOLDS : undefined;
     const r = await evaluateInspectorOnDataset(inspector, ds, { threshold, scan, onFile: () => bar.tick() });
     bar.finish();
     for (const e of r.errors) console.error(e.error.startsWith(e.file) ? e.error : `${e.file}: ${e.error}`);
