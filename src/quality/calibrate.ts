@@ -36,7 +36,7 @@ export async function calibrateInspector(
   } finally {
     await inspector.dispose();
   }
-  const best = validation.scan!.reduce((b, x) => (x.macroF1 > b.macroF1 ? x : b));
+  const best = validation.bestScan!;
   const config: InspectorConfig = { ...(JSON.parse(await fs.readFile(configPath, 'utf8')) as InspectorConfig), threshold: best.threshold };
   delete config.labelThresholds;
   if (opts.perLabel) config.labelThresholds = validation.bestLabelThresholds!;

@@ -19,7 +19,9 @@ export interface InspectorDatasetEval {
   multi?: MultiLabelMetrics;
   /** Macro-F1 (all images) at each threshold of `scan`, when asked for. */
   scan?: { threshold: number; macroF1: number; cleanKept: number }[];
-  /** With `scan`: for each label, the scanned threshold with the best F1 of that label. */
+  /** With `scan`: the first scanned threshold with the best macro-F1. */
+  bestScan?: { threshold: number; macroF1: number; cleanKept: number };
+  /** With `scan`: for each label, the first scanned threshold with the best F1 of that label. */
   bestLabelThresholds?: number[];
   /** Files the inspector could not read, with the reason; they are left out of the metrics. */
   errors: { file: string; error: string }[];
@@ -67,12 +69,10 @@ export async function evaluateInspectorOnDataset(
   out.single = rows((n) => n <= 1);
   out.multi = rows((n) => n >= 2);
   if (opts.scan) {
-    out.scan = opts.scan.map((t) => {
-      const m = multiLabelMetrics(P, T, ds.classes, t);
-      return { threshold: t, macroF1: m.macroF1, cleanKept: cleanKept(P, T, K, t) };
-    });
-    const f1 = opts.scan.map((t) => multiLabelMetrics(P, T, ds.classes, t).perClass.map((p) => p.f1));
-    out.bestLabelThresholds = ds.classes.map((_, c) => opts.scan![f1.reduce((b, row, i) => (row[c]! > f1[b]![c]! ? i : b), 0)]!);
+    const scanned = opts.scan.map((t) => ({ t, m: multiLabelMetrics(P, T, ds.classes, t) }));
+    out.scan = scanned.map(({ t, m }) => ({ threshold: t, macroF1: m.macroF1, cleanKept: cleanKept(P, T, K, t) }));
+    out.bestScan = out.scan.reduce((b, x) => (x.macroF1 > b.macroF1 ? x : b));
+    out.bestLabelThresholds = ds.classes.map((_, c) => scanned.reduce((b, x) => (x.m.perClass[c]!.f1 > b.m.perClass[c]!.f1 ? x : b)).t);
   }
   return out;
 }

@@ -174,7 +174,7 @@ async function evalInspector(a: ParsedArgs): Promise<number> {
         if (m) console.log(`${name}: macro-F1 ${m.macroF1.toFixed(4)} (n=${m.n}); recall ${m.perClass.map((p) => `${p.label} ${p.recall.toFixed(2)}`).join(', ')}`);
       }
       if (r.scan) {
-        const best = r.scan.reduce((b, x) => (x.macroF1 > b.macroF1 ? x : b));
+        const best = r.bestScan!;
         console.log(`threshold scan: ${r.scan.map((x) => `${x.threshold.toFixed(2)}:${x.macroF1.toFixed(3)}`).join(' ')}`);
         console.log(`best threshold ${best.threshold.toFixed(2)}: macro-F1 ${best.macroF1.toFixed(4)}, clean kept clean ${(100 * best.cleanKept).toFixed(1)}%`);
         console.log(`best per-label thresholds: ${r.metrics.classes.map((l, k) => `${l} ${r.bestLabelThresholds![k]}`).join(', ')}`);
