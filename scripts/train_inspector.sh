@@ -12,7 +12,7 @@ av() { node dist/src/cli/main.js "$@"; }
 COMMON="--data $DATA/manifest.jsonl --labels $LABELS --severity-head --size 112 --batch 32 --opt adamw --wd 0.05 --clip 5 --seed 1"
 
 # 1. Synthesize the dataset from the shared clean photos (splits by source photo).
-av synth --out "$DATA" --per-class 1200 --size 256 --seed 1 --photos ../shared/photos --mix 0.25 --preview
+av synth --out "$DATA" --per-class 1600 --size 256 --seed 1 --photos ../shared/photos --mix 0.4 --preview
 
 if [ "${COMPARE:-1}" = 1 ]; then
   # 2. Architecture comparison on the same data (models/MODEL_CARD.md).
@@ -31,7 +31,7 @@ fi
 
 # 3. The shipped model, packaged with per-label thresholds chosen on the validation split
 #    (whole images through the inspector), then evaluated once on the test split.
-av train $COMMON --model swin_mini_convstem_224 --epochs ${EPOCHS:-28} --lr 1e-3 --warmup 1 --out "$RUNS/inspector"
+av train $COMMON --model swin_mini_convstem_224 --epochs ${EPOCHS:-21} --lr 1e-3 --warmup 1 --out "$RUNS/inspector"
 av package-inspector --checkpoint "$RUNS/inspector/best.safetensors" --out models/inspector.onnx --top-k 16 --max-tiles 4 \
   --calibrate "$DATA/manifest.jsonl" --per-label
 av eval --inspector models/inspector.onnx --data "$DATA/manifest.jsonl" --split test --report "$RUNS/inspector/test.html" | tee "$RUNS/inspector/test.txt"

@@ -75,4 +75,4 @@ export { noise, applyNoise, noiseDef, signalDependent, type NoiseParams, type No
 export { rain, applyRain, rainStreaks, rainDef, type RainParams, type RainLayer } from './rain.js';
 export { haze, applyHaze, transmission, hazeDef, type HazeParams } from './haze.js';
 export { lowLight, lowLightExposure, lowLightNoise, lowLightDef, type LowLightParams } from './low_light.js';
-export { jpeg, applyJpeg, jpegDef, type JpegParams } from './jpeg.js';
+export { jpeg, applyJpeg, jpegRoundTrip, jpegDef, artifactStrength, blockEdgeExcess, REFERENCE_QUALITY, type JpegParams } from './jpeg.js';

@@ -3,6 +3,15 @@
  * decode again, producing the 8x8 blocking, ringing and chroma bleeding of real low-bitrate JPEGs.
  * Severity -> quality 30 .. 5 (IJG quality scale); chroma subsampling 4:2:0 (80%) or 4:4:4.
  *
+ * Visibility: the label means "more compression damage than an ordinary camera or web JPEG", so a
+ * re-encode that stays close to that (a smooth or blurred image compresses well even at quality
+ * 30) is not accepted. Artifact strength = the RMS luminance change of the re-encode in 8-bit
+ * levels plus 4x the growth of the 8x8 block-edge step excess (`blockEdgeExcess`). The quality is
+ * lowered in steps of `QUALITY_STEP` until the strength reaches `minRatio` times the strength of a
+ * `REFERENCE_QUALITY` encode of the same image, or the quality reaches 5. The final quality is a
+ * pure function of the image and the parameters, so a manifest line still reproduces the sample;
+ * `quality` records the starting quality.
+ *
  * Caveat: a single compression; double compression with misaligned grids is not modelled.
  */
 import sharp from 'sharp';
@@ -12,27 +21,96 @@ import { defineAsync, withOverrides } from './define.js';
 import type { DegradationDef } from './types.js';
 
 export interface JpegParams {
-  /** IJG quality 1-100. */
+  /** IJG quality 1-100 of the first encode (lowered while the artifacts are not visible). */
   quality: number;
   chromaSubsampling: '4:2:0' | '4:4:4';
+  /** Artifact strength the result must reach, relative to a REFERENCE_QUALITY encode (see the module doc); 0 disables. */
+  minRatio: number;
 }
+
+/** Quality decrement while the artifacts stay below the target; lowest quality tried. */
+export const QUALITY_STEP = 5;
+export const MIN_QUALITY = 5;
+/** Quality of an ordinary camera or web JPEG, the reference the label must clearly exceed. */
+export const REFERENCE_QUALITY = 75;
 
 export const jpegDef: DegradationDef<JpegParams> = {
   name: 'jpeg',
-  summary: 're-encode as JPEG at quality 30-5',
+  summary: 're-encode as JPEG at quality 30-5, lowered until artifacts are visible',
   sample(severity, rng, _img, overrides) {
     return withOverrides('jpeg', {
       quality: Math.max(1, Math.min(100, Math.round(30 - 25 * severity + rng.uniform(-1.5, 1.5)))),
       chromaSubsampling: rng.bool(0.8) ? '4:2:0' : '4:4:4',
+      minRatio: 2.5,
     }, overrides);
   },
   phases: [{ stage: 'compression', run: (img, p) => applyJpeg(img, p) }],
 };
 
-export async function applyJpeg(img: ImageF32, p: JpegParams): Promise<ImageF32> {
-  const buf = await encodeJpeg(img, { quality: p.quality, chromaSubsampling: p.chromaSubsampling });
+/** One encode/decode round trip at `quality`. */
+export async function jpegRoundTrip(img: ImageF32, quality: number, chromaSubsampling: JpegParams['chromaSubsampling']): Promise<ImageF32> {
+  const buf = await encodeJpeg(img, { quality, chromaSubsampling });
   const { data, info } = await sharp(buf).raw().toBuffer({ resolveWithObject: true });
   return fromInterleavedU8(data, info.channels, info.height, info.width);
+}
+
+export async function applyJpeg(img: ImageF32, p: Pick<JpegParams, 'quality' | 'chromaSubsampling'> & { minRatio?: number }): Promise<ImageF32> {
+  let quality = p.quality;
+  let out = await jpegRoundTrip(img, quality, p.chromaSubsampling);
+  if (!p.minRatio || p.minRatio <= 0) return out;
+  const before = blockEdgeExcess(img);
+  const target = p.minRatio * artifactStrength(img, await jpegRoundTrip(img, REFERENCE_QUALITY, p.chromaSubsampling), before);
+  while (artifactStrength(img, out, before) < target && quality > MIN_QUALITY) {
+    quality = Math.max(MIN_QUALITY, quality - QUALITY_STEP);
+    out = await jpegRoundTrip(img, quality, p.chromaSubsampling);
+  }
+  return out;
+}
+
+/** Rec. 601 luma in 8-bit levels, [H*W]. */
+function luma255(img: ImageF32): Float32Array {
+  const plane = img.height * img.width;
+  const y = new Float32Array(plane);
+  const g = img.channels >= 3;
+  for (let i = 0; i < plane; i++) {
+    y[i] = 255 * (g ? 0.299 * img.data[i]! + 0.587 * img.data[plane + i]! + 0.114 * img.data[2 * plane + i]! : img.data[i]!);
+  }
+  return y;
+}
+
+/**
+ * Mean absolute luma step across 8x8 block boundaries minus the mean step inside blocks, over
+ * horizontal and vertical neighbours, in 8-bit levels: ~0 for natural images, positive when
+ * JPEG blocking shows.
+ */
+export function blockEdgeExcess(img: ImageF32): number {
+  const y = luma255(img);
+  const H = img.height;
+  const W = img.width;
+  let edge = 0, ne = 0, inner = 0, ni = 0;
+  for (let r = 0; r < H; r++) {
+    for (let c = 0; c < W; c++) {
+      const v = y[r * W + c]!;
+      if (c + 1 < W) {
+        const d = Math.abs(y[r * W + c + 1]! - v);
+        if (c % 8 === 7) { edge += d; ne++; } else { inner += d; ni++; }
+      }
+      if (r + 1 < H) {
+        const d = Math.abs(y[(r + 1) * W + c]! - v);
+        if (r % 8 === 7) { edge += d; ne++; } else { inner += d; ni++; }
+      }
+    }
+  }
+  return ne && ni ? edge / ne - inner / ni : 0;
+}
+
+/** RMS luma change of a re-encode plus 4x the growth of its block-edge excess (8-bit levels). */
+export function artifactStrength(before: ImageF32, after: ImageF32, beforeExcess = blockEdgeExcess(before)): number {
+  const a = luma255(before);
+  const b = luma255(after);
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i]! - b[i]!) ** 2;
+  return Math.sqrt(s / a.length) + 4 * Math.max(0, blockEdgeExcess(after) - beforeExcess);
 }
 
 /** JPEG artifacts (pure, seeded, async): `(img, severity, rng, params?) => Promise<{ image, params }>`. */

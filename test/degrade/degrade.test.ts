@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   DEGRADATIONS, PHYSICAL_ORDER, applyDegradations, Rng, diskKernel, linearMotionKernel, motionKernel, kernelSum, convolve,
   convolveReference, defocusBlur, motionBlur, noise, jpeg, haze, lowLight, rain, transmission, depthMap, lowLightExposure,
+  artifactStrength, blockEdgeExcess, defocusDef, REFERENCE_QUALITY,
   type Kernel,
 } from '../../src/degrade/index.js';
 import { createImage, toLinear, luma, type ImageF32 } from '../../src/image/tensor.js';
@@ -78,7 +79,7 @@ test('kernels are normalised (sum 1) and convolve matches the plain reference', 
 test('blur lowers high-frequency energy monotonically with severity', () => {
   const sev = [0, 0.25, 0.5, 0.75, 1];
   for (const [name, fn] of [['defocus', defocusBlur], ['motion', motionBlur]] as const) {
-    const e = sev.map((s) => hfEnergy(fn(SHARP, s, new Rng(5), { ...(name === 'defocus' ? { varying: false } : { kind: 'linear' }) } as never).image));
+    const e = sev.map((s) => hfEnergy(fn(SHARP, s, new Rng(5), { ...(name === 'defocus' ? { varying: false, subject: null } : { kind: 'linear' }) } as never).image));
     const e0 = hfEnergy(SHARP);
     assert.ok(e[0]! < 0.8 * e0, `${name}: severity 0 still blurs (${e[0]} vs ${e0})`);
     for (let i = 1; i < e.length; i++) assert.ok(e[i]! < e[i - 1]!, `${name}: ${e.join(', ')}`);
@@ -93,7 +94,7 @@ test('35 px motion kernel and 12 px disk on 256x256: linear-light mean kept, det
     for (let y = 0; y < im.height; y++) for (let x = 1; x < im.width; x++) e += (im.data[y * im.width + x]! - im.data[y * im.width + x - 1]!) ** 2;
     return e;
   };
-  for (const out of [motionBlur(big, 1, new Rng(1), { length: 35 }).image, defocusBlur(big, 1, new Rng(1), { radius: 12, varying: false }).image]) {
+  for (const out of [motionBlur(big, 1, new Rng(1), { length: 35 }).image, defocusBlur(big, 1, new Rng(1), { radius: 12, varying: false, subject: null }).image]) {
     assert.deepEqual([out.channels, out.width, out.height], [big.channels, big.width, big.height]);
     // Blur averages light: the mean is kept in linear light (not in sRGB values).
     const [a, b] = [mean(toLinear(out).data), mean(toLinear(big).data)];
@@ -176,11 +177,51 @@ function blockiness(img: ImageF32): number {
 }
 
 test('JPEG blockiness rises as quality falls', async () => {
-  const smooth = defocusBlur(deadLeaves(4, { size: 128 }), 0.3, new Rng(1), { varying: false }).image;
+  const smooth = defocusBlur(deadLeaves(4, { size: 128 }), 0.3, new Rng(1), { varying: false, subject: null }).image;
   const b = [];
-  for (const quality of [30, 15, 5]) b.push(blockiness((await jpeg(smooth, 0, new Rng(1), { quality, chromaSubsampling: '4:2:0' })).image));
+  for (const quality of [30, 15, 5]) b.push(blockiness((await jpeg(smooth, 0, new Rng(1), { quality, chromaSubsampling: '4:2:0', minRatio: 0 })).image));
   assert.ok(b[0]! > 1.05 && b[1]! > b[0]! && b[2]! > b[1]!, b.join(', '));
   assert.equal((await jpeg(smooth, 1, new Rng(2))).params.quality <= 7, true);
+});
+
+test('JPEG label is visible: quality is lowered until the damage is minRatio x that of an ordinary JPEG', async () => {
+  const p = { quality: 30, chromaSubsampling: '4:2:0' as const };
+  const encode = async (img: ImageF32, quality: number, minRatio: number) => (await jpeg(img, 0, new Rng(1), { ...p, quality, minRatio })).image;
+  const strength = async (img: ImageF32, quality: number, minRatio: number) => artifactStrength(img, await encode(img, quality, minRatio));
+  // Smooth gradients: quality 30 is ~4x the reference damage; asking for 6x lowers the quality, but not to 5.
+  const smooth = createImage(3, 128, 128);
+  for (let c = 0; c < 3; c++) for (let y = 0; y < 128; y++) for (let x = 0; x < 128; x++) smooth.data[(c * 128 + y) * 128 + x] = 0.5 + 0.3 * Math.sin(x / 13 + c) * Math.cos(y / 17);
+  const ref = await strength(smooth, REFERENCE_QUALITY, 0);
+  assert.ok((await strength(smooth, 30, 0)) < 6 * ref);
+  const lowered = await strength(smooth, 30, 6);
+  assert.ok(lowered >= 6 * ref, `strength ${lowered}, reference ${ref}`);
+  assert.notDeepEqual((await encode(smooth, 30, 6)).data, (await encode(smooth, 5, 0)).data);
+  // Faint grain never reaches 2.5x the reference damage: the quality goes down to 5.
+  const grain = createImage(3, 128, 128);
+  const r = new Rng(3);
+  for (let i = 0; i < grain.data.length; i++) grain.data[i] = 0.5 + 0.02 * r.normal();
+  assert.deepEqual((await encode(grain, 30, 2.5)).data, (await encode(grain, 5, 0)).data);
+  // Already visible at the first quality: a single encode, identical to minRatio 0.
+  const busy = deadLeaves(7, { size: 128 });
+  assert.deepEqual((await encode(busy, 10, 2.5)).data, (await encode(busy, 10, 0)).data);
+  assert.ok(Math.abs(blockEdgeExcess(busy)) < 2, `natural image block-edge excess ${blockEdgeExcess(busy)}`);
+});
+
+test('shallow depth of field: the subject ellipse stays sharp, the background is blurred', () => {
+  const img = deadLeaves(8, { size: 128 });
+  const subject = { cx: 0.5, cy: 0.5, rx: 0.25, ry: 0.25, feather: 4 };
+  const out = defocusBlur(img, 1, new Rng(1), { radius: 8, varying: false, subject }).image;
+  const diff = (x0: number, y0: number, n: number) => {
+    let s = 0;
+    for (let c = 0; c < 3; c++) for (let y = y0; y < y0 + n; y++) for (let x = x0; x < x0 + n; x++) s += Math.abs(out.data[(c * 128 + y) * 128 + x]! - img.data[(c * 128 + y) * 128 + x]!);
+    return s / (3 * n * n);
+  };
+  assert.ok(diff(56, 56, 16) < 1e-6, `centre changed by ${diff(56, 56, 16)}`);
+  assert.ok(diff(0, 0, 16) > 0.01 && diff(112, 112, 16) > 0.01, `corners changed by ${diff(0, 0, 16)}, ${diff(112, 112, 16)}`);
+  // Sampled parameters: about a quarter of defocus samples have a subject, all inside the image.
+  const subjects = Array.from({ length: 200 }, (_, i) => defocusDef.sample(0.5, new Rng(i), img).subject).filter((s) => s);
+  assert.ok(subjects.length > 25 && subjects.length < 75, `${subjects.length} of 200`);
+  for (const s of subjects) assert.ok(s!.cx - s!.rx > -0.1 && s!.cx + s!.rx < 1.1);
 });
 
 test('haze lowers contrast with depth and with severity', () => {

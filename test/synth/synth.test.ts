@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { synthesize, planJobs, assignSplits, sharpness, deadLeaves, CLASSES, type SynthConfig, type ManifestEntry } from '../../src/data/synth/index.js';
+import { synthesize, planJobs, assignSplits, sharpness, deadLeaves, CLASSES, RAIN_PAIR_MAX_BLUR, type SynthConfig, type ManifestEntry } from '../../src/data/synth/index.js';
 import { defocusBlur, Rng } from '../../src/degrade/index.js';
 import { createImage } from '../../src/image/tensor.js';
 import { readImage } from '../../src/image/io.js';
@@ -44,6 +44,10 @@ test('plan: per-class counts, mixes, and splits by photo (no photo in two splits
   assert.deepEqual([...new Set(splits.values())].sort(), ['test', 'train', 'val']);
   for (const j of jobs) if (j.photo) assert.equal(splits.get(j.photo), j.split);
   assert.equal(new Set(jobs.map((j) => j.file)).size, jobs.length);
+  // Rain pairs keep the blur moderate (strong blur would erase the streaks the label names).
+  const rainBlur = jobs.filter((j) => j.labels.includes('rain') && (j.labels.includes('defocus_blur') || j.labels.includes('motion_blur')));
+  for (const j of rainBlur) assert.ok((j.severities.defocus_blur ?? j.severities.motion_blur)! <= RAIN_PAIR_MAX_BLUR, JSON.stringify(j));
+  assert.ok(jobs.some((j) => j.labels.length === 1 && (j.severities.defocus_blur ?? 0) > RAIN_PAIR_MAX_BLUR), 'other blur severities are not capped');
 });
 
 test('procedural run: files + manifest, worker count does not change output, resume after interruption', async () => {

@@ -15,6 +15,9 @@ export const CLASSES = ['clean', ...DEGRADATION_NAMES] as const;
 export type ClassName = (typeof CLASSES)[number];
 export type Split = 'train' | 'val' | 'test';
 export const SPLITS: readonly Split[] = ['train', 'val', 'test'];
+/** Blur labels, and the highest blur severity of a sample that also has rain (see planJobs). */
+const BLUR_LABELS = ['defocus_blur', 'motion_blur'] as const;
+export const RAIN_PAIR_MAX_BLUR = 0.5;
 
 export interface SynthConfig {
   /** Format version of synth.json / manifest.jsonl. */
@@ -92,6 +95,11 @@ export function planJobs(cfg: SynthConfig): Job[] {
           const other = rng.choice(DEGRADATION_NAMES.filter((d) => d !== cls));
           labels.push(other);
           severities[other] = Math.round(rng.next() * 1000) / 1000;
+          // Rain is in the scene, before the optics: strong blur would wipe the streaks out and
+          // leave a "rain" label with no rain to see, so a blur paired with rain stays moderate.
+          if (labels.includes('rain')) {
+            for (const b of BLUR_LABELS) if (severities[b] !== undefined) severities[b] = Math.min(severities[b]!, RAIN_PAIR_MAX_BLUR);
+          }
         }
       }
       // Photos for this split; fall back to procedural when the split has none.
