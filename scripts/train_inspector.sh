@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The exact commands that produce the shipped inspector (models/inspector.onnx + .json).
-# Data and runs go outside the repository (DATA, RUNS). On 2 cores: synth 7 min, the shipped
-# training run 74 min (synth + training stay within 90 min), comparison 20 min (COMPARE=0 skips it),
+# Data and runs go outside the repository (DATA, RUNS). On 2 cores: synth 12 min, the shipped
+# training run 75 min (synth + training stay within 90 min), comparison 20 min (COMPARE=0 skips it),
 # calibration and evaluation 5 min.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +33,7 @@ fi
 #    (whole images through the inspector), then evaluated once on the test split.
 av train $COMMON --model swin_mini_convstem_224 --epochs ${EPOCHS:-21} --lr 1e-3 --warmup 1 --out "$RUNS/inspector"
 av package-inspector --checkpoint "$RUNS/inspector/best.safetensors" --out models/inspector.onnx --top-k 16 --max-tiles 4 \
-  --calibrate "$DATA/manifest.jsonl" --per-label
+  --calibrate "$DATA/manifest.jsonl" --per-label --per-label-tiles
 av eval --inspector models/inspector.onnx --data "$DATA/manifest.jsonl" --split test --report "$RUNS/inspector/test.html" | tee "$RUNS/inspector/test.txt"
 
 # 4. Real photos (evaluation only) against the classic baselines calibrated on synthetic val data.

@@ -8,6 +8,7 @@ import type { Dataset } from '../data/dataset.js';
 import { labelThresholds, multiLabelMetrics, type MultiLabelMetrics } from '../train/metrics.js';
 import { ArgumentError } from '../util/errors.js';
 import type { Inspector } from './inspector.js';
+import { topMean } from './aggregate.js';
 
 export interface InspectorDatasetEval {
   /** Every readable image. */
@@ -23,6 +24,11 @@ export interface InspectorDatasetEval {
   bestScan?: { threshold: number; macroF1: number; cleanKept: number };
   /** With `scan`: for each label, the first scanned threshold with the best F1 of that label. */
   bestLabelThresholds?: number[];
+  /**
+   * With `scan` and `fractions`: for each label, the tile share and threshold with the best F1 of
+   * that label, the tiles re-aggregated for every share (aggregate.ts).
+   */
+  bestLabelAggregation?: { fraction: number; threshold: number; f1: number }[];
   /** Files the inspector could not read, with the reason; they are left out of the metrics. */
   errors: { file: string; error: string }[];
 }
@@ -30,7 +36,7 @@ export interface InspectorDatasetEval {
 export async function evaluateInspectorOnDataset(
   inspector: Inspector,
   ds: Dataset,
-  opts: { threshold?: number; scan?: number[]; onFile?: (i: number, n: number) => void } = {},
+  opts: { threshold?: number; scan?: number[]; fractions?: readonly number[]; onFile?: (i: number, n: number) => void } = {},
 ): Promise<InspectorDatasetEval> {
   if (!ds.multiLabel) throw new ArgumentError(`${ds.root}: inspector evaluation needs a multi-label (manifest) dataset`);
   const labels = inspector.config.labels;
@@ -43,9 +49,12 @@ export async function evaluateInspectorOnDataset(
   const probs: number[] = [];
   const targets: number[] = [];
   const errors: InspectorDatasetEval['errors'] = [];
+  /** Per image, the tile probabilities [T][inspector label]. */
+  const tiles: number[][][] = [];
   for (const [i, s] of ds.samples.entries()) {
     try {
       const r = await inspector.inspect(s.file);
+      if (opts.fractions) tiles.push(r.tileProbabilities);
       for (const k of index) probs.push(r.scores[k]!.probability);
       for (let c = 0; c < K; c++) targets.push(s.labels![c]!);
     } catch (e) {
@@ -73,8 +82,30 @@ export async function evaluateInspectorOnDataset(
     out.scan = scanned.map(({ t, m }) => ({ threshold: t, macroF1: m.macroF1, cleanKept: cleanKept(P, T, K, t) }));
     out.bestScan = out.scan.reduce((b, x) => (x.macroF1 > b.macroF1 ? x : b));
     out.bestLabelThresholds = ds.classes.map((_, c) => scanned.reduce((b, x) => (x.m.perClass[c]!.f1 > b.m.perClass[c]!.f1 ? x : b)).t);
+    if (opts.fractions) out.bestLabelAggregation = scanAggregation(tiles, index, T, ds.classes, opts.scan, opts.fractions);
   }
   return out;
+}
+
+/**
+ * For each label, the (tile share, threshold) with the best F1: the image probabilities are
+ * recomputed from the tile probabilities for every share; the first best pair in scan order wins.
+ */
+function scanAggregation(tiles: number[][][], index: number[], targets: Float32Array, classes: readonly string[], thresholds: number[], fractions: readonly number[]): { fraction: number; threshold: number; f1: number }[] {
+  const K = classes.length;
+  const best = classes.map(() => ({ fraction: fractions[0]!, threshold: thresholds[0]!, f1: -1 }));
+  for (const fraction of fractions) {
+    // [N, K] image probabilities with this share of tiles for every label.
+    const P = new Float32Array(tiles.length * K);
+    tiles.forEach((t, i) => index.forEach((k, c) => (P[i * K + c] = topMean(t.map((p) => p[k]!), Math.max(1, Math.ceil(fraction * t.length - 1e-9))).probability)));
+    for (const threshold of thresholds) {
+      const m = multiLabelMetrics(P, targets, classes, threshold);
+      m.perClass.forEach((pc, c) => {
+        if (pc.f1 > best[c]!.f1) best[c] = { fraction, threshold, f1: pc.f1 };
+      });
+    }
+  }
+  return best;
 }
 
 /** Of the images with no label, the share whose probabilities all stay below their threshold. */

@@ -15,6 +15,7 @@ import * as ort from 'onnxruntime-node';
 import { defaultThreads } from '../runtime/session.js';
 import { AttnvisionError } from '../util/errors.js';
 import { planTiles, type TilePlan } from './tiling.js';
+import { tilesAveraged, topMean } from './aggregate.js';
 import { readImage } from '../image/io.js';
 import { ImageDecodeError } from '../image/errors.js';
 import { toInterleavedU8, type ImageF32 } from '../image/tensor.js';
@@ -69,6 +70,10 @@ export class Inspector {
       config = JSON.parse(await fs.readFile(configPath, 'utf8')) as InspectorConfig;
     } catch (e) {
       throw new AttnvisionError(`${configPath}: cannot read inspector config (${(e as Error).message})`);
+    }
+    const fractions = config.labelTopFraction;
+    if (fractions && (!Array.isArray(fractions) || fractions.length !== config.labels?.length || fractions.some((f) => !(typeof f === 'number' && f > 0 && f <= 1)))) {
+      throw new AttnvisionError(`${configPath}: labelTopFraction must hold ${config.labels?.length} numbers in (0, 1], one per label; got ${JSON.stringify(fractions)}`);
     }
     let session: ort.InferenceSession;
     try {
@@ -166,12 +171,7 @@ export class Inspector {
     }
     const thresholds = this.thresholds(opts.threshold);
     const scores: LabelResult[] = this.config.labels.map((label, k) => {
-      const probs = tileProbabilities.map((p) => p[k]!);
-      const order = [...probs.keys()].sort((a, b) => probs[b]! - probs[a]!);
-      const top = order.slice(0, Math.max(1, Math.min(this.config.topK, T)));
-      const probability = top.reduce((s, i) => s + probs[i]!, 0) / top.length;
-      const w = top.reduce((s, i) => s + probs[i]!, 0) || 1;
-      const severity = top.reduce((s, i) => s + probs[i]! * tileSeverity[i]![k]!, 0) / w;
+      const { probability, severity } = topMean(tileProbabilities.map((p) => p[k]!), tilesAveraged(this.config, k, T), tileSeverity.map((s) => s[k]!));
       return { label, probability: round(probability), severity: round(severity) };
     });
     const labels = scores.filter((s, k) => s.probability >= thresholds[k]!).sort((a, b) => b.probability - a.probability);

@@ -45,6 +45,8 @@ export interface InspectorConfig {
   model: string;
   /** How tile probabilities become image probabilities: mean of the top-k tiles. */
   topK: number;
+  /** Optional per-label share of the tiles averaged (top ceil(f*T) of T), in `labels` order; overrides `topK`. See aggregate.ts. */
+  labelTopFraction?: number[];
   /** Maximum tiles per side (large images are downscaled so a tile sees enough context). */
   maxTilesPerSide: number;
 }

@@ -8,7 +8,8 @@ import sharp from 'sharp';
 import { Inspector } from '../../src/quality/inspector.js';
 import { evaluateInspectorOnDataset } from '../../src/quality/dataset_eval.js';
 import { calibrateInspector, SCAN_THRESHOLDS } from '../../src/quality/calibrate.js';
-import { QUALITY_LABELS } from '../../src/quality/labels.js';
+import { SCAN_FRACTIONS, tilesAveraged, topMean } from '../../src/quality/aggregate.js';
+import { QUALITY_LABELS, type InspectResult } from '../../src/quality/labels.js';
 import { manifestDataset } from '../../src/data/dataset.js';
 import { multiLabelMetrics } from '../../src/train/metrics.js';
 import { tinyInspectorModel } from '../helpers/tiny_inspector.js';
@@ -148,4 +149,45 @@ test('per-label thresholds: metrics, inspector decisions and calibration on a va
   const broken = await Inspector.load({ model });
   await assert.rejects(broken.inspect(ds.samples[1]!.file), /config has 1 labelThresholds for 7 labels/);
   await broken.dispose();
+});
+
+test('per-label tile shares: aggregation, calibration of share and threshold together, config checks', async () => {
+  // topMean and tilesAveraged on their own.
+  assert.deepEqual(topMean([0.1, 0.9, 0.5, 0.3], 2, [1, 0.2, 0.6, 0]), { probability: 0.7, severity: (0.9 * 0.2 + 0.5 * 0.6) / 1.4 });
+  assert.equal(tilesAveraged({ topK: 2, labelTopFraction: [0.25] }, 0, 9), 3);
+  assert.equal(tilesAveraged({ topK: 2, labelTopFraction: [1] }, 0, 9), 9);
+  assert.equal(tilesAveraged({ topK: 2 }, 0, 9), 2);
+  assert.equal(tilesAveraged({ topK: 2, labelTopFraction: [0.25] }, 0, 1), 1);
+
+  const { dir, model } = await tinyInspectorModel();
+  const manifest = await smallManifest(dir, 12);
+  await writeFile(manifest, (await readFile(manifest, 'utf8')).replace(/"split":"test"/g, '"split":"val"'));
+  await assert.rejects(calibrateInspector(model, manifest, { fractions: true }), /fractions .* need perLabel/);
+  const c = await calibrateInspector(model, manifest, { perLabel: true, fractions: true });
+  const config = JSON.parse(await readFile(model.replace(/\.onnx$/, '.json'), 'utf8'));
+  assert.deepEqual(config.labelTopFraction, c.labelTopFraction);
+  assert.ok(config.labelTopFraction.every((f: number) => (SCAN_FRACTIONS as readonly number[]).includes(f)));
+  // Independently: for every label, no (share, threshold) pair beats the chosen one's F1, and the
+  // chosen pair's F1 is what the reloaded inspector gets.
+  const insp = await Inspector.load({ model });
+  const ds = await manifestDataset(manifest, [...QUALITY_LABELS], 'val');
+  const samples = ds.samples.slice(0, 12);
+  const results: InspectResult[] = [];
+  for (const s of samples) results.push(await insp.inspect(s.file));
+  const targets = Float32Array.from(samples.flatMap((s) => s.labels!));
+  const f1 = (k: number, fraction: number, t: number) => {
+    const P = Float32Array.from(results.flatMap((r) => QUALITY_LABELS.map((_, j) => (j === k ? topMean(r.tileProbabilities.map((p) => p[k]!), Math.ceil(fraction * r.tileProbabilities.length)).probability : 0))));
+    return multiLabelMetrics(P, targets, [...QUALITY_LABELS], t).perClass[k]!.f1;
+  };
+  QUALITY_LABELS.forEach((_, k) => {
+    const chosen = f1(k, config.labelTopFraction[k], config.labelThresholds[k]);
+    for (const f of SCAN_FRACTIONS) for (const t of SCAN_THRESHOLDS) assert.ok(f1(k, f, t) <= chosen + 1e-12, `label ${k}: share ${f} threshold ${t}`);
+    // The inspector's own image probability uses the label's share.
+    const r = results[1]!;
+    const want = topMean(r.tileProbabilities.map((p) => p[k]!), Math.ceil(config.labelTopFraction[k] * r.tileProbabilities.length)).probability;
+    assert.ok(Math.abs(r.scores[k]!.probability - want) < 1e-4);
+  });
+  await insp.dispose();
+  await writeFile(model.replace(/\.onnx$/, '.json'), JSON.stringify({ ...config, labelTopFraction: [0.5, 2, 1, 1, 1, 1, 1] }));
+  await assert.rejects(Inspector.load({ model }), /labelTopFraction must hold 7 numbers in \(0, 1\], one per label; got \[0\.5,2/);
 });

@@ -12,7 +12,7 @@ export const packageInspectorCommand: Command = {
   name: 'package-inspector',
   summary: 'export a trained quality checkpoint as inspector ONNX + config',
   usage: `Usage: attnvision package-inspector --checkpoint FILE --out models/inspector.onnx [--threshold T] [--top-k K] [--max-tiles N]
-                                     [--calibrate manifest.jsonl [--per-label]]
+                                     [--calibrate manifest.jsonl [--per-label [--per-label-tiles]]]
 
 Writes the ONNX model (dynamic batch; outputs presence logits then severity logits) and its JSON
 config next to it (labels, input size, normalisation, threshold, tile aggregation).
@@ -21,11 +21,15 @@ config next to it (labels, input size, normalisation, threshold, tile aggregatio
   --max-tiles N   at most N tiles per image side; larger images are downscaled (default 4)
   --calibrate F   then choose the threshold on the val split of manifest F: every image inspected
                   whole, thresholds 0.05..0.95 scanned, the best macro-F1 written to the config
-  --per-label     with --calibrate: also write each label's best threshold (labelThresholds)`,
+  --per-label     with --calibrate: also write each label's best threshold (labelThresholds)
+  --per-label-tiles
+                  with --per-label: choose each label's share of tiles averaged (labelTopFraction:
+                  the top 25%, 50% or all tiles) together with its threshold`,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['checkpoint', 'out', 'threshold', 'top-k', 'max-tiles', 'calibrate'], booleans: ['per-label'] }, 'package-inspector');
+    const a = parseArgs(argv, { values: ['checkpoint', 'out', 'threshold', 'top-k', 'max-tiles', 'calibrate'], booleans: ['per-label', 'per-label-tiles'] }, 'package-inspector');
     const calibrate = flagString(a, 'calibrate');
     if (a.flags.has('per-label') && !calibrate) throw new ArgumentError('package-inspector: --per-label needs --calibrate');
+    if (a.flags.has('per-label-tiles') && !a.flags.has('per-label')) throw new ArgumentError('package-inspector: --per-label-tiles needs --per-label');
     if (calibrate && a.flags.has('threshold')) throw new ArgumentError('package-inspector: give --threshold or --calibrate, not both');
     const checkpoint = flagString(a, 'checkpoint');
     const out = flagString(a, 'out');
@@ -40,12 +44,13 @@ config next to it (labels, input size, normalisation, threshold, tile aggregatio
     console.log(`wrote ${r.onnx} (${(r.bytes / 1e6).toFixed(1)} MB) and ${r.config}`);
     if (calibrate) {
       let bar: Progress | undefined;
-      const c = await calibrateInspector(out, calibrate, { perLabel: a.flags.has('per-label'), onFile: (_, n) => (bar ??= new Progress({ total: n, label: 'calibrate', unit: 'img' })).tick() });
+      const c = await calibrateInspector(out, calibrate, { perLabel: a.flags.has('per-label'), fractions: a.flags.has('per-label-tiles'), onFile: (_, n) => (bar ??= new Progress({ total: n, label: 'calibrate', unit: 'img' })).tick() });
       bar?.finish();
       const v = c.validation;
       console.log(`threshold scan (val, n=${v.metrics.n}): ${v.scan!.map((x) => `${x.threshold.toFixed(2)}:${x.macroF1.toFixed(3)}`).join(' ')}`);
       console.log(`threshold ${c.threshold}: val macro-F1 ${c.best.macroF1.toFixed(4)}, clean kept clean ${(100 * c.best.cleanKept).toFixed(1)}%`);
       if (c.labelThresholds) console.log(`per-label thresholds: ${v.metrics.classes.map((l, k) => `${l} ${c.labelThresholds![k]}`).join(', ')}`);
+      if (c.labelTopFraction) console.log(`per-label tile shares: ${v.metrics.classes.map((l, k) => `${l} ${c.labelTopFraction![k]} (val F1 ${v.bestLabelAggregation![k]!.f1.toFixed(3)})`).join(', ')}`);
       console.log(`updated ${r.config}`);
     }
     return 0;
