@@ -15,11 +15,11 @@ import * as ort from 'onnxruntime-node';
 import { defaultThreads } from '../runtime/session.js';
 import { AttnvisionError } from '../util/errors.js';
 import { planTiles, type TilePlan } from './tiling.js';
-import { tilesAveraged, topMean } from './aggregate.js';
+import { checkInspectorConfig, labelThresholdsOf, resultFromTileOutputs, tileBatch } from './core.js';
 import { readImage } from '../image/io.js';
 import { ImageDecodeError } from '../image/errors.js';
 import { toInterleavedU8, type ImageF32 } from '../image/tensor.js';
-import type { InspectorConfig, InspectResult, LabelResult } from './labels.js';
+import type { InspectorConfig, InspectResult } from './labels.js';
 
 export class InspectError extends AttnvisionError {
   constructor(
@@ -53,8 +53,6 @@ export interface InspectOptions {
   maxPixels?: number;
 }
 
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-
 export class Inspector {
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -71,9 +69,10 @@ export class Inspector {
     } catch (e) {
       throw new AttnvisionError(`${configPath}: cannot read inspector config (${(e as Error).message})`);
     }
-    const fractions = config.labelTopFraction;
-    if (fractions && (!Array.isArray(fractions) || fractions.length !== config.labels?.length || fractions.some((f) => !(typeof f === 'number' && f > 0 && f <= 1)))) {
-      throw new AttnvisionError(`${configPath}: labelTopFraction must hold ${config.labels?.length} numbers in (0, 1], one per label; got ${JSON.stringify(fractions)}`);
+    try {
+      checkInspectorConfig(config, configPath);
+    } catch (e) {
+      throw new AttnvisionError((e as Error).message);
     }
     let session: ort.InferenceSession;
     try {
@@ -116,22 +115,7 @@ export class Inspector {
     } catch (e) {
       throw new InspectError(name, describeDecodeError(e));
     }
-    const ch = raw.length / (plan.width * plan.height);
-    const T = plan.origins.length;
-    const batch = new Float32Array(T * 3 * S * S);
-    const { mean, std } = this.config;
-    plan.origins.forEach(({ left, top }, t) => {
-      for (let c = 0; c < 3; c++) {
-        const src = ch === 1 ? 0 : c;
-        const m = 255 * mean[c]!;
-        const inv = 1 / (255 * std[c]!);
-        const base = (t * 3 + c) * S * S;
-        for (let y = 0; y < S; y++) {
-          const row = ((top + y) * plan.width + left) * ch + src;
-          for (let x = 0; x < S; x++) batch[base + y * S + x] = (raw[row + x * ch]! - m) * inv;
-        }
-      }
-    });
+    const batch = tileBatch(raw, raw.length / (plan.width * plan.height), plan, this.config);
     return { batch, plan, width, height };
   }
 
@@ -159,40 +143,22 @@ export class Inspector {
   /** Inspects one image (path or encoded bytes). */
   async inspect(input: string | Buffer, opts: InspectOptions = {}): Promise<InspectResult> {
     const { batch, plan, width, height } = await this.prepare(input, opts);
-    const T = plan.origins.length;
-    const K = this.config.labels.length;
-    const out = await this.runTiles(batch, T);
-    const D = out.length / T;
-    const tileProbabilities: number[][] = [];
-    const tileSeverity: number[][] = [];
-    for (let t = 0; t < T; t++) {
-      tileProbabilities.push(Array.from({ length: K }, (_, k) => sigmoid(out[t * D + k]!)));
-      tileSeverity.push(Array.from({ length: K }, (_, k) => (this.config.severityHead ? sigmoid(out[t * D + K + k]!) : 0)));
-    }
-    const thresholds = this.thresholds(opts.threshold);
-    const scores: LabelResult[] = this.config.labels.map((label, k) => {
-      const { probability, severity } = topMean(tileProbabilities.map((p) => p[k]!), tilesAveraged(this.config, k, T), tileSeverity.map((s) => s[k]!));
-      return { label, probability: round(probability), severity: round(severity) };
-    });
-    const labels = scores.filter((s, k) => s.probability >= thresholds[k]!).sort((a, b) => b.probability - a.probability);
-    return { clean: labels.length === 0, labels, scores, tiles: { rows: plan.rows, cols: plan.cols, tileSize: Math.round(plan.tile / plan.scale), width, height }, tileProbabilities: tileProbabilities.map((r) => r.map(round)), thresholds };
+    const out = await this.runTiles(batch, plan.origins.length);
+    return resultFromTileOutputs(out, plan, { width, height }, this.config, this.thresholds(opts.threshold));
   }
 
   /** The threshold of each label: `override` for all, else the config's per-label or global one. */
   thresholds(override?: number): number[] {
-    const { labels, labelThresholds, threshold } = this.config;
-    if (override !== undefined) return labels.map(() => override);
-    if (labelThresholds && labelThresholds.length !== labels.length) throw new AttnvisionError(`${this.modelPath}: config has ${labelThresholds.length} labelThresholds for ${labels.length} labels`);
-    return labels.map((_, k) => labelThresholds?.[k] ?? threshold);
+    try {
+      return labelThresholdsOf(this.config, this.modelPath, override);
+    } catch (e) {
+      throw new AttnvisionError((e as Error).message);
+    }
   }
 
   async dispose(): Promise<void> {
     await this.session.release();
   }
-}
-
-function round(x: number): number {
-  return Math.round(x * 10000) / 10000;
 }
 
 /** Turns libvips/sharp messages into short reasons. */

@@ -4,13 +4,15 @@
  * model's thresholds or one set with the slider (re-decided in the page from the returned scores, no
  * new request), and the
  * tile heatmap of the chosen label drawn over the photo. One self-contained HTML document: no
- * external scripts, styles or fonts.
+ * external scripts, styles or fonts. With `browserMode` (onnxruntime-web installed next to the
+ * server) a switch runs the model in the page instead (quality/browser.ts on onnxruntime-web, files
+ * from assets.ts): the photo then never leaves the browser.
  */
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
-export function inspectorPage(opts: { model: string; labels: readonly string[]; threshold: number; perLabel: boolean; maxBytes: number }): string {
-  const boot = JSON.stringify({ labels: opts.labels, threshold: opts.threshold, perLabel: opts.perLabel, maxBytes: opts.maxBytes }).replace(/</g, '\\u003c');
+export function inspectorPage(opts: { model: string; labels: readonly string[]; threshold: number; perLabel: boolean; maxBytes: number; browserMode?: boolean }): string {
+  const boot = JSON.stringify({ labels: opts.labels, threshold: opts.threshold, perLabel: opts.perLabel, maxBytes: opts.maxBytes, browserMode: !!opts.browserMode }).replace(/</g, '\\u003c');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -54,6 +56,7 @@ export function inspectorPage(opts: { model: string; labels: readonly string[]; 
     <p id="verdict"></p>
     <p id="meta"><small></small></p>
     <label>threshold <input id="thr" type="range" min="0.05" max="0.95" step="0.01"> <output id="thrv"></output></label>
+    <p id="where" hidden><label><input id="local" type="checkbox"> run the model in this browser <small>(onnxruntime-web; the photo is not uploaded)</small></label></p>
     <table id="scores"><tbody></tbody></table>
     <p><small>Click a label to see where it is: each tile is tinted by that label's probability.</small></p>
     <p id="error" role="alert"></p>
@@ -77,18 +80,40 @@ function pick(file) {
   const img = new Image();
   img.onload = () => { image = img; draw(); };
   img.src = url;
-  fetch('inspect', { method: 'POST', body: file, headers: { 'Content-Type': file.type || 'application/octet-stream', 'X-File-Name': encodeURIComponent(file.name) } })
-    .then(async (r) => { const j = await r.json(); if (!r.ok) throw new Error(j.error || r.statusText); return j; })
+  ($('local').checked ? inspectHere(file) : fetch('inspect', { method: 'POST', body: file, headers: { 'Content-Type': file.type || 'application/octet-stream', 'X-File-Name': encodeURIComponent(file.name) } })
+    .then(async (r) => { const j = await r.json(); if (!r.ok) throw new Error(j.error || r.statusText); return j; }))
     .then((j) => { result = j; selected = j.scores.reduce((b, s, k, a) => (s.probability > a[b].probability ? k : b), 0); render(); draw(); })
     .catch((e) => { result = null; $('verdict').textContent = ''; $('error').textContent = String(e.message || e); draw(); });
 }
+
+// In-browser mode: onnxruntime-web and the browser inspector are loaded on first use.
+let local = null;
+async function inspectHere(file) {
+  if (!local) {
+    $('verdict').textContent = 'loading the model into the browser ...';
+    local = (async () => {
+      const ort = await import('./ort/ort.min.mjs');
+      ort.env.wasm.wasmPaths = new URL('ort/', location.href).href;
+      ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+      const { BrowserInspector } = await import('./lib/browser.js');
+      return BrowserInspector.load({ ort, model: 'model.onnx', config: 'model.json', sessionOptions: { executionProviders: ['wasm'] } });
+    })();
+    local.catch(() => { local = null; });
+  }
+  const inspector = await local;
+  $('verdict').textContent = 'inspecting ' + file.name + ' in the browser ...';
+  const t0 = performance.now();
+  const r = await inspector.inspect(file);
+  return { file: file.name, ...r, ms: Math.round(performance.now() - t0), where: 'browser' };
+}
+if (BOOT.browserMode) $('where').hidden = false;
 
 function render() {
   if (!result) return;
   const found = result.scores.filter((s, k) => s.probability >= thresholdOf(k)).sort((a, b) => b.probability - a.probability);
   $('verdict').textContent = found.length ? found.map((s) => s.label).join(', ') : 'clean';
   $('verdict').className = found.length ? 'problem' : 'clean';
-  $('meta').firstChild.textContent = result.tiles.width + ' x ' + result.tiles.height + ' px, ' + result.tiles.rows + ' x ' + result.tiles.cols + ' tiles, ' + result.ms + ' ms';
+  $('meta').firstChild.textContent = result.tiles.width + ' x ' + result.tiles.height + ' px, ' + result.tiles.rows + ' x ' + result.tiles.cols + ' tiles, ' + result.ms + ' ms' + (result.where === 'browser' ? ' in this browser' : ' on the server');
   const body = $('scores').tBodies[0];
   body.textContent = '';
   result.scores.forEach((s, k) => {

@@ -3,6 +3,7 @@
  *
  *   GET  /          the web page (drop a photo, see labels and the tile heatmap)
  *   GET  /healthz   {status, model, labels, inputSize, thresholds, queue: {active, waiting}}
+ *   GET  /model.onnx, /model.json, /lib/*.js, /ort/*   the files of the page's in-browser mode (assets.ts)
  *   POST /inspect   body: the image bytes (any format the inspector reads); ?threshold=T optional
  *                   -> 200 {file, clean, labels, scores, tiles, tileProbabilities, thresholds, model, ms}
  *
@@ -17,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { InspectError, type Inspector } from '../quality/inspector.js';
 import { AttnvisionError } from '../util/errors.js';
 import { inspectorPage } from './page.js';
+import { StaticAssets } from './assets.js';
 import { BoundedQueue, QueueFullError } from './queue.js';
 
 export interface ServerOptions {
@@ -50,7 +52,7 @@ export interface InspectorServer {
   close(): Promise<void>;
 }
 
-const ROUTES: Record<string, string> = { '/': 'GET', '/healthz': 'GET', '/inspect': 'POST' };
+const ROUTES: Record<string, string> = { '/': 'GET', '/healthz': 'GET', '/inspect': 'POST', '/model.json': 'GET' };
 
 /** Reads the whole body, refusing more than `max` bytes (413) as soon as that is known. */
 async function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
@@ -89,10 +91,12 @@ export type InspectorLike = Pick<Inspector, 'inspect' | 'config' | 'modelPath' |
 export function createInspectorServer(inspector: InspectorLike, opts: ServerOptions = {}): InspectorServer {
   const maxBytes = opts.maxBytes ?? 25_000_000;
   const queue = new BoundedQueue(opts.concurrency ?? 1, opts.maxWaiting ?? 16);
-  const page = inspectorPage({ model: inspector.config.model ?? inspector.modelPath, labels: inspector.config.labels, threshold: inspector.config.threshold, perLabel: !!inspector.config.labelThresholds, maxBytes });
+  const assets = new StaticAssets(inspector.modelPath);
+  const page = inspectorPage({ model: inspector.config.model ?? inspector.modelPath, labels: inspector.config.labels, threshold: inspector.config.threshold, perLabel: !!inspector.config.labelThresholds, maxBytes, browserMode: assets.browserMode });
 
   function send(res: http.ServerResponse, status: number, body: string | Buffer, type: string, headers: Record<string, string> = {}): void {
-    res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...headers });
+    // Cross-origin isolation lets onnxruntime-web run multi-threaded in the page.
+    res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', ...headers });
     res.end(body);
   }
   const json = (res: http.ServerResponse, status: number, value: unknown, headers?: Record<string, string>) => send(res, status, JSON.stringify(value), 'application/json; charset=utf-8', headers);
@@ -121,9 +125,16 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
       res.writeHead(204).end();
       return 204;
     }
+    const asset = method ? null : await assets.get(url.pathname);
+    if (asset) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `${req.method} ${url.pathname}: use GET`, { Allow: 'GET' });
+      send(res, 200, asset.body, asset.type, { 'Cache-Control': 'max-age=3600' });
+      return 200;
+    }
     if (!method) throw new HttpError(404, `no such path ${url.pathname} (paths: GET /, GET /healthz, POST /inspect)`);
     if (req.method !== method && !(method === 'GET' && req.method === 'HEAD')) throw new HttpError(405, `${req.method} ${url.pathname}: use ${method}`, { Allow: method });
     if (url.pathname === '/') send(res, 200, page, 'text/html; charset=utf-8');
+    else if (url.pathname === '/model.json') json(res, 200, inspector.config);
     else if (url.pathname === '/healthz') json(res, 200, { status: 'ok', model: inspector.config.model, labels: inspector.config.labels, inputSize: inspector.config.inputSize, thresholds: inspector.thresholds(), queue: queue.stats });
     else json(res, 200, await inspect(req, url));
     return 200;

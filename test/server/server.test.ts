@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { Inspector } from '../../src/quality/inspector.js';
@@ -187,4 +188,40 @@ test('serve command: starts, answers, and exits 0 on SIGTERM', async () => {
   const badCode = await new Promise<number | null>((resolve) => bad.on('exit', resolve));
   assert.equal(badCode, 1);
   assert.match(err, /expected an integer in \[0, 65535\] for --port but received "70000"/);
+});
+
+test('server: the in-browser mode files (model, config, browser modules, onnxruntime-web) and nothing else', async () => {
+  const { model } = await tinyInspectorModel();
+  const inspector = await Inspector.load({ model });
+  const service = createInspectorServer(inspector);
+  const { port } = await service.listen(0);
+  try {
+    const page = await request(port, 'GET', '/');
+    assert.match(page.body, /"browserMode":true/, 'onnxruntime-web is installed here, so the page offers it');
+    assert.equal(page.headers['cross-origin-opener-policy'], 'same-origin');
+    assert.equal(page.headers['cross-origin-embedder-policy'], 'require-corp');
+    const onnx = await request(port, 'GET', '/model.onnx');
+    assert.equal(onnx.status, 200);
+    assert.equal(Number(onnx.headers['content-length']), (await readFile(model)).length);
+    assert.deepEqual(JSON.parse((await request(port, 'GET', '/model.json')).body), inspector.config);
+    // The browser module and its run-time imports are served, each with a JavaScript type.
+    const lib = await request(port, 'GET', '/lib/browser.js');
+    assert.equal(lib.status, 200);
+    assert.match(lib.headers['content-type']!, /text\/javascript/);
+    for (const dep of [...lib.body.matchAll(/from '\.\/([\w.]+)'/g)].map((m) => m[1]!)) assert.equal((await request(port, 'GET', `/lib/${dep}`)).status, 200, dep);
+    const wasm = await request(port, 'GET', '/ort/ort-wasm-simd-threaded.wasm');
+    assert.equal(wasm.status, 200);
+    assert.equal(wasm.headers['content-type'], 'application/wasm');
+    assert.equal((await request(port, 'GET', '/ort/ort.min.mjs')).status, 200);
+    // Only those files: no other module, no path outside the folders.
+    for (const p of ['/lib/inspector.js', '/lib/../server/server.js', '/lib/%2e%2e%2fserver.js', '/ort/ort.node.min.js', '/ort/../package.json']) {
+      assert.equal((await request(port, 'GET', p)).status, 404, p);
+    }
+    const post = await request(port, 'POST', '/model.onnx', Buffer.from('x'));
+    assert.equal(post.status, 405);
+    assert.equal(post.headers.allow, 'GET');
+  } finally {
+    await service.close();
+    await inspector.dispose();
+  }
 });

@@ -1,0 +1,134 @@
+/**
+ * The image-quality inspector in the browser: the same model, tiling, aggregation and thresholds
+ * as the Node inspector (core.ts), with onnxruntime-web for compute and a canvas for decoding and
+ * resizing. Imports nothing Node-specific; `ort` is passed in, so this module does not pull
+ * onnxruntime-web into Node installs.
+ *
+ *   import * as ort from 'onnxruntime-web';
+ *   const inspector = await BrowserInspector.load({ ort, model: '/model.onnx', config: '/model.json' });
+ *   const r = await inspector.inspect(fileInput.files[0]);   // { clean, labels: [{label, probability, severity}], ... }
+ *
+ * Resizing differs from the Node inspector's Lanczos (the canvas' own filter), so probabilities
+ * can differ slightly from `attnvision inspect` on the same photo; with the same resized pixels
+ * (`inspectResized`) they agree to float precision.
+ */
+import { checkInspectorConfig, labelThresholdsOf, resultFromTileOutputs, tileBatch } from './core.js';
+import type { InspectorConfig, InspectResult } from './labels.js';
+import { planTiles, type TilePlan } from './tiling.js';
+
+/** The parts of onnxruntime-web (or onnxruntime-node) this module uses. */
+export interface OrtModule {
+  InferenceSession: { create(model: Uint8Array, options?: Record<string, unknown>): Promise<OrtSession> };
+  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => unknown;
+}
+export interface OrtSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Record<string, unknown>): Promise<Record<string, { data: unknown }>>;
+  release(): Promise<void>;
+}
+
+export interface BrowserLoadOptions {
+  ort: OrtModule;
+  /** Model bytes or URL. */
+  model: Uint8Array | ArrayBuffer | string;
+  /** Config object or URL of the model's JSON config. */
+  config: InspectorConfig | string;
+  /** Session options passed to ort (e.g. { executionProviders: ['wasm'] }). */
+  sessionOptions?: Record<string, unknown>;
+}
+
+// The few browser APIs used, declared here because the project compiles without the DOM library.
+interface BitmapLike {
+  readonly width: number;
+  readonly height: number;
+}
+interface Canvas2D {
+  imageSmoothingEnabled: boolean;
+  imageSmoothingQuality: string;
+  drawImage(image: BitmapLike, dx: number, dy: number, dw: number, dh: number): void;
+  getImageData(sx: number, sy: number, sw: number, sh: number): { data: Uint8ClampedArray };
+}
+declare function createImageBitmap(image: Blob, options?: { imageOrientation?: string }): Promise<BitmapLike>;
+declare const OffscreenCanvas: new (width: number, height: number) => { getContext(kind: '2d'): Canvas2D | null };
+
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+export class BrowserInspector {
+  private constructor(
+    private readonly ort: OrtModule,
+    private readonly session: OrtSession,
+    readonly config: InspectorConfig,
+    readonly where: string,
+  ) {}
+
+  static async load(o: BrowserLoadOptions): Promise<BrowserInspector> {
+    const where = typeof o.model === 'string' ? o.model : 'inspector model';
+    let config: InspectorConfig;
+    if (typeof o.config === 'string') {
+      const r = await fetch(o.config);
+      if (!r.ok) throw new Error(`${o.config}: HTTP ${r.status}`);
+      config = (await r.json()) as InspectorConfig;
+    } else config = o.config;
+    checkInspectorConfig(config, typeof o.config === 'string' ? o.config : where);
+    const bytes = typeof o.model === 'string' ? await fetchBytes(o.model) : o.model instanceof Uint8Array ? o.model : new Uint8Array(o.model);
+    const session = await o.ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', ...o.sessionOptions });
+    return new BrowserInspector(o.ort, session, config, where);
+  }
+
+  /** The tile plan of a width x height image: resize the image to plan.width x plan.height first. */
+  plan(width: number, height: number): TilePlan {
+    return planTiles(width, height, this.config.inputSize, this.config.maxTilesPerSide);
+  }
+
+  thresholds(override?: number): number[] {
+    return labelThresholdsOf(this.config, this.where, override);
+  }
+
+  /**
+   * Inspects pixels already resized to `plan(width, height)`: interleaved, `channels` per pixel
+   * (4 for canvas ImageData). `size` is the original image size (reported in the result).
+   */
+  async inspectResized(pixels: ArrayLike<number>, channels: number, plan: TilePlan, size: { width: number; height: number }, opts: { threshold?: number } = {}): Promise<InspectResult> {
+    const S = this.config.inputSize;
+    const batch = tileBatch(pixels, channels, plan, this.config);
+    const T = plan.origins.length;
+    const per = 3 * S * S;
+    const parts: Float32Array[] = [];
+    for (let i = 0; i < T; i += 16) {
+      const n = Math.min(16, T - i);
+      const x = new this.ort.Tensor('float32', batch.subarray(i * per, (i + n) * per), [n, 3, S, S]);
+      const out = await this.session.run({ [this.session.inputNames[0]!]: x });
+      parts.push(out[this.session.outputNames[0]!]!.data as Float32Array);
+    }
+    const all = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+    let o = 0;
+    for (const p of parts) {
+      all.set(p, o);
+      o += p.length;
+    }
+    return resultFromTileOutputs(all, plan, size, this.config, this.thresholds(opts.threshold));
+  }
+
+  /** Inspects a File/Blob or an already decoded image (browser: createImageBitmap + OffscreenCanvas). */
+  async inspect(source: Blob | BitmapLike, opts: { threshold?: number } = {}): Promise<InspectResult> {
+    const bitmap = source instanceof Blob ? await createImageBitmap(source, { imageOrientation: 'from-image' }) : source;
+    const plan = this.plan(bitmap.width, bitmap.height);
+    const canvas = new OffscreenCanvas(plan.width, plan.height);
+    const ctx = canvas.getContext('2d');
+    if (!ctx) throw new Error('inspect: no 2D canvas context');
+    ctx.imageSmoothingEnabled = true;
+    ctx.imageSmoothingQuality = 'high';
+    ctx.drawImage(bitmap, 0, 0, plan.width, plan.height);
+    const { data } = ctx.getImageData(0, 0, plan.width, plan.height);
+    return this.inspectResized(data, 4, plan, { width: bitmap.width, height: bitmap.height }, opts);
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The inspector's platform-independent core, shared by the Node inspector (inspector.ts: sharp +
+ * onnxruntime-node) and the browser inspector (browser.ts: canvas + onnxruntime-web): config
+ * checks, per-label thresholds, the normalised tile batch from resized pixels, and tile outputs
+ * -> image result (aggregate.ts). Imports nothing Node-specific.
+ */
+import { tilesAveraged, topMean } from './aggregate.js';
+import type { InspectorConfig, InspectResult, LabelResult } from './labels.js';
+import type { TilePlan } from './tiling.js';
+
+export class InspectorConfigError extends Error {}
+
+/** Checks the parts of a config that later code indexes per label; `where` names the file. */
+export function checkInspectorConfig(config: InspectorConfig, where: string): InspectorConfig {
+  const K = config.labels?.length;
+  if (!Array.isArray(config.labels) || !K) throw new InspectorConfigError(`${where}: config has no labels`);
+  if (!(config.inputSize > 0)) throw new InspectorConfigError(`${where}: config inputSize must be a positive number, got ${JSON.stringify(config.inputSize)}`);
+  const fractions = config.labelTopFraction;
+  if (fractions && (!Array.isArray(fractions) || fractions.length !== K || fractions.some((f) => !(typeof f === 'number' && f > 0 && f <= 1)))) {
+    throw new InspectorConfigError(`${where}: labelTopFraction must hold ${K} numbers in (0, 1], one per label; got ${JSON.stringify(fractions)}`);
+  }
+  return config;
+}
+
+/** The threshold of each label: `override` for all, else the config's per-label or global one. */
+export function labelThresholdsOf(config: InspectorConfig, where: string, override?: number): number[] {
+  const { labels, labelThresholds, threshold } = config;
+  if (override !== undefined) return labels.map(() => override);
+  if (labelThresholds && labelThresholds.length !== labels.length) throw new InspectorConfigError(`${where}: config has ${labelThresholds.length} labelThresholds for ${labels.length} labels`);
+  return labels.map((_, k) => labelThresholds?.[k] ?? threshold);
+}
+
+/**
+ * The model input [T, 3, S, S] from the image resized to plan.width x plan.height, interleaved
+ * with `channels` per pixel (1 = grey, 3 = RGB, 4 = RGBA; alpha ignored), normalised with the
+ * config's mean and std.
+ */
+export function tileBatch(raw: ArrayLike<number>, channels: number, plan: TilePlan, config: Pick<InspectorConfig, 'inputSize' | 'mean' | 'std'>): Float32Array {
+  const S = config.inputSize;
+  if (raw.length !== plan.width * plan.height * channels) throw new RangeError(`tileBatch: expected ${plan.width}x${plan.height}x${channels} = ${plan.width * plan.height * channels} values, got ${raw.length}`);
+  const batch = new Float32Array(plan.origins.length * 3 * S * S);
+  const { mean, std } = config;
+  plan.origins.forEach(({ left, top }, t) => {
+    for (let c = 0; c < 3; c++) {
+      const src = channels < 3 ? 0 : c;
+      const m = 255 * mean[c]!;
+      const inv = 1 / (255 * std[c]!);
+      const base = (t * 3 + c) * S * S;
+      for (let y = 0; y < S; y++) {
+        const row = ((top + y) * plan.width + left) * channels + src;
+        for (let x = 0; x < S; x++) batch[base + y * S + x] = (raw[row + x * channels]! - m) * inv;
+      }
+    }
+  });
+  return batch;
+}
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+const round = (x: number) => Math.round(x * 10000) / 10000;
+
+/**
+ * Image result from the model outputs of its T tiles ([T, D]: presence logits, then severity
+ * logits when the config has a severity head), decided at `thresholds`.
+ */
+export function resultFromTileOutputs(out: ArrayLike<number>, plan: TilePlan, size: { width: number; height: number }, config: InspectorConfig, thresholds: readonly number[]): InspectResult {
+  const T = plan.origins.length;
+  const K = config.labels.length;
+  const D = out.length / T;
+  const tileProbabilities: number[][] = [];
+  const tileSeverity: number[][] = [];
+  for (let t = 0; t < T; t++) {
+    tileProbabilities.push(Array.from({ length: K }, (_, k) => sigmoid(out[t * D + k]!)));
+    tileSeverity.push(Array.from({ length: K }, (_, k) => (config.severityHead ? sigmoid(out[t * D + K + k]!) : 0)));
+  }
+  const scores: LabelResult[] = config.labels.map((label, k) => {
+    const { probability, severity } = topMean(tileProbabilities.map((p) => p[k]!), tilesAveraged(config, k, T), tileSeverity.map((s) => s[k]!));
+    return { label, probability: round(probability), severity: round(severity) };
+  });
+  const labels = scores.filter((s, k) => s.probability >= thresholds[k]!).sort((a, b) => b.probability - a.probability);
+  return {
+    clean: labels.length === 0,
+    labels,
+    scores,
+    tiles: { rows: plan.rows, cols: plan.cols, tileSize: Math.round(plan.tile / plan.scale), width: size.width, height: size.height },
+    tileProbabilities: tileProbabilities.map((r) => r.map(round)),
+    thresholds: [...thresholds],
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * The browser inspector (onnxruntime-web, here its WebAssembly backend under Node) gives the Node
+ * inspector's result when fed the same resized pixels: same tiles, model outputs, aggregation and
+ * decisions. Checked on a random tiny model with per-label tile shares and on the shipped model.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import * as ortWeb from 'onnxruntime-web';
+import { Inspector, shippedModelDir } from '../../src/quality/inspector.js';
+import { BrowserInspector, type OrtModule } from '../../src/quality/browser.js';
+import type { InspectResult } from '../../src/quality/labels.js';
+import { tinyInspectorModel } from '../helpers/tiny_inspector.js';
+import { writeDemoImages } from '../../src/quality/demo.js';
+
+ortWeb.env.wasm.numThreads = 1;
+
+async function bothAgree(model: string, file: string, threshold?: number): Promise<InspectResult> {
+  const node = await Inspector.load({ model });
+  const config = JSON.parse(await readFile(model.replace(/\.onnx$/, '.json'), 'utf8'));
+  const web = await BrowserInspector.load({ ort: ortWeb as unknown as OrtModule, model: await readFile(model), config, sessionOptions: { executionProviders: ['wasm'] } });
+  const want = await node.inspect(file, { threshold });
+  const meta = await sharp(file).metadata();
+  const plan = web.plan(meta.width!, meta.height!);
+  // The Node inspector's resize (Lanczos), so both see the same pixels.
+  const { data, info } = await sharp(file).resize(plan.width, plan.height, { fit: 'fill', kernel: 'lanczos3' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const got = await web.inspectResized(data, info.channels, plan, { width: meta.width!, height: meta.height! }, { threshold });
+  assert.deepEqual(got.tiles, want.tiles);
+  assert.deepEqual(got.thresholds, want.thresholds);
+  got.scores.forEach((s, k) => {
+    assert.equal(s.label, want.scores[k]!.label);
+    assert.ok(Math.abs(s.probability - want.scores[k]!.probability) <= 2e-4, `${s.label}: web ${s.probability} node ${want.scores[k]!.probability}`);
+    assert.ok(Math.abs(s.severity - want.scores[k]!.severity) <= 2e-4, `${s.label} severity: web ${s.severity} node ${want.scores[k]!.severity}`);
+  });
+  // Decisions agree unless a probability sits within float noise of its threshold.
+  const near = got.scores.some((s, k) => Math.abs(s.probability - got.thresholds[k]!) <= 2e-4);
+  if (!near) assert.deepEqual(got.labels.map((l) => l.label), want.labels.map((l) => l.label));
+  await node.dispose();
+  await web.dispose();
+  return got;
+}
+
+test('browser inspector on onnxruntime-web = Node inspector on the same pixels (tiny model, per-label tile shares)', async () => {
+  const { dir, model } = await tinyInspectorModel();
+  const cfgPath = model.replace(/\.onnx$/, '.json');
+  const cfg = JSON.parse(await readFile(cfgPath, 'utf8'));
+  await writeFile(cfgPath, JSON.stringify({ ...cfg, labelTopFraction: [0.25, 0.5, 1, 1, 0.25, 1, 0.5], labelThresholds: [0.3, 0.4, 0.5, 0.6, 0.45, 0.5, 0.55] }));
+  const file = path.join(dir, 'wide.png');
+  const px = Buffer.from(Array.from({ length: 150 * 70 * 3 }, (_, i) => (i * 31 + (i >> 9) * 7) % 256));
+  await sharp(px, { raw: { width: 150, height: 70, channels: 3 } }).png().toFile(file);
+  const r = await bothAgree(model, file);
+  assert.ok(r.tiles.rows * r.tiles.cols > 2, 'several tiles, so the per-label shares matter');
+  await bothAgree(model, file, 0.5);
+  // A bad config is refused by the browser inspector too, naming the field.
+  await assert.rejects(
+    BrowserInspector.load({ ort: ortWeb as unknown as OrtModule, model: await readFile(model), config: { ...cfg, labelTopFraction: [1] } }),
+    /labelTopFraction must hold 7 numbers/,
+  );
+});
+
+test('browser inspector on onnxruntime-web = Node inspector with the shipped model', async () => {
+  // The README demo images (clean, then one per label): 256 px, so 3 x 3 tiles of 112 px.
+  const files = await writeDemoImages();
+  for (const file of [files[0]!, files[1]!]) await bothAgree(path.join(shippedModelDir(), 'inspector.onnx'), file);
+});
