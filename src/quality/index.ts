@@ -1,8 +1,12 @@
 /**
- * The image-quality inspector (Node): `Inspector.load()` then `inspect(pathOrBuffer)`.
+ * The image-quality inspector (Node): `Inspector.load()` then `inspect(pathOrBuffer)`. The browser
+ * inspector is `attnvision/browser` (quality/browser.ts).
  */
 export { Inspector, InspectError, shippedModelDir, type LoadOptions, type InspectOptions } from './inspector.js';
 export { QUALITY_LABELS, type QualityLabel, type LabelResult, type InspectResult, type InspectorConfig } from './labels.js';
 export { planTiles, type TilePlan } from './tiling.js';
 export { renderHeatmap } from './heatmap.js';
 export { baselineScores, baselineLabels, DEFAULT_BASELINE_THRESHOLDS, type BaselineScores, type BaselineThresholds } from './baselines.js';
+export { topMean, tilesAveraged, SCAN_FRACTIONS } from './aggregate.js';
+export { checkInspectorConfig, labelThresholdsOf, tileBatch, resultFromTileOutputs, InspectorConfigError } from './core.js';
+export { calibrateInspector, SCAN_THRESHOLDS, type CalibrationResult } from './calibrate.js';

@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 
 /** Browser inspector modules, the run-time import closure of quality/browser.js. */
 const LIB_FILES = ['browser.js', 'core.js', 'aggregate.js', 'tiling.js'] as const;
-/** onnxruntime-web files the page loads: the ES module and its threaded-SIMD WebAssembly backend. */
-const ORT_FILES = ['ort.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'] as const;
+/** onnxruntime-web files the page loads: the WebAssembly-only ES module and its threaded-SIMD backend. */
+const ORT_FILES = ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'] as const;
 
 const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm', '.onnx': 'application/octet-stream' };
 

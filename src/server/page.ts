@@ -92,7 +92,7 @@ async function inspectHere(file) {
   if (!local) {
     $('verdict').textContent = 'loading the model into the browser ...';
     local = (async () => {
-      const ort = await import('./ort/ort.min.mjs');
+      const ort = await import('./ort/ort.wasm.min.mjs');
       ort.env.wasm.wasmPaths = new URL('ort/', location.href).href;
       ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
       const { BrowserInspector } = await import('./lib/browser.js');

@@ -212,9 +212,9 @@ test('server: the in-browser mode files (model, config, browser modules, onnxrun
     const wasm = await request(port, 'GET', '/ort/ort-wasm-simd-threaded.wasm');
     assert.equal(wasm.status, 200);
     assert.equal(wasm.headers['content-type'], 'application/wasm');
-    assert.equal((await request(port, 'GET', '/ort/ort.min.mjs')).status, 200);
+    assert.equal((await request(port, 'GET', '/ort/ort.wasm.min.mjs')).status, 200);
     // Only those files: no other module, no path outside the folders.
-    for (const p of ['/lib/inspector.js', '/lib/../server/server.js', '/lib/%2e%2e%2fserver.js', '/ort/ort.node.min.js', '/ort/../package.json']) {
+    for (const p of ['/lib/inspector.js', '/lib/../server/server.js', '/lib/%2e%2e%2fserver.js', '/ort/ort.min.mjs', '/ort/../package.json']) {
       assert.equal((await request(port, 'GET', p)).status, 404, p);
     }
     const post = await request(port, 'POST', '/model.onnx', Buffer.from('x'));

@@ -12,6 +12,8 @@ Serves the image-quality inspector over HTTP until interrupted (Ctrl-C / SIGTERM
 in flight, then exit):
   GET  /          web page: drop, pick or paste a photo; labels, severities, tile heatmap
   GET  /healthz   service status, model, labels, queue
+  GET  /model.onnx, /model.json, /lib/*, /ort/*
+                  files of the page's in-browser mode (onnxruntime-web, when installed)
   POST /inspect   body = the image bytes, optional ?threshold=T; answers the JSON of inspect
                   (curl --data-binary @photo.jpg http://127.0.0.1:8080/inspect)
 Errors answer JSON {error}: 400 bad image or parameter, 404, 405, 413 too large, 503 busy.
