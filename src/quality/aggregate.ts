@@ -11,11 +11,15 @@ import type { InspectorConfig } from './labels.js';
 /** Tile counts the calibration scans per label, as fractions of the tiles of an image. */
 export const SCAN_FRACTIONS = [0.25, 0.5, 1] as const;
 
+/** Tiles in the top share `fraction` of T tiles: ceil(fraction * T), at least 1. */
+export function tilesInShare(fraction: number, T: number): number {
+  return Math.max(1, Math.min(T, Math.ceil(fraction * T - 1e-9)));
+}
+
 /** Number of tiles averaged for label k of an image with T tiles. */
 export function tilesAveraged(config: Pick<InspectorConfig, 'topK' | 'labelTopFraction'>, k: number, T: number): number {
   const f = config.labelTopFraction?.[k];
-  const n = f !== undefined ? Math.ceil(f * T - 1e-9) : config.topK;
-  return Math.max(1, Math.min(n, T));
+  return f !== undefined ? tilesInShare(f, T) : Math.max(1, Math.min(config.topK, T));
 }
 
 /** Mean of the n largest values of `probs`, and the probability-weighted mean of `severity` over them. */

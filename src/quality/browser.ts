@@ -12,21 +12,11 @@
  * can differ slightly from `attnvision inspect` on the same photo; with the same resized pixels
  * (`inspectResized`) they agree to float precision.
  */
-import { checkInspectorConfig, labelThresholdsOf, resultFromTileOutputs, tileBatch } from './core.js';
+import { checkInspectorConfig, labelThresholdsOf, resultFromTileOutputs, runTiles, tileBatch, type OrtModule, type OrtSession } from './core.js';
+
+export type { OrtModule, OrtSession };
 import type { InspectorConfig, InspectResult } from './labels.js';
 import { planTiles, type TilePlan } from './tiling.js';
-
-/** The parts of onnxruntime-web (or onnxruntime-node) this module uses. */
-export interface OrtModule {
-  InferenceSession: { create(model: Uint8Array, options?: Record<string, unknown>): Promise<OrtSession> };
-  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => unknown;
-}
-export interface OrtSession {
-  readonly inputNames: readonly string[];
-  readonly outputNames: readonly string[];
-  run(feeds: Record<string, unknown>): Promise<Record<string, { data: unknown }>>;
-  release(): Promise<void>;
-}
 
 export interface BrowserLoadOptions {
   ort: OrtModule;
@@ -94,23 +84,8 @@ export class BrowserInspector {
    * (4 for canvas ImageData). `size` is the original image size (reported in the result).
    */
   async inspectResized(pixels: ArrayLike<number>, channels: number, plan: TilePlan, size: { width: number; height: number }, opts: { threshold?: number } = {}): Promise<InspectResult> {
-    const S = this.config.inputSize;
     const batch = tileBatch(pixels, channels, plan, this.config);
-    const T = plan.origins.length;
-    const per = 3 * S * S;
-    const parts: Float32Array[] = [];
-    for (let i = 0; i < T; i += 16) {
-      const n = Math.min(16, T - i);
-      const x = new this.ort.Tensor('float32', batch.subarray(i * per, (i + n) * per), [n, 3, S, S]);
-      const out = await this.session.run({ [this.session.inputNames[0]!]: x });
-      parts.push(out[this.session.outputNames[0]!]!.data as Float32Array);
-    }
-    const all = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      all.set(p, o);
-      o += p.length;
-    }
+    const all = await runTiles(this.ort.Tensor, this.session, batch, plan.origins.length, this.config.inputSize);
     return resultFromTileOutputs(all, plan, size, this.config, this.thresholds(opts.threshold));
   }
 

@@ -10,6 +10,41 @@ import type { TilePlan } from './tiling.js';
 
 export class InspectorConfigError extends Error {}
 
+/** The parts of onnxruntime (web or node) the inspectors use. */
+export interface OrtModule {
+  InferenceSession: { create(model: Uint8Array, options?: Record<string, unknown>): Promise<OrtSession> };
+  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => unknown;
+}
+export interface OrtSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Record<string, unknown>): Promise<Record<string, { data: unknown }>>;
+  release(): Promise<void>;
+}
+
+/** Tiles per session run: bounds the memory of one run on images with many tiles. */
+export const TILES_PER_RUN = 16;
+
+/** Model outputs of a [T, 3, S, S] tile batch, [T, D] row-major, in runs of TILES_PER_RUN tiles. */
+export async function runTiles(Tensor: OrtModule['Tensor'], session: OrtSession, batch: Float32Array, tiles: number, inputSize: number): Promise<Float32Array> {
+  const S = inputSize;
+  const per = 3 * S * S;
+  const parts: Float32Array[] = [];
+  for (let i = 0; i < tiles; i += TILES_PER_RUN) {
+    const n = Math.min(TILES_PER_RUN, tiles - i);
+    const x = new Tensor('float32', batch.subarray(i * per, (i + n) * per), [n, 3, S, S]);
+    const out = await session.run({ [session.inputNames[0]!]: x });
+    parts.push(out[session.outputNames[0]!]!.data as Float32Array);
+  }
+  const all = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    all.set(p, o);
+    o += p.length;
+  }
+  return all;
+}
+
 /** Checks the parts of a config that later code indexes per label; `where` names the file. */
 export function checkInspectorConfig(config: InspectorConfig, where: string): InspectorConfig {
   const K = config.labels?.length;

@@ -8,7 +8,7 @@ import type { Dataset } from '../data/dataset.js';
 import { labelThresholds, multiLabelMetrics, type MultiLabelMetrics } from '../train/metrics.js';
 import { ArgumentError } from '../util/errors.js';
 import type { Inspector } from './inspector.js';
-import { topMean } from './aggregate.js';
+import { tilesInShare, topMean } from './aggregate.js';
 
 export interface InspectorDatasetEval {
   /** Every readable image. */
@@ -97,7 +97,7 @@ function scanAggregation(tiles: number[][][], index: number[], targets: Float32A
   for (const fraction of fractions) {
     // [N, K] image probabilities with this share of tiles for every label.
     const P = new Float32Array(tiles.length * K);
-    tiles.forEach((t, i) => index.forEach((k, c) => (P[i * K + c] = topMean(t.map((p) => p[k]!), Math.max(1, Math.ceil(fraction * t.length - 1e-9))).probability)));
+    tiles.forEach((t, i) => index.forEach((k, c) => (P[i * K + c] = topMean(t.map((p) => p[k]!), tilesInShare(fraction, t.length)).probability)));
     for (const threshold of thresholds) {
       const m = multiLabelMetrics(P, targets, classes, threshold);
       m.perClass.forEach((pc, c) => {

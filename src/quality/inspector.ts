@@ -15,7 +15,7 @@ import * as ort from 'onnxruntime-node';
 import { defaultThreads } from '../runtime/session.js';
 import { AttnvisionError } from '../util/errors.js';
 import { planTiles, type TilePlan } from './tiling.js';
-import { checkInspectorConfig, labelThresholdsOf, resultFromTileOutputs, tileBatch } from './core.js';
+import { checkInspectorConfig, labelThresholdsOf, resultFromTileOutputs, runTiles, tileBatch } from './core.js';
 import { readImage } from '../image/io.js';
 import { ImageDecodeError } from '../image/errors.js';
 import { toInterleavedU8, type ImageF32 } from '../image/tensor.js';
@@ -121,23 +121,7 @@ export class Inspector {
 
   /** Raw per-tile outputs [T, outputs]. */
   async runTiles(batch: Float32Array, tiles: number): Promise<Float32Array> {
-    const S = this.config.inputSize;
-    const per = 3 * S * S;
-    const chunk = 16;
-    const parts: Float32Array[] = [];
-    for (let i = 0; i < tiles; i += chunk) {
-      const n = Math.min(chunk, tiles - i);
-      const x = new ort.Tensor('float32', batch.subarray(i * per, (i + n) * per), [n, 3, S, S]);
-      const out = await this.session.run({ [this.session.inputNames[0]!]: x });
-      parts.push(out[this.session.outputNames[0]!]!.data as Float32Array);
-    }
-    const all = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      all.set(p, o);
-      o += p.length;
-    }
-    return all;
+    return runTiles(ort.Tensor, this.session, batch, tiles, this.config.inputSize);
   }
 
   /** Inspects one image (path or encoded bytes). */
