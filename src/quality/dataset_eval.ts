@@ -18,6 +18,8 @@ export interface InspectorDatasetEval {
   /** Images with at most one label (clean or one degradation), and images with two or more. */
   single?: MultiLabelMetrics;
   multi?: MultiLabelMetrics;
+  /** Images with exactly two labels, by label pair (dataset label order): how often each label was found. */
+  pairs?: { labels: [string, string]; n: number; recall: [number, number] }[];
   /** Macro-F1 (all images) at each threshold of `scan`, when asked for. */
   scan?: { threshold: number; macroF1: number; cleanKept: number }[];
   /** With `scan`: the first scanned threshold with the best macro-F1. */
@@ -77,6 +79,7 @@ export async function evaluateInspectorOnDataset(
   };
   out.single = rows((n) => n <= 1);
   out.multi = rows((n) => n >= 2);
+  out.pairs = pairRecall(P, T, ds.classes, labelThresholds(threshold, K));
   if (opts.scan) {
     const scanned = opts.scan.map((t) => ({ t, m: multiLabelMetrics(P, T, ds.classes, t) }));
     out.scan = scanned.map(({ t, m }) => ({ threshold: t, macroF1: m.macroF1, cleanKept: cleanKept(P, T, K, t) }));
@@ -85,6 +88,23 @@ export async function evaluateInspectorOnDataset(
     if (opts.fractions) out.bestLabelAggregation = scanAggregation(tiles, index, T, ds.classes, opts.scan, opts.fractions);
   }
   return out;
+}
+
+/** Recall of each label of the two-label rows, grouped by their label pair (pairs that occur only). */
+function pairRecall(P: Float32Array, T: Float32Array, classes: readonly string[], thr: readonly number[]): NonNullable<InspectorDatasetEval['pairs']> {
+  const K = classes.length;
+  const groups = new Map<string, { a: number; b: number; n: number; found: [number, number] }>();
+  for (let i = 0; i < T.length / K; i++) {
+    const pos = [...Array(K).keys()].filter((c) => T[i * K + c]! > 0.5);
+    if (pos.length !== 2) continue;
+    const [a, b] = pos as [number, number];
+    const g = groups.get(`${a},${b}`) ?? { a, b, n: 0, found: [0, 0] };
+    g.n++;
+    if (P[i * K + a]! >= thr[a]!) g.found[0]++;
+    if (P[i * K + b]! >= thr[b]!) g.found[1]++;
+    groups.set(`${a},${b}`, g);
+  }
+  return [...groups.values()].sort((x, y) => x.a - y.a || x.b - y.b).map((g) => ({ labels: [classes[g.a]!, classes[g.b]!], n: g.n, recall: [g.found[0] / g.n, g.found[1] / g.n] }));
 }
 
 /**

@@ -70,6 +70,15 @@ test('inspector evaluation on a manifest equals inspecting each file and scoring
   assert.deepEqual(r.single, split((n) => n <= 1));
   assert.deepEqual(r.multi, split((n) => n >= 2));
   assert.ok(r.single!.n + r.multi!.n === 12 && r.multi!.n > 0);
+  // Label pairs: every two-label row counted once under its pair, each label found at 0.45.
+  const pairRows = [...Array(12).keys()].filter((i) => targets.slice(i * K, (i + 1) * K).filter((v) => v > 0.5).length === 2);
+  assert.equal(r.pairs!.reduce((s, p) => s + p.n, 0), pairRows.length);
+  for (const p of r.pairs!) {
+    const [a, b] = p.labels.map((l) => QUALITY_LABELS.indexOf(l as never));
+    const rows = pairRows.filter((i) => targets[i * K + a!] === 1 && targets[i * K + b!] === 1);
+    assert.equal(p.n, rows.length);
+    assert.deepEqual(p.recall, [a!, b!].map((c) => rows.filter((i) => probs[i * K + c]! >= 0.45).length / rows.length));
+  }
   // Threshold scan: the macro-F1 of each threshold, and the share of label-free rows kept clean.
   const cleanRows = [...Array(12).keys()].filter((i) => targets.slice(i * K, (i + 1) * K).every((v) => v < 0.5));
   assert.deepEqual(

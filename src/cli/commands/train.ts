@@ -166,13 +166,14 @@ async function evalInspector(a: ParsedArgs): Promise<number> {
     for (const e of r.errors) console.error(e.error.startsWith(e.file) ? e.error : `${e.file}: ${e.error}`);
     const report = flagString(a, 'report');
     if (report) await writeFileAtomic(report, renderReport({ title: `inspector ${model} on ${data}`, logs: [], metrics: r.metrics, extra: { errors: r.errors } }));
-    if (a.flags.has('json')) console.log(JSON.stringify({ ...r.metrics, cleanKept: r.cleanKept, single: r.single, multi: r.multi, scan: r.scan, bestLabelThresholds: r.bestLabelThresholds, errors: r.errors }));
+    if (a.flags.has('json')) console.log(JSON.stringify({ ...r.metrics, cleanKept: r.cleanKept, single: r.single, multi: r.multi, pairs: r.pairs, scan: r.scan, bestLabelThresholds: r.bestLabelThresholds, errors: r.errors }));
     else {
       printMultiLabel(r.metrics);
       console.log(`clean kept clean ${(100 * r.cleanKept).toFixed(1)}%`);
       for (const [name, m] of [['at most one label', r.single], ['two or more labels', r.multi]] as const) {
         if (m) console.log(`${name}: macro-F1 ${m.macroF1.toFixed(4)} (n=${m.n}); recall ${m.perClass.map((p) => `${p.label} ${p.recall.toFixed(2)}`).join(', ')}`);
       }
+      if (r.pairs?.length) console.log(`two-label pairs (recall of each label): ${r.pairs.map((p) => `${p.labels[0]} ${p.recall[0].toFixed(2)} + ${p.labels[1]} ${p.recall[1].toFixed(2)} (n=${p.n})`).join('; ')}`);
       if (r.scan) {
         const best = r.bestScan!;
         console.log(`threshold scan: ${r.scan.map((x) => `${x.threshold.toFixed(2)}:${x.macroF1.toFixed(3)}`).join(' ')}`);
@@ -203,7 +204,7 @@ curves stored in the checkpoint and a confusion-matrix heatmap; --json prints th
   --inspector FILE      evaluate a packaged inspector (ONNX + its .json config) instead of a checkpoint:
                         every image is inspected whole, as by 'attnvision inspect' (tiles, aggregation,
                         the config's threshold unless --threshold is given); also reports images with
-                        at most one label and with two or more separately
+                        at most one label and with two or more separately, and each label pair's recall
   --scan                with --inspector: macro-F1 and clean-kept share at thresholds 0.05..0.95 (choose
                         the threshold on a validation split, never on test)`,
   async run(argv) {
