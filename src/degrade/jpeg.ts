@@ -58,9 +58,10 @@ export async function applyJpeg(img: ImageF32, p: Pick<JpegParams, 'quality' | '
   let quality = p.quality;
   let out = await jpegRoundTrip(img, quality, p.chromaSubsampling);
   if (!p.minRatio || p.minRatio <= 0) return out;
-  const before = blockEdgeExcess(img);
-  const target = p.minRatio * artifactStrength(img, await jpegRoundTrip(img, REFERENCE_QUALITY, p.chromaSubsampling), before);
-  while (artifactStrength(img, out, before) < target && quality > MIN_QUALITY) {
+  // The input's luma and block-edge excess are computed once for every re-encode compared with it.
+  const before = lumaOf(img);
+  const target = p.minRatio * strengthAgainst(before, await jpegRoundTrip(img, REFERENCE_QUALITY, p.chromaSubsampling));
+  while (strengthAgainst(before, out) < target && quality > MIN_QUALITY) {
     quality = Math.max(MIN_QUALITY, quality - QUALITY_STEP);
     out = await jpegRoundTrip(img, quality, p.chromaSubsampling);
   }
@@ -78,15 +79,20 @@ function luma255(img: ImageF32): Float32Array {
   return y;
 }
 
-/**
- * Mean absolute luma step across 8x8 block boundaries minus the mean step inside blocks, over
- * horizontal and vertical neighbours, in 8-bit levels: ~0 for natural images, positive when
- * JPEG blocking shows.
- */
-export function blockEdgeExcess(img: ImageF32): number {
+/** An image's luma [H*W] with its size and block-edge excess. */
+interface Luma {
+  y: Float32Array;
+  height: number;
+  width: number;
+  excess: number;
+}
+
+function lumaOf(img: ImageF32): Luma {
   const y = luma255(img);
-  const H = img.height;
-  const W = img.width;
+  return { y, height: img.height, width: img.width, excess: edgeExcessOfLuma(y, img.height, img.width) };
+}
+
+function edgeExcessOfLuma(y: Float32Array, H: number, W: number): number {
   let edge = 0, ne = 0, inner = 0, ni = 0;
   for (let r = 0; r < H; r++) {
     for (let c = 0; c < W; c++) {
@@ -104,13 +110,26 @@ export function blockEdgeExcess(img: ImageF32): number {
   return ne && ni ? edge / ne - inner / ni : 0;
 }
 
-/** RMS luma change of a re-encode plus 4x the growth of its block-edge excess (8-bit levels). */
-export function artifactStrength(before: ImageF32, after: ImageF32, beforeExcess = blockEdgeExcess(before)): number {
-  const a = luma255(before);
-  const b = luma255(after);
+/**
+ * Mean absolute luma step across 8x8 block boundaries minus the mean step inside blocks, over
+ * horizontal and vertical neighbours, in 8-bit levels: ~0 for natural images, positive when
+ * JPEG blocking shows.
+ */
+export function blockEdgeExcess(img: ImageF32): number {
+  return edgeExcessOfLuma(luma255(img), img.height, img.width);
+}
+
+/** Artifact strength of `after` against the input's luma (see artifactStrength). */
+function strengthAgainst(before: Luma, after: ImageF32): number {
+  const a = lumaOf(after);
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i]! - b[i]!) ** 2;
-  return Math.sqrt(s / a.length) + 4 * Math.max(0, blockEdgeExcess(after) - beforeExcess);
+  for (let i = 0; i < a.y.length; i++) s += (before.y[i]! - a.y[i]!) ** 2;
+  return Math.sqrt(s / a.y.length) + 4 * Math.max(0, a.excess - before.excess);
+}
+
+/** RMS luma change of a re-encode plus 4x the growth of its block-edge excess (8-bit levels). */
+export function artifactStrength(before: ImageF32, after: ImageF32): number {
+  return strengthAgainst(lumaOf(before), after);
 }
 
 /** JPEG artifacts (pure, seeded, async): `(img, severity, rng, params?) => Promise<{ image, params }>`. */

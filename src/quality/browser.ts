@@ -13,10 +13,10 @@
  * (`inspectResized`) they agree to float precision.
  */
 import { checkInspectorConfig, labelThresholdsOf, resultFromTileOutputs, runTiles, tileBatch, type OrtModule, type OrtSession } from './core.js';
-
-export type { OrtModule, OrtSession };
 import type { InspectorConfig, InspectResult } from './labels.js';
 import { planTiles, type TilePlan } from './tiling.js';
+
+export type { OrtModule, OrtSession };
 
 export interface BrowserLoadOptions {
   ort: OrtModule;

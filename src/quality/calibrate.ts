@@ -31,12 +31,12 @@ export async function calibrateInspector(
   manifest: string,
   opts: { perLabel?: boolean; fractions?: boolean; split?: string; onFile?: (i: number, n: number) => void } = {},
 ): Promise<CalibrationResult> {
+  if (opts.fractions && !opts.perLabel) throw new ArgumentError('calibrateInspector: fractions are chosen per label; they need perLabel');
   const configPath = model.replace(/\.onnx$/, '') + '.json';
   const inspector = await Inspector.load({ model, config: configPath });
   let validation: InspectorDatasetEval;
   try {
     const ds = await manifestDataset(manifest, [...inspector.config.labels], opts.split ?? 'val');
-    if (opts.fractions && !opts.perLabel) throw new ArgumentError('calibrateInspector: fractions are chosen per label; they need perLabel');
     validation = await evaluateInspectorOnDataset(inspector, ds, { scan: SCAN_THRESHOLDS, fractions: opts.fractions ? SCAN_FRACTIONS : undefined, onFile: opts.onFile });
   } finally {
     await inspector.dispose();
