@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { synthesize, planJobs, assignSplits, sharpness, deadLeaves, CLASSES, RAIN_PAIR_MAX_BLUR, type SynthConfig, type ManifestEntry } from '../../src/data/synth/index.js';
+import { synthesize, planJobs, assignSplits, sharpness, deadLeaves, CLASSES, RAIN_PAIR_MAX_BLUR, BLUR_PAIR_MAX_NOISE, partnerWeight, type SynthConfig, type ManifestEntry } from '../../src/data/synth/index.js';
 import { defocusBlur, Rng } from '../../src/degrade/index.js';
 import { createImage } from '../../src/image/tensor.js';
 import { readImage } from '../../src/image/io.js';
@@ -48,6 +48,25 @@ test('plan: per-class counts, mixes, and splits by photo (no photo in two splits
   const rainBlur = jobs.filter((j) => j.labels.includes('rain') && (j.labels.includes('defocus_blur') || j.labels.includes('motion_blur')));
   for (const j of rainBlur) assert.ok((j.severities.defocus_blur ?? j.severities.motion_blur)! <= RAIN_PAIR_MAX_BLUR, JSON.stringify(j));
   assert.ok(jobs.some((j) => j.labels.length === 1 && (j.severities.defocus_blur ?? 0) > RAIN_PAIR_MAX_BLUR), 'other blur severities are not capped');
+});
+
+test('plan: blur+noise pairs are twice as likely as other pairs, and their noise stays moderate', () => {
+  assert.equal(partnerWeight('defocus_blur', 'noise'), 2);
+  assert.equal(partnerWeight('noise', 'motion_blur'), 2);
+  assert.equal(partnerWeight('defocus_blur', 'rain'), 1);
+  assert.equal(partnerWeight('haze', 'noise'), 1);
+  const cfg: SynthConfig = { version: 1, seed: 4, perClass: 600, size: 64, mix: 1, photosDir: null, photos: [] };
+  const jobs = planJobs(cfg);
+  const partners = (cls: string) => jobs.filter((j) => j.labels[0] === cls).map((j) => j.labels[1]);
+  // defocus: 6 partners, weights 2,1,1,1,1,1 -> noise 2/7 of 600 = 171 expected, each other 86.
+  const p = partners('defocus_blur');
+  const nNoise = p.filter((l) => l === 'noise').length;
+  const nRain = p.filter((l) => l === 'rain').length;
+  assert.ok(nNoise > 140 && nNoise < 205, `noise partners ${nNoise}`);
+  assert.ok(nRain > 60 && nRain < 115, `rain partners ${nRain}`);
+  const blurNoise = jobs.filter((j) => j.labels.includes('noise') && (j.labels.includes('defocus_blur') || j.labels.includes('motion_blur')));
+  for (const j of blurNoise) assert.ok(j.severities.noise! <= BLUR_PAIR_MAX_NOISE, JSON.stringify(j));
+  assert.ok(jobs.some((j) => j.labels.includes('noise') && j.labels.includes('haze') && j.severities.noise! > BLUR_PAIR_MAX_NOISE), 'noise with other partners is not capped');
 });
 
 test('procedural run: files + manifest, worker count does not change output, resume after interruption', async () => {

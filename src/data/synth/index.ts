@@ -3,8 +3,9 @@
  * procedural dead leaves), the worker-thread generator and the contact sheet. Node-only.
  */
 export { synthesize, listPhotos, SynthError, type SynthOptions, type SynthSummary } from './generate.js';
-export { planJobs, assignSplits, CLASSES, SPLITS, RAIN_PAIR_MAX_BLUR, type Job, type SynthConfig, type ClassName, type Split } from './plan.js';
+export { planJobs, assignSplits, partnerWeight, CLASSES, SPLITS, RAIN_PAIR_MAX_BLUR, BLUR_PAIR_MAX_NOISE, BLUR_NOISE_PAIR_WEIGHT, type Job, type SynthConfig, type ClassName, type Split } from './plan.js';
 export { renderJob, cleanSource, sharpCrop, PhotoCache, type ManifestEntry, type CleanSource } from './render.js';
 export { deadLeaves, type DeadLeavesOptions } from './dead_leaves.js';
 export { sharpness, type SharpnessOptions, type SharpnessReport } from './sharpness.js';
 export { contactSheet, writeContactSheet, SHEET_SEVERITIES } from './contact_sheet.js';
+export { planFinish, finishNoiseParams, FINISH_NOISE_SIGMA, FINISH_NOISE_PROB, FINISH_JPEG_QUALITY, FINISH_LOW_LIGHT_JPEG_QUALITY, type CameraFinish } from './finish.js';

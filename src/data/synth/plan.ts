@@ -18,6 +18,31 @@ export const SPLITS: readonly Split[] = ['train', 'val', 'test'];
 /** Blur labels, and the highest blur severity of a sample that also has rain (see planJobs). */
 const BLUR_LABELS = ['defocus_blur', 'motion_blur'] as const;
 export const RAIN_PAIR_MAX_BLUR = 0.5;
+/**
+ * Blur under noise: a blur's partner is noise (and noise's partner a blur) `BLUR_NOISE_PAIR_WEIGHT`
+ * times as often as any other label, since real blurred photos are noisy and noise hides blur; and
+ * noise paired with a blur stays at severity <= `BLUR_PAIR_MAX_NOISE` (std <= ~23 /255), above
+ * which the blur is no longer visible at tile scale and the label would name nothing to see.
+ */
+export const BLUR_NOISE_PAIR_WEIGHT = 2;
+export const BLUR_PAIR_MAX_NOISE = 0.7;
+
+/** Relative weight of `other` as the second label of a `cls` sample. */
+export function partnerWeight(cls: DegradationName, other: DegradationName): number {
+  const blur = (d: DegradationName) => (BLUR_LABELS as readonly string[]).includes(d);
+  return (blur(cls) && other === 'noise') || (cls === 'noise' && blur(other)) ? BLUR_NOISE_PAIR_WEIGHT : 1;
+}
+
+function weightedPartner(cls: DegradationName, rng: Rng): DegradationName {
+  const options = DEGRADATION_NAMES.filter((d) => d !== cls);
+  const weights = options.map((d) => partnerWeight(cls, d));
+  let u = rng.next() * weights.reduce((a, b) => a + b, 0);
+  for (let i = 0; i < options.length; i++) {
+    u -= weights[i]!;
+    if (u < 0) return options[i]!;
+  }
+  return options[options.length - 1]!;
+}
 
 export interface SynthConfig {
   /** Format version of synth.json / manifest.jsonl. */
@@ -92,7 +117,7 @@ export function planJobs(cfg: SynthConfig): Job[] {
       if (cls !== 'clean') {
         severities[cls] = Math.round(rng.next() * 1000) / 1000;
         if (i < nMixed) {
-          const other = rng.choice(DEGRADATION_NAMES.filter((d) => d !== cls));
+          const other = weightedPartner(cls, rng);
           labels.push(other);
           severities[other] = Math.round(rng.next() * 1000) / 1000;
           // Rain is in the scene, before the optics: strong blur would wipe the streaks out and
@@ -100,6 +125,7 @@ export function planJobs(cfg: SynthConfig): Job[] {
           if (labels.includes('rain')) {
             for (const b of BLUR_LABELS) if (severities[b] !== undefined) severities[b] = Math.min(severities[b]!, RAIN_PAIR_MAX_BLUR);
           }
+          if (severities.noise !== undefined && BLUR_LABELS.some((b) => severities[b] !== undefined)) severities.noise = Math.min(severities.noise, BLUR_PAIR_MAX_NOISE);
         }
       }
       // Photos for this split; fall back to procedural when the split has none.

@@ -1,7 +1,7 @@
 /**
  * Renders one planned sample: picks a clean crop (photo or dead leaves; sharp when the labels need
- * it), applies the degradations and a mild JPEG camera finish (most samples, never a label), writes
- * the PNG atomically and returns its manifest line. Runs inside a synth worker
+ * it), applies the degradations and the camera finish (finish.ts: mild sensor noise before any
+ * compression, an ordinary JPEG encode last; never a label), writes the PNG atomically and returns its manifest line. Runs inside a synth worker
  * thread (or in-process with `workers: 0`). Output depends only on the job and the config.
  */
 import path from 'node:path';
@@ -9,11 +9,12 @@ import { readImage } from '../../image/io.js';
 import { encodePng } from '../../image/io.js';
 import { crop, type Box } from '../../image/transform.js';
 import type { ImageF32 } from '../../image/tensor.js';
-import { applyDegradations, applyJpeg } from '../../degrade/index.js';
+import { applyDegradations } from '../../degrade/index.js';
 import { Rng } from '../../degrade/rng.js';
 import type { DegradationName } from '../../degrade/types.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { deadLeaves } from './dead_leaves.js';
+import { applyFinishJpeg, applyFinishNoise, planFinish, type CameraFinish } from './finish.js';
 import { assignSplits, type Job, type Split, type SynthConfig } from './plan.js';
 import { sharpness } from './sharpness.js';
 
@@ -42,13 +43,9 @@ export interface ManifestEntry {
     rejectedPhoto?: string;
   };
   seed: number;
-  /** Camera finish applied after the degradations (not a label): a mild JPEG re-encode, as real photos are JPEGs. */
-  finish?: { jpegQuality: number };
+  /** Camera finish (not a label, finish.ts): mild sensor noise and an ordinary JPEG encode, as in real photos. */
+  finish?: CameraFinish;
 }
-
-/** Share of samples (without the jpeg label) that get the mild JPEG finish, and its quality range. */
-export const FINISH_JPEG_PROB = 0.7;
-export const FINISH_JPEG_QUALITY: [number, number] = [72, 97];
 /** Share of samples whose labels do not depend on image detail that skip the sharpness check. */
 export const ANY_CROP_PROB = 0.3;
 
@@ -153,14 +150,25 @@ export async function renderJob(job: Job, cfg: SynthConfig, outDir: string, cach
   const rng = new Rng(job.seed);
   const src = await cleanSource(job, cfg, cache, rng.fork('source'));
   const recipe = job.labels.filter((l) => l !== 'clean').map((l) => ({ name: l as DegradationName, severity: job.severities[l as DegradationName]! }));
-  const { image: degraded, applied } = await applyDegradations(src.image, recipe, rng.fork('degrade'));
-  const fin = rng.fork('finish');
-  let image = degraded;
-  let finish: ManifestEntry['finish'];
-  if (!job.labels.includes('jpeg') && fin.bool(FINISH_JPEG_PROB)) {
-    const quality = fin.int(FINISH_JPEG_QUALITY[0], FINISH_JPEG_QUALITY[1]);
-    image = await applyJpeg(degraded, { quality, chromaSubsampling: '4:2:0' });
-    finish = { jpegQuality: quality };
+  const fin = planFinish(job.labels, rng.fork('finish'));
+  // The sensor-noise finish belongs before compression: a jpeg-labelled sample is degraded in two
+  // steps (the same 'degrade' stream both times, so every label keeps its parameters).
+  const pre = recipe.filter((r) => r.name !== 'jpeg');
+  const compression = recipe.filter((r) => r.name === 'jpeg');
+  let { image, applied } = await applyDegradations(src.image, pre, rng.fork('degrade'));
+  const finish: CameraFinish = {};
+  if (fin.noise) {
+    image = applyFinishNoise(image, fin.noise, rng.fork('finish-noise'));
+    finish.noiseSigma = Number(fin.noise.sigma.toPrecision(4));
+  }
+  if (compression.length) {
+    const done = await applyDegradations(image, compression, rng.fork('degrade'));
+    image = done.image;
+    applied = [...applied, ...done.applied];
+  }
+  if (fin.jpegQuality !== null) {
+    image = await applyFinishJpeg(image, fin.jpegQuality);
+    finish.jpegQuality = fin.jpegQuality;
   }
   await writeFileAtomic(path.join(outDir, job.file), await encodePng(image));
   return {
@@ -172,6 +180,6 @@ export async function renderJob(job: Job, cfg: SynthConfig, outDir: string, cach
     params: Object.fromEntries(applied.map((a) => [a.name, a.params])),
     source: src.source,
     seed: job.seed,
-    ...(finish ? { finish } : {}),
+    ...(Object.keys(finish).length ? { finish } : {}),
   };
 }

@@ -1,0 +1,83 @@
+/**
+ * The camera finish: what every real photo carries but no label names. Applied by render.ts to
+ * synthetic samples so that "clean", and every label, is learned on images that look like camera
+ * output rather than like perfectly clean renders.
+ *
+ * - Sensor noise (sensor stage, before any compression): camera-model noise (Brooks et al. 2019,
+ *   noise.ts) at an sRGB std of 1.0-3.2 /255 at mid grey, i.e. below the 3.6 /255 that is the
+ *   weakest noise the `noise` label ever gets (4 /255 x 0.9), spatially correlated as after
+ *   demosaicing. Not for samples whose labels already carry sensor noise (noise, low_light).
+ * - JPEG (compression stage, last): one ordinary re-encode at quality 72-97. Low-light samples
+ *   are also compressed harder (quality 50-90, as phones do with dark, noisy frames), so that a
+ *   dark compressed photo is not taken for the `jpeg` label; a quality-50 encode stays well below
+ *   the jpeg label's visibility bar (2.5 x the artifacts of quality 75, see jpeg.ts).
+ *   Not for samples with the jpeg label.
+ */
+import { applyJpeg, applyNoise, type NoiseParams } from '../../degrade/index.js';
+import type { Rng } from '../../degrade/rng.js';
+import type { ImageF32 } from '../../image/tensor.js';
+
+/** What was applied (recorded in the manifest line). */
+export interface CameraFinish {
+  jpegQuality?: number;
+  /** sRGB noise std at mid grey (0-1 scale) of the sensor-noise finish. */
+  noiseSigma?: number;
+}
+
+/** Share of eligible samples with the sensor-noise finish, and its std range (sRGB, /255). */
+export const FINISH_NOISE_PROB = 0.6;
+export const FINISH_NOISE_SIGMA: [number, number] = [1.0 / 255, 3.2 / 255];
+/** Share of eligible samples with the JPEG finish, and its quality range. */
+export const FINISH_JPEG_PROB = 0.7;
+export const FINISH_JPEG_QUALITY: [number, number] = [72, 97];
+/** Low-light samples: JPEG finish share and quality range. */
+export const FINISH_LOW_LIGHT_JPEG_PROB = 0.85;
+export const FINISH_LOW_LIGHT_JPEG_QUALITY: [number, number] = [50, 90];
+
+const MID_GREY_LIN = 0.214;
+const SRGB_SLOPE_MID = 1.08;
+
+/**
+ * Camera-model noise parameters for an sRGB std `sigma` at mid grey: shot/read split by Brooks'
+ * log-linear fit (solved by bisection as in noise.ts), white-balance gains, correlation.
+ */
+export function finishNoiseParams(sigma: number, rng: Rng): NoiseParams {
+  const sigLin = sigma / SRGB_SLOPE_MID;
+  const jitter = 0.26 * rng.normal();
+  let lo = 1e-9;
+  let hi = 1;
+  for (let i = 0; i < 60; i++) {
+    const mid = Math.sqrt(lo * hi);
+    const v = mid * MID_GREY_LIN + Math.exp(2.18 * Math.log(mid) + 1.2 + jitter);
+    if (v > sigLin * sigLin) hi = mid;
+    else lo = mid;
+  }
+  const read = Math.exp(2.18 * Math.log(lo) + 1.2 + jitter);
+  return { model: 'camera', sigma, shot: lo, read, gains: [rng.uniform(1.9, 2.4), 1, rng.uniform(1.5, 1.9)], correlation: rng.uniform(0.2, 0.7) };
+}
+
+/** Decides the finish of a sample from its labels (pure in `rng`). */
+export function planFinish(labels: readonly string[], rng: Rng): { noise: NoiseParams | null; jpegQuality: number | null } {
+  let noise: NoiseParams | null = null;
+  const noisy = labels.includes('noise') || labels.includes('low_light');
+  const doNoise = rng.bool(FINISH_NOISE_PROB);
+  const sigma = Math.exp(rng.uniform(Math.log(FINISH_NOISE_SIGMA[0]), Math.log(FINISH_NOISE_SIGMA[1])));
+  const noiseParams = finishNoiseParams(sigma, rng);
+  if (!noisy && doNoise) noise = noiseParams;
+  const dark = labels.includes('low_light');
+  const [p, [qlo, qhi]] = dark ? [FINISH_LOW_LIGHT_JPEG_PROB, FINISH_LOW_LIGHT_JPEG_QUALITY] : [FINISH_JPEG_PROB, FINISH_JPEG_QUALITY];
+  const doJpeg = rng.bool(p);
+  const quality = rng.int(qlo, qhi);
+  const jpegQuality = !labels.includes('jpeg') && doJpeg ? quality : null;
+  return { noise, jpegQuality };
+}
+
+/** Sensor-noise part of the finish (apply before any compression). */
+export function applyFinishNoise(img: ImageF32, noise: NoiseParams, rng: Rng): ImageF32 {
+  return applyNoise(img, noise, rng);
+}
+
+/** JPEG part of the finish (apply last). */
+export function applyFinishJpeg(img: ImageF32, quality: number): Promise<ImageF32> {
+  return applyJpeg(img, { quality, chromaSubsampling: '4:2:0' });
+}

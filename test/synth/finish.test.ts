@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { planFinish, deadLeaves, FINISH_NOISE_SIGMA, FINISH_LOW_LIGHT_JPEG_QUALITY, FINISH_JPEG_QUALITY } from '../../src/data/synth/index.js';
+import { Rng, lowLight, artifactStrength, jpegRoundTrip, REFERENCE_QUALITY, noise } from '../../src/degrade/index.js';
+import { applyFinishJpeg, applyFinishNoise } from '../../src/data/synth/finish.js';
+import { createImage } from '../../src/image/tensor.js';
+
+test('camera finish plan: never on the labels that already carry it; ranges per label', () => {
+  const plans = (labels: string[]) => Array.from({ length: 400 }, (_, i) => planFinish(labels, new Rng(i)));
+  for (const p of plans(['noise'])) assert.equal(p.noise, null);
+  for (const p of plans(['low_light'])) assert.equal(p.noise, null);
+  for (const p of plans(['jpeg', 'motion_blur'])) assert.equal(p.jpegQuality, null);
+  const clean = plans(['clean']);
+  const withNoise = clean.filter((p) => p.noise).length;
+  assert.ok(withNoise > 200 && withNoise < 280, `noise finish on ${withNoise}/400`);
+  for (const p of clean) {
+    if (p.noise) assert.ok(p.noise.sigma >= FINISH_NOISE_SIGMA[0] && p.noise.sigma <= FINISH_NOISE_SIGMA[1], String(p.noise.sigma));
+    if (p.jpegQuality !== null) assert.ok(p.jpegQuality >= FINISH_JPEG_QUALITY[0] && p.jpegQuality <= FINISH_JPEG_QUALITY[1]);
+  }
+  const dark = plans(['low_light']).map((p) => p.jpegQuality).filter((q): q is number => q !== null);
+  assert.ok(dark.length > 300, `${dark.length}`);
+  assert.ok(Math.min(...dark) < 55 && Math.max(...dark) <= FINISH_LOW_LIGHT_JPEG_QUALITY[1]);
+  // The decision is a pure function of the stream.
+  assert.deepEqual(planFinish(['clean'], new Rng(9)), planFinish(['clean'], new Rng(9)));
+});
+
+test('sensor-noise finish: measured std on flat grey within the planned range, below the noise label', () => {
+  const grey = createImage(3, 96, 96, 0.5);
+  const sd = (img: { data: Float32Array }) => {
+    // Green channel (gain 1): std of the values around their mean.
+    const n = 96 * 96;
+    const g = img.data.subarray(n, 2 * n);
+    const m = g.reduce((a, b) => a + b, 0) / n;
+    return Math.sqrt(g.reduce((a, b) => a + (b - m) ** 2, 0) / n);
+  };
+  for (let seed = 0; seed < 20; seed++) {
+    const p = planFinish(['clean'], new Rng(seed)).noise;
+    if (!p) continue;
+    const s = sd(applyFinishNoise(grey, p, new Rng(100 + seed)));
+    // Grey 0.5 is brighter than mid grey (0.214 linear), so shot noise makes it somewhat larger.
+    assert.ok(s > 0.5 * FINISH_NOISE_SIGMA[0] && s < 1.6 * FINISH_NOISE_SIGMA[1], `seed ${seed}: std ${s * 255}/255 for sigma ${p.sigma * 255}`);
+  }
+  // The weakest noise label is stronger than the strongest finish.
+  const weakest = Math.min(...Array.from({ length: 10 }, (_, i) => sd(noise(grey, 0, new Rng(i), { model: 'gaussian' }).image)));
+  assert.ok(weakest > FINISH_NOISE_SIGMA[1], `weakest noise label std ${weakest * 255}/255`);
+});
+
+test('low-light JPEG finish at its lowest quality stays below the jpeg label visibility bar (2.5x q75)', async () => {
+  for (const seed of [1, 2, 3]) {
+    const dark = lowLight(deadLeaves(seed, { size: 128 }), 0.5, new Rng(seed)).image;
+    const q75 = artifactStrength(dark, await jpegRoundTrip(dark, REFERENCE_QUALITY, '4:2:0'));
+    const finished = artifactStrength(dark, await applyFinishJpeg(dark, FINISH_LOW_LIGHT_JPEG_QUALITY[0]));
+    assert.ok(finished < 2.5 * q75, `seed ${seed}: q50 strength ${finished.toFixed(2)} vs 2.5 x q75 ${(2.5 * q75).toFixed(2)}`);
+  }
+});
