@@ -4,10 +4,10 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { synthesize, planJobs, assignSplits, sharpness, deadLeaves, CLASSES, RAIN_PAIR_MAX_BLUR, BLUR_PAIR_MAX_NOISE, partnerWeight, type SynthConfig, type ManifestEntry } from '../../src/data/synth/index.js';
+import { synthesize, planJobs, assignSplits, sharpness, deadLeaves, CLASSES, RAIN_PAIR_MAX_BLUR, BLUR_PAIR_MAX_NOISE, partnerWeight, photoSplits, type SynthConfig, type ManifestEntry } from '../../src/data/synth/index.js';
 import { defocusBlur, Rng } from '../../src/degrade/index.js';
 import { createImage } from '../../src/image/tensor.js';
-import { readImage } from '../../src/image/io.js';
+import { readImage, encodeJpeg } from '../../src/image/io.js';
 import { manifestDataset } from '../../src/data/dataset.js';
 import { QUALITY_LABELS } from '../../src/quality/labels.js';
 import { Progress } from '../../src/util/progress.js';
@@ -125,6 +125,36 @@ test('photo run (shared photos present): crops from photos, photo splits disjoin
     splitOf.set(l.source.photo!, l.split);
   }
   assert.ok(splitOf.size > 0);
+});
+
+test('splits from another dataset, only some splits: same photo splits, larger photos only, dense ids', async () => {
+  const photos = await tmpDir();
+  // 20 photos: even ones 200 px, odd ones 100 px (too small for the 150 px dataset).
+  for (let i = 0; i < 20; i++) {
+    const side = i % 2 ? 100 : 200;
+    await fs.writeFile(path.join(photos, `p${String(i).padStart(2, '0')}.jpg`), await encodeJpeg(deadLeaves(i, { size: side }), { quality: 95 }));
+  }
+  const a = await tmpDir();
+  await synthesize({ out: a, perClass: 10, size: 64, seed: 3, photos, quiet: true, workers: 0, limit: 1 });
+  const cfgA = JSON.parse(await fs.readFile(path.join(a, 'synth.json'), 'utf8')) as SynthConfig;
+  const splitsA = photoSplits(cfgA);
+  const b = await tmpDir();
+  const sb = await synthesize({ out: b, perClass: 10, size: 150, seed: 4, photos, quiet: true, workers: 2, splitsFrom: path.join(a, 'synth.json'), onlySplits: ['val', 'test'] });
+  const lines = await readLines(sb.manifest);
+  assert.equal(lines.length, 2 * CLASSES.length, 'one val and one test sample in every 10 per class');
+  assert.deepEqual(lines.map((l) => l.id), lines.map((_, i) => i));
+  assert.deepEqual([...new Set(lines.map((l) => l.split))].sort(), ['test', 'val']);
+  const cfgB = JSON.parse(await fs.readFile(path.join(b, 'synth.json'), 'utf8')) as SynthConfig;
+  assert.ok(cfgB.photos.every((p) => p.width === 200), 'small photos left out');
+  for (const l of lines) {
+    assert.match(l.file, new RegExp(`^${l.split}/`));
+    await fs.access(path.join(b, l.file));
+    if (l.source.kind === 'photo') assert.equal(splitsA.get(l.source.photo!), l.split, `${l.source.photo} keeps its split`);
+  }
+  assert.ok(lines.some((l) => l.source.kind === 'photo'));
+  await assert.rejects(synthesize({ out: await tmpDir(), perClass: 1, size: 64, quiet: true, splitsFrom: path.join(a, 'synth.json') }), /needs a photo folder/);
+  await assert.rejects(synthesize({ out: await tmpDir(), perClass: 1, size: 64, photos, quiet: true, splitsFrom: path.join(a, 'nope.json') }), /cannot read the synth.json/);
+  await assert.rejects(synthCommand.run(['--out', await tmpDir(), '--per-class', '1', '--only-splits', 'val,dev']), /--only-splits/);
 });
 
 test('synth command: flags, preview contact sheet, errors', async () => {

@@ -9,6 +9,7 @@ import type { Command } from '../command.js';
 import { flagNumber, flagString, parseArgs } from '../command.js';
 import { ArgumentError } from '../../util/errors.js';
 import { synthesize } from '../../data/synth/generate.js';
+import { SPLITS, type Split } from '../../data/synth/plan.js';
 import { deadLeaves } from '../../data/synth/dead_leaves.js';
 import { writeContactSheet } from '../../data/synth/contact_sheet.js';
 import type { ManifestEntry } from '../../data/synth/render.js';
@@ -18,6 +19,7 @@ import type { ImageF32 } from '../../image/tensor.js';
 
 const usage = `Usage: attnvision synth --out DIR --per-class N [--size 256] [--seed S] [--photos DIR]
                         [--mix 0.2] [--workers N] [--preview] [--quiet]
+                        [--splits-from OTHER/synth.json] [--only-splits val,test]
 
 Synthesises a labelled image-quality dataset: N images for 'clean' and for each degradation
 (defocus_blur, motion_blur, noise, rain, haze, low_light, jpeg), at random severities.
@@ -36,7 +38,16 @@ Options:
   --mix F          share of each degradation class with a second label      [0.2]
   --workers N      worker threads (0 = in-process)                          [all cores]
   --preview        also write DIR/preview.png: one row per class, severity rising
-  --quiet          no progress output`;
+  --quiet          no progress output
+  --splits-from F  keep the photo -> split assignment of the dataset whose synth.json is F
+                   (photos it did not use are left out); for a second dataset of the same photos,
+                   e.g. larger val/test images, with no photo crossing splits
+  --only-splits L  keep only these splits (comma list of train, val, test); the plan is the full
+                   one, filtered, so N still counts samples per class before the filter
+
+Example: realistic-size validation and test images for a dataset made at 256 px:
+  attnvision synth --out data512 --per-class 400 --size 512 --seed 2 --photos photos --mix 0.4 \
+    --splits-from data/synth.json --only-splits val,test`;
 
 async function previewSource(out: string, photosDir: string | undefined, size: number, seed: number): Promise<ImageF32> {
   if (photosDir) {
@@ -58,7 +69,7 @@ export const synthCommand: Command = {
   summary: 'synthesise a degradation dataset (clean photos or dead leaves -> 7 labelled degradations)',
   usage,
   async run(argv) {
-    const args = parseArgs(argv, { values: ['out', 'per-class', 'size', 'seed', 'photos', 'mix', 'workers'], booleans: ['preview', 'quiet'] }, 'synth');
+    const args = parseArgs(argv, { values: ['out', 'per-class', 'size', 'seed', 'photos', 'mix', 'workers', 'splits-from', 'only-splits'], booleans: ['preview', 'quiet'] }, 'synth');
     if (args.flags.get('help')) {
       console.log(usage);
       return 0;
@@ -74,7 +85,22 @@ export const synthCommand: Command = {
     const workersFlag = args.flags.has('workers') ? flagNumber(args, 'workers', 0, 'synth', { int: true, min: 0, max: 256 }) : undefined;
     const photos = flagString(args, 'photos');
     const quiet = args.flags.get('quiet') === true;
-    const summary = await synthesize({ out, perClass, size, seed, mix, quiet, ...(photos ? { photos } : {}), ...(workersFlag !== undefined ? { workers: workersFlag } : {}) });
+    const splitsFrom = flagString(args, 'splits-from');
+    const only = flagString(args, 'only-splits');
+    let onlySplits: Split[] | undefined;
+    if (only !== undefined) {
+      const list = only.split(',').map((x) => x.trim());
+      const bad = list.find((x) => !(SPLITS as readonly string[]).includes(x));
+      if (bad !== undefined || !list.length) throw new ArgumentError(`synth: expected a comma list of ${SPLITS.join(', ')} for --only-splits but received "${only}"`);
+      onlySplits = list as Split[];
+    }
+    const summary = await synthesize({
+      out, perClass, size, seed, mix, quiet,
+      ...(photos ? { photos } : {}),
+      ...(workersFlag !== undefined ? { workers: workersFlag } : {}),
+      ...(splitsFrom ? { splitsFrom } : {}),
+      ...(onlySplits ? { onlySplits } : {}),
+    });
     if (!quiet) {
       console.error(`synth: ${summary.total} samples in ${out} (${summary.generated} new, ${summary.resumed} resumed) in ${summary.seconds.toFixed(1)} s, ` +
         `${summary.imagesPerSecond.toFixed(1)} img/s on ${summary.workers} worker(s); ${summary.rejectedPhotos} samples moved off a photo without sharp crops`);

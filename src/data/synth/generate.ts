@@ -23,7 +23,7 @@ import { ArgumentError, AttnvisionError, checkInt, checkNumber } from '../../uti
 import { removeStaleTemps, writeFileAtomic } from '../../util/fs.js';
 import { Progress } from '../../util/progress.js';
 import { IMAGE_EXTENSIONS } from '../dataset.js';
-import { planJobs, type Job, type SynthConfig } from './plan.js';
+import { photoSplits, planJobs, SPLITS, type Job, type Split, type SynthConfig } from './plan.js';
 import { PhotoCache, renderJob, type ManifestEntry } from './render.js';
 
 export interface SynthOptions {
@@ -45,6 +45,13 @@ export interface SynthOptions {
   quiet?: boolean;
   /** Stop after this many new samples (testing interrupted runs; default: all). */
   limit?: number;
+  /**
+   * synth.json of another dataset whose photo -> split assignment this one keeps (photos the
+   * other dataset did not use are left out), e.g. for larger val/test images of the same photos.
+   */
+  splitsFrom?: string;
+  /** Keep only the samples of these splits (default: all three). */
+  onlySplits?: Split[];
 }
 
 export interface SynthSummary {
@@ -113,6 +120,19 @@ async function readManifest(file: string, outDir: string): Promise<ManifestEntry
   return entries;
 }
 
+/** Photo -> split of the dataset described by another synth.json. */
+async function readSplitsFrom(file: string): Promise<Map<string, Split>> {
+  let other: SynthConfig;
+  try {
+    other = JSON.parse(await fs.readFile(file, 'utf8')) as SynthConfig;
+  } catch (e) {
+    throw new SynthError(`${file}: cannot read the synth.json to take splits from (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (other?.version !== 1 || !Array.isArray(other.photos) || typeof other.seed !== 'number') throw new SynthError(`${file}: not a synth.json (expected version 1 with seed and photos)`);
+  if (!other.photos.length) throw new SynthError(`${file}: that dataset used no photos, so it has no photo splits to keep`);
+  return photoSplits(other);
+}
+
 function manifestText(entries: ManifestEntry[]): string {
   return entries.map((e) => JSON.stringify(e) + '\n').join('');
 }
@@ -125,9 +145,23 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
   const mix = checkNumber(where, 'mix', opts.mix ?? 0.2, 0, 1);
   const out = path.resolve(opts.out);
   const photosDir = opts.photos ? path.resolve(opts.photos) : null;
-  const photos = photosDir ? (await listPhotos(photosDir, size)).photos : [];
+  let photos = photosDir ? (await listPhotos(photosDir, size)).photos : [];
   if (photosDir && !photos.length) throw new SynthError(`${photosDir}: no usable photos (need decodable images with a short side >= ${size} px)`);
-  const cfg: SynthConfig = { version: 1, seed, perClass, size, mix, photosDir, photos };
+  let splits: Record<string, Split> | undefined;
+  if (opts.splitsFrom) {
+    if (!photosDir) throw new ArgumentError(`${where}: splitsFrom (${opts.splitsFrom}) needs a photo folder: procedural samples have no photo splits to keep`);
+    const from = await readSplitsFrom(opts.splitsFrom);
+    photos = photos.filter((p) => from.has(p.name));
+    if (!photos.length) throw new SynthError(`${opts.splitsFrom}: none of its photos is usable here (${photosDir}, short side >= ${size} px)`);
+    splits = Object.fromEntries(photos.map((p) => [p.name, from.get(p.name)!]));
+  }
+  let onlySplits: Split[] | undefined;
+  if (opts.onlySplits) {
+    const bad = opts.onlySplits.find((x) => !SPLITS.includes(x));
+    if (bad !== undefined || !opts.onlySplits.length) throw new ArgumentError(`${where}: expected some of ${SPLITS.join(', ')} for onlySplits but received "${opts.onlySplits.join(',')}"`);
+    onlySplits = SPLITS.filter((x) => opts.onlySplits!.includes(x));
+  }
+  const cfg: SynthConfig = { version: 1, seed, perClass, size, mix, photosDir, photos, ...(splits ? { splits } : {}), ...(onlySplits ? { onlySplits } : {}) };
 
   await fs.mkdir(out, { recursive: true });
   const cfgFile = path.join(out, 'synth.json');

@@ -56,6 +56,20 @@ export interface SynthConfig {
   photosDir: string | null;
   /** Usable photos (sorted names) with their oriented dimensions. */
   photos: { name: string; width: number; height: number }[];
+  /**
+   * Photo -> split taken from another dataset (`synth --splits-from`), so that a second dataset
+   * (say, larger val/test images, which need larger photos) keeps every photo in the split it
+   * has in the first one. Absent: splits are drawn from the seed (assignSplits).
+   */
+  splits?: Record<string, Split>;
+  /** Only samples of these splits are kept (`synth --only-splits`); ids stay dense. */
+  onlySplits?: Split[];
+}
+
+/** The photo -> split map of a dataset: its own `splits`, or drawn from the seed. */
+export function photoSplits(cfg: SynthConfig): Map<string, Split> {
+  if (cfg.splits) return new Map(cfg.photos.map((p) => [p.name, cfg.splits![p.name]!]));
+  return assignSplits(cfg.photos.map((p) => p.name), cfg.seed);
 }
 
 export interface Job {
@@ -103,7 +117,7 @@ function splitOf(i: number): Split {
 /** The full plan: perClass samples for 'clean' and for each degradation. */
 export function planJobs(cfg: SynthConfig): Job[] {
   const root = new Rng(cfg.seed);
-  const splits = assignSplits(cfg.photos.map((p) => p.name), cfg.seed);
+  const splits = photoSplits(cfg);
   const bySplit = new Map<Split, string[]>(SPLITS.map((s) => [s, cfg.photos.map((p) => p.name).filter((n) => splits.get(n) === s)]));
   const jobs: Job[] = [];
   for (const cls of CLASSES) {
@@ -137,8 +151,15 @@ export function planJobs(cfg: SynthConfig): Job[] {
       const photo = pool.length && rng.next() < 0.85 ? rng.choice(pool) : null;
       if (!cfg.photos.length) split = splitOf(i);
       const folder = labels.length > 1 ? 'mixed' : cls;
-      jobs.push({ id, file: `${split}/${folder}/${String(id).padStart(6, '0')}.png`, split, labels, severities, photo, seed: rng.nextU32() });
+      jobs.push({ id, file: jobFile(split, folder, id), split, labels, severities, photo, seed: rng.nextU32() });
     }
   }
-  return jobs;
+  if (!cfg.onlySplits) return jobs;
+  // Every sample is planned (so seeds and photos match the full plan), then only the asked splits kept.
+  const keep = new Set<Split>(cfg.onlySplits);
+  return jobs.filter((j) => keep.has(j.split)).map((j, id) => ({ ...j, id, file: jobFile(j.split, j.labels.length > 1 ? 'mixed' : j.labels[0]!, id) }));
+}
+
+function jobFile(split: Split, folder: string, id: number): string {
+  return `${split}/${folder}/${String(id).padStart(6, '0')}.png`;
 }

@@ -15,7 +15,7 @@ import type { DegradationName } from '../../degrade/types.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { deadLeaves } from './dead_leaves.js';
 import { applyFinishJpeg, applyFinishNoise, planFinish, type CameraFinish } from './finish.js';
-import { assignSplits, type Job, type Split, type SynthConfig } from './plan.js';
+import { photoSplits, type Job, type Split, type SynthConfig } from './plan.js';
 import { sharpness } from './sharpness.js';
 
 /** One line of manifest.jsonl. */
@@ -137,7 +137,7 @@ export async function cleanSource(job: Job, cfg: SynthConfig, cache: PhotoCache,
 
 let splitCache: { cfg: SynthConfig; splits: Map<string, Split> } | null = null;
 function splitsOf(cfg: SynthConfig): Map<string, Split> {
-  if (splitCache?.cfg !== cfg) splitCache = { cfg, splits: assignSplits(cfg.photos.map((p) => p.name), cfg.seed) };
+  if (splitCache?.cfg !== cfg) splitCache = { cfg, splits: photoSplits(cfg) };
   return splitCache.splits;
 }
 
