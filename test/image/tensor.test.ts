@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createImage, toLinear, toSrgb, crop, pad, resize, srgbToLinearValue, linearToSrgbValue, luma } from '../../src/image/index.js';
+import { srgbCurvesExact } from '../../src/image/tensor.js';
 import { ArgumentError } from '../../src/util/errors.js';
 
 test('sRGB <-> linear: known values and round trip', () => {
@@ -37,4 +38,22 @@ test('resize: constant stays constant, 2x box-downscale averages, shapes', () =>
   for (const v of resize(stripes, 4, 4).data) assert.ok(Math.abs(v - 0.5) < 0.13, String(v));
   const up = resize(createImage(1, 2, 2, 0.5), 5, 5);
   for (const v of up.data) assert.ok(Math.abs(v - 0.5) < 1e-6);
+});
+
+test('sRGB transfer tables: within 3e-7 of the exact curves on [0, 1], exact outside and below the knee', () => {
+  let maxDecode = 0;
+  let maxEncode = 0;
+  for (let i = 0; i <= 200_000; i++) {
+    const v = i / 200_000;
+    maxDecode = Math.max(maxDecode, Math.abs(srgbToLinearValue(v) - srgbCurvesExact.srgbToLinear(v)));
+    maxEncode = Math.max(maxEncode, Math.abs(linearToSrgbValue(v) - srgbCurvesExact.linearToSrgb(v)));
+  }
+  assert.ok(maxDecode < 3e-8, `decode error ${maxDecode}`);
+  assert.ok(maxEncode < 3e-7, `encode error ${maxEncode}`);
+  assert.equal(srgbToLinearValue(1.2), srgbCurvesExact.srgbToLinear(1.2));
+  assert.equal(linearToSrgbValue(1.5), srgbCurvesExact.linearToSrgb(1.5));
+  assert.equal(linearToSrgbValue(-0.25), -srgbCurvesExact.linearToSrgb(0.25));
+  assert.equal(linearToSrgbValue(0.002), 0.002 * 12.92);
+  assert.equal(srgbToLinearValue(0), 0);
+  assert.ok(Math.abs(srgbToLinearValue(1) - 1) < 1e-12 && Math.abs(linearToSrgbValue(1) - 1) < 1e-12);
 });
