@@ -6,7 +6,7 @@
  */
 import { tilesAveraged, topMean } from './aggregate.js';
 import type { InspectorConfig, InspectResult, LabelResult } from './labels.js';
-import type { TilePlan } from './tiling.js';
+import { tileCells, type TilePlan } from './tiling.js';
 
 export class InspectorConfigError extends Error {}
 
@@ -116,7 +116,7 @@ export function resultFromTileOutputs(out: ArrayLike<number>, plan: TilePlan, si
     clean: labels.length === 0,
     labels,
     scores,
-    tiles: { rows: plan.rows, cols: plan.cols, tileSize: Math.round(plan.tile / plan.scale), width: size.width, height: size.height },
+    tiles: { rows: plan.rows, cols: plan.cols, tileSize: Math.round(plan.tile / plan.scale), width: size.width, height: size.height, cells: tileCells(plan, size.width, size.height) },
     tileProbabilities: tileProbabilities.map((r) => r.map(round)),
     thresholds: [...thresholds],
   };

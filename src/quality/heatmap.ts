@@ -8,7 +8,7 @@ import type { InspectResult } from './labels.js';
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 export async function renderHeatmap(input: string | Buffer, r: InspectResult, out: string, panelWidth = 320): Promise<void> {
-  const { rows, cols, width, height } = r.tiles;
+  const { width, height, cells } = r.tiles;
   const pw = panelWidth;
   const ph = Math.max(1, Math.round((height / width) * pw));
   const capH = 22;
@@ -16,14 +16,13 @@ export async function renderHeatmap(input: string | Buffer, r: InspectResult, ou
   const panels: { svg: string; caption: string }[] = [{ svg: '', caption: 'input' }];
   r.scores.forEach((s, k) => {
     const rects: string[] = [];
-    for (let i = 0; i < rows; i++) {
-      for (let j = 0; j < cols; j++) {
-        const p = r.tileProbabilities[i * cols + j]![k]!;
-        const x = (j * pw) / cols;
-        const y = (i * ph) / rows;
-        rects.push(`<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(pw / cols).toFixed(1)}" height="${(ph / rows).toFixed(1)}" fill="rgb(255,${Math.round(200 * (1 - p))},0)" fill-opacity="${(0.65 * p).toFixed(3)}" stroke="#fff" stroke-opacity="0.4"/>`);
-      }
-    }
+    // Each tile's cell (source pixels) scaled to the panel.
+    const sx = pw / width;
+    const sy = ph / height;
+    cells.forEach((c, t) => {
+      const p = r.tileProbabilities[t]![k]!;
+      rects.push(`<rect x="${(c.left * sx).toFixed(1)}" y="${(c.top * sy).toFixed(1)}" width="${(c.width * sx).toFixed(1)}" height="${(c.height * sy).toFixed(1)}" fill="rgb(255,${Math.round(200 * (1 - p))},0)" fill-opacity="${(0.65 * p).toFixed(3)}" stroke="#fff" stroke-opacity="0.4"/>`);
+    });
     panels.push({ svg: rects.join(''), caption: `${s.label} p=${s.probability.toFixed(2)} sev=${s.severity.toFixed(2)}` });
   });
   const perRow = 4;

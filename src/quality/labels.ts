@@ -13,6 +13,14 @@ export interface LabelResult {
   severity: number;
 }
 
+/** A rectangle in source pixels. */
+export interface TileCell {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
 export interface InspectResult {
   /** True when no label reaches its threshold. */
   clean: boolean;
@@ -20,8 +28,12 @@ export interface InspectResult {
   labels: LabelResult[];
   /** Every label's probability and severity, in QUALITY_LABELS order. */
   scores: LabelResult[];
-  /** Tile grid used: rows x cols, tile side in source pixels. */
-  tiles: { rows: number; cols: number; tileSize: number; width: number; height: number };
+  /**
+   * Tile grid used: rows x cols, tile side in source pixels, and for drawing, each tile's display
+   * cell in source pixels (row-major; tiles overlap, so a cell is the part of the image nearer to
+   * that tile's centre than to any other's: its edges lie halfway between neighbouring centres).
+   */
+  tiles: { rows: number; cols: number; tileSize: number; width: number; height: number; cells: TileCell[] };
   /** Per-tile probabilities [rows * cols][labels] (for heatmaps). */
   tileProbabilities: number[][];
   /** The threshold each label was decided at, in `scores` order. */

@@ -33,3 +33,21 @@ export function planTiles(srcW: number, srcH: number, tile: number, maxPerSide: 
   const origins = ys.flatMap((top) => xs.map((left) => ({ left, top })));
   return { width, height, rows, cols, tile, origins, scale };
 }
+
+/**
+ * Display cells of a plan's tiles, in the coordinates of a `width` x `height` image (the source):
+ * along each axis, cell edges lie halfway between neighbouring tile centres, and the outer cells
+ * reach the image border, so the cells partition the image and each one is centred on its tile.
+ */
+export function tileCells(plan: TilePlan, width: number, height: number): { left: number; top: number; width: number; height: number }[] {
+  const edges = (starts: number[], resized: number, size: number) => {
+    const f = size / resized;
+    const centres = starts.map((s) => (s + plan.tile / 2) * f);
+    return [0, ...centres.slice(1).map((c, i) => Math.round((centres[i]! + c) / 2)), size];
+  };
+  const xs = edges(plan.origins.slice(0, plan.cols).map((o) => o.left), plan.width, width);
+  const ys = edges(plan.origins.filter((_, i) => i % plan.cols === 0).map((o) => o.top), plan.height, height);
+  const cells = [];
+  for (let r = 0; r < plan.rows; r++) for (let c = 0; c < plan.cols; c++) cells.push({ left: xs[c]!, top: ys[r]!, width: xs[c + 1]! - xs[c]!, height: ys[r + 1]! - ys[r]! });
+  return cells;
+}

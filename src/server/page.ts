@@ -139,14 +139,15 @@ function draw() {
   const g = c.getContext('2d');
   g.drawImage(image, 0, 0, c.width, c.height);
   if (result) {
-    const { rows, cols } = result.tiles;
-    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) {
-      const p = result.tileProbabilities[i * cols + j][selected];
+    // Each tile's display cell (source pixels, centred on the tile) scaled to the canvas.
+    const sx = c.width / result.tiles.width, sy = c.height / result.tiles.height;
+    result.tiles.cells.forEach((cell, t) => {
+      const p = result.tileProbabilities[t][selected];
       g.fillStyle = 'rgba(255,' + Math.round(200 * (1 - p)) + ',0,' + (0.6 * p).toFixed(3) + ')';
-      g.fillRect((j * c.width) / cols, (i * c.height) / rows, c.width / cols, c.height / rows);
+      g.fillRect(cell.left * sx, cell.top * sy, cell.width * sx, cell.height * sy);
       g.strokeStyle = 'rgba(255,255,255,0.5)';
-      g.strokeRect((j * c.width) / cols, (i * c.height) / rows, c.width / cols, c.height / rows);
-    }
+      g.strokeRect(cell.left * sx, cell.top * sy, cell.width * sx, cell.height * sy);
+    });
   }
   c.style.display = 'block'; $('hint').style.display = 'none';
 }

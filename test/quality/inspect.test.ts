@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { Inspector } from '../../src/quality/inspector.js';
-import { planTiles } from '../../src/quality/tiling.js';
+import { planTiles, tileCells } from '../../src/quality/tiling.js';
 import { QUALITY_LABELS } from '../../src/quality/labels.js';
 import { tinyInspectorModel } from '../helpers/tiny_inspector.js';
 import { encodeBmp24 } from '../../src/image/index.js';
@@ -29,6 +29,29 @@ test('tiling covers any image size with tiles at near-native scale', () => {
   assert.equal(last.left + 32, wide.width, 'tiles reach the right edge');
   const huge = planTiles(4000, 3000, 32, 3);
   assert.ok(huge.cols <= 3 && huge.rows <= 3, 'large images are downscaled to the tile budget');
+});
+
+test('tile display cells partition the source image and are centred on their (overlapping) tiles', () => {
+  // An exact grid: the cells are the tiles.
+  const exact = planTiles(224, 112, 112, 4);
+  assert.deepEqual(tileCells(exact, 224, 112), [{ left: 0, top: 0, width: 112, height: 112 }, { left: 112, top: 0, width: 112, height: 112 }]);
+  // 300 x 200 source, downscaled 0.5 to 150 x 100 then 2 x 3 overlapping tiles of 64.
+  for (const [w, h, tile, max] of [[300, 200, 64, 3], [1000, 700, 112, 4], [130, 90, 32, 5]] as const) {
+    const plan = planTiles(w, h, tile, max);
+    const cells = tileCells(plan, w, h);
+    assert.equal(cells.length, plan.rows * plan.cols);
+    let area = 0;
+    cells.forEach((c, t) => {
+      area += c.width * c.height;
+      const o = plan.origins[t]!;
+      const f = w / plan.width;
+      const cx = (o.left + tile / 2) * f;
+      const cy = (o.top + tile / 2) * (h / plan.height);
+      assert.ok(c.left <= cx && cx <= c.left + c.width && c.top <= cy && cy <= c.top + c.height, `tile ${t} centre inside its cell`);
+      if (t % plan.cols === plan.cols - 1) assert.equal(c.left + c.width, w, 'last column reaches the right edge');
+    });
+    assert.equal(area, w * h, `${w}x${h}: cells cover the image exactly once`);
+  }
 });
 
 test('Inspector.inspect returns the documented structure for paths and buffers', async () => {
