@@ -39,8 +39,8 @@ export interface NoiseParams {
 }
 
 /** Slope of the sRGB curve at linear mid grey (0.214): noise std in sRGB ~ 1.08 x linear std. */
-const MID_GREY_LIN = 0.214;
-const SRGB_SLOPE_MID = 1.08;
+export const MID_GREY_LIN = 0.214;
+export const SRGB_SLOPE_MID = 1.08;
 
 export const noiseDef: DegradationDef<NoiseParams> = {
   name: 'noise',
@@ -61,18 +61,7 @@ export const noiseDef: DegradationDef<NoiseParams> = {
     } else if (model === 'camera') {
       gains[0] = r4(rng.uniform(1.9, 2.4));
       gains[2] = r4(rng.uniform(1.5, 1.9));
-      // Solve shot * y + read(shot) = sigLin^2 at mid grey for shot, read from Brooks' log-linear fit.
-      const jitter = 0.26 * rng.normal();
-      let lo = 1e-7;
-      let hi = 1;
-      for (let i = 0; i < 60; i++) {
-        const mid = Math.sqrt(lo * hi);
-        const v = mid * MID_GREY_LIN + Math.exp(2.18 * Math.log(mid) + 1.2 + jitter);
-        if (v > sigLin * sigLin) hi = mid;
-        else lo = mid;
-      }
-      shot = lo;
-      read = Math.exp(2.18 * Math.log(shot) + 1.2 + jitter);
+      ({ shot, read } = cameraShotRead(sigLin, 0.26 * rng.normal()));
     }
     // Drawn last so the other parameters keep their values for a given seed.
     const correlation = model === 'gaussian' ? 0 : r4e(rng.bool(0.6) ? rng.uniform(0.2, 0.7) : 0);
@@ -80,6 +69,23 @@ export const noiseDef: DegradationDef<NoiseParams> = {
   },
   phases: [{ stage: 'sensor', run: (img, p, rng) => applyNoise(img, p, rng) }],
 };
+
+/**
+ * Shot and read variance of the camera model for a linear noise std `sigLin` at mid grey: solves
+ * shot * y + read(shot) = sigLin^2 (bisection in log space) with Brooks' log-linear fit
+ * log(read) = 2.18 log(shot) + 1.20 + jitter.
+ */
+export function cameraShotRead(sigLin: number, jitter: number): { shot: number; read: number } {
+  let lo = 1e-7;
+  let hi = 1;
+  for (let i = 0; i < 60; i++) {
+    const mid = Math.sqrt(lo * hi);
+    const v = mid * MID_GREY_LIN + Math.exp(2.18 * Math.log(mid) + 1.2 + jitter);
+    if (v > sigLin * sigLin) hi = mid;
+    else lo = mid;
+  }
+  return { shot: lo, read: Math.exp(2.18 * Math.log(lo) + 1.2 + jitter) };
+}
 
 /** Rounds to 4 significant digits (small variances need relative, not absolute, rounding). */
 function r4e(v: number): number {

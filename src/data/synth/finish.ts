@@ -14,6 +14,7 @@
  *   Not for samples with the jpeg label.
  */
 import { applyJpeg, applyNoise, type NoiseParams } from '../../degrade/index.js';
+import { cameraShotRead, SRGB_SLOPE_MID } from '../../degrade/noise.js';
 import type { Rng } from '../../degrade/rng.js';
 import type { ImageF32 } from '../../image/tensor.js';
 
@@ -34,26 +35,13 @@ export const FINISH_JPEG_QUALITY: [number, number] = [72, 97];
 export const FINISH_LOW_LIGHT_JPEG_PROB = 0.85;
 export const FINISH_LOW_LIGHT_JPEG_QUALITY: [number, number] = [50, 90];
 
-const MID_GREY_LIN = 0.214;
-const SRGB_SLOPE_MID = 1.08;
-
 /**
- * Camera-model noise parameters for an sRGB std `sigma` at mid grey: shot/read split by Brooks'
- * log-linear fit (solved by bisection as in noise.ts), white-balance gains, correlation.
+ * Camera-model noise parameters for an sRGB std `sigma` at mid grey: shot/read from Brooks'
+ * log-linear fit (noise.ts), white-balance gains, correlation.
  */
 export function finishNoiseParams(sigma: number, rng: Rng): NoiseParams {
-  const sigLin = sigma / SRGB_SLOPE_MID;
-  const jitter = 0.26 * rng.normal();
-  let lo = 1e-9;
-  let hi = 1;
-  for (let i = 0; i < 60; i++) {
-    const mid = Math.sqrt(lo * hi);
-    const v = mid * MID_GREY_LIN + Math.exp(2.18 * Math.log(mid) + 1.2 + jitter);
-    if (v > sigLin * sigLin) hi = mid;
-    else lo = mid;
-  }
-  const read = Math.exp(2.18 * Math.log(lo) + 1.2 + jitter);
-  return { model: 'camera', sigma, shot: lo, read, gains: [rng.uniform(1.9, 2.4), 1, rng.uniform(1.5, 1.9)], correlation: rng.uniform(0.2, 0.7) };
+  const { shot, read } = cameraShotRead(sigma / SRGB_SLOPE_MID, 0.26 * rng.normal());
+  return { model: 'camera', sigma, shot, read, gains: [rng.uniform(1.9, 2.4), 1, rng.uniform(1.5, 1.9)], correlation: rng.uniform(0.2, 0.7) };
 }
 
 /** Decides the finish of a sample from its labels (pure in `rng`). */
