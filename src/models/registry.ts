@@ -7,6 +7,7 @@ import type { Module } from '../nn/module.js';
 import { ModelState, formatLoadReport, type LoadReport, type NamedArray } from '../nn/state.js';
 import type { InputSpec } from '../train/step.js';
 import { readCheckpoint } from '../io/checkpoint.js';
+import { readOnnxWeights } from '../io/onnx_weights.js';
 import { ArgumentError } from '../util/errors.js';
 
 export interface CreateOptions {
@@ -103,13 +104,14 @@ export async function createModel(name: string, opts: CreateOptions = {}): Promi
 }
 
 /**
- * Loads weights into a handle: maps foreign names, skips classifier entries whose shape differs
+ * Loads weights (safetensors checkpoint or exported .onnx) into a handle: maps foreign names, skips classifier entries whose shape differs
  * (fine-tuning to a new numClasses) and throws listing every other mismatch.
  */
 export async function loadWeights(handle: ModelHandle, file: string): Promise<LoadReport> {
-  const { entries } = await readCheckpoint(file);
-  const mapped = new Map<string, NamedArray>();
   const own = handle.state.stateDict();
+  // A safetensors checkpoint, or an ONNX model exported by attnvision (its weight initializers).
+  const entries = file.toLowerCase().endsWith('.onnx') ? await readOnnxWeights(file, own.keys()) : (await readCheckpoint(file)).entries;
+  const mapped = new Map<string, NamedArray>();
   for (const [k, v] of entries) {
     const key = own.has(k) ? k : handle.info.mapKey ? handle.info.mapKey(k) : k;
     if (key !== null) mapped.set(key, v);

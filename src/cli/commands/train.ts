@@ -43,7 +43,8 @@ Data: an image folder (DIR/train/<class>/*, DIR/val/<class>/*), or a manifest da
 output; give --labels) with train/val splits.
   --labels a,b,...     label order for manifest data (multi-label, sigmoid BCE)
   --model NAME         zoo model (attnvision models)
-  --weights FILE       initial weights (fine-tuning; classifier re-initialised if sizes differ)
+  --weights FILE       initial weights: a checkpoint (.safetensors) or an exported model (.onnx, e.g.
+                       models/inspector.onnx); fine-tuning; classifier re-initialised if sizes differ
   --epochs N [10]  --batch N [32]  --size PX [224]  --workers N [cores-1]
   --opt sgd|adamw [adamw]  --lr X [1e-3]  --wd X [0.05]  --momentum X [0.9]
   --warmup EPOCHS [1]  --smoothing X [0.1, single-label]  --clip X [5]
