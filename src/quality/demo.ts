@@ -1,7 +1,9 @@
 /**
  * The built-in default for `attnvision inspect --demo`: a procedural dead-leaves scene, clean and
  * with each degradation applied (seeded), written to a temp folder so the shipped model can be
- * tried without any photo at hand.
+ * tried without any photo at hand. Like the training data (data/synth/finish.ts) and every real
+ * photo, the images carry mild camera sensor noise (2/255, after the optics, before compression),
+ * except where the label brings its own (noise, low light): a noiseless render is not a photo.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,17 +12,24 @@ import { deadLeaves } from '../data/synth/dead_leaves.js';
 import { applyDegradations, Rng } from '../degrade/index.js';
 import { writeImage } from '../image/io.js';
 import { QUALITY_LABELS } from './labels.js';
+import { applyFinishNoise, finishNoiseParams } from '../data/synth/finish.js';
+import type { ImageF32 } from '../image/tensor.js';
 
 /** Writes the demo images and returns their paths (clean first). */
 export async function writeDemoImages(size = 384, seed = 7): Promise<string[]> {
   const dir = await mkdtemp(path.join(tmpdir(), 'attnvision-demo-'));
   const scene = deadLeaves(seed, { size, rMin: 3 });
+  const sensor = (img: ImageF32) => applyFinishNoise(img, finishNoiseParams(2 / 255, new Rng(seed)), new Rng(seed + 1));
   const files: string[] = [];
   const clean = path.join(dir, 'clean.png');
-  await writeImage(clean, scene);
+  await writeImage(clean, sensor(scene));
   files.push(clean);
   for (const label of QUALITY_LABELS) {
-    const { image } = await applyDegradations(scene, [{ name: label, severity: 0.7 }], new Rng(seed + label.length));
+    const rng = new Rng(seed + label.length);
+    const ownNoise = label === 'noise' || label === 'low_light';
+    const source = label === 'jpeg' ? sensor(scene) : scene;
+    let { image } = await applyDegradations(source, [{ name: label, severity: 0.7 }], rng);
+    if (!ownNoise && label !== 'jpeg') image = sensor(image);
     const f = path.join(dir, `${label}.png`);
     await writeImage(f, image);
     files.push(f);
