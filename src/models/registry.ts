@@ -104,8 +104,9 @@ export async function createModel(name: string, opts: CreateOptions = {}): Promi
 }
 
 /**
- * Loads weights (safetensors checkpoint or exported .onnx) into a handle: maps foreign names, skips classifier entries whose shape differs
- * (fine-tuning to a new numClasses) and throws listing every other mismatch.
+ * Loads weights (a safetensors checkpoint or an exported .onnx) into a handle: maps foreign names,
+ * skips classifier entries whose shape differs (fine-tuning to a new numClasses) and throws
+ * listing every other mismatch.
  */
 export async function loadWeights(handle: ModelHandle, file: string): Promise<LoadReport> {
   const own = handle.state.stateDict();

@@ -9,27 +9,21 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { deadLeaves } from '../data/synth/dead_leaves.js';
-import { applyDegradations, Rng } from '../degrade/index.js';
+import { Rng } from '../degrade/index.js';
 import { writeImage } from '../image/io.js';
 import { QUALITY_LABELS } from './labels.js';
-import { applyFinishNoise, finishNoiseParams } from '../data/synth/finish.js';
-import type { ImageF32 } from '../image/tensor.js';
+import { carriesSensorNoise, degradeWithSensorFinish, finishNoiseParams } from '../data/synth/finish.js';
 
 /** Writes the demo images and returns their paths (clean first). */
 export async function writeDemoImages(size = 384, seed = 7): Promise<string[]> {
   const dir = await mkdtemp(path.join(tmpdir(), 'attnvision-demo-'));
   const scene = deadLeaves(seed, { size, rMin: 3 });
-  const sensor = (img: ImageF32) => applyFinishNoise(img, finishNoiseParams(2 / 255, new Rng(seed)), new Rng(seed + 1));
+  const sensor = finishNoiseParams(2 / 255, new Rng(seed));
   const files: string[] = [];
-  const clean = path.join(dir, 'clean.png');
-  await writeImage(clean, sensor(scene));
-  files.push(clean);
-  for (const label of QUALITY_LABELS) {
-    const rng = new Rng(seed + label.length);
-    const ownNoise = label === 'noise' || label === 'low_light';
-    const source = label === 'jpeg' ? sensor(scene) : scene;
-    let { image } = await applyDegradations(source, [{ name: label, severity: 0.7 }], rng);
-    if (!ownNoise && label !== 'jpeg') image = sensor(image);
+  for (const label of ['clean', ...QUALITY_LABELS] as const) {
+    const recipe = label === 'clean' ? [] : [{ name: label, severity: 0.7 }];
+    const noise = carriesSensorNoise([label]) ? null : sensor;
+    const { image } = await degradeWithSensorFinish(scene, recipe, noise, new Rng(seed + label.length), new Rng(seed + 1));
     const f = path.join(dir, `${label}.png`);
     await writeImage(f, image);
     files.push(f);

@@ -5,6 +5,7 @@
  * 224 px), so the inspector looks at tiles at native resolution. Very large images are first
  * downscaled so at most `maxTilesPerSide` tiles cover each side; small images are upscaled to one tile.
  */
+import type { TileCell } from './labels.js';
 
 export interface TilePlan {
   /** Size the image is resized to before tiling. */
@@ -39,7 +40,7 @@ export function planTiles(srcW: number, srcH: number, tile: number, maxPerSide: 
  * along each axis, cell edges lie halfway between neighbouring tile centres, and the outer cells
  * reach the image border, so the cells partition the image and each one is centred on its tile.
  */
-export function tileCells(plan: TilePlan, width: number, height: number): { left: number; top: number; width: number; height: number }[] {
+export function tileCells(plan: TilePlan, width: number, height: number): TileCell[] {
   const edges = (starts: number[], resized: number, size: number) => {
     const f = size / resized;
     const centres = starts.map((s) => (s + plan.tile / 2) * f);
@@ -47,7 +48,7 @@ export function tileCells(plan: TilePlan, width: number, height: number): { left
   };
   const xs = edges(plan.origins.slice(0, plan.cols).map((o) => o.left), plan.width, width);
   const ys = edges(plan.origins.filter((_, i) => i % plan.cols === 0).map((o) => o.top), plan.height, height);
-  const cells = [];
+  const cells: TileCell[] = [];
   for (let r = 0; r < plan.rows; r++) for (let c = 0; c < plan.cols; c++) cells.push({ left: xs[c]!, top: ys[r]!, width: xs[c + 1]! - xs[c]!, height: ys[r + 1]! - ys[r]! });
   return cells;
 }

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planFinish, deadLeaves, FINISH_NOISE_SIGMA, FINISH_LOW_LIGHT_JPEG_QUALITY, FINISH_JPEG_QUALITY } from '../../src/data/synth/index.js';
-import { Rng, lowLight, artifactStrength, jpegRoundTrip, REFERENCE_QUALITY, noise } from '../../src/degrade/index.js';
-import { applyFinishJpeg, applyFinishNoise } from '../../src/data/synth/finish.js';
+import { Rng, lowLight, artifactStrength, jpegRoundTrip, REFERENCE_QUALITY, noise, applyNoise } from '../../src/degrade/index.js';
+import { applyFinishJpeg } from '../../src/data/synth/finish.js';
 import { createImage } from '../../src/image/tensor.js';
 
 test('camera finish plan: never on the labels that already carry it; ranges per label', () => {
@@ -36,7 +36,7 @@ test('sensor-noise finish: measured std on flat grey within the planned range, b
   for (let seed = 0; seed < 20; seed++) {
     const p = planFinish(['clean'], new Rng(seed)).noise;
     if (!p) continue;
-    const s = sd(applyFinishNoise(grey, p, new Rng(100 + seed)));
+    const s = sd(applyNoise(grey, p, new Rng(100 + seed)));
     // Grey 0.5 is brighter than mid grey (0.214 linear), so shot noise makes it somewhat larger.
     assert.ok(s > 0.5 * FINISH_NOISE_SIGMA[0] && s < 1.6 * FINISH_NOISE_SIGMA[1], `seed ${seed}: std ${s * 255}/255 for sigma ${p.sigma * 255}`);
   }

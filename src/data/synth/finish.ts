@@ -13,7 +13,7 @@
  *   the jpeg label's visibility bar (2.5 x the artifacts of quality 75, see jpeg.ts).
  *   Not for samples with the jpeg label.
  */
-import { applyJpeg, applyNoise, type NoiseParams } from '../../degrade/index.js';
+import { applyDegradations, applyJpeg, applyNoise, type AppliedDegradation, type NoiseParams, type RecipeItem } from '../../degrade/index.js';
 import { cameraShotRead, SRGB_SLOPE_MID } from '../../degrade/noise.js';
 import type { Rng } from '../../degrade/rng.js';
 import type { ImageF32 } from '../../image/tensor.js';
@@ -44,14 +44,18 @@ export function finishNoiseParams(sigma: number, rng: Rng): NoiseParams {
   return { model: 'camera', sigma, shot, read, gains: [rng.uniform(1.9, 2.4), 1, rng.uniform(1.5, 1.9)], correlation: rng.uniform(0.2, 0.7) };
 }
 
+/** Labels that bring their own sensor noise, so a sample with one gets no sensor-noise finish. */
+export function carriesSensorNoise(labels: readonly string[]): boolean {
+  return labels.includes('noise') || labels.includes('low_light');
+}
+
 /** Decides the finish of a sample from its labels (pure in `rng`). */
 export function planFinish(labels: readonly string[], rng: Rng): { noise: NoiseParams | null; jpegQuality: number | null } {
-  let noise: NoiseParams | null = null;
-  const noisy = labels.includes('noise') || labels.includes('low_light');
+  // Every value is drawn whatever the labels, so each sample's stream stays in step.
   const doNoise = rng.bool(FINISH_NOISE_PROB);
   const sigma = Math.exp(rng.uniform(Math.log(FINISH_NOISE_SIGMA[0]), Math.log(FINISH_NOISE_SIGMA[1])));
   const noiseParams = finishNoiseParams(sigma, rng);
-  if (!noisy && doNoise) noise = noiseParams;
+  const noise = doNoise && !carriesSensorNoise(labels) ? noiseParams : null;
   const dark = labels.includes('low_light');
   const [p, [qlo, qhi]] = dark ? [FINISH_LOW_LIGHT_JPEG_PROB, FINISH_LOW_LIGHT_JPEG_QUALITY] : [FINISH_JPEG_PROB, FINISH_JPEG_QUALITY];
   const doJpeg = rng.bool(p);
@@ -60,9 +64,28 @@ export function planFinish(labels: readonly string[], rng: Rng): { noise: NoiseP
   return { noise, jpegQuality };
 }
 
-/** Sensor-noise part of the finish (apply before any compression). */
-export function applyFinishNoise(img: ImageF32, noise: NoiseParams, rng: Rng): ImageF32 {
-  return applyNoise(img, noise, rng);
+/**
+ * The degradations of `recipe` in physical order with the sensor-noise finish at its place: after
+ * the scene and optics (and any label's sensor noise), before the jpeg label's compression. The
+ * recipe is applied in two steps around the noise with the same `degradeRng` (applyDegradations
+ * only forks it), so every label keeps the parameters it would get in one step.
+ */
+export async function degradeWithSensorFinish(
+  src: ImageF32,
+  recipe: readonly RecipeItem[],
+  noise: NoiseParams | null,
+  degradeRng: Rng,
+  noiseRng: Rng,
+): Promise<{ image: ImageF32; applied: AppliedDegradation[] }> {
+  const compression = recipe.filter((r) => r.name === 'jpeg');
+  let { image, applied } = await applyDegradations(src, recipe.filter((r) => r.name !== 'jpeg'), degradeRng);
+  if (noise) image = applyNoise(image, noise, noiseRng);
+  if (compression.length) {
+    const done = await applyDegradations(image, compression, degradeRng);
+    image = done.image;
+    applied = [...applied, ...done.applied];
+  }
+  return { image, applied };
 }
 
 /** JPEG part of the finish (apply last). */

@@ -1,20 +1,20 @@
 /**
  * Renders one planned sample: picks a clean crop (photo or dead leaves; sharp when the labels need
  * it), applies the degradations and the camera finish (finish.ts: mild sensor noise before any
- * compression, an ordinary JPEG encode last; never a label), writes the PNG atomically and returns its manifest line. Runs inside a synth worker
- * thread (or in-process with `workers: 0`). Output depends only on the job and the config.
+ * compression, an ordinary JPEG encode last; never a label), writes the PNG atomically and
+ * returns its manifest line. Runs inside a synth worker thread (or in-process with `workers: 0`).
+ * Output depends only on the job and the config.
  */
 import path from 'node:path';
 import { readImage } from '../../image/io.js';
 import { encodePng } from '../../image/io.js';
 import { crop, type Box } from '../../image/transform.js';
 import type { ImageF32 } from '../../image/tensor.js';
-import { applyDegradations } from '../../degrade/index.js';
 import { Rng } from '../../degrade/rng.js';
 import type { DegradationName } from '../../degrade/types.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { deadLeaves } from './dead_leaves.js';
-import { applyFinishJpeg, applyFinishNoise, planFinish, type CameraFinish } from './finish.js';
+import { applyFinishJpeg, degradeWithSensorFinish, planFinish, type CameraFinish } from './finish.js';
 import { photoSplits, type Job, type Split, type SynthConfig } from './plan.js';
 import { sharpness } from './sharpness.js';
 
@@ -151,21 +151,11 @@ export async function renderJob(job: Job, cfg: SynthConfig, outDir: string, cach
   const src = await cleanSource(job, cfg, cache, rng.fork('source'));
   const recipe = job.labels.filter((l) => l !== 'clean').map((l) => ({ name: l as DegradationName, severity: job.severities[l as DegradationName]! }));
   const fin = planFinish(job.labels, rng.fork('finish'));
-  // The sensor-noise finish belongs before compression: a jpeg-labelled sample is degraded in two
-  // steps (the same 'degrade' stream both times, so every label keeps its parameters).
-  const pre = recipe.filter((r) => r.name !== 'jpeg');
-  const compression = recipe.filter((r) => r.name === 'jpeg');
-  let { image, applied } = await applyDegradations(src.image, pre, rng.fork('degrade'));
+  const degraded = await degradeWithSensorFinish(src.image, recipe, fin.noise, rng.fork('degrade'), rng.fork('finish-noise'));
+  const { applied } = degraded;
   const finish: CameraFinish = {};
-  if (fin.noise) {
-    image = applyFinishNoise(image, fin.noise, rng.fork('finish-noise'));
-    finish.noiseSigma = Number(fin.noise.sigma.toPrecision(4));
-  }
-  if (compression.length) {
-    const done = await applyDegradations(image, compression, rng.fork('degrade'));
-    image = done.image;
-    applied = [...applied, ...done.applied];
-  }
+  if (fin.noise) finish.noiseSigma = Number(fin.noise.sigma.toPrecision(4));
+  let image = degraded.image;
   if (fin.jpegQuality !== null) {
     image = await applyFinishJpeg(image, fin.jpegQuality);
     finish.jpegQuality = fin.jpegQuality;
