@@ -4,14 +4,17 @@
  * inspector exactly as in production, thresholds 0.05..0.95 are scanned, and the config next to the
  * model gets the threshold with the best macro-F1 and, optionally, each label's best threshold
  * and, with `fractions`, each label's best share of tiles averaged (aggregate.ts) with its threshold.
+ * "Best" follows the objective: 'with-clean' (the default) scores "clean" as a class too and chooses
+ * the labels' rules jointly (joint_calibration.ts); 'label-f1' gives each label its own best F1.
  */
 import { promises as fs } from 'node:fs';
 import { manifestDataset } from '../data/dataset.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { evaluateInspectorOnDataset, type InspectorDatasetEval } from './dataset_eval.js';
+import { evaluateInspectorOnDataset, type CalibrationObjective, type InspectorDatasetEval, type ScanPoint } from './dataset_eval.js';
 import { Inspector } from './inspector.js';
 import type { InspectorConfig } from './labels.js';
 import { SCAN_FRACTIONS } from './aggregate.js';
+import type { LabelRule } from './joint_calibration.js';
 import { ArgumentError } from '../util/errors.js';
 
 /** Thresholds scanned: 0.05, 0.10, ..., 0.95. */
@@ -21,23 +24,25 @@ export interface CalibrationResult {
   threshold: number;
   labelThresholds?: number[];
   labelTopFraction?: number[];
-  /** The scan on the validation split (macro-F1 at the global threshold is `best.macroF1`). */
+  objective: CalibrationObjective;
+  /** The scan on the validation split (scores at the global threshold are in `best`). */
   validation: InspectorDatasetEval;
-  best: { threshold: number; macroF1: number; cleanKept: number };
+  best: ScanPoint;
 }
 
 export async function calibrateInspector(
   model: string,
   manifest: string,
-  opts: { perLabel?: boolean; fractions?: boolean; split?: string; onFile?: (i: number, n: number) => void } = {},
+  opts: { perLabel?: boolean; fractions?: boolean; objective?: CalibrationObjective; split?: string; onFile?: (i: number, n: number) => void } = {},
 ): Promise<CalibrationResult> {
+  const objective = opts.objective ?? 'with-clean';
   if (opts.fractions && !opts.perLabel) throw new ArgumentError('calibrateInspector: fractions are chosen per label; they need perLabel');
   const configPath = model.replace(/\.onnx$/, '') + '.json';
   const inspector = await Inspector.load({ model, config: configPath });
   let validation: InspectorDatasetEval;
   try {
     const ds = await manifestDataset(manifest, [...inspector.config.labels], opts.split ?? 'val');
-    validation = await evaluateInspectorOnDataset(inspector, ds, { scan: SCAN_THRESHOLDS, fractions: opts.fractions ? SCAN_FRACTIONS : undefined, onFile: opts.onFile });
+    validation = await evaluateInspectorOnDataset(inspector, ds, { scan: SCAN_THRESHOLDS, fractions: opts.fractions ? SCAN_FRACTIONS : undefined, objective, onFile: opts.onFile });
   } finally {
     await inspector.dispose();
   }
@@ -45,14 +50,16 @@ export async function calibrateInspector(
   const config: InspectorConfig = { ...(JSON.parse(await fs.readFile(configPath, 'utf8')) as InspectorConfig), threshold: best.threshold };
   delete config.labelThresholds;
   delete config.labelTopFraction;
-  if (opts.perLabel) config.labelThresholds = validation.bestLabelThresholds!;
-  if (opts.fractions) {
-    // Dataset label order -> config label order.
-    const agg = validation.bestLabelAggregation!;
-    const byLabel = new Map(validation.metrics.classes.map((c, i) => [c, agg[i]!]));
-    config.labelThresholds = config.labels.map((l, k) => byLabel.get(l)?.threshold ?? config.labelThresholds![k]!);
-    config.labelTopFraction = config.labels.map((l) => byLabel.get(l)?.fraction ?? 1);
+  if (opts.perLabel) {
+    // Per label, in dataset label order: the joint rules, the own-F1 rules with tile shares, or the own-F1 thresholds.
+    const rules: LabelRule[] = objective === 'with-clean'
+      ? validation.bestJoint!.rules
+      : validation.bestLabelAggregation ?? validation.bestLabelThresholds!.map((threshold) => ({ threshold }));
+    // Dataset label order -> config label order (labels the split lacks keep the global threshold).
+    const byLabel = new Map(validation.metrics.classes.map((c, i) => [c, rules[i]!]));
+    config.labelThresholds = config.labels.map((l) => byLabel.get(l)?.threshold ?? best.threshold);
+    if (opts.fractions) config.labelTopFraction = config.labels.map((l) => byLabel.get(l)?.fraction ?? 1);
   }
   await writeFileAtomic(configPath, JSON.stringify(config, null, 2) + '\n');
-  return { threshold: best.threshold, labelThresholds: config.labelThresholds, labelTopFraction: config.labelTopFraction, validation, best };
+  return { objective, threshold: best.threshold, labelThresholds: config.labelThresholds, labelTopFraction: config.labelTopFraction, validation, best };
 }

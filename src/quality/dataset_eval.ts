@@ -9,6 +9,15 @@ import { labelThresholds, multiLabelMetrics, type MultiLabelMetrics } from '../t
 import { ArgumentError } from '../util/errors.js';
 import type { Inspector } from './inspector.js';
 import { tilesInShare, topMean } from './aggregate.js';
+import { calibrateJointly, type JointCalibration } from './joint_calibration.js';
+
+/**
+ * What a calibration scan maximises: 'label-f1' gives each label the rule with its own best F1 and
+ * the global threshold the best macro-F1 over labels; 'with-clean' scores "clean" as one more class
+ * and chooses all labels' rules jointly (joint_calibration.ts).
+ */
+export type CalibrationObjective = 'label-f1' | 'with-clean';
+export const CALIBRATION_OBJECTIVES: readonly CalibrationObjective[] = ['label-f1', 'with-clean'];
 
 export interface InspectorDatasetEval {
   /** Every readable image. */
@@ -21,9 +30,9 @@ export interface InspectorDatasetEval {
   /** Images with exactly two labels, by label pair (dataset label order): how often each label was found. */
   pairs?: { labels: [string, string]; n: number; recall: [number, number] }[];
   /** Macro-F1 (all images) at each threshold of `scan`, when asked for. */
-  scan?: { threshold: number; macroF1: number; cleanKept: number }[];
-  /** With `scan`: the first scanned threshold with the best macro-F1. */
-  bestScan?: { threshold: number; macroF1: number; cleanKept: number };
+  scan?: ScanPoint[];
+  /** With `scan`: the first scanned threshold with the best score of the objective. */
+  bestScan?: ScanPoint;
   /** With `scan`: for each label, the first scanned threshold with the best F1 of that label. */
   bestLabelThresholds?: number[];
   /**
@@ -31,14 +40,26 @@ export interface InspectorDatasetEval {
    * that label, the tiles re-aggregated for every share (aggregate.ts).
    */
   bestLabelAggregation?: { fraction: number; threshold: number; f1: number }[];
+  /**
+   * With `scan` and the 'with-clean' objective: every label's rule (threshold, and tile share when
+   * `fractions` are scanned) chosen jointly for the macro-F1 with clean, starting from the per-label bests.
+   */
+  bestJoint?: JointCalibration;
   /** Files the inspector could not read, with the reason; they are left out of the metrics. */
   errors: { file: string; error: string }[];
+}
+
+export interface ScanPoint {
+  threshold: number;
+  macroF1: number;
+  macroF1WithClean: number;
+  cleanKept: number;
 }
 
 export async function evaluateInspectorOnDataset(
   inspector: Inspector,
   ds: Dataset,
-  opts: { threshold?: number; scan?: number[]; fractions?: readonly number[]; onFile?: (i: number, n: number) => void } = {},
+  opts: { threshold?: number; scan?: number[]; fractions?: readonly number[]; objective?: CalibrationObjective; onFile?: (i: number, n: number) => void } = {},
 ): Promise<InspectorDatasetEval> {
   if (!ds.multiLabel) throw new ArgumentError(`${ds.root}: inspector evaluation needs a multi-label (manifest) dataset`);
   const labels = inspector.config.labels;
@@ -82,10 +103,16 @@ export async function evaluateInspectorOnDataset(
   out.pairs = pairRecall(P, T, ds.classes, labelThresholds(threshold, K));
   if (opts.scan) {
     const scanned = opts.scan.map((t) => ({ t, m: multiLabelMetrics(P, T, ds.classes, t) }));
-    out.scan = scanned.map(({ t, m }) => ({ threshold: t, macroF1: m.macroF1, cleanKept: cleanKept(P, T, K, t) }));
-    out.bestScan = out.scan.reduce((b, x) => (x.macroF1 > b.macroF1 ? x : b));
+    out.scan = scanned.map(({ t, m }) => ({ threshold: t, macroF1: m.macroF1, macroF1WithClean: m.macroF1WithClean, cleanKept: cleanKept(P, T, K, t) }));
+    const score = (x: ScanPoint) => (opts.objective === 'with-clean' ? x.macroF1WithClean : x.macroF1);
+    out.bestScan = out.scan.reduce((b, x) => (score(x) > score(b) ? x : b));
     out.bestLabelThresholds = ds.classes.map((_, c) => scanned.reduce((b, x) => (x.m.perClass[c]!.f1 > b.m.perClass[c]!.f1 ? x : b)).t);
     if (opts.fractions) out.bestLabelAggregation = scanAggregation(tiles, index, T, ds.classes, opts.scan, opts.fractions);
+    if (opts.objective === 'with-clean') {
+      const byShare = new Map<number | undefined, Float32Array>(opts.fractions ? opts.fractions.map((f) => [f, probsAtShare(tiles, index, f)]) : [[undefined, P]]);
+      const start = out.bestLabelAggregation?.map(({ fraction, threshold }) => ({ fraction, threshold })) ?? out.bestLabelThresholds.map((threshold) => ({ threshold }));
+      out.bestJoint = calibrateJointly(byShare, T, K, opts.scan, start);
+    }
   }
   return out;
 }
@@ -112,12 +139,9 @@ function pairRecall(P: Float32Array, T: Float32Array, classes: readonly string[]
  * recomputed from the tile probabilities for every share; the first best pair in scan order wins.
  */
 function scanAggregation(tiles: number[][][], index: number[], targets: Float32Array, classes: readonly string[], thresholds: number[], fractions: readonly number[]): { fraction: number; threshold: number; f1: number }[] {
-  const K = classes.length;
   const best = classes.map(() => ({ fraction: fractions[0]!, threshold: thresholds[0]!, f1: -1 }));
   for (const fraction of fractions) {
-    // [N, K] image probabilities with this share of tiles for every label.
-    const P = new Float32Array(tiles.length * K);
-    tiles.forEach((t, i) => index.forEach((k, c) => (P[i * K + c] = topMean(t.map((p) => p[k]!), tilesInShare(fraction, t.length)).probability)));
+    const P = probsAtShare(tiles, index, fraction);
     for (const threshold of thresholds) {
       const m = multiLabelMetrics(P, targets, classes, threshold);
       m.perClass.forEach((pc, c) => {
@@ -126,6 +150,14 @@ function scanAggregation(tiles: number[][][], index: number[], targets: Float32A
     }
   }
   return best;
+}
+
+/** [N, K] image probabilities (dataset label order) with the top share `fraction` of tiles averaged for every label. */
+function probsAtShare(tiles: number[][][], index: number[], fraction: number): Float32Array {
+  const K = index.length;
+  const P = new Float32Array(tiles.length * K);
+  tiles.forEach((t, i) => index.forEach((k, c) => (P[i * K + c] = topMean(t.map((p) => p[k]!), tilesInShare(fraction, t.length)).probability)));
+  return P;
 }
 
 /** Of the images with no label, the share whose probabilities all stay below their threshold. */

@@ -31,6 +31,16 @@ export interface MultiLabelMetrics {
   n: number;
   mAP: number;
   macroF1: number;
+  /**
+   * The derived class "clean" scored like a label: positive when a sample has no label, predicted
+   * when no probability reaches its threshold (recall = share of clean samples kept clean).
+   */
+  clean: ClassMetrics;
+  /**
+   * Macro-F1 over the labels with support and "clean" (when there are clean samples): the score of
+   * an inspector whose answers are "these problems" or "clean".
+   */
+  macroF1WithClean: number;
   /** Fraction of samples whose whole label set is predicted exactly. */
   exactMatch: number;
   /** ECE over all (sample, label) probabilities. */
@@ -173,6 +183,9 @@ export function multiLabelMetrics(probs: Float32Array, targets: Float32Array, cl
     return { label, ...prf(tp, fp, fn), support: tp + fn, ap: averagePrecision(s, t) };
   });
   let exact = 0;
+  let cleanTp = 0;
+  let cleanFp = 0;
+  let cleanFn = 0;
   const conf: number[] = [];
   const correct: number[] = [];
   const labelsC = [...classes, 'clean'];
@@ -195,15 +208,24 @@ export function multiLabelMetrics(probs: Float32Array, targets: Float32Array, cl
       correct.push(p >= 0.5 === y ? 1 : 0);
     }
     if (all) exact++;
+    const isClean = tr.every((v) => v <= 0.5);
+    const saidClean = pr.every((p, c) => p < thr[c]!);
+    if (isClean && saidClean) cleanTp++;
+    else if (saidClean) cleanFp++;
+    else if (isClean) cleanFn++;
     confusion[primary(tr, half)]![primary(pr, thr)]!++;
   }
   const withSupport = perClass.filter((p) => p.support > 0);
   const aps = perClass.filter((p) => !Number.isNaN(p.ap));
+  const clean = { label: 'clean', ...prf(cleanTp, cleanFp, cleanFn), support: cleanTp + cleanFn };
+  const scored = clean.support > 0 ? [...withSupport, clean] : withSupport;
   return {
     kind: 'multi',
     n: N,
     mAP: aps.reduce((s, p) => s + p.ap, 0) / Math.max(1, aps.length),
     macroF1: withSupport.reduce((s, p) => s + p.f1, 0) / Math.max(1, withSupport.length),
+    clean,
+    macroF1WithClean: scored.reduce((s, p) => s + p.f1, 0) / Math.max(1, scored.length),
     exactMatch: exact / N,
     ece: expectedCalibrationError(conf, correct),
     threshold: typeof threshold === 'number' ? threshold : [...threshold],

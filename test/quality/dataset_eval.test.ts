@@ -86,6 +86,7 @@ test('inspector evaluation on a manifest equals inspecting each file and scoring
     [0.3, 0.45, 0.6].map((t) => ({
       threshold: t,
       macroF1: multiLabelMetrics(Float32Array.from(probs), Float32Array.from(targets), [...QUALITY_LABELS], t).macroF1,
+      macroF1WithClean: multiLabelMetrics(Float32Array.from(probs), Float32Array.from(targets), [...QUALITY_LABELS], t).macroF1WithClean,
       cleanKept: cleanRows.filter((i) => probs.slice(i * K, (i + 1) * K).every((p) => p < t)).length / cleanRows.length,
     })),
   );
@@ -100,9 +101,10 @@ test('inspector evaluation on a manifest equals inspecting each file and scoring
   assert.equal(json.n, 12);
   assert.deepEqual(json.single, JSON.parse(JSON.stringify(r.single)));
   const text = spawnSync(process.execPath, [cli, 'eval', '--inspector', model, '--data', manifest, '--split', 'test', '--scan'], { encoding: 'utf8' });
-  assert.match(text.stdout, /^at most one label: macro-F1 \d\.\d{4} \(n=\d+\)/m);
+  assert.match(text.stdout, /^at most one label: macro-F1 \d\.\d{4}, with clean \d\.\d{4} \(n=\d+\)/m);
+  assert.match(text.stdout, /^ {2}clean {12}P \d\.\d{3} {2}R \d\.\d{3} {2}F1 \d\.\d{3} {2}n 4$/m);
   assert.match(text.stdout, /^threshold scan: 0\.05:\d\.\d{3} .* 0\.95:\d\.\d{3}$/m);
-  assert.match(text.stdout, /^best threshold 0\.\d\d: macro-F1 \d\.\d{4}, clean kept clean \d+\.\d%$/m);
+  assert.match(text.stdout, /^best threshold 0\.\d\d: macro-F1 \d\.\d{4} \(with clean \d\.\d{4}\), clean kept clean \d+\.\d%$/m);
   const noInspector = spawnSync(process.execPath, [cli, 'eval', '--checkpoint', 'x.safetensors', '--data', manifest, '--scan'], { encoding: 'utf8' });
   assert.match(noInspector.stderr, /--scan needs --inspector/);
   const bad = spawnSync(process.execPath, [cli, 'eval', '--inspector', model, '--data', manifest, '--robustness'], { encoding: 'utf8' });
@@ -128,7 +130,7 @@ test('per-label thresholds: metrics, inspector decisions and calibration on a va
   const manifest = await smallManifest(dir, 12);
   const text = (await readFile(manifest, 'utf8')).replace(/"split":"test"/g, '"split":"val"');
   await writeFile(manifest, text);
-  const c = await calibrateInspector(model, manifest, { perLabel: true });
+  const c = await calibrateInspector(model, manifest, { perLabel: true, objective: 'label-f1' });
   const config = JSON.parse(await readFile(model.replace(/\.onnx$/, '.json'), 'utf8'));
   assert.equal(config.threshold, c.best.threshold);
   assert.deepEqual(config.labelThresholds, c.labelThresholds);
@@ -172,7 +174,7 @@ test('per-label tile shares: aggregation, calibration of share and threshold tog
   const manifest = await smallManifest(dir, 12);
   await writeFile(manifest, (await readFile(manifest, 'utf8')).replace(/"split":"test"/g, '"split":"val"'));
   await assert.rejects(calibrateInspector(model, manifest, { fractions: true }), /fractions .* need perLabel/);
-  const c = await calibrateInspector(model, manifest, { perLabel: true, fractions: true });
+  const c = await calibrateInspector(model, manifest, { perLabel: true, fractions: true, objective: 'label-f1' });
   const config = JSON.parse(await readFile(model.replace(/\.onnx$/, '.json'), 'utf8'));
   assert.deepEqual(config.labelTopFraction, c.labelTopFraction);
   assert.ok(config.labelTopFraction.every((f: number) => (SCAN_FRACTIONS as readonly number[]).includes(f)));
@@ -183,7 +185,7 @@ test('per-label tile shares: aggregation, calibration of share and threshold tog
   const samples = ds.samples.slice(0, 12);
   const results: InspectResult[] = [];
   for (const s of samples) results.push(await insp.inspect(s.file));
-  const targets = Float32Array.from(samples.flatMap((s) => s.labels!));
+  const targets = Float32Array.from(samples.flatMap((s) => [...s.labels!]));
   const f1 = (k: number, fraction: number, t: number) => {
     const P = Float32Array.from(results.flatMap((r) => QUALITY_LABELS.map((_, j) => (j === k ? topMean(r.tileProbabilities.map((p) => p[k]!), Math.ceil(fraction * r.tileProbabilities.length)).probability : 0))));
     return multiLabelMetrics(P, targets, [...QUALITY_LABELS], t).perClass[k]!.f1;

@@ -5,6 +5,7 @@ import type { Command } from '../command.js';
 import { parseArgs, flagNumber, flagString } from '../command.js';
 import { packageInspector } from '../../quality/package.js';
 import { calibrateInspector } from '../../quality/calibrate.js';
+import { CALIBRATION_OBJECTIVES, type CalibrationObjective } from '../../quality/dataset_eval.js';
 import { Progress } from '../../util/progress.js';
 import { ArgumentError } from '../../util/errors.js';
 
@@ -12,7 +13,7 @@ export const packageInspectorCommand: Command = {
   name: 'package-inspector',
   summary: 'export a trained quality checkpoint as inspector ONNX + config',
   usage: `Usage: attnvision package-inspector --checkpoint FILE --out models/inspector.onnx [--threshold T] [--top-k K] [--max-tiles N]
-                                     [--calibrate manifest.jsonl [--per-label [--per-label-tiles]]]
+                                     [--calibrate manifest.jsonl [--per-label [--per-label-tiles]] [--objective O]]
 
 Writes the ONNX model (dynamic batch; outputs presence logits then severity logits) and its JSON
 config next to it (labels, input size, normalisation, threshold, tile aggregation).
@@ -24,12 +25,21 @@ config next to it (labels, input size, normalisation, threshold, tile aggregatio
   --per-label     with --calibrate: also write each label's best threshold (labelThresholds)
   --per-label-tiles
                   with --per-label: choose each label's share of tiles averaged (labelTopFraction:
-                  the top 25%, 50% or all tiles) together with its threshold`,
+                  the top 25%, 50% or all tiles) together with its threshold
+  --objective O   what the calibration maximises (default with-clean):
+                    with-clean  macro-F1 over the labels and "clean" (an image is clean only when
+                                every label stays below its threshold); with --per-label the labels'
+                                rules are chosen jointly, starting from each label's own best
+                    label-f1    macro-F1 over the labels; each label its own best F1 (flags more
+                                clean images: the labels' false alarms add up)`,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['checkpoint', 'out', 'threshold', 'top-k', 'max-tiles', 'calibrate'], booleans: ['per-label', 'per-label-tiles'] }, 'package-inspector');
+    const a = parseArgs(argv, { values: ['checkpoint', 'out', 'threshold', 'top-k', 'max-tiles', 'calibrate', 'objective'], booleans: ['per-label', 'per-label-tiles'] }, 'package-inspector');
     const calibrate = flagString(a, 'calibrate');
     if (a.flags.has('per-label') && !calibrate) throw new ArgumentError('package-inspector: --per-label needs --calibrate');
     if (a.flags.has('per-label-tiles') && !a.flags.has('per-label')) throw new ArgumentError('package-inspector: --per-label-tiles needs --per-label');
+    const objective = flagString(a, 'objective', 'with-clean')!;
+    if (!CALIBRATION_OBJECTIVES.includes(objective as CalibrationObjective)) throw new ArgumentError(`package-inspector: expected ${CALIBRATION_OBJECTIVES.join(' or ')} for --objective but received "${objective}"`);
+    if (a.flags.has('objective') && !calibrate) throw new ArgumentError('package-inspector: --objective needs --calibrate');
     if (calibrate && a.flags.has('threshold')) throw new ArgumentError('package-inspector: give --threshold or --calibrate, not both');
     const checkpoint = flagString(a, 'checkpoint');
     const out = flagString(a, 'out');
@@ -44,13 +54,15 @@ config next to it (labels, input size, normalisation, threshold, tile aggregatio
     console.log(`wrote ${r.onnx} (${(r.bytes / 1e6).toFixed(1)} MB) and ${r.config}`);
     if (calibrate) {
       let bar: Progress | undefined;
-      const c = await calibrateInspector(out, calibrate, { perLabel: a.flags.has('per-label'), fractions: a.flags.has('per-label-tiles'), onFile: (_, n) => (bar ??= new Progress({ total: n, label: 'calibrate', unit: 'img' })).tick() });
+      const c = await calibrateInspector(out, calibrate, { perLabel: a.flags.has('per-label'), fractions: a.flags.has('per-label-tiles'), objective: objective as CalibrationObjective, onFile: (_, n) => (bar ??= new Progress({ total: n, label: 'calibrate', unit: 'img' })).tick() });
       bar?.finish();
       const v = c.validation;
       console.log(`threshold scan (val, n=${v.metrics.n}): ${v.scan!.map((x) => `${x.threshold.toFixed(2)}:${x.macroF1.toFixed(3)}`).join(' ')}`);
-      console.log(`threshold ${c.threshold}: val macro-F1 ${c.best.macroF1.toFixed(4)}, clean kept clean ${(100 * c.best.cleanKept).toFixed(1)}%`);
+      console.log(`threshold ${c.threshold} (${c.objective}): val macro-F1 ${c.best.macroF1.toFixed(4)}, with clean ${c.best.macroF1WithClean.toFixed(4)}, clean kept clean ${(100 * c.best.cleanKept).toFixed(1)}%`);
+      const j = v.bestJoint;
+      if (a.flags.has('per-label') && j) console.log(`joint per-label rules: val macro-F1 with clean ${j.startMacroF1WithClean.toFixed(4)} (each label's own best) -> ${j.macroF1WithClean.toFixed(4)} after ${j.rounds} rounds`);
       if (c.labelThresholds) console.log(`per-label thresholds: ${v.metrics.classes.map((l, k) => `${l} ${c.labelThresholds![k]}`).join(', ')}`);
-      if (c.labelTopFraction) console.log(`per-label tile shares: ${v.metrics.classes.map((l, k) => `${l} ${c.labelTopFraction![k]} (val F1 ${v.bestLabelAggregation![k]!.f1.toFixed(3)})`).join(', ')}`);
+      if (c.labelTopFraction) console.log(`per-label tile shares: ${v.metrics.classes.map((l, k) => `${l} ${c.labelTopFraction![k]}`).join(', ')}`);
       console.log(`updated ${r.config}`);
     }
     return 0;

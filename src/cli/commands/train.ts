@@ -145,8 +145,8 @@ export async function evaluateCheckpoint(file: string, ds: Dataset, batch: numbe
 
 /** Prints multi-label metrics as the text table of `eval`. */
 function printMultiLabel(m: MultiLabelMetrics): void {
-  console.log(`mAP ${m.mAP.toFixed(4)}  macro-F1 ${m.macroF1.toFixed(4)}  exact ${(100 * m.exactMatch).toFixed(2)}%  (n=${m.n})`);
-  for (const p of m.perClass) console.log(`  ${p.label.padEnd(16)} P ${p.precision.toFixed(3)}  R ${p.recall.toFixed(3)}  F1 ${p.f1.toFixed(3)}  n ${p.support}`);
+  console.log(`mAP ${m.mAP.toFixed(4)}  macro-F1 ${m.macroF1.toFixed(4)}  with clean ${m.macroF1WithClean.toFixed(4)}  exact ${(100 * m.exactMatch).toFixed(2)}%  (n=${m.n})`);
+  for (const p of [...m.perClass, ...(m.clean.support ? [m.clean] : [])]) console.log(`  ${p.label.padEnd(16)} P ${p.precision.toFixed(3)}  R ${p.recall.toFixed(3)}  F1 ${p.f1.toFixed(3)}  n ${p.support}`);
 }
 
 /** `eval --inspector`: the packaged inspector on a manifest split, image by image. */
@@ -172,13 +172,13 @@ async function evalInspector(a: ParsedArgs): Promise<number> {
       printMultiLabel(r.metrics);
       console.log(`clean kept clean ${(100 * r.cleanKept).toFixed(1)}%`);
       for (const [name, m] of [['at most one label', r.single], ['two or more labels', r.multi]] as const) {
-        if (m) console.log(`${name}: macro-F1 ${m.macroF1.toFixed(4)} (n=${m.n}); recall ${m.perClass.map((p) => `${p.label} ${p.recall.toFixed(2)}`).join(', ')}`);
+        if (m) console.log(`${name}: macro-F1 ${m.macroF1.toFixed(4)}, with clean ${m.macroF1WithClean.toFixed(4)} (n=${m.n}); recall ${m.perClass.map((p) => `${p.label} ${p.recall.toFixed(2)}`).join(', ')}`);
       }
       if (r.pairs?.length) console.log(`two-label pairs (recall of each label): ${r.pairs.map((p) => `${p.labels[0]} ${p.recall[0].toFixed(2)} + ${p.labels[1]} ${p.recall[1].toFixed(2)} (n=${p.n})`).join('; ')}`);
       if (r.scan) {
         const best = r.bestScan!;
         console.log(`threshold scan: ${r.scan.map((x) => `${x.threshold.toFixed(2)}:${x.macroF1.toFixed(3)}`).join(' ')}`);
-        console.log(`best threshold ${best.threshold.toFixed(2)}: macro-F1 ${best.macroF1.toFixed(4)}, clean kept clean ${(100 * best.cleanKept).toFixed(1)}%`);
+        console.log(`best threshold ${best.threshold.toFixed(2)}: macro-F1 ${best.macroF1.toFixed(4)} (with clean ${best.macroF1WithClean.toFixed(4)}), clean kept clean ${(100 * best.cleanKept).toFixed(1)}%`);
         console.log(`best per-label thresholds: ${r.metrics.classes.map((l, k) => `${l} ${r.bestLabelThresholds![k]}`).join(', ')}`);
       }
       if (report) console.log(`wrote ${report}`);
@@ -207,7 +207,9 @@ curves stored in the checkpoint and a confusion-matrix heatmap; --json prints th
                         the config's threshold unless --threshold is given); also reports images with
                         at most one label and with two or more separately, and each label pair's recall
   --scan                with --inspector: macro-F1 and clean-kept share at thresholds 0.05..0.95 (choose
-                        the threshold on a validation split, never on test)`,
+                        the threshold on a validation split, never on test)
+Multi-label metrics also score "clean" (no label at its threshold) as a class: its recall is the
+share of clean images kept clean, and "with clean" is the macro-F1 over the labels and clean.`,
   async run(argv) {
     const a = parseArgs(argv, { values: ['checkpoint', 'inspector', 'data', 'split', 'labels', 'report', 'batch', 'pgd', 'threshold'], booleans: ['json', 'robustness', 'scan'] }, 'eval');
     if (a.flags.has('scan') && !flagString(a, 'inspector')) throw new ArgumentError('eval: --scan needs --inspector');

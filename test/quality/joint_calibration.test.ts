@@ -1,0 +1,129 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { calibrateJointly, type LabelRule } from '../../src/quality/joint_calibration.js';
+import { multiLabelMetrics } from '../../src/train/metrics.js';
+import { calibrateInspector, SCAN_THRESHOLDS } from '../../src/quality/calibrate.js';
+import { SCAN_FRACTIONS, topMean } from '../../src/quality/aggregate.js';
+import { Inspector } from '../../src/quality/inspector.js';
+import { QUALITY_LABELS, type InspectResult } from '../../src/quality/labels.js';
+import { manifestDataset } from '../../src/data/dataset.js';
+import { tinyInspectorModel } from '../helpers/tiny_inspector.js';
+import { Rng } from '../helpers/rng.js';
+
+const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
+
+test('metrics score "clean" as a class: counted by hand on four rows', () => {
+  const classes = ['a', 'b'];
+  // Rows: clean said clean (TP), clean flagged (FN), labelled said clean (FP), labelled flagged.
+  const P = Float32Array.from([0.1, 0.2, 0.9, 0.1, 0.2, 0.3, 0.8, 0.9]);
+  const T = Float32Array.from([0, 0, 0, 0, 1, 0, 1, 1]);
+  const m = multiLabelMetrics(P, T, classes, 0.5);
+  assert.deepEqual(m.clean, { label: 'clean', precision: 0.5, recall: 0.5, f1: 0.5, support: 2 });
+  // a: TP row 3, FP row 1, FN row 2 -> F1 0.5; b: TP row 3 -> F1 1.
+  assert.deepEqual(m.perClass.map((p) => p.f1), [0.5, 1]);
+  assert.equal(m.macroF1, 0.75);
+  assert.ok(Math.abs(m.macroF1WithClean - 2 / 3) < 1e-12);
+  // Without clean rows, "with clean" is the label macro-F1.
+  const noClean = multiLabelMetrics(P.subarray(4), T.subarray(4), classes, 0.5);
+  assert.equal(noClean.clean.support, 0);
+  assert.equal(noClean.macroF1WithClean, noClean.macroF1);
+});
+
+/** Random probabilities where every label is informative but weak (positives 0.6, negatives 0.4, +-0.5), with clean rows. */
+function noisyScores(seed: number, N: number, K: number): { P: Float32Array; T: Float32Array } {
+  const rng = new Rng(seed);
+  const T = new Float32Array(N * K);
+  const P = new Float32Array(N * K);
+  for (let i = 0; i < N; i++) {
+    const clean = rng.next() < 0.35;
+    const first = rng.int(K);
+    for (let c = 0; c < K; c++) {
+      const y = !clean && (c === first || rng.next() < 0.1);
+      T[i * K + c] = y ? 1 : 0;
+      P[i * K + c] = Math.min(1, Math.max(0, (y ? 0.6 : 0.4) + 0.5 * (rng.next() + rng.next() - 1)));
+    }
+  }
+  return { P, T };
+}
+
+test('joint calibration: never worse than the start and no single label can improve it further', () => {
+  const K = 5;
+  const classes = ['a', 'b', 'c', 'd', 'e'];
+  const { P, T } = noisyScores(3, 300, K);
+  // Start: each label's own best threshold (what the 'label-f1' objective ships).
+  const start: LabelRule[] = classes.map((_, c) => ({
+    threshold: SCAN_THRESHOLDS.reduce((b, t) => (multiLabelMetrics(P, T, classes, t).perClass[c]!.f1 > multiLabelMetrics(P, T, classes, b).perClass[c]!.f1 ? t : b)),
+  }));
+  const j = calibrateJointly(new Map([[undefined, P]]), T, K, SCAN_THRESHOLDS, start);
+  const score = (rules: readonly LabelRule[]) => multiLabelMetrics(P, T, classes, rules.map((r) => r.threshold)).macroF1WithClean;
+  assert.ok(Math.abs(j.startMacroF1WithClean - score(start)) < 1e-12);
+  assert.ok(Math.abs(j.macroF1WithClean - score(j.rules)) < 1e-12, 'the reported score is the metrics module score');
+  assert.ok(j.macroF1WithClean > j.startMacroF1WithClean + 0.01, `joint ${j.macroF1WithClean} vs start ${j.startMacroF1WithClean}`);
+  // Coordinate-wise optimum, checked by brute force with the metrics module.
+  for (let c = 0; c < K; c++) {
+    for (const t of SCAN_THRESHOLDS) {
+      const trial = j.rules.map((r, k) => (k === c ? { threshold: t } : r));
+      assert.ok(score(trial) <= j.macroF1WithClean + 1e-12, `label ${c} at ${t}`);
+    }
+  }
+  // More clean rows kept clean than with the own-F1 rules, the point of the objective.
+  const kept = (rules: readonly LabelRule[]) => multiLabelMetrics(P, T, classes, rules.map((r) => r.threshold)).clean.recall;
+  assert.ok(kept(j.rules) > kept(start), `clean kept ${kept(j.rules)} vs ${kept(start)}`);
+});
+
+test('joint calibration over tile shares picks each label a share from the map; bad input is named', () => {
+  const K = 2;
+  const { P: P1, T } = noisyScores(5, 120, K);
+  const P2 = P1.map((v, i) => (i % 2 ? Math.min(1, v * 1.2) : v * 0.8));
+  const j = calibrateJointly(new Map([[1, P1], [0.5, P2]]), T, K, [0.3, 0.5, 0.7], [{ fraction: 1, threshold: 0.5 }, { fraction: 1, threshold: 0.5 }]);
+  assert.ok(j.rules.every((r) => r.fraction === 1 || r.fraction === 0.5));
+  const P = Float32Array.from({ length: P1.length }, (_, i) => (j.rules[i % K]!.fraction === 1 ? P1 : P2)[i]!);
+  assert.ok(Math.abs(multiLabelMetrics(P, T, ['a', 'b'], j.rules.map((r) => r.threshold)).macroF1WithClean - j.macroF1WithClean) < 1e-12);
+  assert.throws(() => calibrateJointly(new Map([[1, P1]]), T, K, [0.5], [{ fraction: 0.25, threshold: 0.5 }, { fraction: 1, threshold: 0.5 }]), /no probabilities for tile share 0\.25/);
+  assert.throws(() => calibrateJointly(new Map([[1, P1]]), T, K, [0.5], [{ threshold: 0.5 }]), /expected 2 starting rules but received 1/);
+});
+
+test('calibrateInspector with the default objective writes the joint rules, and they score what it says', async () => {
+  const { dir, model } = await tinyInspectorModel();
+  const rng = new Rng(21);
+  await mkdir(path.join(dir, 'img'), { recursive: true });
+  const lines: string[] = [];
+  for (let i = 0; i < 16; i++) {
+    const w = 40 + rng.int(70);
+    const px = Buffer.from(new Uint8Array(w * w * 3).map(() => rng.int(256)));
+    await sharp(px, { raw: { width: w, height: w, channels: 3 } }).png().toFile(path.join(dir, `img/${i}.png`));
+    lines.push(JSON.stringify({ file: `img/${i}.png`, labels: i % 3 === 0 ? ['clean'] : [QUALITY_LABELS[i % QUALITY_LABELS.length]], split: 'val' }));
+  }
+  const manifest = path.join(dir, 'manifest.jsonl');
+  await writeFile(manifest, lines.join('\n') + '\n');
+  const c = await calibrateInspector(model, manifest, { perLabel: true, fractions: true });
+  assert.equal(c.objective, 'with-clean');
+  const config = JSON.parse(await readFile(model.replace(/\.onnx$/, '.json'), 'utf8'));
+  assert.deepEqual(config.labelThresholds, c.validation.bestJoint!.rules.map((r) => r.threshold));
+  assert.deepEqual(config.labelTopFraction, c.validation.bestJoint!.rules.map((r) => r.fraction));
+  assert.ok(config.labelTopFraction.every((f: number) => (SCAN_FRACTIONS as readonly number[]).includes(f)));
+  // Independently: the reloaded inspector's decisions on the same files give the reported score.
+  const insp = await Inspector.load({ model });
+  const ds = await manifestDataset(manifest, [...QUALITY_LABELS], 'val');
+  const results: InspectResult[] = [];
+  for (const s of ds.samples) results.push(await insp.inspect(s.file));
+  await insp.dispose();
+  const P = Float32Array.from(results.flatMap((r) => QUALITY_LABELS.map((_, k) => topMean(r.tileProbabilities.map((p) => p[k]!), Math.ceil(config.labelTopFraction[k] * r.tileProbabilities.length)).probability)));
+  const T = Float32Array.from(ds.samples.flatMap((s) => [...s.labels!]));
+  const m = multiLabelMetrics(P, T, [...QUALITY_LABELS], config.labelThresholds);
+  assert.ok(Math.abs(m.macroF1WithClean - c.validation.bestJoint!.macroF1WithClean) < 1e-4, `${m.macroF1WithClean} vs ${c.validation.bestJoint!.macroF1WithClean}`);
+  assert.ok(c.validation.bestJoint!.macroF1WithClean >= c.validation.bestJoint!.startMacroF1WithClean);
+
+  // CLI: the objective is validated and reported.
+  const ck = path.join(dir, 'none.safetensors');
+  const bad = spawnSync(process.execPath, [cli, 'package-inspector', '--checkpoint', ck, '--out', path.join(dir, 'x.onnx'), '--calibrate', manifest, '--objective', 'recall'], { encoding: 'utf8' });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /expected label-f1 or with-clean for --objective but received "recall"/);
+  const noCal = spawnSync(process.execPath, [cli, 'package-inspector', '--checkpoint', ck, '--out', path.join(dir, 'x.onnx'), '--objective', 'label-f1'], { encoding: 'utf8' });
+  assert.match(noCal.stderr, /--objective needs --calibrate/);
+});
