@@ -25,6 +25,9 @@ export interface CalibrationResult {
   labelThresholds?: number[];
   labelTopFraction?: number[];
   objective: CalibrationObjective;
+  /** The config as written, and where. */
+  config: InspectorConfig;
+  configPath: string;
   /** The scan on the validation split (scores at the global threshold are in `best`). */
   validation: InspectorDatasetEval;
   best: ScanPoint;
@@ -61,5 +64,5 @@ export async function calibrateInspector(
     if (opts.fractions) config.labelTopFraction = config.labels.map((l) => byLabel.get(l)?.fraction ?? 1);
   }
   await writeFileAtomic(configPath, JSON.stringify(config, null, 2) + '\n');
-  return { objective, threshold: best.threshold, labelThresholds: config.labelThresholds, labelTopFraction: config.labelTopFraction, validation, best };
+  return { objective, config, configPath, threshold: best.threshold, labelThresholds: config.labelThresholds, labelTopFraction: config.labelTopFraction, validation, best };
 }

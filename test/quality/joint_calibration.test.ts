@@ -126,4 +126,19 @@ test('calibrateInspector with the default objective writes the joint rules, and 
   assert.match(bad.stderr, /expected label-f1 or with-clean for --objective but received "recall"/);
   const noCal = spawnSync(process.execPath, [cli, 'package-inspector', '--checkpoint', ck, '--out', path.join(dir, 'x.onnx'), '--objective', 'label-f1'], { encoding: 'utf8' });
   assert.match(noCal.stderr, /--objective needs --calibrate/);
+
+  // `attnvision calibrate` re-calibrates the packaged model in place, here with the other objective.
+  const cal = spawnSync(process.execPath, [cli, 'calibrate', model, '--data', manifest, '--per-label', '--per-label-tiles', '--objective', 'label-f1'], { encoding: 'utf8' });
+  assert.equal(cal.status, 0, cal.stderr);
+  assert.match(cal.stdout, /^threshold 0\.\d+ \(label-f1\): val macro-F1 \d\.\d{4}, with clean \d\.\d{4}, clean kept clean \d+\.\d%$/m);
+  assert.match(cal.stdout, /^per-label tile shares: defocus_blur (0\.25|0\.5|1), motion_blur/m);
+  const own = await calibrateInspector(model, manifest, { perLabel: true, fractions: true, objective: 'label-f1' });
+  const after = JSON.parse(await readFile(model.replace(/\.onnx$/, '.json'), 'utf8'));
+  assert.deepEqual(after.labelTopFraction, own.labelTopFraction);
+  assert.deepEqual(after.labelThresholds, own.labelThresholds);
+  const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'calibrate', ...args], { encoding: 'utf8' });
+  assert.match(run(model).stderr, /calibrate: --data manifest\.jsonl is required/);
+  assert.match(run(model, model, '--data', manifest).stderr, /expected one model but received 2/);
+  assert.match(run(model, '--data', manifest, '--per-label-tiles').stderr, /--per-label-tiles needs --per-label/);
+  assert.match(run(path.join(dir, 'missing.onnx'), '--data', manifest).stderr, /missing\.(onnx|json)/);
 });

@@ -45,7 +45,7 @@ test('package-inspector: checkpoint -> ONNX + config; --calibrate picks threshol
   assert.equal(cal.status, 0, cal.stderr);
   const calibrated = JSON.parse(await readFile(path.join(dir, 'insp.json'), 'utf8'));
   assert.equal(calibrated.labelThresholds.length, K);
-  assert.match(cal.stdout, new RegExp(`^threshold ${calibrated.threshold}: val macro-F1 \\d\\.\\d{4}, clean kept clean \\d+\\.\\d%$`, 'm'));
+  assert.match(cal.stdout, new RegExp(`^threshold ${calibrated.threshold} \\(with-clean\\): val macro-F1 \\d\\.\\d{4}, with clean \\d\\.\\d{4}, clean kept clean \\d+\\.\\d%$`, 'm'));
   assert.match(cal.stdout, /^per-label thresholds: defocus_blur 0\.\d+, motion_blur/m);
   const insp = await Inspector.load({ model: out });
   assert.deepEqual(insp.thresholds(), calibrated.labelThresholds);

@@ -1,0 +1,80 @@
+/**
+ * `attnvision calibrate`: re-chooses the decision rules (threshold, per-label thresholds and tile
+ * shares) of a packaged inspector on the validation split of a labelled manifest, rewriting its JSON
+ * config in place (atomically). Also the calibration step of `package-inspector --calibrate`.
+ */
+import type { Command, ParsedArgs } from '../command.js';
+import { parseArgs, flagString } from '../command.js';
+import { calibrateInspector, type CalibrationResult } from '../../quality/calibrate.js';
+import { CALIBRATION_OBJECTIVES, type CalibrationObjective, type ScanPoint } from '../../quality/dataset_eval.js';
+import { Progress } from '../../util/progress.js';
+import { ArgumentError } from '../../util/errors.js';
+
+/** Help text of the calibration flags (shared with package-inspector). */
+export const CALIBRATION_FLAGS_USAGE = `  --per-label     also write each label's best threshold (labelThresholds)
+  --per-label-tiles
+                  with --per-label: choose each label's share of tiles averaged (labelTopFraction:
+                  the top 25%, 50% or all tiles) together with its threshold
+  --objective O   what the calibration maximises (default with-clean):
+                    with-clean  macro-F1 over the labels and "clean" (an image is clean only when
+                                every label stays below its threshold); with --per-label the labels'
+                                rules are chosen jointly, starting from each label's own best
+                    label-f1    macro-F1 over the labels; each label its own best F1 (flags more
+                                clean images: the labels' false alarms add up)`;
+
+export interface CalibrationFlags {
+  perLabel: boolean;
+  fractions: boolean;
+  objective: CalibrationObjective;
+}
+
+/** Reads and checks --per-label, --per-label-tiles and --objective. */
+export function calibrationFlags(a: ParsedArgs, where: string): CalibrationFlags {
+  if (a.flags.has('per-label-tiles') && !a.flags.has('per-label')) throw new ArgumentError(`${where}: --per-label-tiles needs --per-label`);
+  const objective = flagString(a, 'objective', 'with-clean')!;
+  if (!CALIBRATION_OBJECTIVES.includes(objective as CalibrationObjective)) throw new ArgumentError(`${where}: expected ${CALIBRATION_OBJECTIVES.join(' or ')} for --objective but received "${objective}"`);
+  return { perLabel: a.flags.has('per-label'), fractions: a.flags.has('per-label-tiles'), objective: objective as CalibrationObjective };
+}
+
+/** Calibrates `model` on `split` of `manifest` with a progress bar, and prints what was chosen. */
+export async function runCalibration(model: string, manifest: string, flags: CalibrationFlags, split = 'val'): Promise<CalibrationResult> {
+  let bar: Progress | undefined;
+  const c = await calibrateInspector(model, manifest, { ...flags, split, onFile: (_, n) => (bar ??= new Progress({ total: n, label: 'calibrate', unit: 'img' })).tick() });
+  bar?.finish();
+  const v = c.validation;
+  for (const e of v.errors) console.error(e.error.startsWith(e.file) ? e.error : `${e.file}: ${e.error}`);
+  const score = (x: ScanPoint) => (c.objective === 'with-clean' ? x.macroF1WithClean : x.macroF1);
+  console.log(`threshold scan (${split}, n=${v.metrics.n}, ${c.objective === 'with-clean' ? 'macro-F1 with clean' : 'macro-F1'}): ${v.scan!.map((x) => `${x.threshold.toFixed(2)}:${score(x).toFixed(3)}`).join(' ')}`);
+  console.log(`threshold ${c.threshold} (${c.objective}): ${split} macro-F1 ${c.best.macroF1.toFixed(4)}, with clean ${c.best.macroF1WithClean.toFixed(4)}, clean kept clean ${(100 * c.best.cleanKept).toFixed(1)}%`);
+  const j = v.bestJoint;
+  if (flags.perLabel && j) console.log(`joint per-label rules: ${split} macro-F1 with clean ${j.startMacroF1WithClean.toFixed(4)} (each label's own best) -> ${j.macroF1WithClean.toFixed(4)} after ${j.rounds} rounds`);
+  if (c.labelThresholds) console.log(`per-label thresholds: ${c.config.labels.map((l, k) => `${l} ${c.labelThresholds![k]}`).join(', ')}`);
+  if (c.labelTopFraction) console.log(`per-label tile shares: ${c.config.labels.map((l, k) => `${l} ${c.labelTopFraction![k]}`).join(', ')}`);
+  console.log(`updated ${c.configPath}`);
+  return c;
+}
+
+export const calibrateCommand: Command = {
+  name: 'calibrate',
+  summary: "re-choose a packaged inspector's thresholds and tile shares on a validation split",
+  usage: `Usage: attnvision calibrate MODEL.onnx --data manifest.jsonl [--split val] [--per-label [--per-label-tiles]] [--objective O]
+
+Runs every image of the split through the inspector whole (tiles and aggregation as in production),
+scans thresholds 0.05..0.95 and rewrites MODEL.json (next to the model) with the best rules. Use a
+validation split of your own images to fit the shipped model to them; never a test split.
+  --data F        labelled manifest (the synthesizer's format: file, labels, split)  (required)
+  --split S       the split to calibrate on                                          [val]
+${CALIBRATION_FLAGS_USAGE}`,
+  async run(argv) {
+    const a = parseArgs(argv, { values: ['data', 'split', 'objective'], booleans: ['per-label', 'per-label-tiles'] }, 'calibrate');
+    const [model, ...extra] = a.positional;
+    if (!model || !model.endsWith('.onnx')) throw new ArgumentError('calibrate: expected one MODEL.onnx (with its MODEL.json next to it)');
+    if (extra.length) throw new ArgumentError(`calibrate: expected one model but received ${a.positional.length}: ${a.positional.join(' ')}`);
+    const data = flagString(a, 'data');
+    if (!data) throw new ArgumentError('calibrate: --data manifest.jsonl is required');
+    const split = flagString(a, 'split', 'val')!;
+    if (split === 'test') console.error('calibrate: warning: calibrating on a test split makes its scores no longer a test');
+    await runCalibration(model, data, calibrationFlags(a, 'calibrate'), split);
+    return 0;
+  },
+};
