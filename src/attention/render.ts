@@ -2,7 +2,11 @@
  * Attention maps as images: per-query attention (SAGAN / Non-local style: where does the query
  * position look?), pooling maps (GC), and attention rollout (Abnar & Zuidema 2020,
  * https://arxiv.org/abs/2005.00928: R = prod_l (0.5 A_l + 0.5 I), heads averaged) for stacks of
- * global attention layers over the same token grid. Rendered as PNG panels over the image.
+ * global attention layers over the same token grid, and for hierarchical window attention (Swin):
+ * the window matrices of a stage act as one block-sparse matrix on the (unshifted) token grid, and
+ * patch merging maps each coarse token back to the 2 x 2 fine tokens it was made of, so the rollout
+ * runs from the last stage down to the first stage's grid (`windowRollout`). Rendered as PNG panels
+ * over the image.
  */
 import sharp, { type OverlayOptions } from 'sharp';
 import { ArgumentError } from '../util/errors.js';
@@ -27,7 +31,8 @@ export function gridFor(n: number, aspect: number): [number, number] | null {
   return best;
 }
 
-function normalise(v: Float32Array): Float32Array {
+/** Scales values to [0, 1] for display (min -> 0, max -> 1; all 0 when constant). */
+export function normaliseMap(v: Float32Array): Float32Array {
   let lo = Infinity;
   let hi = -Infinity;
   for (const x of v) {
@@ -47,7 +52,7 @@ function normalise(v: Float32Array): Float32Array {
 export function mapsFromAttention(title: string, data: Float32Array, shape: readonly number[], aspect: number, query: [number, number]): { maps: AttentionMap[]; matrix?: { n: number; a: Float32Array } } {
   if (shape.length === 4 && shape[1] === 1) {
     const [, , H, W] = shape as [number, number, number, number];
-    return { maps: [{ title: `${title} (pooling weights)`, values: normalise(data.subarray(0, H * W)), rows: H, cols: W }] };
+    return { maps: [{ title: `${title} (pooling weights)`, values: normaliseMap(data.subarray(0, H * W)), rows: H, cols: W }] };
   }
   let heads = 1;
   let N: number;
@@ -62,7 +67,7 @@ export function mapsFromAttention(title: string, data: Float32Array, shape: read
   const a = new Float32Array(N * Nk);
   for (let h = 0; h < heads; h++) for (let i = 0; i < N * Nk; i++) a[i]! += data[h * N * Nk + i]! / heads;
   const qi = Math.min(q[0] - 1, Math.floor(query[1] * q[0])) * q[1] + Math.min(q[1] - 1, Math.floor(query[0] * q[1]));
-  const maps = [{ title: `${title} (query ${Math.round(query[0] * 100)}%,${Math.round(query[1] * 100)}%)`, values: normalise(a.subarray(qi * Nk, (qi + 1) * Nk)), rows: k[0], cols: k[1] }];
+  const maps = [{ title: `${title} (query ${Math.round(query[0] * 100)}%,${Math.round(query[1] * 100)}%)`, values: normaliseMap(a.subarray(qi * Nk, (qi + 1) * Nk)), rows: k[0], cols: k[1] }];
   return { maps, matrix: N === Nk ? { n: N, a } : undefined };
 }
 
@@ -93,7 +98,86 @@ export function windowQueryMap(title: string, data: Float32Array, shape: readonl
     if (y < H && x < W) values[y * W + x] = a;
   }
   const shifted = shiftH || shiftW ? `, shifted windows` : '';
-  return { title: `${title} (query ${Math.round(query[0] * 100)}%,${Math.round(query[1] * 100)}%${shifted})`, values: normalise(values), rows: H, cols: W };
+  return { title: `${title} (query ${Math.round(query[0] * 100)}%,${Math.round(query[1] * 100)}%${shifted})`, values: normaliseMap(values), rows: H, cols: W };
+}
+
+/** One captured window-attention layer: [B * nW, heads, M*M, M*M] weights (batch item 0 used) and its layout. */
+export interface WindowLayer {
+  data: Float32Array;
+  shape: readonly number[];
+  layout: WindowLayout;
+}
+
+/**
+ * Visits the nonzero entries of a window layer as one matrix on the unshifted H x W grid:
+ * `visit(query, key, weight)` with grid indices and the head-averaged weight. Padding tokens are skipped.
+ */
+function forEachWindowEntry(l: WindowLayer, visit: (q: number, k: number, a: number) => void): void {
+  const { height: H, width: W, paddedHeight: Hp, paddedWidth: Wp, window: m, shiftH, shiftW } = l.layout;
+  const [B, heads, n] = l.shape as [number, number, number, number];
+  const nw = (Hp / m) * (Wp / m);
+  if (n !== m * m || l.shape[3] !== n || B < nw) throw new ArgumentError(`window attention of shape [${l.shape.join(', ')}] does not match window ${m} on a ${Hp}x${Wp} grid`);
+  // Rolled-grid position (window, local index) -> original grid index, or -1 for padding.
+  const gridIndex = (win: number, local: number) => {
+    const y = (Math.floor(win / (Wp / m)) * m + Math.floor(local / m) + shiftH) % Hp;
+    const x = ((win % (Wp / m)) * m + (local % m) + shiftW) % Wp;
+    return y < H && x < W ? y * W + x : -1;
+  };
+  for (let w = 0; w < nw; w++) {
+    for (let qi = 0; qi < n; qi++) {
+      const q = gridIndex(w, qi);
+      if (q < 0) continue;
+      for (let ki = 0; ki < n; ki++) {
+        const k = gridIndex(w, ki);
+        if (k < 0) continue;
+        let a = 0;
+        for (let h = 0; h < heads; h++) a += l.data[((w * heads + h) * n + qi) * n + ki]! / heads;
+        visit(q, k, a);
+      }
+    }
+  }
+}
+
+/**
+ * Attention rollout through hierarchical window attention (Swin): returns u^T R, where R is the
+ * product, last layer first, of A' = rownorm(0.5 A + 0.5 I) for every window layer (A on the
+ * unshifted grid, padding dropped) and, between stages, the patch-merging matrix that gives each
+ * fine token of a 2 x 2 group its coarse token's weight. `u` is a distribution over the last
+ * layer's tokens (default uniform: what the pooled output draws from); the result is a
+ * distribution over the first layer's tokens (rows x cols of its grid). Computed as vector-matrix
+ * products on the window structure, never as dense N x N matrices.
+ */
+export function windowRollout(layers: readonly WindowLayer[], u?: Float32Array): { values: Float32Array; rows: number; cols: number } {
+  if (!layers.length) throw new ArgumentError('windowRollout: no window attention layers');
+  const last = layers[layers.length - 1]!.layout;
+  let v = u ? Float32Array.from(u) : new Float32Array(last.height * last.width).fill(1 / (last.height * last.width));
+  if (v.length !== last.height * last.width) throw new ArgumentError(`windowRollout: expected ${last.height * last.width} query weights but received ${v.length}`);
+  for (let li = layers.length - 1; li >= 0; li--) {
+    const l = layers[li]!;
+    const { height: H, width: W } = l.layout;
+    if (v.length !== H * W) {
+      // Patch merging from this layer's grid (fine) to the next layer's (coarse): coarse (y, x) <- fine (2y..2y+1, 2x..2x+1).
+      const next = layers[li + 1]!.layout;
+      if (Math.ceil(H / 2) !== next.height || Math.ceil(W / 2) !== next.width) throw new ArgumentError(`windowRollout: layer ${li} grid ${H}x${W} does not merge 2x2 into layer ${li + 1} grid ${next.height}x${next.width}`);
+      const fine = new Float32Array(H * W);
+      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+        const cy = y >> 1;
+        const cx = x >> 1;
+        const children = (Math.min(H, 2 * cy + 2) - 2 * cy) * (Math.min(W, 2 * cx + 2) - 2 * cx);
+        fine[y * W + x] = v[cy * next.width + cx]! / children;
+      }
+      v = fine;
+    }
+    // Row sums of 0.5 A + 0.5 I over the valid keys, then out_k = sum_q v_q A'[q, k].
+    const rowSum = new Float32Array(H * W).fill(0.5);
+    forEachWindowEntry(l, (q, _k, a) => (rowSum[q]! += 0.5 * a));
+    const out = new Float32Array(H * W);
+    for (let q = 0; q < H * W; q++) out[q] = (0.5 * v[q]!) / rowSum[q]!;
+    forEachWindowEntry(l, (q, k, a) => (out[k]! += (v[q]! * 0.5 * a) / rowSum[q]!));
+    v = out;
+  }
+  const first = layers[0]!.layout;
+  return { values: v, rows: first.height, cols: first.width };
 }
 
 /** Attention rollout over square attention matrices of equal size (in layer order). */

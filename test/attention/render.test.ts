@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { gridFor, mapsFromAttention, rollout, windowQueryMap } from '../../src/attention/render.js';
+import { gridFor, mapsFromAttention, rollout, windowQueryMap, windowRollout } from '../../src/attention/render.js';
 import { SwinBlock } from '../../src/attention/swin.js';
 import { collectAttention } from '../../src/attention/capture.js';
 import { ModelState } from '../../src/nn/state.js';
@@ -88,4 +88,81 @@ test('window attention maps: the query window is found in the shifted grid and k
   const inside = (i: number) => Math.floor(i / 8) >= 2 && Math.floor(i / 8) <= 5 && i % 8 >= 2 && i % 8 <= 5;
   const nonzero = [...real.values.keys()].filter((i) => real.values[i]! > 0);
   assert.ok(nonzero.length >= 15 && nonzero.every(inside), `nonzero at ${nonzero}`);
+});
+
+test('Swin rollout through window layers and patch merging equals the dense matrix product', () => {
+  // Three layers: 6x6 grid (window 4, padded to 8x8) unshifted and shifted by 2, then patch merging
+  // to 3x3 (one window of 3). Random row-stochastic attention within each window.
+  let seed = 5;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const layouts = [
+    { height: 6, width: 6, paddedHeight: 8, paddedWidth: 8, window: 4, shiftH: 0, shiftW: 0 },
+    { height: 6, width: 6, paddedHeight: 8, paddedWidth: 8, window: 4, shiftH: 2, shiftW: 2 },
+    { height: 3, width: 3, paddedHeight: 3, paddedWidth: 3, window: 3, shiftH: 0, shiftW: 0 },
+  ];
+  const heads = 2;
+  const layers = layouts.map((layout) => {
+    const n = layout.window ** 2;
+    const nW = (layout.paddedHeight / layout.window) * (layout.paddedWidth / layout.window);
+    const data = new Float32Array(nW * heads * n * n);
+    for (let r = 0; r < nW * heads * n; r++) {
+      let s = 0;
+      for (let k = 0; k < n; k++) s += data[r * n + k] = rand() + 0.01;
+      for (let k = 0; k < n; k++) data[r * n + k]! /= s;
+    }
+    return { data, shape: [nW, heads, n, n], layout };
+  });
+  // Dense reference, built from the other direction: original grid position -> rolled position -> window.
+  const dense = (l: (typeof layers)[number]): number[][] => {
+    const { height: H, width: W, paddedHeight: Hp, paddedWidth: Wp, window: m, shiftH, shiftW } = l.layout;
+    const n = m * m;
+    const loc = (i: number) => {
+      const ry = (Math.floor(i / W) - shiftH + Hp) % Hp;
+      const rx = ((i % W) - shiftW + Wp) % Wp;
+      return { win: Math.floor(ry / m) * (Wp / m) + Math.floor(rx / m), local: (ry % m) * m + (rx % m) };
+    };
+    const A = Array.from({ length: H * W }, (_, q) => Array.from({ length: H * W }, (_, k) => {
+      const a = loc(q);
+      const b = loc(k);
+      if (a.win !== b.win) return 0;
+      let v = 0;
+      for (let h = 0; h < heads; h++) v += l.data[((a.win * heads + h) * n + a.local) * n + b.local]! / heads;
+      return 0.5 * v + (q === k ? 0.5 : 0);
+    }));
+    return A.map((row) => row.map((v) => v / row.reduce((s, x) => s + x, 0)));
+  };
+  const matmul = (a: number[][], b: number[][]) => a.map((row) => b[0]!.map((_, j) => row.reduce((s, v, k) => s + v * b[k]![j]!, 0)));
+  // Merge [9, 36]: coarse token (y, x) spreads evenly over fine tokens (2y..2y+1, 2x..2x+1).
+  const M = Array.from({ length: 9 }, (_, c) => Array.from({ length: 36 }, (_, f) => (Math.floor(Math.floor(f / 6) / 2) === Math.floor(c / 3) && Math.floor((f % 6) / 2) === c % 3 ? 0.25 : 0)));
+  const R = matmul(matmul(matmul(dense(layers[2]!), M), dense(layers[1]!)), dense(layers[0]!)); // [9, 36]
+  const u = Float32Array.from({ length: 9 }, (_, i) => (i === 4 ? 0.7 : 0.3 / 8));
+  const want = R[0]!.map((_, j) => R.reduce((s, row, i) => s + u[i]! * row[j]!, 0));
+  const got = windowRollout(layers, u);
+  assert.deepEqual([got.rows, got.cols], [6, 6]);
+  want.forEach((w, j) => assert.ok(Math.abs(got.values[j]! - w) < 1e-5, `token ${j}: ${got.values[j]} vs ${w}`));
+  assert.ok(Math.abs(got.values.reduce((s, v) => s + v, 0) - 1) < 1e-5, 'a distribution over the first grid');
+  // Default: uniform over the last grid's tokens.
+  const uniform = windowRollout(layers);
+  const wantU = R[0]!.map((_, j) => R.reduce((s, row) => s + row[j]! / 9, 0));
+  wantU.forEach((w, j) => assert.ok(Math.abs(uniform.values[j]! - w) < 1e-5));
+  // Grids that do not merge 2x2, and wrong query sizes, are named.
+  assert.throws(() => windowRollout([layers[0]!, { ...layers[2]!, layout: { ...layouts[2]!, height: 2, width: 2, paddedHeight: 3, paddedWidth: 3 } }]), /layer 0 grid 6x6 does not merge 2x2 into layer 1 grid 2x2/);
+  assert.throws(() => windowRollout(layers, new Float32Array(4)), /expected 9 query weights but received 4/);
+  assert.throws(() => windowRollout([]), /no window attention layers/);
+});
+
+test('attnvision attention on a Swin model renders the cross-stage rollout', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'attnvision-attn-swin-'));
+  const img = path.join(dir, 'in.png');
+  await sharp({ create: { width: 48, height: 48, channels: 3, background: '#a63' } }).png().toFile(img);
+  const out = path.join(dir, 'attn.png');
+  const r = spawnSync(process.execPath, [cli, 'attention', 'swin_micro_patch2_window4_96', img, '--size', '32', '--classes', '3', '--out', out], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const [, maps, modules] = /wrote .*: (\d+) maps from (\d+) attention modules/.exec(r.stdout)!;
+  assert.equal(Number(maps), Number(modules) + 2, 'one map per window layer plus two rollouts');
+  const meta = await sharp(out).metadata();
+  // Panels: the input and every map, 4 per row, each 256 x (256 + 20 caption) for a square image.
+  assert.deepEqual([meta.width, meta.height], [1024, Math.ceil((Number(maps) + 1) / 4) * 276]);
+  assert.match(r.stdout, /attention modules \(.*layers\.\d+\.blocks\.\d+/);
+  assert.ok((await stat(out)).size > 500);
 });

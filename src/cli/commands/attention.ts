@@ -11,7 +11,7 @@ import { CompiledGraph } from '../../runtime/session.js';
 import { createModel, defaultForward } from '../../models/index.js';
 import { readCheckpoint } from '../../io/checkpoint.js';
 import { setAttentionCapture, collectAttention } from '../../attention/capture.js';
-import { mapsFromAttention, renderAttentionPng, rollout, gridFor, windowQueryMap, type AttentionMap } from '../../attention/render.js';
+import { mapsFromAttention, renderAttentionPng, rollout, gridFor, windowQueryMap, windowRollout, normaliseMap, type AttentionMap, type WindowLayer } from '../../attention/render.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../../data/loader/transform.js';
 import { ArgumentError } from '../../util/errors.js';
 
@@ -23,8 +23,10 @@ export const attentionCommand: Command = {
 Runs the model on the image (resized to PX x PX) with attention capture on, and renders one panel per
 attention module: the attention of the query position (fractions of width/height, default 0.5,0.5)
 over the image, pooling weights for GC blocks, and attention rollout across global-attention layers.
-Swin's window attention is drawn on the whole token grid: the query's (shifted) window, zero elsewhere;
-it gets no rollout, since its matrices are per window and the grid changes between stages.
+Swin's window attention is drawn on the whole token grid: the query's (shifted) window, zero elsewhere.
+Its rollout runs through every window layer and, between stages, back through patch merging (each
+coarse token to its 2 x 2 fine tokens), onto the first stage's grid: once from all output tokens
+(what the pooled prediction draws on) and once from the query's token in the last stage.
   --checkpoint FILE   a trainer checkpoint (model, classes and size from its metadata)
   --weights FILE      safetensors weights for <model>`,
   async run(argv) {
@@ -64,9 +66,13 @@ it gets no rollout, since its matrices are per window and the grid changes betwe
     void meta;
     const maps: AttentionMap[] = [];
     const square = new Map<number, Float32Array[]>();
+    const windowLayers: WindowLayer[] = [];
     captured.forEach((c, i) => {
-      // Window attention: one matrix per window, placed on the grid; no rollout (windows and grids differ).
-      if (c.windows) return void maps.push(windowQueryMap(c.path, res[`a${i}`]!.data as Float32Array, c.tensor.shape, c.windows, query));
+      // Window attention: one matrix per window, placed on the grid; rolled out below across stages.
+      if (c.windows) {
+        windowLayers.push({ data: res[`a${i}`]!.data as Float32Array, shape: c.tensor.shape, layout: c.windows });
+        return void maps.push(windowQueryMap(c.path, res[`a${i}`]!.data as Float32Array, c.tensor.shape, c.windows, query));
+      }
       const r = mapsFromAttention(c.path, res[`a${i}`]!.data as Float32Array, c.tensor.shape, aspect, query);
       maps.push(...r.maps);
       if (r.matrix) square.set(r.matrix.n, [...(square.get(r.matrix.n) ?? []), r.matrix.a]);
@@ -81,6 +87,17 @@ it gets no rollout, since its matrices are per window and the grid changes betwe
       let hi = -Infinity;
       for (const v of mean) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
       maps.push({ title: `rollout over ${mats.length} layers (${n} tokens)`, values: mean.map((v) => (hi > lo ? (v - lo) / (hi - lo) : 0)), rows: g[0], cols: g[1] });
+    }
+    if (windowLayers.length >= 2) {
+      const stages = new Set(windowLayers.map((l) => `${l.layout.height}x${l.layout.width}`)).size;
+      const span = `${windowLayers.length} layers/${stages} stage${stages > 1 ? 's' : ''}`;
+      const all = windowRollout(windowLayers);
+      maps.push({ title: `rollout ${span}: all tokens`, values: normaliseMap(all.values), rows: all.rows, cols: all.cols });
+      const { height: H, width: W } = windowLayers[windowLayers.length - 1]!.layout;
+      const u = new Float32Array(H * W);
+      u[Math.min(H - 1, Math.floor(query[1] * H)) * W + Math.min(W - 1, Math.floor(query[0] * W))] = 1;
+      const one = windowRollout(windowLayers, u);
+      maps.push({ title: `rollout ${span}: query ${Math.round(query[0] * 100)}%,${Math.round(query[1] * 100)}%`, values: normaliseMap(one.values), rows: one.rows, cols: one.cols });
     }
     await renderAttentionPng(image, maps, out);
     console.log(`wrote ${out}: ${maps.length} maps from ${captured.length} attention modules (${captured.map((c) => c.path).join(', ')})`);
