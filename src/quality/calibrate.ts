@@ -36,16 +36,18 @@ export interface CalibrationResult {
 export async function calibrateInspector(
   model: string,
   manifest: string,
-  opts: { perLabel?: boolean; fractions?: boolean; objective?: CalibrationObjective; split?: string; onFile?: (i: number, n: number) => void } = {},
+  opts: { perLabel?: boolean; fractions?: boolean; objective?: CalibrationObjective; minCleanKept?: number; split?: string; onFile?: (i: number, n: number) => void } = {},
 ): Promise<CalibrationResult> {
   const objective = opts.objective ?? 'with-clean';
+  if (opts.minCleanKept !== undefined && (objective !== 'with-clean' || !opts.perLabel)) throw new ArgumentError('calibrateInspector: minCleanKept applies to the joint per-label search (objective with-clean, perLabel)');
+  if (opts.minCleanKept !== undefined && !(opts.minCleanKept > 0 && opts.minCleanKept <= 1)) throw new ArgumentError(`calibrateInspector: expected minCleanKept in (0, 1] but received ${opts.minCleanKept}`);
   if (opts.fractions && !opts.perLabel) throw new ArgumentError('calibrateInspector: fractions are chosen per label; they need perLabel');
   const configPath = model.replace(/\.onnx$/, '') + '.json';
   const inspector = await Inspector.load({ model, config: configPath });
   let validation: InspectorDatasetEval;
   try {
     const ds = await manifestDataset(manifest, [...inspector.config.labels], opts.split ?? 'val');
-    validation = await evaluateInspectorOnDataset(inspector, ds, { scan: SCAN_THRESHOLDS, fractions: opts.fractions ? SCAN_FRACTIONS : undefined, objective, onFile: opts.onFile });
+    validation = await evaluateInspectorOnDataset(inspector, ds, { scan: SCAN_THRESHOLDS, fractions: opts.fractions ? SCAN_FRACTIONS : undefined, objective, minCleanKept: opts.minCleanKept, onFile: opts.onFile });
   } finally {
     await inspector.dispose();
   }

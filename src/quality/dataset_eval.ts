@@ -59,7 +59,7 @@ export interface ScanPoint {
 export async function evaluateInspectorOnDataset(
   inspector: Inspector,
   ds: Dataset,
-  opts: { threshold?: number; scan?: number[]; fractions?: readonly number[]; objective?: CalibrationObjective; onFile?: (i: number, n: number) => void } = {},
+  opts: { threshold?: number; scan?: number[]; fractions?: readonly number[]; objective?: CalibrationObjective; minCleanKept?: number; onFile?: (i: number, n: number) => void } = {},
 ): Promise<InspectorDatasetEval> {
   if (!ds.multiLabel) throw new ArgumentError(`${ds.root}: inspector evaluation needs a multi-label (manifest) dataset`);
   const labels = inspector.config.labels;
@@ -111,7 +111,7 @@ export async function evaluateInspectorOnDataset(
     if (opts.objective === 'with-clean') {
       const byShare = new Map<number | undefined, Float32Array>(opts.fractions ? opts.fractions.map((f) => [f, probsAtShare(tiles, index, f)]) : [[undefined, P]]);
       const start = out.bestLabelAggregation?.map(({ fraction, threshold }) => ({ fraction, threshold })) ?? out.bestLabelThresholds.map((threshold) => ({ threshold }));
-      out.bestJoint = calibrateJointly(byShare, T, K, opts.scan, start);
+      out.bestJoint = calibrateJointly(byShare, T, K, opts.scan, start, { minCleanKept: opts.minCleanKept });
     }
   }
   return out;

@@ -9,6 +9,11 @@
  * own best rule, every label in turn takes the candidate rule that maximises the joint score with
  * the other labels fixed, until a full round changes nothing (or `maxRounds`). Each step can only
  * raise the score, so the search ends; it finds a local optimum, at least as good as the start.
+ *
+ * With `minCleanKept`, rules that keep fewer clean images clean than that share rank below every
+ * rule set that meets it, and among themselves by the share kept: the ascent first climbs to the
+ * floor, then maximises the score above it (a false-alarm budget: fewer flags on clean photos at
+ * the cost of recall).
  */
 
 /** One label's rule: the image probability is the mean of the top `fraction` of tiles (when scanned), flagged at `threshold`. */
@@ -24,6 +29,10 @@ export interface JointCalibration {
   macroF1WithClean: number;
   /** The same score at the starting rules. */
   startMacroF1WithClean: number;
+  /** Share of the clean rows that `rules` keep clean. */
+  cleanKept: number;
+  /** Whether `rules` meet `minCleanKept` (true when none was asked for). */
+  feasible: boolean;
   rounds: number;
 }
 
@@ -39,8 +48,10 @@ export function calibrateJointly(
   K: number,
   thresholds: readonly number[],
   start: readonly LabelRule[],
-  maxRounds = 20,
+  opts: { maxRounds?: number; minCleanKept?: number } = {},
 ): JointCalibration {
+  const maxRounds = opts.maxRounds ?? 20;
+  const floor = opts.minCleanKept ?? 0;
   const N = targets.length / K;
   const y = (i: number, c: number) => targets[i * K + c]! > 0.5;
   const candidates: LabelRule[] = [...probs.keys()].flatMap((fraction) => thresholds.map((threshold) => ({ fraction, threshold })));
@@ -64,9 +75,12 @@ export function calibrateJointly(
   };
   const support = Array.from({ length: K }, (_, c) => [...Array(N).keys()].some((i) => y(i, c)));
   const isClean = Uint8Array.from({ length: N }, (_, i) => ([...Array(K).keys()].every((c) => !y(i, c)) ? 1 : 0));
-  const hasClean = isClean.some((v) => v === 1);
+  const cleanRows = isClean.reduce((s, v) => s + v, 0);
+  const hasClean = cleanRows > 0;
+  if (floor > 0 && !hasClean) throw new Error('calibrateJointly: minCleanKept needs clean rows');
   const scored = support.filter(Boolean).length + (hasClean ? 1 : 0);
-  const cleanF1 = (fires: Int32Array) => {
+  /** F1 of the clean class and the share of clean rows kept clean, for per-row label counts `fires`. */
+  const cleanScores = (fires: Int32Array) => {
     let tp = 0, fp = 0, fn = 0;
     for (let i = 0; i < N; i++) {
       const said = fires[i] === 0;
@@ -74,7 +88,9 @@ export function calibrateJointly(
       else if (said) fp++;
       else if (isClean[i]) fn++;
     }
-    return f1(tp, fp, fn);
+    let firesOnClean = 0;
+    for (let i = 0; i < N; i++) if (isClean[i]) firesOnClean += fires[i]!;
+    return { f1: f1(tp, fp, fn), kept: hasClean ? tp / cleanRows : 1, meanFires: hasClean ? firesOnClean / cleanRows : 0 };
   };
 
   const rules = start.map((r) => ({ ...r }));
@@ -84,20 +100,27 @@ export function calibrateJointly(
   const fires = new Int32Array(N);
   for (const p of preds) for (let i = 0; i < N; i++) fires[i]! += p[i]!;
   const total = (labelSum: number, clean: number) => (labelSum + (hasClean ? clean : 0)) / Math.max(1, scored);
-  const startScore = total(f1s.reduce((s, v) => s + v, 0), cleanF1(fires));
+  // Ranking key: feasible rule sets (clean kept >= floor) by score, above infeasible ones by clean
+  // kept, then by fewer labels firing on clean rows (1e-6 / K per label: below one row's 1 / cleanRows).
+  const rank = (score: number, cs: { kept: number; meanFires: number }) => (cs.kept >= floor - 1e-12 ? 1 + score : cs.kept - floor - (1e-6 * cs.meanFires) / K);
+  const startClean = cleanScores(fires);
+  const startScore = total(f1s.reduce((s, v) => s + v, 0), startClean.f1);
   let score = startScore;
+  let clean = startClean;
   let rounds = 0;
   for (let changed = true; changed && rounds < maxRounds; rounds++) {
     changed = false;
     for (let c = 0; c < K; c++) {
       const others = f1s.reduce((s, v, k) => (k === c ? s : s + v), 0);
-      let best: { rule: LabelRule; pred: Uint8Array; f1: number; score: number } | undefined;
+      let best: { rule: LabelRule; pred: Uint8Array; f1: number; score: number; clean: typeof clean; rank: number } | undefined;
       for (const cand of candidates) {
         const pred = predict(c, cand);
         const trial = Int32Array.from(fires, (v, i) => v - preds[c]![i]! + pred[i]!);
         const f = support[c] ? labelF1(c, pred) : 0;
-        const s = total(others + f, cleanF1(trial));
-        if (s > (best?.score ?? score) + 1e-12) best = { rule: cand, pred, f1: f, score: s };
+        const cs = cleanScores(trial);
+        const s = total(others + f, cs.f1);
+        const r = rank(s, cs);
+        if (r > (best?.rank ?? rank(score, clean)) + 1e-12) best = { rule: cand, pred, f1: f, score: s, clean: cs, rank: r };
       }
       if (!best) continue;
       for (let i = 0; i < N; i++) fires[i]! += best.pred[i]! - preds[c]![i]!;
@@ -105,8 +128,9 @@ export function calibrateJointly(
       f1s[c] = best.f1;
       rules[c] = { ...best.rule };
       score = best.score;
+      clean = best.clean;
       changed = true;
     }
   }
-  return { rules: rules.map((r) => (r.fraction === undefined ? { threshold: r.threshold } : r)), macroF1WithClean: score, startMacroF1WithClean: startScore, rounds };
+  return { rules: rules.map((r) => (r.fraction === undefined ? { threshold: r.threshold } : r)), macroF1WithClean: score, startMacroF1WithClean: startScore, cleanKept: clean.kept, feasible: clean.kept >= floor - 1e-12, rounds };
 }

@@ -76,6 +76,30 @@ test('joint calibration: never worse than the start and no single label can impr
   assert.ok(kept(j.rules) > kept(start), `clean kept ${kept(j.rules)} vs ${kept(start)}`);
 });
 
+test('a clean-kept floor: the rules meet it, and no single label change that still meets it scores higher', () => {
+  const K = 5;
+  const classes = ['a', 'b', 'c', 'd', 'e'];
+  const { P, T } = noisyScores(3, 300, K);
+  const start: LabelRule[] = classes.map(() => ({ threshold: 0.5 }));
+  const free = calibrateJointly(new Map([[undefined, P]]), T, K, SCAN_THRESHOLDS, start);
+  const floor = Math.min(0.95, free.cleanKept + 0.3);
+  const j = calibrateJointly(new Map([[undefined, P]]), T, K, SCAN_THRESHOLDS, start, { minCleanKept: floor });
+  const m = (rules: readonly LabelRule[]) => multiLabelMetrics(P, T, classes, rules.map((r) => r.threshold));
+  assert.ok(j.feasible && m(j.rules).clean.recall >= floor, `clean kept ${m(j.rules).clean.recall} below floor ${floor}`);
+  assert.equal(j.cleanKept, m(j.rules).clean.recall);
+  assert.ok(j.macroF1WithClean <= free.macroF1WithClean + 1e-12, 'a constraint cannot raise the optimum it found unconstrained from the same start');
+  for (let c = 0; c < K; c++) {
+    for (const t of SCAN_THRESHOLDS) {
+      const trial = m(j.rules.map((r, k) => (k === c ? { threshold: t } : r)));
+      if (trial.clean.recall >= floor) assert.ok(trial.macroF1WithClean <= j.macroF1WithClean + 1e-12, `label ${c} at ${t}`);
+    }
+  }
+  // An unreachable floor is reported, not met silently: every threshold at 0.95 is the most it can keep.
+  const hard = calibrateJointly(new Map([[undefined, P]]), T, K, [0.05, 0.1], start, { minCleanKept: 1 });
+  assert.equal(hard.feasible, hard.cleanKept >= 1);
+  assert.throws(() => calibrateJointly(new Map([[undefined, P.subarray(0, 5)]]), T.subarray(0, 5).map(() => 1), K, [0.5], start, { minCleanKept: 0.5 }), /minCleanKept needs clean rows/);
+});
+
 test('joint calibration over tile shares picks each label a share from the map; bad input is named', () => {
   const K = 2;
   const { P: P1, T } = noisyScores(5, 120, K);
@@ -141,4 +165,10 @@ test('calibrateInspector with the default objective writes the joint rules, and 
   assert.match(run(model, model, '--data', manifest).stderr, /expected one model but received 2/);
   assert.match(run(model, '--data', manifest, '--per-label-tiles').stderr, /--per-label-tiles needs --per-label/);
   assert.match(run(path.join(dir, 'missing.onnx'), '--data', manifest).stderr, /missing\.(onnx|json)/);
+  assert.match(run(model, '--data', manifest, '--min-clean-kept', '0.8').stderr, /--min-clean-kept needs --per-label and the with-clean objective/);
+  assert.match(run(model, '--data', manifest, '--per-label', '--min-clean-kept', '1.5').stderr, /expected a number in \[0\.01, 1\] for --min-clean-kept but received "1\.5"/);
+  const floored = run(model, '--data', manifest, '--per-label', '--min-clean-kept', '0.75');
+  assert.equal(floored.status, 0, floored.stderr);
+  const [, keptPct] = /clean kept clean (\d+\.\d)%, floor 75\.0% met/.exec(floored.stdout)!;
+  assert.ok(Number(keptPct) >= 75);
 });

@@ -4,7 +4,7 @@
  * config in place (atomically). Also the calibration step of `package-inspector --calibrate`.
  */
 import type { Command, ParsedArgs } from '../command.js';
-import { parseArgs, flagString } from '../command.js';
+import { parseArgs, flagNumber, flagString } from '../command.js';
 import { calibrateInspector, type CalibrationResult } from '../../quality/calibrate.js';
 import { CALIBRATION_OBJECTIVES, type CalibrationObjective, type ScanPoint } from '../../quality/dataset_eval.js';
 import { Progress } from '../../util/progress.js';
@@ -20,12 +20,17 @@ export const CALIBRATION_FLAGS_USAGE = `  --per-label     also write each label'
                                 every label stays below its threshold); with --per-label the labels'
                                 rules are chosen jointly, starting from each label's own best
                     label-f1    macro-F1 over the labels; each label its own best F1 (flags more
-                                clean images: the labels' false alarms add up)`;
+                                clean images: the labels' false alarms add up)
+  --min-clean-kept F
+                  with --per-label and with-clean: a false-alarm budget; the joint search keeps at
+                  least the share F of the split's clean images clean (e.g. 0.85), then maximises
+                  the score above that floor (costs recall)`;
 
 export interface CalibrationFlags {
   perLabel: boolean;
   fractions: boolean;
   objective: CalibrationObjective;
+  minCleanKept?: number;
 }
 
 /** Reads and checks --per-label, --per-label-tiles and --objective. */
@@ -33,7 +38,9 @@ export function calibrationFlags(a: ParsedArgs, where: string): CalibrationFlags
   if (a.flags.has('per-label-tiles') && !a.flags.has('per-label')) throw new ArgumentError(`${where}: --per-label-tiles needs --per-label`);
   const objective = flagString(a, 'objective', 'with-clean')!;
   if (!CALIBRATION_OBJECTIVES.includes(objective as CalibrationObjective)) throw new ArgumentError(`${where}: expected ${CALIBRATION_OBJECTIVES.join(' or ')} for --objective but received "${objective}"`);
-  return { perLabel: a.flags.has('per-label'), fractions: a.flags.has('per-label-tiles'), objective: objective as CalibrationObjective };
+  const minCleanKept = a.flags.has('min-clean-kept') ? flagNumber(a, 'min-clean-kept', 0, where, { min: 0.01, max: 1 }) : undefined;
+  if (minCleanKept !== undefined && (objective !== 'with-clean' || !a.flags.has('per-label'))) throw new ArgumentError(`${where}: --min-clean-kept needs --per-label and the with-clean objective`);
+  return { perLabel: a.flags.has('per-label'), fractions: a.flags.has('per-label-tiles'), objective: objective as CalibrationObjective, minCleanKept };
 }
 
 /** Calibrates `model` on `split` of `manifest` with a progress bar, and prints what was chosen. */
@@ -47,7 +54,10 @@ export async function runCalibration(model: string, manifest: string, flags: Cal
   console.log(`threshold scan (${split}, n=${v.metrics.n}, ${c.objective === 'with-clean' ? 'macro-F1 with clean' : 'macro-F1'}): ${v.scan!.map((x) => `${x.threshold.toFixed(2)}:${score(x).toFixed(3)}`).join(' ')}`);
   console.log(`threshold ${c.threshold} (${c.objective}): ${split} macro-F1 ${c.best.macroF1.toFixed(4)}, with clean ${c.best.macroF1WithClean.toFixed(4)}, clean kept clean ${(100 * c.best.cleanKept).toFixed(1)}%`);
   const j = v.bestJoint;
-  if (flags.perLabel && j) console.log(`joint per-label rules: ${split} macro-F1 with clean ${j.startMacroF1WithClean.toFixed(4)} (each label's own best) -> ${j.macroF1WithClean.toFixed(4)} after ${j.rounds} rounds`);
+  if (flags.perLabel && j) {
+    const floor = flags.minCleanKept !== undefined ? `, floor ${(100 * flags.minCleanKept).toFixed(1)}% ${j.feasible ? 'met' : 'NOT met'}` : '';
+    console.log(`joint per-label rules: ${split} macro-F1 with clean ${j.startMacroF1WithClean.toFixed(4)} (each label's own best) -> ${j.macroF1WithClean.toFixed(4)} after ${j.rounds} rounds; clean kept clean ${(100 * j.cleanKept).toFixed(1)}%${floor}`);
+  }
   if (c.labelThresholds) console.log(`per-label thresholds: ${c.config.labels.map((l, k) => `${l} ${c.labelThresholds![k]}`).join(', ')}`);
   if (c.labelTopFraction) console.log(`per-label tile shares: ${c.config.labels.map((l, k) => `${l} ${c.labelTopFraction![k]}`).join(', ')}`);
   console.log(`updated ${c.configPath}`);
@@ -58,6 +68,7 @@ export const calibrateCommand: Command = {
   name: 'calibrate',
   summary: "re-choose a packaged inspector's thresholds and tile shares on a validation split",
   usage: `Usage: attnvision calibrate MODEL.onnx --data manifest.jsonl [--split val] [--per-label [--per-label-tiles]] [--objective O]
+                                 [--min-clean-kept F]
 
 Runs every image of the split through the inspector whole (tiles and aggregation as in production),
 scans thresholds 0.05..0.95 and rewrites MODEL.json (next to the model) with the best rules. Use a
@@ -66,7 +77,7 @@ validation split of your own images to fit the shipped model to them; never a te
   --split S       the split to calibrate on                                          [val]
 ${CALIBRATION_FLAGS_USAGE}`,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['data', 'split', 'objective'], booleans: ['per-label', 'per-label-tiles'] }, 'calibrate');
+    const a = parseArgs(argv, { values: ['data', 'split', 'objective', 'min-clean-kept'], booleans: ['per-label', 'per-label-tiles'] }, 'calibrate');
     const [model, ...extra] = a.positional;
     if (!model || !model.endsWith('.onnx')) throw new ArgumentError('calibrate: expected one MODEL.onnx (with its MODEL.json next to it)');
     if (extra.length) throw new ArgumentError(`calibrate: expected one model but received ${a.positional.length}: ${a.positional.join(' ')}`);

@@ -11,7 +11,7 @@ export const packageInspectorCommand: Command = {
   name: 'package-inspector',
   summary: 'export a trained quality checkpoint as inspector ONNX + config',
   usage: `Usage: attnvision package-inspector --checkpoint FILE --out models/inspector.onnx [--threshold T] [--top-k K] [--max-tiles N]
-                                     [--calibrate manifest.jsonl [--per-label [--per-label-tiles]] [--objective O]]
+                                     [--calibrate manifest.jsonl [--per-label [--per-label-tiles]] [--objective O] [--min-clean-kept F]]
 
 Writes the ONNX model (dynamic batch; outputs presence logits then severity logits) and its JSON
 config next to it (labels, input size, normalisation, threshold, tile aggregation).
@@ -23,7 +23,7 @@ config next to it (labels, input size, normalisation, threshold, tile aggregatio
 Calibration flags (with --calibrate):
 ${CALIBRATION_FLAGS_USAGE}`,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['checkpoint', 'out', 'threshold', 'top-k', 'max-tiles', 'calibrate', 'objective'], booleans: ['per-label', 'per-label-tiles'] }, 'package-inspector');
+    const a = parseArgs(argv, { values: ['checkpoint', 'out', 'threshold', 'top-k', 'max-tiles', 'calibrate', 'objective', 'min-clean-kept'], booleans: ['per-label', 'per-label-tiles'] }, 'package-inspector');
     const calibrate = flagString(a, 'calibrate');
     if (a.flags.has('per-label') && !calibrate) throw new ArgumentError('package-inspector: --per-label needs --calibrate');
     const calibration = calibrationFlags(a, 'package-inspector');
