@@ -138,7 +138,7 @@ function pairRecall(P: Float32Array, T: Float32Array, classes: readonly string[]
  * For each label, the (tile share, threshold) with the best F1: the image probabilities are
  * recomputed from the tile probabilities for every share; the first best pair in scan order wins.
  */
-function scanAggregation(tiles: number[][][], index: number[], targets: Float32Array, classes: readonly string[], thresholds: number[], fractions: readonly number[]): { fraction: number; threshold: number; f1: number }[] {
+export function scanAggregation(tiles: number[][][], index: number[], targets: Float32Array, classes: readonly string[], thresholds: number[], fractions: readonly number[]): { fraction: number; threshold: number; f1: number }[] {
   const best = classes.map(() => ({ fraction: fractions[0]!, threshold: thresholds[0]!, f1: -1 }));
   for (const fraction of fractions) {
     const P = probsAtShare(tiles, index, fraction);
@@ -153,7 +153,7 @@ function scanAggregation(tiles: number[][][], index: number[], targets: Float32A
 }
 
 /** [N, K] image probabilities (dataset label order) with the top share `fraction` of tiles averaged for every label. */
-function probsAtShare(tiles: number[][][], index: number[], fraction: number): Float32Array {
+export function probsAtShare(tiles: number[][][], index: number[], fraction: number): Float32Array {
   const K = index.length;
   const P = new Float32Array(tiles.length * K);
   tiles.forEach((t, i) => index.forEach((k, c) => (P[i * K + c] = topMean(t.map((p) => p[k]!), tilesInShare(fraction, t.length)).probability)));
