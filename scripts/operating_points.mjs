@@ -61,11 +61,14 @@ for (const floor of [undefined, ...floors]) {
   const Pt = apply(testShares, j.rules, test.tiles.length);
   const m = multiLabelMetrics(Pt, test.T, labels, thr);
   const s = multiLabelMetrics(...single(Pt, test.T), labels, thr);
+  // On the test split's clean images: the share each label flags (false alarms by label).
+  const cleanRows = [...Array(test.tiles.length).keys()].filter((i) => test.T.subarray(i * K, (i + 1) * K).every((v) => v < 0.5));
+  const falseAlarms = Object.fromEntries(labels.map((l, k) => [l, cleanRows.filter((i) => Pt[i * K + k] >= thr[k]).length / cleanRows.length]));
   points.push({
     floor: floor ?? null,
     rules: j.rules,
     val: { macroF1WithClean: j.macroF1WithClean, cleanKept: j.cleanKept, feasible: j.feasible },
-    test: { macroF1: m.macroF1, macroF1WithClean: m.macroF1WithClean, cleanKept: m.clean.recall, singleMacroF1: s.macroF1, singleWithClean: s.macroF1WithClean, recall: Object.fromEntries(m.perClass.map((p) => [p.label, p.recall])) },
+    test: { macroF1: m.macroF1, macroF1WithClean: m.macroF1WithClean, cleanKept: m.clean.recall, singleMacroF1: s.macroF1, singleWithClean: s.macroF1WithClean, recall: Object.fromEntries(m.perClass.map((p) => [p.label, p.recall])), falseAlarms },
   });
 }
 
@@ -75,6 +78,8 @@ console.log('|---|---|---|---|---|---|');
 for (const p of points) {
   console.log(`| ${p.floor === null ? 'none' : pct(p.floor)}${p.val.feasible ? '' : ' (not met)'} | ${p.val.macroF1WithClean.toFixed(3)}, ${pct(p.val.cleanKept)} | ${p.test.macroF1.toFixed(3)}, ${p.test.macroF1WithClean.toFixed(3)} | ${p.test.singleMacroF1.toFixed(3)}, ${p.test.singleWithClean.toFixed(3)} | ${pct(p.test.cleanKept)} | ${labels.map((l) => p.test.recall[l].toFixed(2)).join(' / ')} |`);
 }
+console.log(`\ntest clean images flagged, by label (${labels.join(' / ')}):`);
+for (const p of points) console.log(`  floor ${p.floor === null ? 'none' : pct(p.floor)}: ${labels.map((l) => pct(p.test.falseAlarms[l])).join(' / ')}; rules ${p.rules.map((r) => `${r.fraction}@${r.threshold}`).join(' ')}`);
 if (out) {
   await fs.writeFile(`${out}.tmp`, JSON.stringify(points, null, 2) + '\n');
   await fs.rename(`${out}.tmp`, out);
