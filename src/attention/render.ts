@@ -116,7 +116,7 @@ function forEachWindowEntry(l: WindowLayer, visit: (q: number, k: number, a: num
   const { height: H, width: W, paddedHeight: Hp, paddedWidth: Wp, window: m, shiftH, shiftW } = l.layout;
   const [B, heads, n] = l.shape as [number, number, number, number];
   const nw = (Hp / m) * (Wp / m);
-  if (n !== m * m || l.shape[3] !== n || B < nw) throw new ArgumentError(`window attention of shape [${l.shape.join(', ')}] does not match window ${m} on a ${Hp}x${Wp} grid`);
+  if (n !== m * m || l.shape[3] !== n || B < nw || B % nw !== 0) throw new ArgumentError(`window attention of shape [${l.shape.join(', ')}] does not match window ${m} on a ${Hp}x${Wp} grid`);
   // Rolled-grid position (window, local index) -> original grid index, or -1 for padding.
   const gridIndex = (win: number, local: number) => {
     const y = (Math.floor(win / (Wp / m)) * m + Math.floor(local / m) + shiftH) % Hp;

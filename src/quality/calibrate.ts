@@ -15,7 +15,10 @@ import { Inspector } from './inspector.js';
 import type { InspectorConfig } from './labels.js';
 import { SCAN_FRACTIONS } from './aggregate.js';
 import type { LabelRule } from './joint_calibration.js';
-import { ArgumentError } from '../util/errors.js';
+import { ArgumentError, AttnvisionError } from '../util/errors.js';
+
+/** The calibration could not meet what was asked (e.g. a clean-kept floor); nothing was written. */
+export class CalibrationError extends AttnvisionError {}
 
 /** Thresholds scanned: 0.05, 0.10, ..., 0.95. */
 export const SCAN_THRESHOLDS = Array.from({ length: 19 }, (_, i) => (5 * (i + 1)) / 100);
@@ -52,15 +55,20 @@ export async function calibrateInspector(
     await inspector.dispose();
   }
   const best = validation.bestScan!;
+  const joint = validation.bestJoint;
+  if (opts.minCleanKept !== undefined && joint && !joint.feasible) {
+    throw new CalibrationError(`${manifest}: the clean-kept floor ${(100 * opts.minCleanKept).toFixed(1)}% cannot be met on split "${opts.split ?? 'val'}": the best rules found keep ${(100 * joint.cleanKept).toFixed(1)}% of its clean images clean; ${configPath} left unchanged`);
+  }
   const config: InspectorConfig = { ...(JSON.parse(await fs.readFile(configPath, 'utf8')) as InspectorConfig), threshold: best.threshold };
   delete config.labelThresholds;
-  delete config.labelTopFraction;
+  // Without `fractions` the scan used the config's own tile shares, so they stay.
+  if (opts.fractions) delete config.labelTopFraction;
   if (opts.perLabel) {
     // Per label, in dataset label order: the joint rules, the own-F1 rules with tile shares, or the own-F1 thresholds.
     const rules: LabelRule[] = objective === 'with-clean'
       ? validation.bestJoint!.rules
       : validation.bestLabelAggregation ?? validation.bestLabelThresholds!.map((threshold) => ({ threshold }));
-    // Dataset label order -> config label order (labels the split lacks keep the global threshold).
+    // Dataset label order -> config label order (the dataset has every config label).
     const byLabel = new Map(validation.metrics.classes.map((c, i) => [c, rules[i]!]));
     config.labelThresholds = config.labels.map((l) => byLabel.get(l)?.threshold ?? best.threshold);
     if (opts.fractions) config.labelTopFraction = config.labels.map((l) => byLabel.get(l)?.fraction ?? 1);

@@ -45,6 +45,8 @@ export interface InspectorDatasetEval {
    * `fractions` are scanned) chosen jointly for the macro-F1 with clean, starting from the per-label bests.
    */
   bestJoint?: JointCalibration;
+  /** With `scan`: labels without a positive image in the split (their rules are left as they were). */
+  unsupportedLabels?: string[];
   /** Files the inspector could not read, with the reason; they are left out of the metrics. */
   errors: { file: string; error: string }[];
 }
@@ -106,8 +108,16 @@ export async function evaluateInspectorOnDataset(
     out.scan = scanned.map(({ t, m }) => ({ threshold: t, macroF1: m.macroF1, macroF1WithClean: m.macroF1WithClean, cleanKept: cleanKept(P, T, K, t) }));
     const score = (x: ScanPoint) => (opts.objective === 'with-clean' ? x.macroF1WithClean : x.macroF1);
     out.bestScan = out.scan.reduce((b, x) => (score(x) > score(b) ? x : b));
-    out.bestLabelThresholds = ds.classes.map((_, c) => scanned.reduce((b, x) => (x.m.perClass[c]!.f1 > b.m.perClass[c]!.f1 ? x : b)).t);
-    if (opts.fractions) out.bestLabelAggregation = scanAggregation(tiles, index, T, ds.classes, opts.scan, opts.fractions);
+    // Labels without a positive image have no F1 to choose by: they keep the inspector's current
+    // rule (its threshold; its tile share when that is one of the scanned ones, else all tiles).
+    const unsupported = new Set(ds.classes.flatMap((_, c) => (out.metrics.perClass[c]!.support > 0 ? [] : [c])));
+    out.unsupportedLabels = [...unsupported].map((c) => ds.classes[c]!);
+    const current = (c: number) => {
+      const f = inspector.config.labelTopFraction?.[index[c]!];
+      return { threshold: perLabel[index[c]!]!, fraction: f !== undefined && opts.fractions?.includes(f) ? f : 1 };
+    };
+    out.bestLabelThresholds = ds.classes.map((_, c) => (unsupported.has(c) ? current(c).threshold : scanned.reduce((b, x) => (x.m.perClass[c]!.f1 > b.m.perClass[c]!.f1 ? x : b)).t));
+    if (opts.fractions) out.bestLabelAggregation = scanAggregation(tiles, index, T, ds.classes, opts.scan, opts.fractions).map((r, c) => (unsupported.has(c) ? { ...current(c), f1: NaN } : r));
     if (opts.objective === 'with-clean') {
       const byShare = new Map<number | undefined, Float32Array>(opts.fractions ? opts.fractions.map((f) => [f, probsAtShare(tiles, index, f)]) : [[undefined, P]]);
       const start = out.bestLabelAggregation?.map(({ fraction, threshold }) => ({ fraction, threshold })) ?? out.bestLabelThresholds.map((threshold) => ({ threshold }));

@@ -33,7 +33,28 @@ export interface JointCalibration {
   cleanKept: number;
   /** Whether `rules` meet `minCleanKept` (true when none was asked for). */
   feasible: boolean;
+  /** Label columns without a positive row: they kept their starting rule. */
+  unsupported: number[];
+  /** Rounds run, the last one included; `converged` is false when `maxRounds` stopped the search. */
   rounds: number;
+  converged: boolean;
+}
+
+/** Rank of a rule set for the ascent (see the module comment). */
+interface Rank {
+  feasible: boolean;
+  score: number;
+  kept: number;
+  meanFires: number;
+}
+
+/** Whether rank a is above rank b (beyond float noise). */
+function above(a: Rank, b: Rank): boolean {
+  const eps = 1e-12;
+  if (a.feasible !== b.feasible) return a.feasible;
+  if (a.feasible) return a.score > b.score + eps;
+  if (Math.abs(a.kept - b.kept) > eps) return a.kept > b.kept;
+  return a.meanFires < b.meanFires - eps;
 }
 
 /**
@@ -53,6 +74,12 @@ export function calibrateJointly(
   const maxRounds = opts.maxRounds ?? 20;
   const floor = opts.minCleanKept ?? 0;
   const N = targets.length / K;
+  if (!Number.isInteger(N)) throw new Error(`calibrateJointly: ${targets.length} targets do not form rows of ${K} labels`);
+  if (!(floor >= 0 && floor <= 1)) throw new Error(`calibrateJointly: expected minCleanKept in [0, 1] but received ${opts.minCleanKept}`);
+  if (!thresholds.length) throw new Error('calibrateJointly: no thresholds to scan');
+  for (const [fraction, P] of probs) {
+    if (P.length !== targets.length) throw new Error(`calibrateJointly: probabilities for tile share ${fraction} hold ${P.length} values, targets ${targets.length}`);
+  }
   const y = (i: number, c: number) => targets[i * K + c]! > 0.5;
   const candidates: LabelRule[] = [...probs.keys()].flatMap((fraction) => thresholds.map((threshold) => ({ fraction, threshold })));
   const predict = (c: number, r: LabelRule): Uint8Array => {
@@ -100,27 +127,27 @@ export function calibrateJointly(
   const fires = new Int32Array(N);
   for (const p of preds) for (let i = 0; i < N; i++) fires[i]! += p[i]!;
   const total = (labelSum: number, clean: number) => (labelSum + (hasClean ? clean : 0)) / Math.max(1, scored);
-  // Ranking key: feasible rule sets (clean kept >= floor) by score, above infeasible ones by clean
-  // kept, then by fewer labels firing on clean rows (1e-6 / K per label: below one row's 1 / cleanRows).
-  const rank = (score: number, cs: { kept: number; meanFires: number }) => (cs.kept >= floor - 1e-12 ? 1 + score : cs.kept - floor - (1e-6 * cs.meanFires) / K);
+  const rank = (score: number, cs: { kept: number; meanFires: number }): Rank => ({ feasible: cs.kept >= floor - 1e-12, score, kept: cs.kept, meanFires: cs.meanFires });
   const startClean = cleanScores(fires);
   const startScore = total(f1s.reduce((s, v) => s + v, 0), startClean.f1);
   let score = startScore;
   let clean = startClean;
   let rounds = 0;
-  for (let changed = true; changed && rounds < maxRounds; rounds++) {
+  let changed = true;
+  for (; changed && rounds < maxRounds; rounds++) {
     changed = false;
     for (let c = 0; c < K; c++) {
+      if (!support[c]) continue;
       const others = f1s.reduce((s, v, k) => (k === c ? s : s + v), 0);
-      let best: { rule: LabelRule; pred: Uint8Array; f1: number; score: number; clean: typeof clean; rank: number } | undefined;
+      let best: { rule: LabelRule; pred: Uint8Array; f1: number; score: number; clean: typeof clean; rank: Rank } | undefined;
       for (const cand of candidates) {
         const pred = predict(c, cand);
         const trial = Int32Array.from(fires, (v, i) => v - preds[c]![i]! + pred[i]!);
-        const f = support[c] ? labelF1(c, pred) : 0;
+        const f = labelF1(c, pred);
         const cs = cleanScores(trial);
         const s = total(others + f, cs.f1);
         const r = rank(s, cs);
-        if (r > (best?.rank ?? rank(score, clean)) + 1e-12) best = { rule: cand, pred, f1: f, score: s, clean: cs, rank: r };
+        if (above(r, best?.rank ?? rank(score, clean))) best = { rule: cand, pred, f1: f, score: s, clean: cs, rank: r };
       }
       if (!best) continue;
       for (let i = 0; i < N; i++) fires[i]! += best.pred[i]! - preds[c]![i]!;
@@ -132,5 +159,5 @@ export function calibrateJointly(
       changed = true;
     }
   }
-  return { rules: rules.map((r) => (r.fraction === undefined ? { threshold: r.threshold } : r)), macroF1WithClean: score, startMacroF1WithClean: startScore, cleanKept: clean.kept, feasible: clean.kept >= floor - 1e-12, rounds };
+  return { rules: rules.map((r) => (r.fraction === undefined ? { threshold: r.threshold } : r)), macroF1WithClean: score, startMacroF1WithClean: startScore, cleanKept: clean.kept, feasible: clean.kept >= floor - 1e-12, unsupported: support.flatMap((v, c) => (v ? [] : [c])), rounds, converged: !changed };
 }

@@ -132,9 +132,17 @@ test('Swin rollout through window layers and patch merging equals the dense matr
     return A.map((row) => row.map((v) => v / row.reduce((s, x) => s + x, 0)));
   };
   const matmul = (a: number[][], b: number[][]) => a.map((row) => b[0]!.map((_, j) => row.reduce((s, v, k) => s + v * b[k]![j]!, 0)));
-  // Merge [9, 36]: coarse token (y, x) spreads evenly over fine tokens (2y..2y+1, 2x..2x+1).
-  const M = Array.from({ length: 9 }, (_, c) => Array.from({ length: 36 }, (_, f) => (Math.floor(Math.floor(f / 6) / 2) === Math.floor(c / 3) && Math.floor((f % 6) / 2) === c % 3 ? 0.25 : 0)));
-  const R = matmul(matmul(matmul(dense(layers[2]!), M), dense(layers[1]!)), dense(layers[0]!)); // [9, 36]
+  // Merge [Hc*Wc, Hf*Wf]: coarse token (y, x) spreads evenly over the fine tokens (2y..2y+1, 2x..2x+1) that exist.
+  const merge = (Hf: number, Wf: number) => {
+    const Hc = Math.ceil(Hf / 2);
+    const Wc = Math.ceil(Wf / 2);
+    return Array.from({ length: Hc * Wc }, (_, c) => {
+      const kids = Array.from({ length: Hf * Wf }, (_, f) => Math.floor(Math.floor(f / Wf) / 2) === Math.floor(c / Wc) && Math.floor((f % Wf) / 2) === c % Wc);
+      const n = kids.filter(Boolean).length;
+      return kids.map((k) => (k ? 1 / n : 0));
+    });
+  };
+  const R = matmul(matmul(matmul(dense(layers[2]!), merge(6, 6)), dense(layers[1]!)), dense(layers[0]!)); // [9, 36]
   const u = Float32Array.from({ length: 9 }, (_, i) => (i === 4 ? 0.7 : 0.3 / 8));
   const want = R[0]!.map((_, j) => R.reduce((s, row, i) => s + u[i]! * row[j]!, 0));
   const got = windowRollout(layers, u);
@@ -145,6 +153,21 @@ test('Swin rollout through window layers and patch merging equals the dense matr
   const uniform = windowRollout(layers);
   const wantU = R[0]!.map((_, j) => R.reduce((s, row) => s + row[j]! / 9, 0));
   wantU.forEach((w, j) => assert.ok(Math.abs(uniform.values[j]! - w) < 1e-5));
+  // An odd grid (5x5, window 3 padded to 6x6) merges into 3x3, whose last row and column have fewer fine tokens.
+  const odd = [{ height: 5, width: 5, paddedHeight: 6, paddedWidth: 6, window: 3, shiftH: 1, shiftW: 1 }, layouts[2]!].map((layout) => {
+    const n = layout.window ** 2;
+    const nW = (layout.paddedHeight / layout.window) * (layout.paddedWidth / layout.window);
+    const data = Float32Array.from({ length: nW * heads * n * n }, () => rand() + 0.01);
+    for (let r = 0; r < nW * heads * n; r++) {
+      const row = data.subarray(r * n, (r + 1) * n);
+      const sum = row.reduce((a, b) => a + b, 0);
+      row.forEach((v, k) => (row[k] = v / sum));
+    }
+    return { data, shape: [nW, heads, n, n], layout };
+  });
+  const Ro = matmul(matmul(dense(odd[1]!), merge(5, 5)), dense(odd[0]!)); // [9, 25]
+  const gotOdd = windowRollout(odd);
+  Ro[0]!.forEach((_, j) => assert.ok(Math.abs(gotOdd.values[j]! - Ro.reduce((s, row) => s + row[j]! / 9, 0)) < 1e-5, `odd grid token ${j}`));
   // Grids that do not merge 2x2, and wrong query sizes, are named.
   assert.throws(() => windowRollout([layers[0]!, { ...layers[2]!, layout: { ...layouts[2]!, height: 2, width: 2, paddedHeight: 3, paddedWidth: 3 } }]), /layer 0 grid 6x6 does not merge 2x2 into layer 1 grid 2x2/);
   assert.throws(() => windowRollout(layers, new Float32Array(4)), /expected 9 query weights but received 4/);

@@ -11,10 +11,18 @@ import { exportOnnxFile } from '../../src/io/export.js';
 import { QUALITY_LABELS, type InspectorConfig } from '../../src/quality/labels.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../../src/data/loader/transform.js';
 
-export async function tinyInspectorModel(): Promise<{ dir: string; model: string }> {
+/**
+ * With `presenceLogit`, the head ignores the image: every tile's presence logits are that value
+ * (head weights zeroed), so every label has the same known probability on every image.
+ */
+export async function tinyInspectorModel(opts: { presenceLogit?: number } = {}): Promise<{ dir: string; model: string }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'attnvision-insp-'));
   const K = QUALITY_LABELS.length;
   const h = await createModel('tiny_vit', { numClasses: 2 * K, inputSize: [3, 32, 32], seed: 4 });
+  if (opts.presenceLogit !== undefined) {
+    h.state.paramView('head.weight').fill(0);
+    h.state.paramView('head.bias').fill(opts.presenceLogit, 0, K);
+  }
   const model = path.join(dir, 'inspector.onnx');
   await exportOnnxFile(model, { model: h.model, state: h.state, inputShape: [3, 32, 32], forward: (m, x) => defaultForward(h.info, m, { input: x }) });
   const config: InspectorConfig = { labels: [...QUALITY_LABELS], inputSize: 32, mean: IMAGENET_MEAN, std: IMAGENET_STD, threshold: 0.5, severityHead: true, model: 'tiny_vit (random, test only)', topK: 2, maxTilesPerSide: 3 };

@@ -146,10 +146,15 @@ test('per-label thresholds: metrics, inspector decisions and calibration on a va
     probs.push(...(await insp.inspect(s.file, { threshold: 0.5 })).scores.map((x) => x.probability));
     targets.push(...s.labels!);
   }
+  // Labels without a positive image keep the inspector's threshold before calibration (0.5).
+  let unsupported = 0;
   QUALITY_LABELS.forEach((_, k) => {
-    const f1 = SCAN_THRESHOLDS.map((t) => multiLabelMetrics(Float32Array.from(probs), Float32Array.from(targets), [...QUALITY_LABELS], t).perClass[k]!.f1);
-    assert.equal(config.labelThresholds[k], SCAN_THRESHOLDS[f1.indexOf(Math.max(...f1))]);
+    const m = SCAN_THRESHOLDS.map((t) => multiLabelMetrics(Float32Array.from(probs), Float32Array.from(targets), [...QUALITY_LABELS], t).perClass[k]!);
+    const f1 = m.map((x) => x.f1);
+    if (m[0]!.support === 0) unsupported++;
+    assert.equal(config.labelThresholds[k], m[0]!.support === 0 ? 0.5 : SCAN_THRESHOLDS[f1.indexOf(Math.max(...f1))]);
   });
+  assert.equal(c.validation.unsupportedLabels!.length, unsupported);
   // The reloaded inspector decides each label at its own threshold; an override applies to all.
   const r = await insp.inspect(ds.samples[1]!.file);
   assert.deepEqual(r.thresholds, config.labelThresholds);

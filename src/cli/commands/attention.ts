@@ -88,7 +88,7 @@ coarse token to its 2 x 2 fine tokens), onto the first stage's grid: once from a
       for (const v of mean) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
       maps.push({ title: `rollout over ${mats.length} layers (${n} tokens)`, values: mean.map((v) => (hi > lo ? (v - lo) / (hi - lo) : 0)), rows: g[0], cols: g[1] });
     }
-    if (windowLayers.length >= 2) {
+    if (windowLayers.length >= 2) try {
       const stages = new Set(windowLayers.map((l) => `${l.layout.height}x${l.layout.width}`)).size;
       const span = `${windowLayers.length} layers/${stages} stage${stages > 1 ? 's' : ''}`;
       const all = windowRollout(windowLayers);
@@ -98,6 +98,9 @@ coarse token to its 2 x 2 fine tokens), onto the first stage's grid: once from a
       u[Math.min(H - 1, Math.floor(query[1] * H)) * W + Math.min(W - 1, Math.floor(query[0] * W))] = 1;
       const one = windowRollout(windowLayers, u);
       maps.push({ title: `rollout ${span}: query ${Math.round(query[0] * 100)}%,${Math.round(query[1] * 100)}%`, values: normaliseMap(one.values), rows: one.rows, cols: one.cols });
+    } catch (e) {
+      // A layout the rollout does not model (e.g. a grid that does not merge 2x2): keep the per-layer maps.
+      console.error(`attention: warning: no rollout panels: ${(e as Error).message}`);
     }
     await renderAttentionPng(image, maps, out);
     console.log(`wrote ${out}: ${maps.length} maps from ${captured.length} attention modules (${captured.map((c) => c.path).join(', ')})`);

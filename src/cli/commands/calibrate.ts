@@ -24,7 +24,9 @@ export const CALIBRATION_FLAGS_USAGE = `  --per-label     also write each label'
   --min-clean-kept F
                   with --per-label and with-clean: a false-alarm budget; the joint search keeps at
                   least the share F of the split's clean images clean (e.g. 0.85), then maximises
-                  the score above that floor (costs recall)`;
+                  the score above that floor (costs recall); when no rules reach F, exits 1 and
+                  leaves the config unchanged
+Labels with no positive image in the split keep their current threshold and tile share (warned).`;
 
 export interface CalibrationFlags {
   perLabel: boolean;
@@ -33,7 +35,7 @@ export interface CalibrationFlags {
   minCleanKept?: number;
 }
 
-/** Reads and checks --per-label, --per-label-tiles and --objective. */
+/** Reads and checks --per-label, --per-label-tiles, --objective and --min-clean-kept. */
 export function calibrationFlags(a: ParsedArgs, where: string): CalibrationFlags {
   if (a.flags.has('per-label-tiles') && !a.flags.has('per-label')) throw new ArgumentError(`${where}: --per-label-tiles needs --per-label`);
   const objective = flagString(a, 'objective', 'with-clean')!;
@@ -50,6 +52,7 @@ export async function runCalibration(model: string, manifest: string, flags: Cal
   bar?.finish();
   const v = c.validation;
   for (const e of v.errors) console.error(e.error.startsWith(e.file) ? e.error : `${e.file}: ${e.error}`);
+  if (v.unsupportedLabels?.length) console.error(`calibrate: warning: no ${split} image has ${v.unsupportedLabels.join(', ')}; kept their current rules`);
   const score = (x: ScanPoint) => (c.objective === 'with-clean' ? x.macroF1WithClean : x.macroF1);
   console.log(`threshold scan (${split}, n=${v.metrics.n}, ${c.objective === 'with-clean' ? 'macro-F1 with clean' : 'macro-F1'}): ${v.scan!.map((x) => `${x.threshold.toFixed(2)}:${score(x).toFixed(3)}`).join(' ')}`);
   console.log(`threshold ${c.threshold} (${c.objective}): ${split} macro-F1 ${c.best.macroF1.toFixed(4)}, with clean ${c.best.macroF1WithClean.toFixed(4)}, clean kept clean ${(100 * c.best.cleanKept).toFixed(1)}%`);
@@ -79,7 +82,7 @@ ${CALIBRATION_FLAGS_USAGE}`,
   async run(argv) {
     const a = parseArgs(argv, { values: ['data', 'split', 'objective', 'min-clean-kept'], booleans: ['per-label', 'per-label-tiles'] }, 'calibrate');
     const [model, ...extra] = a.positional;
-    if (!model || !model.endsWith('.onnx')) throw new ArgumentError('calibrate: expected one MODEL.onnx (with its MODEL.json next to it)');
+    if (!model || !model.endsWith('.onnx')) throw new ArgumentError(`calibrate: expected one MODEL.onnx (with its MODEL.json next to it) but received ${model === undefined ? 'none' : `"${model}"`}`);
     if (extra.length) throw new ArgumentError(`calibrate: expected one model but received ${a.positional.length}: ${a.positional.join(' ')}`);
     const data = flagString(a, 'data');
     if (!data) throw new ArgumentError('calibrate: --data manifest.jsonl is required');
