@@ -17,6 +17,7 @@ import { Progress } from '../dist/src/util/progress.js';
 const [model, manifest, floorList = '0.6,0.7,0.8,0.9', out] = process.argv.slice(2);
 if (!model || !manifest) throw new Error('usage: operating_points.mjs MODEL.onnx MANIFEST.jsonl [floors] [out.json]');
 const floors = floorList.split(',').map(Number);
+if (floors.some((f) => !(f > 0 && f <= 1))) throw new Error(`expected floors in (0, 1] but received "${floorList}"`);
 const inspector = await Inspector.load({ model });
 const labels = [...inspector.config.labels];
 const index = labels.map((_, k) => k);
@@ -28,8 +29,12 @@ async function collect(split) {
   const tiles = [];
   const targets = [];
   for (const s of ds.samples) {
-    tiles.push((await inspector.inspect(s.file)).tileProbabilities);
-    targets.push(...s.labels);
+    try {
+      tiles.push((await inspector.inspect(s.file)).tileProbabilities);
+      targets.push(...s.labels);
+    } catch (e) {
+      console.error(`${s.file}: ${e.message} (left out)`);
+    }
     bar.tick();
   }
   bar.finish();
