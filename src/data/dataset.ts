@@ -66,7 +66,12 @@ export interface ManifestLine {
  * Reads a manifest.jsonl (paths relative to its folder). `classes` fixes the label order
  * (labels absent from `classes`, such as "clean", mean "no positive label").
  */
-export async function manifestDataset(file: string, classes: readonly string[], split?: string): Promise<Dataset> {
+/**
+ * With `strictLabels`, a manifest label that is neither one of `classes` nor "clean" is an error
+ * naming the line (an inspector scored on such a row would count it as clean). Without it such
+ * labels are dropped, so a model can be trained on a subset of a manifest's labels.
+ */
+export async function manifestDataset(file: string, classes: readonly string[], split?: string, opts: { strictLabels?: boolean } = {}): Promise<Dataset> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
@@ -91,6 +96,7 @@ export async function manifestDataset(file: string, classes: readonly string[], 
     const severities = new Float32Array(classes.length);
     m.labels.forEach((l, j) => {
       const c = classes.indexOf(l);
+      if (c < 0 && opts.strictLabels && l !== 'clean') throw new DatasetError(`${file}:${i + 1}: label "${l}" is not one of ${classes.join(', ')} (or clean)`);
       if (c < 0) return;
       labels[c] = 1;
       const sev = Array.isArray(m.severities) ? m.severities[j] : m.severities?.[l];

@@ -49,7 +49,7 @@ export async function calibrateInspector(
   const inspector = await Inspector.load({ model, config: configPath });
   let validation: InspectorDatasetEval;
   try {
-    const ds = await manifestDataset(manifest, [...inspector.config.labels], opts.split ?? 'val');
+    const ds = await manifestDataset(manifest, [...inspector.config.labels], opts.split ?? 'val', { strictLabels: true });
     validation = await evaluateInspectorOnDataset(inspector, ds, { scan: SCAN_THRESHOLDS, fractions: opts.fractions ? SCAN_FRACTIONS : undefined, objective, minCleanKept: opts.minCleanKept, onFile: opts.onFile });
   } finally {
     await inspector.dispose();

@@ -235,3 +235,23 @@ test('calibration: labels the split lacks keep their rules, and an unreachable f
   assert.match(failed.stderr, /cannot be met/);
   assert.equal(await readFile(sureConfig, 'utf8'), before);
 });
+
+test('inspector evaluation and calibration reject manifest labels the inspector does not know; training subsets drop them', async () => {
+  const { dir, model } = await tinyInspectorModel();
+  await mkdir(path.join(dir, 'img'), { recursive: true });
+  await sharp({ create: { width: 40, height: 40, channels: 3, background: '#777' } }).png().toFile(path.join(dir, 'img/a.png'));
+  const manifest = path.join(dir, 'manifest.jsonl');
+  await writeFile(manifest, [
+    JSON.stringify({ file: 'img/a.png', labels: ['clean'], split: 'val' }),
+    JSON.stringify({ file: 'img/a.png', labels: ['noise', 'snow'], split: 'val' }),
+  ].join('\n') + '\n');
+  await assert.rejects(manifestDataset(manifest, [...QUALITY_LABELS], 'val', { strictLabels: true }), /manifest\.jsonl:2: label "snow" is not one of defocus_blur, .*, jpeg \(or clean\)/);
+  const loose = await manifestDataset(manifest, ['noise'], 'val');
+  assert.deepEqual(loose.samples.map((x) => [...x.labels!]), [[0], [1]]);
+  await assert.rejects(calibrateInspector(model, manifest, { perLabel: true }), /manifest\.jsonl:2: label "snow" is not one of/);
+  const ev = spawnSync(process.execPath, [cli, 'eval', '--inspector', model, '--data', manifest, '--split', 'val'], { encoding: 'utf8' });
+  assert.equal(ev.status, 1);
+  assert.match(ev.stderr, /manifest\.jsonl:2: label "snow" is not one of/);
+  const subset = spawnSync(process.execPath, [cli, 'eval', '--inspector', model, '--data', manifest, '--split', 'val', '--labels', 'noise'], { encoding: 'utf8' });
+  assert.equal(subset.status, 0, subset.stderr);
+});

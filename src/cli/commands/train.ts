@@ -23,15 +23,15 @@ import { evaluateInspectorOnDataset } from '../../quality/dataset_eval.js';
 import { SCAN_THRESHOLDS } from '../../quality/calibrate.js';
 
 /** Loads `--data`: a manifest.jsonl (with --labels) or a folder with train/ val/ test/ sub-folders or class folders. */
-export async function loadData(spec: string, split: string, labels: string[] | undefined): Promise<Dataset> {
+export async function loadData(spec: string, split: string, labels: string[] | undefined, opts: { strictLabels?: boolean } = {}): Promise<Dataset> {
   if (spec.endsWith('.jsonl')) {
     if (!labels) throw new ArgumentError('--labels a,b,c is required with a manifest dataset');
-    return manifestDataset(spec, labels, split);
+    return manifestDataset(spec, labels, split, opts);
   }
   const stat = await fs.stat(spec).catch(() => null);
   if (!stat?.isDirectory()) throw new ArgumentError(`--data ${spec}: not a folder or a .jsonl manifest`);
   const manifest = path.join(spec, 'manifest.jsonl');
-  if (labels && (await fs.stat(manifest).catch(() => null))) return manifestDataset(manifest, labels, split);
+  if (labels && (await fs.stat(manifest).catch(() => null))) return manifestDataset(manifest, labels, split, opts);
   const sub = path.join(spec, split);
   if (await fs.stat(sub).catch(() => null)) return imageFolder(sub, labels);
   return imageFolder(spec, labels);
@@ -158,8 +158,9 @@ async function evalInspector(a: ParsedArgs): Promise<number> {
   const threshold = a.flags.has('threshold') ? flagNumber(a, 'threshold', 0.5, 'eval', { min: 0, max: 1 }) : undefined;
   const inspector = await Inspector.load({ model });
   try {
-    const labels = flagString(a, 'labels')?.split(',') ?? [...inspector.config.labels];
-    const ds = await loadData(data, flagString(a, 'split', 'test')!, labels);
+    const given = flagString(a, 'labels')?.split(',');
+    // Scored on the inspector's own labels, a row with a label it does not know would count as clean.
+    const ds = await loadData(data, flagString(a, 'split', 'test')!, given ?? [...inspector.config.labels], { strictLabels: !given });
     const bar = new Progress({ total: ds.samples.length, label: 'eval', unit: 'img' });
     const scan = a.flags.has('scan') ? SCAN_THRESHOLDS : undefined;
     const r = await evaluateInspectorOnDataset(inspector, ds, { threshold, scan, onFile: () => bar.tick() });
@@ -206,6 +207,8 @@ curves stored in the checkpoint and a confusion-matrix heatmap; --json prints th
                         every image is inspected whole, as by 'attnvision inspect' (tiles, aggregation,
                         the config's threshold unless --threshold is given); also reports images with
                         at most one label and with two or more separately, and each label pair's recall
+                        (a manifest label the inspector does not know is an error, unless --labels
+                        names the labels to score)
   --scan                with --inspector: macro-F1 and clean-kept share at thresholds 0.05..0.95 (choose
                         the threshold on a validation split, never on test)
 Multi-label metrics also score "clean" (no label at its threshold) as a class: its recall is the
