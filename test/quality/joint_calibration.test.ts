@@ -125,19 +125,28 @@ test('joint calibration over tile shares picks each label a share from the map; 
   assert.throws(() => calibrateJointly(new Map([[1, P1]]), T, K, [0.5], [{ threshold: 0.5 }]), /expected 2 starting rules but received 1/);
 });
 
-test('calibrateInspector with the default objective writes the joint rules, and they score what it says', async () => {
-  const { dir, model } = await tinyInspectorModel();
-  const rng = new Rng(21);
+/**
+ * `n` random square PNGs (side `side[0]` + 0..`side[1]`-1 px) in dir/img, and a val manifest with
+ * one line per label set that `labelSets(i)` gives for image i.
+ */
+async function randomValManifest(dir: string, o: { n: number; seed: number; side: [number, number] }, labelSets: (i: number) => string[][]): Promise<string> {
+  const rng = new Rng(o.seed);
   await mkdir(path.join(dir, 'img'), { recursive: true });
   const lines: string[] = [];
-  for (let i = 0; i < 16; i++) {
-    const w = 40 + rng.int(70);
+  for (let i = 0; i < o.n; i++) {
+    const w = o.side[0] + rng.int(o.side[1]);
     const px = Buffer.from(new Uint8Array(w * w * 3).map(() => rng.int(256)));
     await sharp(px, { raw: { width: w, height: w, channels: 3 } }).png().toFile(path.join(dir, `img/${i}.png`));
-    lines.push(JSON.stringify({ file: `img/${i}.png`, labels: i % 3 === 0 ? ['clean'] : [QUALITY_LABELS[i % QUALITY_LABELS.length]], split: 'val' }));
+    for (const labels of labelSets(i)) lines.push(JSON.stringify({ file: `img/${i}.png`, labels, split: 'val' }));
   }
   const manifest = path.join(dir, 'manifest.jsonl');
   await writeFile(manifest, lines.join('\n') + '\n');
+  return manifest;
+}
+
+test('calibrateInspector with the default objective writes the joint rules, and they score what it says', async () => {
+  const { dir, model } = await tinyInspectorModel();
+  const manifest = await randomValManifest(dir, { n: 16, seed: 21, side: [40, 70] }, (i) => [i % 3 === 0 ? ['clean'] : [QUALITY_LABELS[i % QUALITY_LABELS.length]!]]);
   const c = await calibrateInspector(model, manifest, { perLabel: true, fractions: true });
   assert.equal(c.objective, 'with-clean');
   const config = JSON.parse(await readFile(model.replace(/\.onnx$/, '.json'), 'utf8'));
@@ -195,19 +204,8 @@ test('calibrateInspector with the default objective writes the joint rules, and 
 
 test('calibration: labels the split lacks keep their rules, and an unreachable floor writes nothing', async () => {
   const { dir, model } = await tinyInspectorModel();
-  const rng = new Rng(8);
-  await mkdir(path.join(dir, 'img'), { recursive: true });
   // Only defocus and noise images besides clean.
-  const lines: string[] = [];
-  for (let i = 0; i < 12; i++) {
-    const w = 48 + rng.int(40);
-    const px = Buffer.from(new Uint8Array(w * w * 3).map(() => rng.int(256)));
-    await sharp(px, { raw: { width: w, height: w, channels: 3 } }).png().toFile(path.join(dir, `img/${i}.png`));
-    lines.push(JSON.stringify({ file: `img/${i}.png`, labels: [i % 2 ? 'defocus_blur' : 'noise'], split: 'val' }));
-    lines.push(JSON.stringify({ file: `img/${i}.png`, labels: ['clean'], split: 'val' }));
-  }
-  const manifest = path.join(dir, 'manifest.jsonl');
-  await writeFile(manifest, lines.join('\n') + '\n');
+  const manifest = await randomValManifest(dir, { n: 12, seed: 8, side: [48, 40] }, (i) => [[i % 2 ? 'defocus_blur' : 'noise'], ['clean']]);
   const configPath = model.replace(/\.onnx$/, '.json');
   const config = JSON.parse(await readFile(configPath, 'utf8'));
   await writeFile(configPath, JSON.stringify({ ...config, labelThresholds: [0.5, 0.61, 0.5, 0.62, 0.63, 0.64, 0.65], labelTopFraction: [1, 0.5, 1, 0.25, 1, 1, 1] }));
