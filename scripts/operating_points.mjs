@@ -48,7 +48,7 @@ const K = labels.length;
 const shares = (d) => new Map(SCAN_FRACTIONS.map((f) => [f, probsAtShare(d.tiles, index, f)]));
 const valShares = shares(val);
 const testShares = shares(test);
-const start = scanAggregation(val.tiles, index, val.T, labels, SCAN_THRESHOLDS, SCAN_FRACTIONS).map(({ fraction, threshold }) => ({ fraction, threshold }));
+const start = scanAggregation(valShares, val.T, labels, SCAN_THRESHOLDS).map(({ fraction, threshold }) => ({ fraction, threshold }));
 
 /** [N, K] probabilities of a split under per-label rules. */
 const apply = (byShare, rules, N) => Float32Array.from({ length: N * K }, (_, i) => byShare.get(rules[i % K].fraction)[i]);

@@ -92,7 +92,8 @@ export async function evaluateInspectorOnDataset(
   const threshold = opts.threshold ?? (inspector.config.labelThresholds ? index.map((k) => perLabel[k]!) : inspector.config.threshold);
   const P = Float32Array.from(probs);
   const T = Float32Array.from(targets);
-  const out: InspectorDatasetEval = { metrics: multiLabelMetrics(P, T, ds.classes, threshold), cleanKept: cleanKept(P, T, K, threshold), errors };
+  const metrics = multiLabelMetrics(P, T, ds.classes, threshold);
+  const out: InspectorDatasetEval = { metrics, cleanKept: cleanKept(metrics), errors };
   // Rows by label count: [N, K] -> the rows with <= 1 and >= 2 positive labels.
   const rows = (keep: (n: number) => boolean) => {
     const idx: number[] = [];
@@ -105,7 +106,7 @@ export async function evaluateInspectorOnDataset(
   out.pairs = pairRecall(P, T, ds.classes, labelThresholds(threshold, K));
   if (opts.scan) {
     const scanned = opts.scan.map((t) => ({ t, m: multiLabelMetrics(P, T, ds.classes, t) }));
-    out.scan = scanned.map(({ t, m }) => ({ threshold: t, macroF1: m.macroF1, macroF1WithClean: m.macroF1WithClean, cleanKept: cleanKept(P, T, K, t) }));
+    out.scan = scanned.map(({ t, m }) => ({ threshold: t, macroF1: m.macroF1, macroF1WithClean: m.macroF1WithClean, cleanKept: cleanKept(m) }));
     const score = (x: ScanPoint) => (opts.objective === 'with-clean' ? x.macroF1WithClean : x.macroF1);
     out.bestScan = out.scan.reduce((b, x) => (score(x) > score(b) ? x : b));
     // Labels without a positive image have no F1 to choose by: they keep the inspector's current
@@ -117,9 +118,11 @@ export async function evaluateInspectorOnDataset(
       return { threshold: perLabel[index[c]!]!, fraction: f !== undefined && opts.fractions?.includes(f) ? f : 1 };
     };
     out.bestLabelThresholds = ds.classes.map((_, c) => (unsupported.has(c) ? current(c).threshold : scanned.reduce((b, x) => (x.m.perClass[c]!.f1 > b.m.perClass[c]!.f1 ? x : b)).t));
-    if (opts.fractions) out.bestLabelAggregation = scanAggregation(tiles, index, T, ds.classes, opts.scan, opts.fractions).map((r, c) => (unsupported.has(c) ? { ...current(c), f1: NaN } : r));
+    // [N, K] image probabilities for each scanned tile share (computed once for both searches).
+    const shares = opts.fractions && new Map(opts.fractions.map((f) => [f, probsAtShare(tiles, index, f)]));
+    if (shares) out.bestLabelAggregation = scanAggregation(shares, T, ds.classes, opts.scan).map((r, c) => (unsupported.has(c) ? { ...current(c), f1: NaN } : r));
     if (opts.objective === 'with-clean') {
-      const byShare = new Map<number | undefined, Float32Array>(opts.fractions ? opts.fractions.map((f) => [f, probsAtShare(tiles, index, f)]) : [[undefined, P]]);
+      const byShare = new Map<number | undefined, Float32Array>(shares ?? [[undefined, P]]);
       const start = out.bestLabelAggregation?.map(({ fraction, threshold }) => ({ fraction, threshold })) ?? out.bestLabelThresholds.map((threshold) => ({ threshold }));
       out.bestJoint = calibrateJointly(byShare, T, K, opts.scan, start, { minCleanKept: opts.minCleanKept });
     }
@@ -145,13 +148,13 @@ function pairRecall(P: Float32Array, T: Float32Array, classes: readonly string[]
 }
 
 /**
- * For each label, the (tile share, threshold) with the best F1: the image probabilities are
- * recomputed from the tile probabilities for every share; the first best pair in scan order wins.
+ * For each label, the (tile share, threshold) with the best F1, from the image probabilities [N, K]
+ * recomputed for every share (`shares`, probsAtShare); the first best pair in scan order wins.
  */
-export function scanAggregation(tiles: number[][][], index: number[], targets: Float32Array, classes: readonly string[], thresholds: number[], fractions: readonly number[]): { fraction: number; threshold: number; f1: number }[] {
-  const best = classes.map(() => ({ fraction: fractions[0]!, threshold: thresholds[0]!, f1: -1 }));
-  for (const fraction of fractions) {
-    const P = probsAtShare(tiles, index, fraction);
+export function scanAggregation(shares: ReadonlyMap<number, Float32Array>, targets: Float32Array, classes: readonly string[], thresholds: number[]): { fraction: number; threshold: number; f1: number }[] {
+  const [first] = shares.keys();
+  const best = classes.map(() => ({ fraction: first!, threshold: thresholds[0]!, f1: -1 }));
+  for (const [fraction, P] of shares) {
     for (const threshold of thresholds) {
       const m = multiLabelMetrics(P, targets, classes, threshold);
       m.perClass.forEach((pc, c) => {
@@ -170,15 +173,7 @@ export function probsAtShare(tiles: number[][][], index: number[], fraction: num
   return P;
 }
 
-/** Of the images with no label, the share whose probabilities all stay below their threshold. */
-export function cleanKept(probs: Float32Array, targets: Float32Array, K: number, threshold: number | readonly number[]): number {
-  const thr = labelThresholds(threshold, K);
-  let clean = 0;
-  let kept = 0;
-  for (let i = 0; i < targets.length / K; i++) {
-    if (targets.subarray(i * K, (i + 1) * K).some((v) => v > 0.5)) continue;
-    clean++;
-    if (probs.subarray(i * K, (i + 1) * K).every((p, c) => p < thr[c]!)) kept++;
-  }
-  return clean ? kept / clean : NaN;
+/** Of the images with no label, the share kept clean (metrics' clean recall; NaN when there are none). */
+function cleanKept(m: MultiLabelMetrics): number {
+  return m.clean.support ? m.clean.recall : NaN;
 }
