@@ -72,6 +72,18 @@ export function mapsFromAttention(title: string, data: Float32Array, shape: read
 }
 
 /**
+ * Original grid index (row-major on H x W) of position `local` in window `win` of the rolled,
+ * padded grid, or -1 for padding. The block rolls the grid by -shift before partitioning, so
+ * rolled y' is original (y' + shift) mod Hp.
+ */
+function windowGridIndex(layout: WindowLayout, win: number, local: number): number {
+  const { height: H, width: W, paddedHeight: Hp, paddedWidth: Wp, window: m, shiftH, shiftW } = layout;
+  const y = (Math.floor(win / (Wp / m)) * m + Math.floor(local / m) + shiftH) % Hp;
+  const x = ((win % (Wp / m)) * m + (local % m) + shiftW) % Wp;
+  return y < H && x < W ? y * W + x : -1;
+}
+
+/**
  * Per-query map of window attention (Swin W-MSA / SW-MSA) over the whole token grid. `data` is
  * [B * nW, heads, M*M, M*M] (batch item 0 used); the query token (fractions of the grid) is found in
  * the shifted, padded grid, its window's row is averaged over heads, and every key is put back at
@@ -93,9 +105,8 @@ export function windowQueryMap(title: string, data: Float32Array, shape: readonl
   for (let k = 0; k < n; k++) {
     let a = 0;
     for (let h = 0; h < heads; h++) a += data[((win * heads + h) * n + qi) * n + k]! / heads;
-    const y = (Math.floor(sy / m) * m + Math.floor(k / m) + shiftH) % Hp;
-    const x = (Math.floor(sx / m) * m + (k % m) + shiftW) % Wp;
-    if (y < H && x < W) values[y * W + x] = a;
+    const g = windowGridIndex(layout, win, k);
+    if (g >= 0) values[g] = a;
   }
   const shifted = shiftH || shiftW ? `, shifted windows` : '';
   return { title: `${title} (query ${Math.round(query[0] * 100)}%,${Math.round(query[1] * 100)}%${shifted})`, values: normaliseMap(values), rows: H, cols: W };
@@ -113,22 +124,16 @@ export interface WindowLayer {
  * `visit(query, key, weight)` with grid indices and the head-averaged weight. Padding tokens are skipped.
  */
 function forEachWindowEntry(l: WindowLayer, visit: (q: number, k: number, a: number) => void): void {
-  const { height: H, width: W, paddedHeight: Hp, paddedWidth: Wp, window: m, shiftH, shiftW } = l.layout;
+  const { paddedHeight: Hp, paddedWidth: Wp, window: m } = l.layout;
   const [B, heads, n] = l.shape as [number, number, number, number];
   const nw = (Hp / m) * (Wp / m);
   if (n !== m * m || l.shape[3] !== n || B < nw || B % nw !== 0) throw new ArgumentError(`window attention of shape [${l.shape.join(', ')}] does not match window ${m} on a ${Hp}x${Wp} grid`);
-  // Rolled-grid position (window, local index) -> original grid index, or -1 for padding.
-  const gridIndex = (win: number, local: number) => {
-    const y = (Math.floor(win / (Wp / m)) * m + Math.floor(local / m) + shiftH) % Hp;
-    const x = ((win % (Wp / m)) * m + (local % m) + shiftW) % Wp;
-    return y < H && x < W ? y * W + x : -1;
-  };
   for (let w = 0; w < nw; w++) {
     for (let qi = 0; qi < n; qi++) {
-      const q = gridIndex(w, qi);
+      const q = windowGridIndex(l.layout, w, qi);
       if (q < 0) continue;
       for (let ki = 0; ki < n; ki++) {
-        const k = gridIndex(w, ki);
+        const k = windowGridIndex(l.layout, w, ki);
         if (k < 0) continue;
         let a = 0;
         for (let h = 0; h < heads; h++) a += l.data[((w * heads + h) * n + qi) * n + ki]! / heads;
