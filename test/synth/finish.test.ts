@@ -4,6 +4,7 @@ import { planFinish, deadLeaves, FINISH_NOISE_SIGMA, FINISH_LOW_LIGHT_JPEG_QUALI
 import { Rng, lowLight, artifactStrength, jpegRoundTrip, REFERENCE_QUALITY, noise, applyNoise } from '../../src/degrade/index.js';
 import { applyFinishJpeg } from '../../src/data/synth/finish.js';
 import { createImage } from '../../src/image/tensor.js';
+import { cameraShotRead, SRGB_SLOPE_MID } from '../../src/degrade/noise.js';
 
 test('camera finish plan: never on the labels that already carry it; ranges per label', () => {
   const plans = (labels: string[]) => Array.from({ length: 400 }, (_, i) => planFinish(labels, new Rng(i)));
@@ -40,9 +41,13 @@ test('sensor-noise finish: measured std on flat grey within the planned range, b
     // Grey 0.5 is brighter than mid grey (0.214 linear), so shot noise makes it somewhat larger.
     assert.ok(s > 0.5 * FINISH_NOISE_SIGMA[0] && s < 1.6 * FINISH_NOISE_SIGMA[1], `seed ${seed}: std ${s * 255}/255 for sigma ${p.sigma * 255}`);
   }
-  // The weakest noise label is stronger than the strongest finish.
-  const weakest = Math.min(...Array.from({ length: 10 }, (_, i) => sd(noise(grey, 0, new Rng(i), { model: 'gaussian' }).image)));
-  assert.ok(weakest > FINISH_NOISE_SIGMA[1], `weakest noise label std ${weakest * 255}/255`);
+  // Like for like on the same grey: the weakest noise label, in each of its three models, is
+  // measurably stronger than the strongest finish (by a margin, so the two are not confusable).
+  const finishMax = sd(applyNoise(grey, { ...planFinish(['clean'], new Rng(0)).noise!, ...finishAtMost(), correlation: 0 }, new Rng(7)));
+  for (const model of ['gaussian', 'poisson_gaussian', 'camera'] as const) {
+    const weakest = Math.min(...Array.from({ length: 10 }, (_, i) => sd(noise(grey, 0, new Rng(i), { model, correlation: 0 }).image)));
+    assert.ok(weakest > 1.5 * finishMax, `${model}: weakest noise label std ${weakest * 255}/255 vs strongest finish ${finishMax * 255}/255`);
+  }
 });
 
 test('low-light JPEG finish at its lowest quality stays below the jpeg label visibility bar (2.5x q75)', async () => {
@@ -53,3 +58,9 @@ test('low-light JPEG finish at its lowest quality stays below the jpeg label vis
     assert.ok(finished < 2.5 * q75, `seed ${seed}: q50 strength ${finished.toFixed(2)} vs 2.5 x q75 ${(2.5 * q75).toFixed(2)}`);
   }
 });
+
+/** Shot/read of the finish's camera model at the top of its range (median read-noise draw). */
+function finishAtMost() {
+  const { shot, read } = cameraShotRead(FINISH_NOISE_SIGMA[1] / SRGB_SLOPE_MID, 0);
+  return { sigma: FINISH_NOISE_SIGMA[1], shot, read };
+}
