@@ -51,11 +51,11 @@ const testShares = shares(test);
 const start = scanAggregation(valShares, val.T, labels, SCAN_THRESHOLDS).map(({ fraction, threshold }) => ({ fraction, threshold }));
 
 /** [N, K] probabilities of a split under per-label rules. */
-const apply = (byShare, rules, N) => Float32Array.from({ length: N * K }, (_, i) => byShare.get(rules[i % K].fraction)[i]);
+const apply = (byShare, rules, N) => Float64Array.from({ length: N * K }, (_, i) => byShare.get(rules[i % K].fraction)[i]);
 /** Rows with at most one label. */
 const single = (P, T) => {
   const rows = [...Array(T.length / K).keys()].filter((i) => T.subarray(i * K, (i + 1) * K).reduce((s, v) => s + v, 0) <= 1);
-  const pick = (a) => Float32Array.from(rows.flatMap((i) => [...a.subarray(i * K, (i + 1) * K)]));
+  const pick = (a) => a.constructor.from(rows.flatMap((i) => [...a.subarray(i * K, (i + 1) * K)]));
   return [pick(P), pick(T)];
 };
 

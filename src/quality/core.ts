@@ -91,7 +91,15 @@ export function tileBatch(raw: ArrayLike<number>, channels: number, plan: TilePl
 }
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-const round = (x: number) => Math.round(x * 10000) / 10000;
+/**
+ * Probabilities are reported to 4 decimals, and decisions are made on the reported values: tile
+ * probabilities are rounded, the image probability is the rounded mean of the rounded tiles, and
+ * a label fires when that value is >= its threshold. Calibration (dataset_eval.ts) recomputes
+ * image probabilities from the reported tile probabilities with the same steps, so its decisions
+ * are the inspector's exactly, also for a value that falls on a threshold.
+ */
+export const roundProbability = (x: number) => Math.round(x * 10000) / 10000;
+const round = roundProbability;
 
 /**
  * Image result from the model outputs of its T tiles ([T, D]: presence logits, then severity
@@ -104,7 +112,7 @@ export function resultFromTileOutputs(out: ArrayLike<number>, plan: TilePlan, si
   const tileProbabilities: number[][] = [];
   const tileSeverity: number[][] = [];
   for (let t = 0; t < T; t++) {
-    tileProbabilities.push(Array.from({ length: K }, (_, k) => sigmoid(out[t * D + k]!)));
+    tileProbabilities.push(Array.from({ length: K }, (_, k) => round(sigmoid(out[t * D + k]!))));
     tileSeverity.push(Array.from({ length: K }, (_, k) => (config.severityHead ? sigmoid(out[t * D + K + k]!) : 0)));
   }
   const scores: LabelResult[] = config.labels.map((label, k) => {
@@ -117,7 +125,7 @@ export function resultFromTileOutputs(out: ArrayLike<number>, plan: TilePlan, si
     labels,
     scores,
     tiles: { rows: plan.rows, cols: plan.cols, tileSize: Math.round(plan.tile / plan.scale), width: size.width, height: size.height, cells: tileCells(plan, size.width, size.height) },
-    tileProbabilities: tileProbabilities.map((r) => r.map(round)),
+    tileProbabilities,
     thresholds: [...thresholds],
   };
 }

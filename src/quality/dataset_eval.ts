@@ -9,6 +9,7 @@ import { labelThresholds, multiLabelMetrics, type MultiLabelMetrics } from '../t
 import { ArgumentError } from '../util/errors.js';
 import type { Inspector } from './inspector.js';
 import { tilesInShare, topMean } from './aggregate.js';
+import { roundProbability } from './core.js';
 import { calibrateJointly, type JointCalibration } from './joint_calibration.js';
 
 /**
@@ -90,7 +91,8 @@ export async function evaluateInspectorOnDataset(
   // One threshold (override or the config's), or the config's per-label ones in dataset label order.
   const perLabel = inspector.thresholds(opts.threshold);
   const threshold = opts.threshold ?? (inspector.config.labelThresholds ? index.map((k) => perLabel[k]!) : inspector.config.threshold);
-  const P = Float32Array.from(probs);
+  // Doubles, as the inspector decides on them (a Float32 copy of 0.35 is below a 0.35 threshold).
+  const P = Float64Array.from(probs);
   const T = Float32Array.from(targets);
   const metrics = multiLabelMetrics(P, T, ds.classes, threshold);
   const out: InspectorDatasetEval = { metrics, cleanKept: cleanKept(metrics), errors };
@@ -98,8 +100,8 @@ export async function evaluateInspectorOnDataset(
   const rows = (keep: (n: number) => boolean) => {
     const idx: number[] = [];
     for (let i = 0; i < T.length / K; i++) if (keep(T.subarray(i * K, (i + 1) * K).reduce((s, v) => s + (v > 0.5 ? 1 : 0), 0))) idx.push(i);
-    const pick = (a: Float32Array) => Float32Array.from(idx.flatMap((i) => Array.from(a.subarray(i * K, (i + 1) * K))));
-    return idx.length ? multiLabelMetrics(pick(P), pick(T), ds.classes, threshold) : undefined;
+    const pick = (a: Float32Array | Float64Array) => idx.flatMap((i) => Array.from(a.subarray(i * K, (i + 1) * K)));
+    return idx.length ? multiLabelMetrics(Float64Array.from(pick(P)), Float32Array.from(pick(T)), ds.classes, threshold) : undefined;
   };
   out.single = rows((n) => n <= 1);
   out.multi = rows((n) => n >= 2);
@@ -122,7 +124,7 @@ export async function evaluateInspectorOnDataset(
     const shares = opts.fractions && new Map(opts.fractions.map((f) => [f, probsAtShare(tiles, index, f)]));
     if (shares) out.bestLabelAggregation = scanAggregation(shares, T, ds.classes, opts.scan).map((r, c) => (unsupported.has(c) ? { ...current(c), f1: NaN } : r));
     if (opts.objective === 'with-clean') {
-      const byShare = new Map<number | undefined, Float32Array>(shares ?? [[undefined, P]]);
+      const byShare = new Map<number | undefined, Float64Array>(shares ?? [[undefined, P]]);
       const start = out.bestLabelAggregation?.map(({ fraction, threshold }) => ({ fraction, threshold })) ?? out.bestLabelThresholds.map((threshold) => ({ threshold }));
       out.bestJoint = calibrateJointly(byShare, T, K, opts.scan, start, { minCleanKept: opts.minCleanKept });
     }
@@ -131,7 +133,7 @@ export async function evaluateInspectorOnDataset(
 }
 
 /** Recall of each label of the two-label rows, grouped by their label pair (pairs that occur only). */
-function pairRecall(P: Float32Array, T: Float32Array, classes: readonly string[], thr: readonly number[]): NonNullable<InspectorDatasetEval['pairs']> {
+function pairRecall(P: Float64Array, T: Float32Array, classes: readonly string[], thr: readonly number[]): NonNullable<InspectorDatasetEval['pairs']> {
   const K = classes.length;
   const groups = new Map<string, { a: number; b: number; n: number; found: [number, number] }>();
   for (let i = 0; i < T.length / K; i++) {
@@ -151,7 +153,7 @@ function pairRecall(P: Float32Array, T: Float32Array, classes: readonly string[]
  * For each label, the (tile share, threshold) with the best F1, from the image probabilities [N, K]
  * recomputed for every share (`shares`, probsAtShare); the first best pair in scan order wins.
  */
-export function scanAggregation(shares: ReadonlyMap<number, Float32Array>, targets: Float32Array, classes: readonly string[], thresholds: number[]): { fraction: number; threshold: number; f1: number }[] {
+export function scanAggregation(shares: ReadonlyMap<number, Float64Array>, targets: Float32Array, classes: readonly string[], thresholds: number[]): { fraction: number; threshold: number; f1: number }[] {
   const [first] = shares.keys();
   const best = classes.map(() => ({ fraction: first!, threshold: thresholds[0]!, f1: -1 }));
   for (const [fraction, P] of shares) {
@@ -165,11 +167,15 @@ export function scanAggregation(shares: ReadonlyMap<number, Float32Array>, targe
   return best;
 }
 
-/** [N, K] image probabilities (dataset label order) with the top share `fraction` of tiles averaged for every label. */
-export function probsAtShare(tiles: number[][][], index: number[], fraction: number): Float32Array {
+/**
+ * [N, K] image probabilities (dataset label order) with the top share `fraction` of tiles averaged
+ * for every label, from the reported tile probabilities and rounded as the inspector does (core.ts
+ * roundProbability), so they equal what the inspector would report with that share.
+ */
+export function probsAtShare(tiles: number[][][], index: number[], fraction: number): Float64Array {
   const K = index.length;
-  const P = new Float32Array(tiles.length * K);
-  tiles.forEach((t, i) => index.forEach((k, c) => (P[i * K + c] = topMean(t.map((p) => p[k]!), tilesInShare(fraction, t.length)).probability)));
+  const P = new Float64Array(tiles.length * K);
+  tiles.forEach((t, i) => index.forEach((k, c) => (P[i * K + c] = roundProbability(topMean(t.map((p) => p[k]!), tilesInShare(fraction, t.length)).probability))));
   return P;
 }
 

@@ -64,7 +64,7 @@ function above(a: Rank, b: Rank): boolean {
  * @param start the starting rule per label (each label's own best F1)
  */
 export function calibrateJointly(
-  probs: ReadonlyMap<number | undefined, Float32Array>,
+  probs: ReadonlyMap<number | undefined, Float32Array | Float64Array>,
   targets: Float32Array,
   K: number,
   thresholds: readonly number[],

@@ -161,7 +161,7 @@ export function labelThresholds(threshold: number | readonly number[], K: number
  * label. The derived label "clean" (no label at or above its threshold) is included in the
  * confusion matrix of primary labels.
  */
-export function multiLabelMetrics(probs: Float32Array, targets: Float32Array, classes: readonly string[], threshold: number | readonly number[] = 0.5): MultiLabelMetrics {
+export function multiLabelMetrics(probs: Float32Array | Float64Array, targets: Float32Array, classes: readonly string[], threshold: number | readonly number[] = 0.5): MultiLabelMetrics {
   const K = classes.length;
   const N = probs.length / K;
   const thr = labelThresholds(threshold, K);
@@ -169,7 +169,7 @@ export function multiLabelMetrics(probs: Float32Array, targets: Float32Array, cl
     let tp = 0;
     let fp = 0;
     let fn = 0;
-    const s = new Float32Array(N);
+    const s = new Float64Array(N);
     const t = new Float32Array(N);
     for (let i = 0; i < N; i++) {
       const p = probs[i * K + c]!;

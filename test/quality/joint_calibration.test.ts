@@ -12,6 +12,7 @@ import { SCAN_FRACTIONS, topMean } from '../../src/quality/aggregate.js';
 import { Inspector } from '../../src/quality/inspector.js';
 import { QUALITY_LABELS, type InspectResult } from '../../src/quality/labels.js';
 import { manifestDataset } from '../../src/data/dataset.js';
+import { evaluateInspectorOnDataset, probsAtShare, scanAggregation } from '../../src/quality/dataset_eval.js';
 import { tinyInspectorModel } from '../helpers/tiny_inspector.js';
 import { Rng } from '../helpers/rng.js';
 
@@ -252,4 +253,26 @@ test('inspector evaluation and calibration reject manifest labels the inspector 
   assert.match(ev.stderr, /manifest\.jsonl:2: label "snow" is not one of/);
   const subset = spawnSync(process.execPath, [cli, 'eval', '--inspector', model, '--data', manifest, '--split', 'val', '--labels', 'noise'], { encoding: 'utf8' });
   assert.equal(subset.status, 0, subset.stderr);
+});
+
+test('calibration decides a probability that falls exactly on a threshold as the inspector does', async () => {
+  // Every tile of every image at sigmoid(logit(0.35)), reported as exactly 0.35 (4 decimals).
+  const { dir, model } = await tinyInspectorModel({ presenceLogit: Math.log(0.35 / 0.65) });
+  const manifest = await randomValManifest(dir, { n: 6, seed: 3, side: [40, 60] }, (i) => [i % 2 ? ['noise'] : ['clean']]);
+  const insp = await Inspector.load({ model });
+  const ds = await manifestDataset(manifest, [...QUALITY_LABELS], 'val');
+  const r = await insp.inspect(ds.samples[0]!.file, { threshold: 0.35 });
+  assert.ok(r.scores.every((s) => s.probability === 0.35) && r.labels.length === QUALITY_LABELS.length && !r.clean);
+  // The inspector flags every image, so at 0.35 no clean image is kept and noise is always found.
+  const e = await evaluateInspectorOnDataset(insp, ds, { threshold: 0.35, scan: [0.3, 0.35, 0.4], fractions: SCAN_FRACTIONS });
+  assert.equal(e.cleanKept, 0);
+  assert.equal(e.metrics.perClass[QUALITY_LABELS.indexOf('noise')]!.recall, 1);
+  // Recomputed per tile share, the image probabilities are the reported value, not a float32 below it.
+  const shares = probsAtShare([r.tileProbabilities, r.tileProbabilities], [0, 2], 0.5);
+  assert.deepEqual([...shares], [0.35, 0.35, 0.35, 0.35]);
+  // In the share scan, 0.35 still finds noise on every noise image (F1 2/3, as at 0.3; 0 at 0.4).
+  const scan = scanAggregation(new Map([[0.5, shares]]), Float32Array.from([0, 1, 0, 0]), ['defocus_blur', 'noise'], [0.35, 0.4]);
+  assert.deepEqual(scan.map((x) => x.threshold), [0.35, 0.35]);
+  assert.ok(Math.abs(scan[1]!.f1 - 2 / 3) < 1e-12, String(scan[1]!.f1));
+  await insp.dispose();
 });
