@@ -56,16 +56,17 @@ test('inspector evaluation on a manifest equals inspecting each file and scoring
     const one = await insp.inspect(s.file);
     probs.push(...one.scores.map((x) => x.probability));
     targets.push(...s.labels!);
+  // The reported probabilities are doubles and the inspector decides on them, so they are scored as doubles.
   }
-  const want = multiLabelMetrics(Float32Array.from(probs), Float32Array.from(targets), [...QUALITY_LABELS], 0.45);
+  const want = multiLabelMetrics(Float64Array.from(probs), Float32Array.from(targets), [...QUALITY_LABELS], 0.45);
   assert.equal(r.metrics.n, 12);
   assert.deepEqual(r.metrics, want);
   // Split by label count: rows with <= 1 label and rows with 2, scored on their own.
   const K = QUALITY_LABELS.length;
   const split = (keep: (n: number) => boolean) => {
     const rows = [...Array(12).keys()].filter((i) => keep(targets.slice(i * K, (i + 1) * K).filter((v) => v > 0.5).length));
-    const pick = (a: number[]) => Float32Array.from(rows.flatMap((i) => a.slice(i * K, (i + 1) * K)));
-    return multiLabelMetrics(pick(probs), pick(targets), [...QUALITY_LABELS], 0.45);
+    const pick = (a: number[]) => rows.flatMap((i) => a.slice(i * K, (i + 1) * K));
+    return multiLabelMetrics(Float64Array.from(pick(probs)), Float32Array.from(pick(targets)), [...QUALITY_LABELS], 0.45);
   };
   assert.deepEqual(r.single, split((n) => n <= 1));
   assert.deepEqual(r.multi, split((n) => n >= 2));
@@ -85,8 +86,8 @@ test('inspector evaluation on a manifest equals inspecting each file and scoring
     r.scan,
     [0.3, 0.45, 0.6].map((t) => ({
       threshold: t,
-      macroF1: multiLabelMetrics(Float32Array.from(probs), Float32Array.from(targets), [...QUALITY_LABELS], t).macroF1,
-      macroF1WithClean: multiLabelMetrics(Float32Array.from(probs), Float32Array.from(targets), [...QUALITY_LABELS], t).macroF1WithClean,
+      macroF1: multiLabelMetrics(Float64Array.from(probs), Float32Array.from(targets), [...QUALITY_LABELS], t).macroF1,
+      macroF1WithClean: multiLabelMetrics(Float64Array.from(probs), Float32Array.from(targets), [...QUALITY_LABELS], t).macroF1WithClean,
       cleanKept: cleanRows.filter((i) => probs.slice(i * K, (i + 1) * K).every((p) => p < t)).length / cleanRows.length,
     })),
   );
@@ -149,7 +150,7 @@ test('per-label thresholds: metrics, inspector decisions and calibration on a va
   // Labels without a positive image keep the inspector's threshold before calibration (0.5).
   let unsupported = 0;
   QUALITY_LABELS.forEach((_, k) => {
-    const m = SCAN_THRESHOLDS.map((t) => multiLabelMetrics(Float32Array.from(probs), Float32Array.from(targets), [...QUALITY_LABELS], t).perClass[k]!);
+    const m = SCAN_THRESHOLDS.map((t) => multiLabelMetrics(Float64Array.from(probs), Float32Array.from(targets), [...QUALITY_LABELS], t).perClass[k]!);
     const f1 = m.map((x) => x.f1);
     if (m[0]!.support === 0) unsupported++;
     assert.equal(config.labelThresholds[k], m[0]!.support === 0 ? 0.5 : SCAN_THRESHOLDS[f1.indexOf(Math.max(...f1))]);
