@@ -157,6 +157,26 @@ test('splits from another dataset, only some splits: same photo splits, larger p
   await assert.rejects(synthCommand.run(['--out', await tmpDir(), '--per-class', '1', '--only-splits', 'val,dev']), /--only-splits/);
 });
 
+test('photo decode scales: drawn from the given list (1 = native), recorded in synth.json only when given; bad lists named', async () => {
+  const photos = await tmpDir();
+  // Detailed 400 px photos: every level fits a 96 px crop, so no scale is forced.
+  for (let i = 0; i < 6; i++) await fs.writeFile(path.join(photos, `p${i}.jpg`), await encodeJpeg(deadLeaves(40 + i, { size: 400 }), { quality: 95 }));
+  const scalesOf = async (out: string) => (await readLines(path.join(out, 'manifest.jsonl'))).flatMap((l) => (l.source.kind === 'photo' ? [l.source.scale!] : []));
+  const native = await tmpDir();
+  await synthesize({ out: native, perClass: 3, size: 96, seed: 2, photos, quiet: true, workers: 0, photoScales: [1] });
+  const nativeScales = await scalesOf(native);
+  assert.ok(nativeScales.length > 10 && nativeScales.every((x) => x === 1), nativeScales.join(','));
+  assert.deepEqual((JSON.parse(await fs.readFile(path.join(native, 'synth.json'), 'utf8')) as SynthConfig).photoScales, [1]);
+  const byDefault = await tmpDir();
+  await synthesize({ out: byDefault, perClass: 3, size: 96, seed: 2, photos, quiet: true, workers: 0 });
+  const defaultScales = await scalesOf(byDefault);
+  assert.ok(defaultScales.length > 10 && defaultScales.every((x) => [0.35, 0.5, 0.7].some((l) => Math.abs(x - l) < 0.01)), defaultScales.join(','));
+  assert.equal('photoScales' in JSON.parse(await fs.readFile(path.join(byDefault, 'synth.json'), 'utf8')), false);
+  await assert.rejects(synthesize({ out: await tmpDir(), perClass: 1, size: 96, photos, quiet: true, photoScales: [0.5, 1.5] }), /expected photoScales in \(0, 1\] but received "0.5,1.5"/);
+  await assert.rejects(synthCommand.run(['--out', await tmpDir(), '--per-class', '1', '--photos', photos, '--photo-scales', '0.5,x']), /expected a comma list of numbers in \(0, 1\] for --photo-scales but received "0.5,x"/);
+  await assert.rejects(synthCommand.run(['--out', await tmpDir(), '--per-class', '1', '--photo-scales', '1']), /--photo-scales needs --photos/);
+});
+
 test('synth command: flags, preview contact sheet, errors', async () => {
   const out = await tmpDir();
   const code = await synthCommand.run(['--out', out, '--per-class', '1', '--size', '48', '--workers', '0', '--quiet', '--preview']);

@@ -20,6 +20,7 @@ import type { ImageF32 } from '../../image/tensor.js';
 const usage = `Usage: attnvision synth --out DIR --per-class N [--size 256] [--seed S] [--photos DIR]
                         [--mix 0.2] [--workers N] [--preview] [--quiet]
                         [--splits-from OTHER/synth.json] [--only-splits val,test]
+                        [--photo-scales 0.35,0.5,0.7]
 
 Synthesises a labelled image-quality dataset: N images for 'clean' and for each degradation
 (defocus_blur, motion_blur, noise, rain, haze, low_light, jpeg), at random severities.
@@ -44,6 +45,8 @@ Options:
                    e.g. larger val/test images, with no photo crossing splits
   --only-splits L  keep only these splits (comma list of train, val, test); the plan is the full
                    one, filtered, so N still counts samples per class before the filter
+  --photo-scales L photo decode scales to draw crops from (comma list in (0, 1]; 1 = native
+                   resolution, with the photo's own grain)                   [0.35,0.5,0.7]
 
 Example: realistic-size validation and test images for a dataset made at 256 px:
   attnvision synth --out data512 --per-class 400 --size 512 --seed 2 --photos photos --mix 0.4 \
@@ -69,7 +72,7 @@ export const synthCommand: Command = {
   summary: 'synthesise a degradation dataset (clean photos or dead leaves -> 7 labelled degradations)',
   usage,
   async run(argv) {
-    const args = parseArgs(argv, { values: ['out', 'per-class', 'size', 'seed', 'photos', 'mix', 'workers', 'splits-from', 'only-splits'], booleans: ['preview', 'quiet'] }, 'synth');
+    const args = parseArgs(argv, { values: ['out', 'per-class', 'size', 'seed', 'photos', 'mix', 'workers', 'splits-from', 'only-splits', 'photo-scales'], booleans: ['preview', 'quiet'] }, 'synth');
     if (args.flags.get('help')) {
       console.log(usage);
       return 0;
@@ -94,12 +97,20 @@ export const synthCommand: Command = {
       if (bad !== undefined || !list.length) throw new ArgumentError(`synth: expected a comma list of ${SPLITS.join(', ')} for --only-splits but received "${only}"`);
       onlySplits = list as Split[];
     }
+    const scalesFlag = flagString(args, 'photo-scales');
+    let photoScales: number[] | undefined;
+    if (scalesFlag !== undefined) {
+      photoScales = scalesFlag.split(',').map((x) => Number(x.trim()));
+      if (!photoScales.length || photoScales.some((x) => !(Number.isFinite(x) && x > 0 && x <= 1))) throw new ArgumentError(`synth: expected a comma list of numbers in (0, 1] for --photo-scales but received "${scalesFlag}"`);
+      if (!photos) throw new ArgumentError('synth: --photo-scales needs --photos');
+    }
     const summary = await synthesize({
       out, perClass, size, seed, mix, quiet,
       ...(photos ? { photos } : {}),
       ...(workersFlag !== undefined ? { workers: workersFlag } : {}),
       ...(splitsFrom ? { splitsFrom } : {}),
       ...(onlySplits ? { onlySplits } : {}),
+      ...(photoScales ? { photoScales } : {}),
     });
     if (!quiet) {
       console.error(`synth: ${summary.total} samples in ${out} (${summary.generated} new, ${summary.resumed} resumed) in ${summary.seconds.toFixed(1)} s, ` +

@@ -52,6 +52,8 @@ export interface SynthOptions {
   splitsFrom?: string;
   /** Keep only the samples of these splits (default: all three). */
   onlySplits?: Split[];
+  /** Photo decode scales to draw from, each in (0, 1] (default: render.ts PHOTO_SCALES). */
+  photoScales?: number[];
 }
 
 export interface SynthSummary {
@@ -161,7 +163,12 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
     if (bad !== undefined || !opts.onlySplits.length) throw new ArgumentError(`${where}: expected some of ${SPLITS.join(', ')} for onlySplits but received "${opts.onlySplits.join(',')}"`);
     onlySplits = SPLITS.filter((x) => opts.onlySplits!.includes(x));
   }
-  const cfg: SynthConfig = { version: 1, seed, perClass, size, mix, photosDir, photos, ...(splits ? { splits } : {}), ...(onlySplits ? { onlySplits } : {}) };
+  if (opts.photoScales) {
+    const bad = opts.photoScales.find((x) => !(Number.isFinite(x) && x > 0 && x <= 1));
+    if (bad !== undefined || !opts.photoScales.length) throw new ArgumentError(`${where}: expected photoScales in (0, 1] but received "${opts.photoScales.join(',')}"`);
+    if (!photosDir) throw new ArgumentError(`${where}: photoScales (${opts.photoScales.join(',')}) needs a photo folder`);
+  }
+  const cfg: SynthConfig = { version: 1, seed, perClass, size, mix, photosDir, photos, ...(splits ? { splits } : {}), ...(onlySplits ? { onlySplits } : {}), ...(opts.photoScales ? { photoScales: [...opts.photoScales] } : {}) };
 
   await fs.mkdir(out, { recursive: true });
   const cfgFile = path.join(out, 'synth.json');

@@ -64,6 +64,11 @@ export interface SynthConfig {
   splits?: Record<string, Split>;
   /** Only samples of these splits are kept (`synth --only-splits`); ids stay dense. */
   onlySplits?: Split[];
+  /**
+   * Photo decode scales to draw from (`synth --photo-scales`); absent: render.ts PHOTO_SCALES.
+   * Recorded only when given, so datasets made before the option keep their synth.json.
+   */
+  photoScales?: number[];
 }
 
 /** The photo -> split map of a dataset: its own `splits`, or drawn from the seed. */

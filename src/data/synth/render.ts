@@ -49,8 +49,12 @@ export interface ManifestEntry {
 /** Share of samples whose labels do not depend on image detail that skip the sharpness check. */
 export const ANY_CROP_PROB = 0.3;
 
-/** Decode scales of photos: crops are taken at native resolution of one of these levels. */
-export const PHOTO_SCALES = [0.35, 0.5, 0.7] as const;
+/**
+ * Default decode scales of photos: crops are taken at native resolution of one of these levels
+ * (a photo too small for a level is decoded at the smallest scale that fits the crop). Datasets
+ * can draw from others (SynthConfig.photoScales); 1 shows a photo's own grain at native scale.
+ */
+export const PHOTO_SCALES: readonly number[] = [0.35, 0.5, 0.7];
 
 /** A tiny LRU of photos decoded at a scale (libvips shrink-on-load, Lanczos). */
 export class PhotoCache {
@@ -117,7 +121,7 @@ export async function cleanSource(job: Job, cfg: SynthConfig, cache: PhotoCache,
     for (let attempt = 0; attempt < PHOTO_TRIES; attempt++) {
       const info = cfg.photos.find((p) => p.name === name)!;
       const minScale = cfg.size / Math.min(info.width, info.height);
-      const scale = Math.min(1, Math.max(minScale, rng.choice(PHOTO_SCALES)));
+      const scale = Math.min(1, Math.max(minScale, rng.choice(cfg.photoScales ?? PHOTO_SCALES)));
       const photo = await cache.get(path.join(cfg.photosDir, name), scale);
       const got = sharpCrop(photo, cfg.size, rng, CROP_TRIES, requireSharp);
       if (got) {
