@@ -46,6 +46,18 @@ export function convAttrs(opts: ConvOptions, nSpatial: number): ConvAttrs {
   };
 }
 
+/** Checks what conv and conv-transpose share: float32 operands, [N, C, *spatial] input with 1-3
+ * spatial dims, a weight of the same rank, and well-formed attributes. Returns the spatial rank. */
+function checkOperands(ins: readonly Tensor[], a: ConvAttrs): number {
+  const [x, w] = ins as [Tensor, Tensor];
+  const n = x.rank - 2;
+  if (ins.some((t) => t.dtype !== 'float32')) fail(`expected float32 operands, got ${ins.map((t) => t.dtype).join(', ')}`);
+  if (n < 1 || n > 3) fail('input must be [N, C, *spatial] with 1-3 spatial dims');
+  if (w.rank !== x.rank) fail(`weight rank ${w.rank} != input rank ${x.rank}`);
+  checkAttrs(n, a);
+  return n;
+}
+
 function checkAttrs(n: number, a: ConvAttrs) {
   if (a.strides.length !== n || a.dilations.length !== n || a.pads.length !== 2 * n) fail(`stride/dilation/padding must have ${n} spatial entries`);
   if ([...a.strides, ...a.dilations].some((v) => !Number.isInteger(v) || v < 1)) fail('stride and dilation must be positive integers');
@@ -65,11 +77,7 @@ const convOp = defineOp<ConvAttrs>({
   name: 'conv',
   infer(ins, a) {
     const [x, w, b] = ins as [Tensor, Tensor, Tensor | undefined];
-    const n = x.rank - 2;
-    if (ins.some((t) => t.dtype !== 'float32')) fail(`expected float32 operands, got ${ins.map((t) => t.dtype).join(', ')}`);
-    if (n < 1 || n > 3) fail('input must be [N, C, *spatial] with 1-3 spatial dims');
-    if (w.rank !== x.rank) fail(`weight rank ${w.rank} != input rank ${x.rank}`);
-    checkAttrs(n, a);
+    const n = checkOperands(ins, a);
     const cin = x.shape[1]!;
     const cout = w.shape[0]!;
     if (cin % a.groups !== 0 || cout % a.groups !== 0) fail(`channels ${cin}->${cout} not divisible by groups ${a.groups}`);
@@ -168,11 +176,7 @@ const convTransposeOp = defineOp<ConvTransposeAttrs>({
   name: 'conv_transpose',
   infer(ins, a) {
     const [x, w, b] = ins as [Tensor, Tensor, Tensor | undefined];
-    const n = x.rank - 2;
-    if (ins.some((t) => t.dtype !== 'float32')) fail(`expected float32 operands, got ${ins.map((t) => t.dtype).join(', ')}`);
-    if (n < 1 || n > 3) fail('input must be [N, C, *spatial] with 1-3 spatial dims');
-    if (w.rank !== x.rank) fail(`weight rank ${w.rank} != input rank ${x.rank}`);
-    checkAttrs(n, a);
+    const n = checkOperands(ins, a);
     if (w.shape[0] !== x.shape[1]) fail(`weight expects ${w.shape[0]} input channels, input has ${x.shape[1]}`);
     const cout = w.shape[1]! * a.groups;
     if (b && (b.rank !== 1 || b.shape[0] !== cout)) fail(`bias shape ${fmtShape(b.shape)} != [${cout}]`);
