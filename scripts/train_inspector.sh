@@ -9,7 +9,9 @@ DATA=${DATA:-../data/quality}
 RUNS=${RUNS:-../runs}
 LABELS=defocus_blur,motion_blur,noise,rain,haze,low_light,jpeg
 av() { node dist/src/cli/main.js "$@"; }
-COMMON="--data $DATA/manifest.jsonl --labels $LABELS --severity-head --size 112 --batch 32 --opt adamw --wd 0.05 --clip 5 --seed 1"
+# Training flags shared by every run; each run adds its --data.
+HP="--labels $LABELS --severity-head --size 112 --batch 32 --opt adamw --wd 0.05 --clip 5 --seed 1"
+COMMON="--data $DATA/manifest.jsonl $HP"
 
 # 1. Synthesize the dataset from the shared clean photos (splits by source photo), with the default
 #    photo decode scales (0.35-0.7): the comparison below, the 256 px test split and the classic
@@ -32,7 +34,7 @@ if [ "${COMPARE:-1}" = 1 ]; then
   # Loader overhead (docs/benchmarks.md): the shipped model on 1,920 training images, decoding every
   # epoch vs replaying epoch 0 from memory (--cache-batches); compare epochs 2-3 in log.csv.
   (grep '"split":"train"' "$DATA/manifest.jsonl" | head -1920; grep '"split":"val"' "$DATA/manifest.jsonl" | head -64) > "$DATA/subset.jsonl"
-  SUB="--data $DATA/subset.jsonl --labels $LABELS --severity-head --size 112 --batch 32 --opt adamw --wd 0.05 --clip 5 --seed 1"
+  SUB="--data $DATA/subset.jsonl $HP"
   for run in normal cached normal2; do
     av train $SUB --model swin_mini_convstem_224 --epochs 3 --lr 1e-3 --warmup 0.3 $([ $run = cached ] && echo --cache-batches) --out "$RUNS/loader-$run"
   done
@@ -42,12 +44,12 @@ fi
 #    fine-tuned 8 epochs; the fifth is the fourth, commit 34c9401, fine-tuned 10; the fourth is the
 #    third, commit fea6081, trained from scratch for 21 epochs and fine-tuned 2) fine-tuned 5 epochs
 #    on the native-scale data (19 min at 44-50 img/s in session 7).
-#    FROM_SCRATCH=1 trains a new model instead (${EPOCHS:-22} epochs).
+#    FROM_SCRATCH=1 trains a new model instead (EPOCHS, default 22).
 #    Packaged with native-scale tiles for images up to 560 px (--max-tiles 5), then per-label
 #    thresholds and tile shares chosen jointly on the 512 px validation split for the macro-F1 over
 #    the labels and "clean", keeping at least 85% of its clean images clean (--min-clean-kept 0.85),
 #    then evaluated once on both test splits.
-TRAIN="--data $DATA-s/manifest.jsonl --labels $LABELS --severity-head --size 112 --batch 32 --opt adamw --wd 0.05 --clip 5 --seed 1"
+TRAIN="--data $DATA-s/manifest.jsonl $HP"
 if [ "${FROM_SCRATCH:-0}" = 1 ]; then
   av train $TRAIN --model swin_mini_convstem_224 --epochs ${EPOCHS:-22} --lr 1e-3 --warmup 1 --out "$RUNS/inspector"
 else
