@@ -13,6 +13,8 @@ av() { node dist/src/cli/main.js "$@"; }
 # Training flags shared by every run; each run adds its --data.
 HP="--labels $LABELS --severity-head --size 112 --batch 32 --opt adamw --wd 0.05 --clip 5 --seed 1"
 COMMON="--data $DATA/manifest.jsonl $HP"
+# Photo decode scales of the shipped model's training data, down to native resolution (step 1, 3).
+NATIVE_SCALES=0.35,0.5,0.7,0.85,1
 
 # 1. Synthesize the dataset from the shared clean photos (splits by source photo), with the default
 #    photo decode scales (0.35-0.7): the comparison below, the 256 px test split and the classic
@@ -21,7 +23,7 @@ COMMON="--data $DATA/manifest.jsonl $HP"
 #    tiles: the seventh model and FROM_SCRATCH train on it; the shipped (eighth) model trains on
 #    two more samples of it (step 3).
 av synth --out "$DATA" --per-class 1600 --size 256 --seed 1 --photos ../shared/photos --mix 0.4 --preview
-av synth --out "$DATA-s" --per-class 1600 --size 256 --seed 1 --photos ../shared/photos --mix 0.4 --photo-scales 0.35,0.5,0.7,0.85,1
+av synth --out "$DATA-s" --per-class 1600 --size 256 --seed 1 --photos ../shared/photos --mix 0.4 --photo-scales $NATIVE_SCALES
 # Validation and test images at a realistic size (512 px: 5 x 5 native-scale tiles, like most real
 # photos), on the same photo splits; used to choose thresholds and tile shares. Two runs (seeds 2
 # and 3) merged into one manifest: 960 val and 960 test images, 120 clean in each split.
@@ -61,7 +63,7 @@ if [ "${FROM_SCRATCH:-0}" = 1 ]; then
 else
   for seed in 4 5; do
     av synth --out "$DATA-s$seed" --per-class 1600 --size 256 --seed $seed --photos ../shared/photos --mix 0.4 \
-      --photo-scales 0.35,0.5,0.7,0.85,1 --splits-from "$DATA/synth.json" --only-splits train,val
+      --photo-scales $NATIVE_SCALES --splits-from "$DATA/synth.json" --only-splits train,val
   done
   node scripts/merge_manifests.mjs "$DATA-s45.jsonl" "$DATA-s4/manifest.jsonl" "$DATA-s5/manifest.jsonl"
   git show 701314e:models/inspector.onnx > "$RUNS/seventh.onnx"
