@@ -2,8 +2,9 @@
 // Diagnostic for the model card: what the shipped inspector calls clean synthetic validation crops
 // blurred with the training PSF (hard-edged disk) and with a soft (Gaussian) lens PSF, to test
 // whether "real defocus is called motion blur" comes from the PSF shape. Needs `npm run build` and
-// the synthetic dataset (scripts/train_inspector.sh step 1).
-//   node scripts/diagnose_soft_blur.mjs [../data/quality] [40]
+// the synthetic dataset (scripts/train_inspector.sh step 1). PSFS is a comma list of disk:R and
+// gauss:SIGMA (px); `none` scores the crops as they are. --model picks another inspector.
+//   node scripts/diagnose_soft_blur.mjs [../data/quality] [40] [PSFS] [--model FILE.onnx]
 import fs from 'node:fs';
 import path from 'node:path';
 import { Inspector } from '../dist/src/quality/inspector.js';
@@ -11,8 +12,12 @@ import { readImage, encodePng } from '../dist/src/image/io.js';
 import { toLinear, toSrgb } from '../dist/src/image/tensor.js';
 import { convolve, diskKernel } from '../dist/src/degrade/index.js';
 
-const root = path.resolve(process.argv[2] ?? '../data/quality');
-const n = Number(process.argv[3] ?? 40);
+const args = process.argv.slice(2);
+const modelAt = args.indexOf('--model');
+const modelPath = modelAt >= 0 ? args.splice(modelAt, 2)[1] : undefined;
+const root = path.resolve(args[0] ?? '../data/quality');
+const n = Number(args[1] ?? 40);
+const psfList = args[2] ?? 'disk:3,disk:5,gauss:1.5,gauss:2.5,gauss:4';
 const entries = fs.readFileSync(path.join(root, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
   .filter((e) => e.split === 'val' && e.labels[0] === 'clean').slice(0, n);
 
@@ -27,13 +32,25 @@ function gaussianKernel(sigma) {
   return { data, size };
 }
 
-const inspector = await Inspector.load();
-const psfs = [['disk r=3', diskKernel(3)], ['disk r=5', diskKernel(5)], ['gaussian sigma=1.5', gaussianKernel(1.5)], ['gaussian sigma=2.5', gaussianKernel(2.5)], ['gaussian sigma=4', gaussianKernel(4)]];
-console.log(`${entries.length} clean validation crops from ${root}; labels given by the shipped inspector`);
+/** One PSF from `disk:R`, `gauss:SIGMA` or `none` (the crop unchanged). */
+function parsePsf(spec) {
+  if (spec === 'none') return ['none', null];
+  const [kind, value] = spec.split(':');
+  const v = Number(value);
+  if (!(v > 0)) throw new Error(`PSF "${spec}": the size after the colon must be a positive number`);
+  if (kind === 'disk') return [`disk r=${v}`, diskKernel(v)];
+  if (kind === 'gauss') return [`gaussian sigma=${v}`, gaussianKernel(v)];
+  throw new Error(`PSF "${spec}": kind must be disk, gauss or none`);
+}
+
+const psfs = psfList.split(',').map(parsePsf);
+const inspector = await Inspector.load(modelPath ? { model: modelPath } : {});
+console.log(`${entries.length} clean validation crops from ${root}; labels given by ${modelPath ?? 'the shipped inspector'}`);
 for (const [name, kernel] of psfs) {
   const counts = {};
   for (const e of entries) {
-    const blurred = toSrgb(convolve(toLinear(await readImage(path.join(root, e.file))), kernel));
+    const crop = await readImage(path.join(root, e.file));
+    const blurred = kernel ? toSrgb(convolve(toLinear(crop), kernel)) : crop;
     const r = await inspector.inspect(Buffer.from(await encodePng(blurred)));
     const got = r.clean ? 'clean' : r.labels.map((l) => l.label).sort().join('+');
     counts[got] = (counts[got] ?? 0) + 1;

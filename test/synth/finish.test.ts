@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planFinish, deadLeaves, FINISH_NOISE_SIGMA, FINISH_LOW_LIGHT_JPEG_QUALITY, FINISH_JPEG_QUALITY } from '../../src/data/synth/index.js';
-import { Rng, lowLight, artifactStrength, jpegRoundTrip, REFERENCE_QUALITY, noise, applyNoise } from '../../src/degrade/index.js';
+import { planFinish, deadLeaves, FINISH_SOFT_SIGMA, FINISH_NOISE_SIGMA, FINISH_LOW_LIGHT_JPEG_QUALITY, FINISH_JPEG_QUALITY } from '../../src/data/synth/index.js';
+import { Rng, convolve, diskKernel, gaussianBlur, lowLight, artifactStrength, jpegRoundTrip, REFERENCE_QUALITY, noise, applyNoise } from '../../src/degrade/index.js';
 import { applyFinishJpeg } from '../../src/data/synth/finish.js';
 import { createImage } from '../../src/image/tensor.js';
 import { cameraShotRead, SRGB_SLOPE_MID } from '../../src/degrade/noise.js';
@@ -64,3 +64,32 @@ function finishAtMost() {
   const { shot, read } = cameraShotRead(FINISH_NOISE_SIGMA[1] / SRGB_SLOPE_MID, 0);
   return { sigma: FINISH_NOISE_SIGMA[1], shot, read };
 }
+
+test('lens-softness plan: a share of samples, sigma in range, the other finish draws unchanged', () => {
+  const off = Array.from({ length: 400 }, (_, i) => planFinish(['clean'], new Rng(i)));
+  const on = Array.from({ length: 400 }, (_, i) => planFinish(['clean'], new Rng(i), 0.5));
+  assert.ok(off.every((p) => p.softSigma === null));
+  on.forEach((p, i) => assert.deepEqual({ ...p, softSigma: null }, off[i]));
+  const soft = on.map((p) => p.softSigma).filter((s): s is number => s !== null);
+  assert.ok(soft.length > 160 && soft.length < 240, `${soft.length}/400`);
+  assert.ok(soft.every((s) => s >= FINISH_SOFT_SIGMA[0] && s <= FINISH_SOFT_SIGMA[1]));
+  assert.ok(Array.from({ length: 50 }, (_, i) => planFinish(['motion_blur', 'noise'], new Rng(i), 1)).every((p) => p.softSigma !== null), 'any label gets it');
+});
+
+test('lens-softness finish at its strongest spreads a line at most half as far as the weakest defocus label', () => {
+  // A one-pixel vertical line; the spread is the std of its profile across the line.
+  const size = 41;
+  const line = createImage(1, size, size, 0);
+  for (let y = 0; y < size; y++) line.data[y * size + 20] = 1;
+  const spread = (img: { data: Float32Array }) => {
+    const row = img.data.subarray(20 * size, 21 * size);
+    const total = row.reduce((a, b) => a + b, 0);
+    const mean = row.reduce((a, v, x) => a + v * x, 0) / total;
+    return Math.sqrt(row.reduce((a, v, x) => a + v * (x - mean) ** 2, 0) / total);
+  };
+  const strongest = spread(gaussianBlur(line, FINISH_SOFT_SIGMA[1]));
+  // The weakest defocus label: disk radius 2 px x 0.9 (defocus.ts).
+  const weakestDefocus = spread(convolve(line, diskKernel(1.8)));
+  assert.ok(Math.abs(strongest - FINISH_SOFT_SIGMA[1]) < 0.05, `gaussian spread ${strongest}`);
+  assert.ok(weakestDefocus >= 1.75 * strongest, `defocus spread ${weakestDefocus} vs finish ${strongest}`);
+});

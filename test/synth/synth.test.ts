@@ -177,6 +177,45 @@ test('photo decode scales: drawn from the given list (1 = native), recorded in s
   await assert.rejects(synthCommand.run(['--out', await tmpDir(), '--per-class', '1', '--photo-scales', '1']), /--photo-scales needs --photos/);
 });
 
+test('lens-softness finish: off by default (same images as before), on a share of samples when asked, recorded and softer', async () => {
+  const byDefault = await tmpDir();
+  await synthesize({ out: byDefault, perClass: 6, size: 64, seed: 4, quiet: true, workers: 0 });
+  const soft = await tmpDir();
+  await synthesize({ out: soft, perClass: 6, size: 64, seed: 4, quiet: true, workers: 0, softFinish: 0.5 });
+  assert.equal('softFinish' in JSON.parse(await fs.readFile(path.join(byDefault, 'synth.json'), 'utf8')), false);
+  assert.equal((JSON.parse(await fs.readFile(path.join(soft, 'synth.json'), 'utf8')) as SynthConfig).softFinish, 0.5);
+  const a = await readLines(path.join(byDefault, 'manifest.jsonl'));
+  const b = await readLines(path.join(soft, 'manifest.jsonl'));
+  assert.ok(a.every((l) => l.finish?.softSigma === undefined));
+  const softened = b.filter((l) => l.finish?.softSigma !== undefined);
+  assert.ok(softened.length > 0.25 * b.length && softened.length < 0.75 * b.length, `${softened.length} of ${b.length}`);
+  let gradA = 0;
+  let gradB = 0;
+  for (const l of b) {
+    const twin = a.find((x) => x.id === l.id)!;
+    // Every other part of the sample is drawn as before: labels, parameters, source, other finish parts.
+    assert.deepEqual({ ...l, finish: { ...l.finish, softSigma: undefined } }, { ...twin, finish: { ...twin.finish, softSigma: undefined } });
+    const s = l.finish?.softSigma;
+    if (s === undefined) {
+      assert.deepEqual((await readImage(path.join(soft, l.file))).data, (await readImage(path.join(byDefault, twin.file))).data, `${l.file} unchanged`);
+    } else if (l.labels[0] === 'clean' && !l.finish?.noiseSigma) {
+      assert.ok(s >= 0.2 && s <= 0.5, String(s));
+      gradA += gradientEnergy(await readImage(path.join(byDefault, twin.file)));
+      gradB += gradientEnergy(await readImage(path.join(soft, l.file)));
+    }
+  }
+  assert.ok(gradA > 0 && gradB < 0.97 * gradA, `gradient energy of softened clean samples ${gradB} vs ${gradA} without`);
+  await assert.rejects(synthesize({ out: await tmpDir(), perClass: 1, size: 64, quiet: true, softFinish: 1.5 }), /softFinish/);
+  await assert.rejects(synthCommand.run(['--out', await tmpDir(), '--per-class', '1', '--soft-finish', 'much']), /--soft-finish/);
+});
+
+/** Sum of squared horizontal differences of the first channel. */
+function gradientEnergy(img: { width: number; height: number; data: Float32Array }): number {
+  let e = 0;
+  for (let y = 0; y < img.height; y++) for (let x = 1; x < img.width; x++) e += (img.data[y * img.width + x]! - img.data[y * img.width + x - 1]!) ** 2;
+  return e;
+}
+
 test('synth command: flags, preview contact sheet, errors', async () => {
   const out = await tmpDir();
   const code = await synthCommand.run(['--out', out, '--per-class', '1', '--size', '48', '--workers', '0', '--quiet', '--preview']);

@@ -20,7 +20,7 @@ import type { ImageF32 } from '../../image/tensor.js';
 const usage = `Usage: attnvision synth --out DIR --per-class N [--size 256] [--seed S] [--photos DIR]
                         [--mix 0.2] [--workers N] [--preview] [--quiet]
                         [--splits-from OTHER/synth.json] [--only-splits val,test]
-                        [--photo-scales 0.35,0.5,0.7]
+                        [--photo-scales 0.35,0.5,0.7] [--soft-finish 0]
 
 Synthesises a labelled image-quality dataset: N images for 'clean' and for each degradation
 (defocus_blur, motion_blur, noise, rain, haze, low_light, jpeg), at random severities.
@@ -47,6 +47,9 @@ Options:
                    one, filtered, so N still counts samples per class before the filter
   --photo-scales L photo decode scales to draw crops from (comma list in (0, 1]; 1 = native
                    resolution, with the photo's own grain)                   [0.35,0.5,0.7]
+  --soft-finish P  share of samples (any label) given the lens-softness finish: a Gaussian PSF
+                   of sigma 0.2-0.5 px, the slight softness of a camera's own output, so that
+                   it is not read as blur or JPEG                                [0]
 
 Example: realistic-size validation and test images for a dataset made at 256 px:
   attnvision synth --out data512 --per-class 400 --size 512 --seed 2 --photos photos --mix 0.4 \
@@ -72,7 +75,7 @@ export const synthCommand: Command = {
   summary: 'synthesise a degradation dataset (clean photos or dead leaves -> 7 labelled degradations)',
   usage,
   async run(argv) {
-    const args = parseArgs(argv, { values: ['out', 'per-class', 'size', 'seed', 'photos', 'mix', 'workers', 'splits-from', 'only-splits', 'photo-scales'], booleans: ['preview', 'quiet'] }, 'synth');
+    const args = parseArgs(argv, { values: ['out', 'per-class', 'size', 'seed', 'photos', 'mix', 'workers', 'splits-from', 'only-splits', 'photo-scales', 'soft-finish'], booleans: ['preview', 'quiet'] }, 'synth');
     if (args.flags.get('help')) {
       console.log(usage);
       return 0;
@@ -104,6 +107,7 @@ export const synthCommand: Command = {
       if (!photoScales.length || photoScales.some((x) => !(Number.isFinite(x) && x > 0 && x <= 1))) throw new ArgumentError(`synth: expected a comma list of numbers in (0, 1] for --photo-scales but received "${scalesFlag}"`);
       if (!photos) throw new ArgumentError('synth: --photo-scales needs --photos');
     }
+    const softFinish = args.flags.has('soft-finish') ? flagNumber(args, 'soft-finish', 0, 'synth', { min: 0, max: 1 }) : undefined;
     const summary = await synthesize({
       out, perClass, size, seed, mix, quiet,
       ...(photos ? { photos } : {}),
@@ -111,6 +115,7 @@ export const synthCommand: Command = {
       ...(splitsFrom ? { splitsFrom } : {}),
       ...(onlySplits ? { onlySplits } : {}),
       ...(photoScales ? { photoScales } : {}),
+      ...(softFinish !== undefined ? { softFinish } : {}),
     });
     if (!quiet) {
       console.error(`synth: ${summary.total} samples in ${out} (${summary.generated} new, ${summary.resumed} resumed) in ${summary.seconds.toFixed(1)} s, ` +

@@ -54,6 +54,8 @@ export interface SynthOptions {
   onlySplits?: Split[];
   /** Photo decode scales to draw from, each in (0, 1] (default: render.ts PHOTO_SCALES). */
   photoScales?: number[];
+  /** Share of samples, in [0, 1], with the lens-softness finish (finish.ts; default 0). */
+  softFinish?: number;
 }
 
 export interface SynthSummary {
@@ -168,7 +170,14 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
     if (bad !== undefined || !opts.photoScales.length) throw new ArgumentError(`${where}: expected photoScales in (0, 1] but received "${opts.photoScales.join(',')}"`);
     if (!photosDir) throw new ArgumentError(`${where}: photoScales (${opts.photoScales.join(',')}) needs a photo folder`);
   }
-  const cfg: SynthConfig = { version: 1, seed, perClass, size, mix, photosDir, photos, ...(splits ? { splits } : {}), ...(onlySplits ? { onlySplits } : {}), ...(opts.photoScales ? { photoScales: [...opts.photoScales] } : {}) };
+  const softFinish = opts.softFinish === undefined ? undefined : checkNumber(where, 'softFinish', opts.softFinish, 0, 1);
+  const cfg: SynthConfig = {
+    version: 1, seed, perClass, size, mix, photosDir, photos,
+    ...(splits ? { splits } : {}),
+    ...(onlySplits ? { onlySplits } : {}),
+    ...(opts.photoScales ? { photoScales: [...opts.photoScales] } : {}),
+    ...(softFinish !== undefined ? { softFinish } : {}),
+  };
 
   await fs.mkdir(out, { recursive: true });
   const cfgFile = path.join(out, 'synth.json');

@@ -69,6 +69,11 @@ export interface SynthConfig {
    * Recorded only when given, so datasets made before the option keep their synth.json.
    */
   photoScales?: number[];
+  /**
+   * Share of samples with the lens-softness finish (`synth --soft-finish`, finish.ts); absent: 0.
+   * Recorded only when given, so datasets made before the option keep their synth.json.
+   */
+  softFinish?: number;
 }
 
 /** The photo -> split map of a dataset: its own `splits`, or drawn from the seed. */

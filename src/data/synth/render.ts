@@ -1,7 +1,7 @@
 /**
  * Renders one planned sample: picks a clean crop (photo or dead leaves; sharp when the labels need
- * it), applies the degradations and the camera finish (finish.ts: mild sensor noise before any
- * compression, an ordinary JPEG encode last; never a label), writes the PNG atomically and
+ * it), applies the degradations and the camera finish (finish.ts: optional lens softness first, mild
+ * sensor noise before any compression, an ordinary JPEG encode last; never a label), writes the PNG atomically and
  * returns its manifest line. Runs inside a synth worker thread (or in-process with `workers: 0`).
  * Output depends only on the job and the config.
  */
@@ -14,7 +14,7 @@ import { Rng } from '../../degrade/rng.js';
 import type { DegradationName } from '../../degrade/types.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { deadLeaves } from './dead_leaves.js';
-import { applyFinishJpeg, degradeWithSensorFinish, planFinish, type CameraFinish } from './finish.js';
+import { applyFinishJpeg, applyFinishSoftness, degradeWithSensorFinish, planFinish, type CameraFinish } from './finish.js';
 import { photoSplits, type Job, type Split, type SynthConfig } from './plan.js';
 import { sharpness } from './sharpness.js';
 
@@ -43,7 +43,7 @@ export interface ManifestEntry {
     rejectedPhoto?: string;
   };
   seed: number;
-  /** Camera finish (not a label, finish.ts): mild sensor noise and an ordinary JPEG encode, as in real photos. */
+  /** Camera finish (not a label, finish.ts): lens softness, mild sensor noise and an ordinary JPEG encode, as in real photos. */
   finish?: CameraFinish;
 }
 /** Share of samples whose labels do not depend on image detail that skip the sharpness check. */
@@ -154,10 +154,15 @@ export async function renderJob(job: Job, cfg: SynthConfig, outDir: string, cach
   const rng = new Rng(job.seed);
   const src = await cleanSource(job, cfg, cache, rng.fork('source'));
   const recipe = job.labels.filter((l) => l !== 'clean').map((l) => ({ name: l as DegradationName, severity: job.severities[l as DegradationName]! }));
-  const fin = planFinish(job.labels, rng.fork('finish'));
-  const degraded = await degradeWithSensorFinish(src.image, recipe, fin.noise, rng.fork('degrade'), rng.fork('finish-noise'));
-  const { applied } = degraded;
+  const fin = planFinish(job.labels, rng.fork('finish'), cfg.softFinish ?? 0);
   const finish: CameraFinish = {};
+  let source = src.image;
+  if (fin.softSigma !== null) {
+    source = applyFinishSoftness(source, fin.softSigma);
+    finish.softSigma = fin.softSigma;
+  }
+  const degraded = await degradeWithSensorFinish(source, recipe, fin.noise, rng.fork('degrade'), rng.fork('finish-noise'));
+  const { applied } = degraded;
   if (fin.noise) finish.noiseSigma = Number(fin.noise.sigma.toPrecision(4));
   let image = degraded.image;
   if (fin.jpegQuality !== null) {
