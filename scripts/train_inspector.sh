@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The exact commands that produce the shipped inspector (models/inspector.onnx + .json).
 # Data and runs go outside the repository (DATA, RUNS). On 2 cores (models/MODEL_CARD.md has the
-# measured times): synth 12-45 min per training set, the shipped fine-tune 34 min plus 28 min for its
-# two training samples (session 10), comparison 20 min (COMPARE=0 skips it), realistic-size val/test
-# images 9 min, calibration and evaluation 20 min.
+# measured times): synth 12-45 min per training set, the shipped fine-tune 20 min plus 20 min for its
+# training sample (session 11), comparison 20 min (COMPARE=0 skips it), realistic-size val/test
+# images 9-12 min, calibration and evaluation 20 min.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../data/quality}
@@ -20,8 +20,8 @@ NATIVE_SCALES=0.35,0.5,0.7,0.85,1
 #    photo decode scales (0.35-0.7): the comparison below, the 256 px test split and the classic
 #    baselines' calibration use it. $DATA-s is the same plan with crops also decoded at 0.85 and
 #    native scale (1), where a photo's own grain shows as it does to the inspector's native-scale
-#    tiles: the seventh model and FROM_SCRATCH train on it; the shipped (eighth) model trains on
-#    two more samples of it (step 3).
+#    tiles: the seventh model and FROM_SCRATCH train on it; the eighth model trained on two more
+#    samples of it, the shipped (ninth) on one more with the lens-softness finish (step 3).
 av synth --out "$DATA" --per-class 1600 --size 256 --seed 1 --photos ../shared/photos --mix 0.4 --preview
 av synth --out "$DATA-s" --per-class 1600 --size 256 --seed 1 --photos ../shared/photos --mix 0.4 --photo-scales $NATIVE_SCALES
 # Validation and test images at a realistic size (512 px: 5 x 5 native-scale tiles, like most real
@@ -48,11 +48,13 @@ if [ "${COMPARE:-1}" = 1 ]; then
   done
 fi
 
-# 3. The shipped model (eighth): the seventh shipped model (commit 701314e) fine-tuned 3 epochs on
-#    20,480 fresh training images: two new samples of the same plan (seeds 4 and 5, native-scale
-#    decode scales, the same photo splits as $DATA, train and val only), merged into one manifest.
-#    The seventh was the sixth (commit a612bac) fine-tuned 5 epochs on $DATA-s; the sixth, fifth
-#    and fourth were fine-tunes (8 and 10 epochs) of the third, trained from scratch for 21 epochs.
+# 3. The shipped model (ninth): the eighth shipped model (commit 0b008f7) fine-tuned 3 epochs on
+#    12,800 fresh training images: a new sample of the same plan (seed 6, native-scale decode
+#    scales, the same photo splits as $DATA, train and val only) with the lens-softness finish on
+#    half of the samples (--soft-finish 0.5). The eighth was the seventh (commit 701314e)
+#    fine-tuned 3 epochs on seeds 4 and 5 of the plan without it (EIGHTH=1 repeats that run); the
+#    seventh was the sixth (commit a612bac) fine-tuned 5 epochs on $DATA-s; the sixth, fifth and
+#    fourth were fine-tunes (8 and 10 epochs) of the third, trained from scratch for 21 epochs.
 #    FROM_SCRATCH=1 trains a new model on $DATA-s instead (EPOCHS, default 22).
 #    Packaged with native-scale tiles for images up to 560 px (--max-tiles 5), then per-label
 #    thresholds and tile shares chosen jointly on the 512 px validation split for the macro-F1 over
@@ -60,7 +62,7 @@ fi
 #    then evaluated once on both test splits.
 if [ "${FROM_SCRATCH:-0}" = 1 ]; then
   av train --data "$DATA-s/manifest.jsonl" $HP --model swin_mini_convstem_224 --epochs ${EPOCHS:-22} --lr 1e-3 --warmup 1 --out "$RUNS/inspector"
-else
+elif [ "${EIGHTH:-0}" = 1 ]; then
   for seed in 4 5; do
     av synth --out "$DATA-s$seed" --per-class 1600 --size 256 --seed $seed --photos ../shared/photos --mix 0.4 \
       --photo-scales $NATIVE_SCALES --splits-from "$DATA/synth.json" --only-splits train,val
@@ -68,6 +70,11 @@ else
   node scripts/merge_manifests.mjs "$DATA-s45.jsonl" "$DATA-s4/manifest.jsonl" "$DATA-s5/manifest.jsonl"
   git show 701314e:models/inspector.onnx > "$RUNS/seventh.onnx"
   av train --data "$DATA-s45.jsonl" $HP --model swin_mini_convstem_224 --weights "$RUNS/seventh.onnx" --epochs 3 --lr 2e-4 --warmup 0.3 --out "$RUNS/inspector"
+else
+  av synth --out "$DATA-s6" --per-class 2000 --size 256 --seed 6 --photos ../shared/photos --mix 0.4 \
+    --photo-scales $NATIVE_SCALES --soft-finish 0.5 --splits-from "$DATA/synth.json" --only-splits train,val
+  git show 0b008f7:models/inspector.onnx > "$RUNS/eighth.onnx"
+  av train --data "$DATA-s6/manifest.jsonl" $HP --model swin_mini_convstem_224 --weights "$RUNS/eighth.onnx" --epochs 3 --lr 2e-4 --warmup 0.3 --out "$RUNS/inspector"
 fi
 av package-inspector --checkpoint "$RUNS/inspector/best.safetensors" --out models/inspector.onnx --top-k 16 --max-tiles 5 \
   --calibrate "$DATA-512u.jsonl" --per-label --per-label-tiles --min-clean-kept 0.85

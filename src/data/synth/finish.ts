@@ -18,7 +18,7 @@
  *   of lenses, demosaicing and in-camera denoising that a camera's own output has at native scale.
  *   Its strongest is half the per-axis spread of the weakest defocus label (disk radius 1.8 px:
  *   std r/2 = 0.9 px), the same margin as the sensor-noise finish keeps below the noise label.
- *   Without it the eighth model read clean crops blurred by sigma 0.45 as jpeg (16 of 80, was 7)
+ *   Without it the eighth model read clean crops blurred by sigma 0.45 as jpeg (17 of 80, 7 unblurred)
  *   and by sigma 0.6 as jpeg or motion blur (60 of 80 flagged). Applied before the labels'
  *   degradations (scene stage included), so rain streaks are not softened by it.
  */
