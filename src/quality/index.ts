@@ -10,3 +10,4 @@ export { baselineScores, baselineLabels, DEFAULT_BASELINE_THRESHOLDS, type Basel
 export { topMean, tilesAveraged, SCAN_FRACTIONS } from './aggregate.js';
 export { checkInspectorConfig, labelThresholdsOf, tileBatch, resultFromTileOutputs, InspectorConfigError } from './core.js';
 export { calibrateInspector, SCAN_THRESHOLDS, type CalibrationResult } from './calibrate.js';
+export { pairedBootstrap, type PairedBootstrap, type ScoredDecisions } from './bootstrap.js';
