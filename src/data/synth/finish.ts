@@ -22,7 +22,7 @@
  *   and by sigma 0.6 as jpeg or motion blur (60 of 80 flagged). Applied before the labels'
  *   degradations (scene stage included), so rain streaks are not softened by it.
  */
-import { applyDegradations, applyJpeg, applyNoise, type AppliedDegradation, type NoiseParams, type RecipeItem } from '../../degrade/index.js';
+import { applyDegradations, applyJpeg, applyNoise, r4, type AppliedDegradation, type NoiseParams, type RecipeItem } from '../../degrade/index.js';
 import { gaussianBlur } from '../../degrade/kernels.js';
 import { cameraShotRead, SRGB_SLOPE_MID } from '../../degrade/noise.js';
 import type { Rng } from '../../degrade/rng.js';
@@ -88,7 +88,7 @@ export function planFinish(labels: readonly string[], rng: Rng, softShare = 0): 
   const jpegQuality = !labels.includes('jpeg') && doJpeg ? quality : null;
   // Drawn last, so the draws above (and every dataset made before this part) are unchanged.
   const doSoft = rng.bool(softShare);
-  const softSigma = Math.round(rng.uniform(FINISH_SOFT_SIGMA[0], FINISH_SOFT_SIGMA[1]) * 1e4) / 1e4;
+  const softSigma = r4(rng.uniform(FINISH_SOFT_SIGMA[0], FINISH_SOFT_SIGMA[1]));
   return { noise, jpegQuality, softSigma: doSoft ? softSigma : null };
 }
 

@@ -11,7 +11,7 @@ import { encodePng } from '../../image/io.js';
 import { crop, type Box } from '../../image/transform.js';
 import type { ImageF32 } from '../../image/tensor.js';
 import { Rng } from '../../degrade/rng.js';
-import type { DegradationName } from '../../degrade/types.js';
+import { r4, type DegradationName } from '../../degrade/types.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { deadLeaves } from './dead_leaves.js';
 import { applyFinishJpeg, applyFinishSoftness, degradeWithSensorFinish, planFinish, type CameraFinish } from './finish.js';
@@ -143,10 +143,6 @@ let splitCache: { cfg: SynthConfig; splits: Map<string, Split> } | null = null;
 function splitsOf(cfg: SynthConfig): Map<string, Split> {
   if (splitCache?.cfg !== cfg) splitCache = { cfg, splits: photoSplits(cfg) };
   return splitCache.splits;
-}
-
-function r4(v: number): number {
-  return Math.round(v * 1e4) / 1e4;
 }
 
 /** Renders and writes one sample; returns its manifest entry. */
