@@ -16,11 +16,19 @@
  * real noise spatially correlated: for the two signal-dependent models the noise residual is
  * smoothed with a separable [c, 1, c] kernel (c = `correlation`, 0..0.7), rescaled to keep its
  * variance, so grains span 2-3 px as in the DND/SIDD captures.
+ *
+ * Optional `grain` (any model; absent unless given, so older manifests are unchanged): the
+ * residual is further smoothed by a Gaussian of `grain` px, rescaled to keep its std, for the
+ * blotchy low-frequency noise that in-camera denoising leaves (Nam et al. CVPR 2016 / PolyU-style
+ * captures). The std at mid grey stays the label's, so grain changes the noise's texture, not its
+ * strength. Set by the synthesizer (`synth --noise-grain P`).
  */
 import { srgbToLinearValue, linearToSrgbValue, withData, type ImageF32 } from '../image/tensor.js';
 import { defineSync, withOverrides } from './define.js';
 import type { Rng } from './rng.js';
 import { gerp, r4, type DegradationDef } from './types.js';
+import { convolveSeparable, gaussianKernel1d } from './kernels.js';
+import { invalidArg } from '../util/errors.js';
 
 export type NoiseModel = 'gaussian' | 'poisson_gaussian' | 'camera';
 
@@ -36,6 +44,8 @@ export interface NoiseParams {
   gains: [number, number, number];
   /** Neighbour weight c of the [c, 1, c] smoothing of the noise residual (0 = white noise). */
   correlation: number;
+  /** Gaussian sigma (px) of a further, std-keeping smoothing of the residual (coarse grain); absent = none. */
+  grain?: number;
 }
 
 /** Slope of the sRGB curve at linear mid grey (0.214): noise std in sRGB ~ 1.08 x linear std. */
@@ -45,7 +55,10 @@ export const SRGB_SLOPE_MID = 1.08;
 export const noiseDef: DegradationDef<NoiseParams> = {
   name: 'noise',
   summary: 'Gaussian, Poisson-Gaussian (Foi 2008) or camera-like (Brooks 2019) noise',
-  sample(severity, rng, _img, overrides) {
+  sample(severity, rng, _img, allOverrides) {
+    // `grain` is never drawn here (the synthesizer sets it), so it is only recorded when given.
+    const { grain, ...overrides } = allOverrides ?? {};
+    if (grain !== undefined && !(grain >= 0 && grain <= MAX_GRAIN)) invalidArg('noise', 'grain', `a number in [0, ${MAX_GRAIN}] (px)`, grain);
     // Always draw the model so overriding it keeps the rest of the random stream in step.
     const drawn = rng.choice<NoiseModel>(['gaussian', 'poisson_gaussian', 'camera']);
     const model = overrides?.model ?? drawn;
@@ -65,7 +78,8 @@ export const noiseDef: DegradationDef<NoiseParams> = {
     }
     // Drawn last so the other parameters keep their values for a given seed.
     const correlation = model === 'gaussian' ? 0 : r4e(rng.bool(0.6) ? rng.uniform(0.2, 0.7) : 0);
-    return withOverrides('noise', { model, sigma: r4e(sigma), shot: r4e(shot), read: r4e(read), gains, correlation }, overrides);
+    const params = withOverrides('noise', { model, sigma: r4e(sigma), shot: r4e(shot), read: r4e(read), gains, correlation }, overrides);
+    return grain ? { ...params, grain } : params;
   },
   phases: [{ stage: 'sensor', run: (img, p, rng) => applyNoise(img, p, rng) }],
 };
@@ -92,7 +106,16 @@ function r4e(v: number): number {
   return v === 0 ? 0 : Number(v.toPrecision(4));
 }
 
+/** Largest accepted `grain` (px). */
+export const MAX_GRAIN = 4;
+
 export function applyNoise(img: ImageF32, p: NoiseParams, rng: Rng): ImageF32 {
+  const noisy = applyPixelNoise(img, p, rng);
+  if (p.grain) coarsenResidual(img.data, noisy.data, img, p.grain);
+  return noisy;
+}
+
+function applyPixelNoise(img: ImageF32, p: NoiseParams, rng: Rng): ImageF32 {
   const src = img.data;
   const out = new Float32Array(src.length);
   if (p.model === 'gaussian') {
@@ -135,6 +158,20 @@ export function correlateResidual(src: Float32Array, out: Float32Array, channels
       for (let x = 0; x < width; x++) out[o + row + x] = clip(src[o + row + x]! + gain * (t[row + x]! + c * (t[up + x]! + t[dn + x]!)));
     }
   }
+}
+
+/**
+ * Replaces the noise residual r = out - src by r blurred with a Gaussian of `sigma` px, divided by
+ * the 2D kernel's root sum of squares so that white noise keeps its std. In place on `out`.
+ */
+export function coarsenResidual(src: Float32Array, out: Float32Array, shape: ImageF32, sigma: number): void {
+  const residual = new Float32Array(src.length);
+  for (let i = 0; i < src.length; i++) residual[i] = out[i]! - src[i]!;
+  const k = gaussianKernel1d(sigma);
+  let sq = 0;
+  for (const w of k) sq += w * w; // per-axis variance factor; the 2D one is sq^2
+  const smooth = convolveSeparable(withData(shape, residual), k).data;
+  for (let i = 0; i < src.length; i++) out[i] = clip(src[i]! + smooth[i]! / sq);
 }
 
 /** One sample of z = a Poisson(y/a) + N(0, b) (exact Poisson for small counts). */

@@ -153,6 +153,36 @@ test('correlated noise: neighbour correlation 2c/(1+2c^2), variance kept', () =>
   assert.equal(noise(flat, 0.5, new Rng(5), { model: 'gaussian' }).params.correlation, 0);
 });
 
+test('coarse noise grain: lag correlation exp(-d^2 / 4 sigma^2), std kept, recorded only when given', () => {
+  const flat = createImage(1, 240, 240, 0.5);
+  const white = noise(flat, 0.3, new Rng(8), { model: 'gaussian' });
+  assert.equal('grain' in white.params, false, 'no grain key unless asked (older manifests unchanged)');
+  for (const g of [0.8, 1.5]) {
+    const out = noise(flat, 0.3, new Rng(8), { model: 'gaussian', grain: g });
+    assert.equal(out.params.grain, g);
+    const d = out.image.data.map((v) => v - 0.5);
+    const lagCorr = (lag: number) => {
+      let num = 0;
+      let den = 0;
+      for (let y = 0; y < 240; y++) for (let x = 0; x < 240 - lag; x++) num += d[y * 240 + x]! * d[y * 240 + x + lag]!;
+      for (const v of d) den += v * v;
+      return num / (den * ((240 - lag) / 240));
+    };
+    for (const lag of [1, 3]) {
+      const want = Math.exp(-(lag * lag) / (4 * g * g));
+      const got = lagCorr(lag);
+      assert.ok(Math.abs(got - want) < 0.05, `grain ${g}, lag ${lag}: correlation ${got}, expected ${want}`);
+    }
+    const ratio = std(out.image.data) / std(white.image.data);
+    assert.ok(Math.abs(ratio - 1) < 0.05, `grain ${g}: std ratio ${ratio}`);
+  }
+  // Re-applying the recorded parameters gives the same image.
+  const once = noise(flat, 0.5, new Rng(3), { model: 'camera', grain: 1.2 });
+  assert.deepEqual(noise(flat, 0.5, new Rng(3), once.params).image.data, once.image.data);
+  assert.throws(() => noise(flat, 0.5, new Rng(3), { grain: -1 }), /grain/);
+  assert.throws(() => noise(flat, 0.5, new Rng(3), { grain: 9 }), /grain/);
+});
+
 /** Mean |difference| across 8x8 block boundaries over mean |difference| inside blocks. */
 function blockiness(img: ImageF32): number {
   const Y = luma(img);

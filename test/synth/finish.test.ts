@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planFinish, deadLeaves, FINISH_SOFT_SIGMA, FINISH_NOISE_SIGMA, FINISH_LOW_LIGHT_JPEG_QUALITY, FINISH_JPEG_QUALITY } from '../../src/data/synth/index.js';
+import { planFinish, deadLeaves, FINISH_SOFT_SIGMA, NOISE_GRAIN_SIGMA, FINISH_NOISE_SIGMA, FINISH_LOW_LIGHT_JPEG_QUALITY, FINISH_JPEG_QUALITY } from '../../src/data/synth/index.js';
 import { Rng, convolve, diskKernel, gaussianBlur, lowLight, artifactStrength, jpegRoundTrip, REFERENCE_QUALITY, noise, applyNoise } from '../../src/degrade/index.js';
 import { applyFinishJpeg } from '../../src/data/synth/finish.js';
 import { createImage } from '../../src/image/tensor.js';
@@ -74,6 +74,22 @@ test('lens-softness plan: a share of samples, sigma in range, the other finish d
   assert.ok(soft.length > 160 && soft.length < 240, `${soft.length}/400`);
   assert.ok(soft.every((s) => s >= FINISH_SOFT_SIGMA[0] && s <= FINISH_SOFT_SIGMA[1]));
   assert.ok(Array.from({ length: 50 }, (_, i) => planFinish(['motion_blur', 'noise'], new Rng(i), 1)).every((p) => p.softSigma !== null), 'any label gets it');
+});
+
+test('coarse-grain plan: a share of samples, grain in range on the finish noise, the other draws unchanged', () => {
+  const off = Array.from({ length: 400 }, (_, i) => planFinish(['clean'], new Rng(i), 0.5));
+  const on = Array.from({ length: 400 }, (_, i) => planFinish(['clean'], new Rng(i), 0.5, 0.5));
+  assert.ok(off.every((p) => p.noiseGrain === null && (p.noise === null || !('grain' in p.noise))));
+  on.forEach((p, i) => {
+    const { grain, ...noise } = p.noise ?? { grain: undefined };
+    assert.deepEqual({ ...p, noiseGrain: null, noise: p.noise ? noise : null }, off[i]);
+    if (p.noise) assert.equal(grain ?? null, p.noiseGrain, 'the finish noise carries the sample grain');
+  });
+  const grains = on.map((p) => p.noiseGrain).filter((g): g is number => g !== null);
+  assert.ok(grains.length > 160 && grains.length < 240, `${grains.length}/400`);
+  assert.ok(grains.every((g) => g >= NOISE_GRAIN_SIGMA[0] && g <= NOISE_GRAIN_SIGMA[1]));
+  // A noise-labelled sample gets no finish noise but still draws the grain its label noise uses.
+  assert.ok(Array.from({ length: 50 }, (_, i) => planFinish(['noise'], new Rng(i), 0, 1)).every((p) => p.noise === null && p.noiseGrain !== null));
 });
 
 test('lens-softness finish at its strongest spreads a line at most half as far as the weakest defocus label', () => {

@@ -209,6 +209,36 @@ test('lens-softness finish: off by default (same images as before), on a share o
   await assert.rejects(synthCommand.run(['--out', await tmpDir(), '--per-class', '1', '--soft-finish', 'much']), /--soft-finish/);
 });
 
+test('coarse noise grain: off by default, on a share of samples when asked, on both the noise label and the finish', async () => {
+  const byDefault = await tmpDir();
+  await synthesize({ out: byDefault, perClass: 6, size: 64, seed: 5, quiet: true, workers: 0 });
+  const grained = await tmpDir();
+  await synthesize({ out: grained, perClass: 6, size: 64, seed: 5, quiet: true, workers: 0, noiseGrain: 0.5 });
+  assert.equal('noiseGrain' in JSON.parse(await fs.readFile(path.join(byDefault, 'synth.json'), 'utf8')), false);
+  assert.equal((JSON.parse(await fs.readFile(path.join(grained, 'synth.json'), 'utf8')) as SynthConfig).noiseGrain, 0.5);
+  const a = await readLines(path.join(byDefault, 'manifest.jsonl'));
+  const b = await readLines(path.join(grained, 'manifest.jsonl'));
+  const grainOf = (l: (typeof b)[number]) => (l.params as Record<string, { grain?: number }>).noise?.grain ?? l.finish?.noiseGrain;
+  assert.ok(a.every((l) => grainOf(l) === undefined));
+  const labelGrain = b.filter((l) => l.labels.includes('noise') && grainOf(l) !== undefined);
+  const finishGrain = b.filter((l) => l.finish?.noiseGrain !== undefined);
+  assert.ok(labelGrain.length > 0 && finishGrain.length > 0, `${labelGrain.length} label, ${finishGrain.length} finish`);
+  for (const l of b) {
+    const twin = a.find((x) => x.id === l.id)!;
+    if (grainOf(l) === undefined) {
+      assert.deepEqual(l, twin);
+      assert.deepEqual((await readImage(path.join(grained, l.file))).data, (await readImage(path.join(byDefault, twin.file))).data, `${l.file} unchanged`);
+    } else {
+      assert.deepEqual(l.labels, twin.labels);
+      assert.deepEqual(l.severities, twin.severities);
+      const g = grainOf(l)!;
+      assert.ok(g >= 0.6 && g <= 2, String(g));
+    }
+  }
+  await assert.rejects(synthesize({ out: await tmpDir(), perClass: 1, size: 64, quiet: true, noiseGrain: -0.1 }), /noiseGrain/);
+  await assert.rejects(synthCommand.run(['--out', await tmpDir(), '--per-class', '1', '--noise-grain', 'lots']), /--noise-grain/);
+});
+
 /** Sum of squared horizontal differences of the first channel. */
 function gradientEnergy(img: { width: number; height: number; data: Float32Array }): number {
   let e = 0;

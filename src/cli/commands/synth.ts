@@ -21,6 +21,7 @@ const usage = `Usage: attnvision synth --out DIR --per-class N [--size 256] [--s
                         [--mix 0.2] [--workers N] [--preview] [--quiet]
                         [--splits-from OTHER/synth.json] [--only-splits val,test]
                         [--photo-scales 0.35,0.5,0.7] [--soft-finish 0]
+                        [--noise-grain 0]
 
 Synthesises a labelled image-quality dataset: N images for 'clean' and for each degradation
 (defocus_blur, motion_blur, noise, rain, haze, low_light, jpeg), at random severities.
@@ -50,6 +51,9 @@ Options:
   --soft-finish P  share of samples (any label) given the lens-softness finish: a Gaussian PSF
                    of sigma 0.2-0.5 px, the slight softness of a camera's own output, so that
                    it is not read as blur or JPEG                                [0]
+  --noise-grain P  share of samples whose sensor noise (the noise label's and the finish's) is
+                   coarse-grained: the residual smoothed by a Gaussian of 0.6-2 px, std kept, as
+                   after in-camera denoising, so blotchy noise is not read as blur or clean  [0]
 
 Example: realistic-size validation and test images for a dataset made at 256 px:
   attnvision synth --out data512 --per-class 400 --size 512 --seed 2 --photos photos --mix 0.4 \
@@ -75,7 +79,7 @@ export const synthCommand: Command = {
   summary: 'synthesise a degradation dataset (clean photos or dead leaves -> 7 labelled degradations)',
   usage,
   async run(argv) {
-    const args = parseArgs(argv, { values: ['out', 'per-class', 'size', 'seed', 'photos', 'mix', 'workers', 'splits-from', 'only-splits', 'photo-scales', 'soft-finish'], booleans: ['preview', 'quiet'] }, 'synth');
+    const args = parseArgs(argv, { values: ['out', 'per-class', 'size', 'seed', 'photos', 'mix', 'workers', 'splits-from', 'only-splits', 'photo-scales', 'soft-finish', 'noise-grain'], booleans: ['preview', 'quiet'] }, 'synth');
     if (args.flags.get('help')) {
       console.log(usage);
       return 0;
@@ -108,6 +112,7 @@ export const synthCommand: Command = {
       if (!photos) throw new ArgumentError('synth: --photo-scales needs --photos');
     }
     const softFinish = args.flags.has('soft-finish') ? flagNumber(args, 'soft-finish', 0, 'synth', { min: 0, max: 1 }) : undefined;
+    const noiseGrain = args.flags.has('noise-grain') ? flagNumber(args, 'noise-grain', 0, 'synth', { min: 0, max: 1 }) : undefined;
     const summary = await synthesize({
       out, perClass, size, seed, mix, quiet,
       ...(photos ? { photos } : {}),
@@ -116,6 +121,7 @@ export const synthCommand: Command = {
       ...(onlySplits ? { onlySplits } : {}),
       ...(photoScales ? { photoScales } : {}),
       ...(softFinish !== undefined ? { softFinish } : {}),
+      ...(noiseGrain !== undefined ? { noiseGrain } : {}),
     });
     if (!quiet) {
       console.error(`synth: ${summary.total} samples in ${out} (${summary.generated} new, ${summary.resumed} resumed) in ${summary.seconds.toFixed(1)} s, ` +

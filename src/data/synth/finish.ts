@@ -21,6 +21,13 @@
  *   Without it the eighth model read clean crops blurred by sigma 0.45 as jpeg (17 of 80, 7 unblurred)
  *   and by sigma 0.6 as jpeg or motion blur (60 of 80 flagged). Applied before the labels'
  *   degradations (scene stage included), so rain streaks are not softened by it.
+ * - Coarse noise grain (opt-in, `synth --noise-grain P`: a share P of all samples): the sample's
+ *   sensor noise, both the noise label's and the sensor-noise finish, gets its residual smoothed
+ *   by a Gaussian of 0.6-2 px with its std kept (noise.ts `grain`), the blotchy noise that
+ *   in-camera denoising leaves. One draw per sample, so a sample's label noise and finish noise
+ *   come from the same "camera". Why: the ninth model found camera noise of std 12/255 on 80 of 80
+ *   clean val crops with white grain but on 3 of 80 with grain 2 px, calling the rest clean, motion
+ *   blur or defocus (scripts/diagnose_noise_grain.mjs), as it does on real noise photos.
  */
 import { applyDegradations, applyJpeg, applyNoise, r4, type AppliedDegradation, type NoiseParams, type RecipeItem } from '../../degrade/index.js';
 import { gaussianBlur } from '../../degrade/kernels.js';
@@ -35,6 +42,8 @@ export interface CameraFinish {
   noiseSigma?: number;
   /** Gaussian sigma in px of the lens-softness finish. */
   softSigma?: number;
+  /** Gaussian sigma in px of the coarse noise grain (sensor-noise finish; the noise label records its own). */
+  noiseGrain?: number;
 }
 
 /** Share of eligible samples with the sensor-noise finish, and its std range (sRGB, /255). */
@@ -48,6 +57,8 @@ export const FINISH_LOW_LIGHT_JPEG_PROB = 0.85;
 export const FINISH_LOW_LIGHT_JPEG_QUALITY: [number, number] = [50, 90];
 /** Lens-softness finish: Gaussian sigma range in px (its share is the dataset's `softFinish`). */
 export const FINISH_SOFT_SIGMA: [number, number] = [0.2, 0.5];
+/** Coarse noise grain: Gaussian sigma range in px of the residual smoothing (its share is the dataset's `noiseGrain`). */
+export const NOISE_GRAIN_SIGMA: [number, number] = [0.6, 2.0];
 
 /**
  * Camera-model noise parameters for an sRGB std `sigma` at mid grey: shot/read from Brooks'
@@ -69,13 +80,15 @@ export interface FinishPlan {
   jpegQuality: number | null;
   /** Gaussian sigma (px) of the lens-softness finish. */
   softSigma: number | null;
+  /** Gaussian sigma (px) of the coarse grain of this sample's sensor noise (label and finish). */
+  noiseGrain: number | null;
 }
 
 /**
  * Decides the finish of a sample from its labels (pure in `rng`); `softShare` is the share of
  * samples with the lens-softness finish (default 0, as for datasets made before it existed).
  */
-export function planFinish(labels: readonly string[], rng: Rng, softShare = 0): FinishPlan {
+export function planFinish(labels: readonly string[], rng: Rng, softShare = 0, grainShare = 0): FinishPlan {
   // Every value is drawn whatever the labels, so each sample's stream stays in step.
   const doNoise = rng.bool(FINISH_NOISE_PROB);
   const sigma = Math.exp(rng.uniform(Math.log(FINISH_NOISE_SIGMA[0]), Math.log(FINISH_NOISE_SIGMA[1])));
@@ -89,7 +102,11 @@ export function planFinish(labels: readonly string[], rng: Rng, softShare = 0): 
   // Drawn last, so the draws above (and every dataset made before this part) are unchanged.
   const doSoft = rng.bool(softShare);
   const softSigma = r4(rng.uniform(FINISH_SOFT_SIGMA[0], FINISH_SOFT_SIGMA[1]));
-  return { noise, jpegQuality, softSigma: doSoft ? softSigma : null };
+  // Drawn after the softness for the same reason.
+  const doGrain = rng.bool(grainShare);
+  const grain = r4(rng.uniform(NOISE_GRAIN_SIGMA[0], NOISE_GRAIN_SIGMA[1]));
+  const noiseGrain = doGrain ? grain : null;
+  return { noise: noise && noiseGrain !== null ? { ...noise, grain: noiseGrain } : noise, jpegQuality, softSigma: doSoft ? softSigma : null, noiseGrain };
 }
 
 /** Lens-softness part of the finish: Gaussian PSF of `sigma` px in linear light (apply to the source). */

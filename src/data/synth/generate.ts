@@ -56,6 +56,8 @@ export interface SynthOptions {
   photoScales?: number[];
   /** Share of samples, in [0, 1], with the lens-softness finish (finish.ts; default 0). */
   softFinish?: number;
+  /** Share of samples, in [0, 1], whose sensor noise has coarse grain (finish.ts; default 0). */
+  noiseGrain?: number;
 }
 
 export interface SynthSummary {
@@ -171,12 +173,14 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
     if (!photosDir) throw new ArgumentError(`${where}: photoScales (${opts.photoScales.join(',')}) needs a photo folder`);
   }
   const softFinish = opts.softFinish === undefined ? undefined : checkNumber(where, 'softFinish', opts.softFinish, 0, 1);
+  const noiseGrain = opts.noiseGrain === undefined ? undefined : checkNumber(where, 'noiseGrain', opts.noiseGrain, 0, 1);
   const cfg: SynthConfig = {
     version: 1, seed, perClass, size, mix, photosDir, photos,
     ...(splits ? { splits } : {}),
     ...(onlySplits ? { onlySplits } : {}),
     ...(opts.photoScales ? { photoScales: [...opts.photoScales] } : {}),
     ...(softFinish !== undefined ? { softFinish } : {}),
+    ...(noiseGrain !== undefined ? { noiseGrain } : {}),
   };
 
   await fs.mkdir(out, { recursive: true });

@@ -9,4 +9,4 @@ export { deadLeaves, type DeadLeavesOptions } from './dead_leaves.js';
 export { sharpness, type SharpnessOptions, type SharpnessReport } from './sharpness.js';
 export { contactSheet, writeContactSheet, SHEET_SEVERITIES } from './contact_sheet.js';
 export { mergeManifests, ManifestMergeError } from './merge.js';
-export { planFinish, finishNoiseParams, applyFinishSoftness, FINISH_SOFT_SIGMA, FINISH_NOISE_SIGMA, FINISH_NOISE_PROB, FINISH_JPEG_QUALITY, FINISH_LOW_LIGHT_JPEG_QUALITY, type CameraFinish, type FinishPlan } from './finish.js';
+export { planFinish, finishNoiseParams, applyFinishSoftness, FINISH_SOFT_SIGMA, NOISE_GRAIN_SIGMA, FINISH_NOISE_SIGMA, FINISH_NOISE_PROB, FINISH_JPEG_QUALITY, FINISH_LOW_LIGHT_JPEG_QUALITY, type CameraFinish, type FinishPlan } from './finish.js';

@@ -74,6 +74,11 @@ export interface SynthConfig {
    * Recorded only when given, so datasets made before the option keep their synth.json.
    */
   softFinish?: number;
+  /**
+   * Share of samples whose sensor noise (noise label and sensor-noise finish) has coarse grain
+   * (`synth --noise-grain`, finish.ts); absent: 0. Recorded only when given.
+   */
+  noiseGrain?: number;
 }
 
 /** The photo -> split map of a dataset: its own `splits`, or drawn from the seed. */

@@ -149,8 +149,13 @@ function splitsOf(cfg: SynthConfig): Map<string, Split> {
 export async function renderJob(job: Job, cfg: SynthConfig, outDir: string, cache: PhotoCache): Promise<ManifestEntry> {
   const rng = new Rng(job.seed);
   const src = await cleanSource(job, cfg, cache, rng.fork('source'));
-  const recipe = job.labels.filter((l) => l !== 'clean').map((l) => ({ name: l as DegradationName, severity: job.severities[l as DegradationName]! }));
-  const fin = planFinish(job.labels, rng.fork('finish'), cfg.softFinish ?? 0);
+  const fin = planFinish(job.labels, rng.fork('finish'), cfg.softFinish ?? 0, cfg.noiseGrain ?? 0);
+  // The coarse grain, when drawn, also shapes the noise label's noise (same camera).
+  const recipe = job.labels.filter((l) => l !== 'clean').map((l) => ({
+    name: l as DegradationName,
+    severity: job.severities[l as DegradationName]!,
+    ...(l === 'noise' && fin.noiseGrain !== null ? { params: { grain: fin.noiseGrain } } : {}),
+  }));
   const finish: CameraFinish = {};
   let source = src.image;
   if (fin.softSigma !== null) {
@@ -160,6 +165,7 @@ export async function renderJob(job: Job, cfg: SynthConfig, outDir: string, cach
   const degraded = await degradeWithSensorFinish(source, recipe, fin.noise, rng.fork('degrade'), rng.fork('finish-noise'));
   const { applied } = degraded;
   if (fin.noise) finish.noiseSigma = Number(fin.noise.sigma.toPrecision(4));
+  if (fin.noise?.grain) finish.noiseGrain = fin.noise.grain;
   let image = degraded.image;
   if (fin.jpegQuality !== null) {
     image = await applyFinishJpeg(image, fin.jpegQuality);
