@@ -13,29 +13,46 @@ import { Progress } from '../dist/src/util/progress.js';
 const [modelA, modelB, manifest, split = 'val', out] = process.argv.slice(2);
 if (!modelA || !modelB || !manifest) throw new Error('usage: compare_inspectors.mjs A.onnx B.onnx MANIFEST.jsonl [split] [out.json]');
 
-/** Image probabilities [N, K] (dataset label order = the inspector's) of every sample of `ds`. */
-async function imageProbs(inspector, name, ds) {
-  const probs = [];
-  const bar = new Progress({ total: ds.samples.length, label: name.split('/').slice(-2).join('/'), unit: 'img' });
+/**
+ * Image probabilities [N, K] (dataset label order = the inspector's) of both inspectors on every
+ * sample both can read; an image either fails on is left out for both (the comparison is paired)
+ * and reported with its error.
+ */
+async function pairedProbs(inspA, inspB, ds) {
+  const probsA = [];
+  const probsB = [];
+  const targets = [];
+  const skipped = [];
+  const bar = new Progress({ total: ds.samples.length, label: 'A and B', unit: 'img' });
   for (const s of ds.samples) {
-    const r = await inspector.inspect(s.file);
-    probs.push(...r.scores.map((x) => x.probability));
+    try {
+      const ra = await inspA.inspect(s.file);
+      const rb = await inspB.inspect(s.file);
+      probsA.push(...ra.scores.map((x) => x.probability));
+      probsB.push(...rb.scores.map((x) => x.probability));
+      targets.push(...s.labels);
+    } catch (err) {
+      skipped.push({ file: s.file, error: err instanceof Error ? err.message : String(err) });
+    }
     bar.tick();
   }
   bar.finish();
-  return Float64Array.from(probs);
+  return { probsA: Float64Array.from(probsA), probsB: Float64Array.from(probsB), targets: Float32Array.from(targets), skipped };
 }
 
 const [inspA, inspB] = [await Inspector.load({ model: modelA }), await Inspector.load({ model: modelB })];
 const labels = [...inspA.config.labels];
 if (inspB.config.labels.join() !== labels.join()) throw new Error(`the two inspectors have different labels (${labels.join(', ')} vs ${inspB.config.labels.join(', ')})`);
 const ds = await manifestDataset(manifest, labels, split);
-const a = { probs: await imageProbs(inspA, modelA, ds), thresholds: inspA.thresholds() };
-const b = { probs: await imageProbs(inspB, modelB, ds), thresholds: inspB.thresholds() };
+const { probsA, probsB, targets, skipped } = await pairedProbs(inspA, inspB, ds);
+const a = { probs: probsA, thresholds: inspA.thresholds() };
+const b = { probs: probsB, thresholds: inspB.thresholds() };
 await Promise.all([inspA.dispose(), inspB.dispose()]);
-const targets = Float32Array.from(ds.samples.flatMap((s) => Array.from(s.labels)));
+for (const x of skipped) console.error(`skipped (left out for both): ${x.file}: ${x.error}`);
+if (targets.length === 0) throw new Error(`no image of the ${split} split of ${manifest} could be read by both inspectors`);
 const r = pairedBootstrap(a, b, targets, labels, { iterations: 2000, seed: 1 });
 const f = (x) => x.toFixed(4);
 console.log(`${split} of ${manifest}, ${r.n} images; macro-F1 with clean: A ${f(r.scoreA)} (${modelA}), B ${f(r.scoreB)} (${modelB})`);
 console.log(`B - A = ${f(r.delta)}, ${Math.round(r.level * 100)}% interval ${f(r.lo)} .. ${f(r.hi)}; B higher in ${(100 * r.shareBHigher).toFixed(1)}% of ${r.iterations} resamples`);
-if (out) await writeFileAtomic(out, JSON.stringify({ modelA, modelB, manifest, split, ...r }, null, 1));
+if (skipped.length) console.log(`${skipped.length} image(s) left out for both (errors above)`);
+if (out) await writeFileAtomic(out, JSON.stringify({ modelA, modelB, manifest, split, ...r, skipped }, null, 1));
