@@ -14,7 +14,7 @@
  */
 import { checkInspectorConfig, labelThresholdsOf, resultFromTileOutputs, runTiles, tileBatch, type OrtModule, type OrtSession } from './core.js';
 import type { InspectorConfig, InspectResult } from './labels.js';
-import { planTiles, type TilePlan } from './tiling.js';
+import { mosaicPlan, planDetailTiles, planTiles, type TilePlan } from './tiling.js';
 
 export type { OrtModule, OrtSession };
 
@@ -37,6 +37,7 @@ interface Canvas2D {
   imageSmoothingEnabled: boolean;
   imageSmoothingQuality: string;
   drawImage(image: BitmapLike, dx: number, dy: number, dw: number, dh: number): void;
+  drawImage(image: BitmapLike, sx: number, sy: number, sw: number, sh: number, dx: number, dy: number, dw: number, dh: number): void;
   getImageData(sx: number, sy: number, sw: number, sh: number): { data: Uint8ClampedArray };
 }
 declare function createImageBitmap(image: Blob, options?: { imageOrientation?: string }): Promise<BitmapLike>;
@@ -80,13 +81,33 @@ export class BrowserInspector {
   }
 
   /**
+   * The native-scale detail tiles of a width x height image, when the config reads labels from
+   * them and the image is downscaled for tiling (tiling.ts): copy each tile, at scale 1, into a
+   * mosaic laid out as `mosaicPlan(detail)`.
+   */
+  detailPlan(width: number, height: number): TilePlan | null {
+    return this.config.detailLabels?.length ? planDetailTiles(width, height, this.config.inputSize, this.config.maxTilesPerSide) : null;
+  }
+
+  /**
    * Inspects pixels already resized to `plan(width, height)`: interleaved, `channels` per pixel
    * (4 for canvas ImageData). `size` is the original image size (reported in the result).
+   * `detail`: the detail tiles' mosaic pixels (see `detailPlan`).
    */
-  async inspectResized(pixels: ArrayLike<number>, channels: number, plan: TilePlan, size: { width: number; height: number }, opts: { threshold?: number } = {}): Promise<InspectResult> {
+  async inspectResized(
+    pixels: ArrayLike<number>, channels: number, plan: TilePlan, size: { width: number; height: number },
+    opts: { threshold?: number } = {}, detail?: { pixels: ArrayLike<number>; channels: number; plan: TilePlan },
+  ): Promise<InspectResult> {
     const batch = tileBatch(pixels, channels, plan, this.config);
-    const all = await runTiles(this.ort.Tensor, this.session, batch, plan.origins.length, this.config.inputSize);
-    return resultFromTileOutputs(all, plan, size, this.config, this.thresholds(opts.threshold));
+    const S = this.config.inputSize;
+    const all = await runTiles(this.ort.Tensor, this.session, batch, plan.origins.length, S);
+    let detailOut;
+    if (detail) {
+      const mosaic = mosaicPlan(detail.plan);
+      const out = await runTiles(this.ort.Tensor, this.session, tileBatch(detail.pixels, detail.channels, mosaic, this.config), mosaic.origins.length, S);
+      detailOut = { out, plan: detail.plan };
+    }
+    return resultFromTileOutputs(all, plan, size, this.config, this.thresholds(opts.threshold), detailOut);
   }
 
   /** Inspects a File/Blob or an already decoded image (browser: createImageBitmap + OffscreenCanvas). */
@@ -100,7 +121,18 @@ export class BrowserInspector {
     ctx.imageSmoothingQuality = 'high';
     ctx.drawImage(bitmap, 0, 0, plan.width, plan.height);
     const { data } = ctx.getImageData(0, 0, plan.width, plan.height);
-    return this.inspectResized(data, 4, plan, { width: bitmap.width, height: bitmap.height }, opts);
+    const dplan = this.detailPlan(bitmap.width, bitmap.height);
+    let detail;
+    if (dplan) {
+      const mosaic = mosaicPlan(dplan);
+      const S = dplan.tile;
+      const dcanvas = new OffscreenCanvas(mosaic.width, mosaic.height);
+      const dctx = dcanvas.getContext('2d');
+      if (!dctx) throw new Error('inspect: no 2D canvas context');
+      dplan.origins.forEach((o, i) => dctx.drawImage(bitmap, o.left, o.top, S, S, mosaic.origins[i]!.left, mosaic.origins[i]!.top, S, S));
+      detail = { pixels: dctx.getImageData(0, 0, mosaic.width, mosaic.height).data, channels: 4, plan: dplan };
+    }
+    return this.inspectResized(data, 4, plan, { width: bitmap.width, height: bitmap.height }, opts, detail);
   }
 
   async dispose(): Promise<void> {

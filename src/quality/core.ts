@@ -54,6 +54,10 @@ export function checkInspectorConfig(config: InspectorConfig, where: string): In
   if (fractions && (!Array.isArray(fractions) || fractions.length !== K || fractions.some((f) => !(typeof f === 'number' && f > 0 && f <= 1)))) {
     throw new InspectorConfigError(`${where}: labelTopFraction must hold ${K} numbers in (0, 1], one per label; got ${JSON.stringify(fractions)}`);
   }
+  const detail = config.detailLabels;
+  if (detail !== undefined && (!Array.isArray(detail) || detail.some((l) => !config.labels.includes(l)))) {
+    throw new InspectorConfigError(`${where}: detailLabels must be a list of the config's labels (${config.labels.join(', ')}); got ${JSON.stringify(detail)}`);
+  }
   return config;
 }
 
@@ -101,22 +105,40 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 export const roundProbability = (x: number) => Math.round(x * 10000) / 10000;
 const round = roundProbability;
 
-/**
- * Image result from the model outputs of its T tiles ([T, D]: presence logits, then severity
- * logits when the config has a severity head), decided at `thresholds`.
- */
-export function resultFromTileOutputs(out: ArrayLike<number>, plan: TilePlan, size: { width: number; height: number }, config: InspectorConfig, thresholds: readonly number[]): InspectResult {
-  const T = plan.origins.length;
+/** Model outputs of the native-scale detail tiles of a downscaled image (tiling.ts planDetailTiles); origins in source pixels. */
+export interface DetailTileOutputs {
+  out: ArrayLike<number>;
+  plan: TilePlan;
+}
+
+/** Per-tile probabilities (rounded) and severities of T tiles' outputs [T, D]. */
+function tileScores(out: ArrayLike<number>, T: number, config: InspectorConfig): { probabilities: number[][]; severity: number[][] } {
   const K = config.labels.length;
   const D = out.length / T;
-  const tileProbabilities: number[][] = [];
-  const tileSeverity: number[][] = [];
+  const probabilities: number[][] = [];
+  const severity: number[][] = [];
   for (let t = 0; t < T; t++) {
-    tileProbabilities.push(Array.from({ length: K }, (_, k) => round(sigmoid(out[t * D + k]!))));
-    tileSeverity.push(Array.from({ length: K }, (_, k) => (config.severityHead ? sigmoid(out[t * D + K + k]!) : 0)));
+    probabilities.push(Array.from({ length: K }, (_, k) => round(sigmoid(out[t * D + k]!))));
+    severity.push(Array.from({ length: K }, (_, k) => (config.severityHead ? sigmoid(out[t * D + K + k]!) : 0)));
   }
+  return { probabilities, severity };
+}
+
+/**
+ * Image result from the model outputs of its T tiles ([T, D]: presence logits, then severity
+ * logits when the config has a severity head), decided at `thresholds`. With `detail` (the image
+ * was downscaled), the config's `detailLabels` are read from the detail tiles instead.
+ */
+export function resultFromTileOutputs(out: ArrayLike<number>, plan: TilePlan, size: { width: number; height: number }, config: InspectorConfig, thresholds: readonly number[], detail?: DetailTileOutputs): InspectResult {
+  const T = plan.origins.length;
+  const cover = tileScores(out, T, config);
+  const tileProbabilities = cover.probabilities;
+  const detailLabels = detail ? (config.detailLabels ?? []) : [];
+  const fine = detail && detailLabels.length ? tileScores(detail.out, detail.plan.origins.length, config) : undefined;
   const scores: LabelResult[] = config.labels.map((label, k) => {
-    const { probability, severity } = topMean(tileProbabilities.map((p) => p[k]!), tilesAveraged(config, k, T), tileSeverity.map((s) => s[k]!));
+    const src = fine && detailLabels.includes(label) ? fine : cover;
+    const n = src.probabilities.length;
+    const { probability, severity } = topMean(src.probabilities.map((p) => p[k]!), tilesAveraged(config, k, n), src.severity.map((s) => s[k]!));
     return { label, probability: round(probability), severity: round(severity) };
   });
   const labels = scores.filter((s, k) => s.probability >= thresholds[k]!).sort((a, b) => b.probability - a.probability);
@@ -127,5 +149,15 @@ export function resultFromTileOutputs(out: ArrayLike<number>, plan: TilePlan, si
     tiles: { rows: plan.rows, cols: plan.cols, tileSize: Math.round(plan.tile / plan.scale), width: size.width, height: size.height, cells: tileCells(plan, size.width, size.height) },
     tileProbabilities,
     thresholds: [...thresholds],
+    ...(fine && detail
+      ? { detail: { labels: [...detailLabels], rows: detail.plan.rows, cols: detail.plan.cols, tileSize: detail.plan.tile, origins: detail.plan.origins.map((o) => ({ ...o })), tileProbabilities: fine.probabilities } }
+      : {}),
   };
+}
+
+/** The tile probabilities label k of a result was aggregated from: its detail tiles' when it is a detail label, else the coverage tiles'. */
+export function labelTileProbabilities(r: InspectResult, k: number): number[] {
+  const label = r.scores[k]?.label;
+  const tiles = label !== undefined && r.detail?.labels.includes(label) ? r.detail.tileProbabilities : r.tileProbabilities;
+  return tiles.map((p) => p[k]!);
 }

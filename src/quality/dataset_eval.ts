@@ -9,7 +9,7 @@ import { labelThresholds, multiLabelMetrics, type MultiLabelMetrics } from '../t
 import { ArgumentError } from '../util/errors.js';
 import type { Inspector } from './inspector.js';
 import { tilesInShare, topMean } from './aggregate.js';
-import { roundProbability } from './core.js';
+import { labelTileProbabilities, roundProbability } from './core.js';
 import { calibrateJointly, type JointCalibration } from './joint_calibration.js';
 
 /**
@@ -75,12 +75,12 @@ export async function evaluateInspectorOnDataset(
   const probs: number[] = [];
   const targets: number[] = [];
   const errors: InspectorDatasetEval['errors'] = [];
-  /** Per image, the tile probabilities [T][inspector label]. */
+  /** Per image and inspector label, the probabilities of the tiles it is aggregated from [label][T]. */
   const tiles: number[][][] = [];
   for (const [i, s] of ds.samples.entries()) {
     try {
       const r = await inspector.inspect(s.file);
-      if (opts.fractions) tiles.push(r.tileProbabilities);
+      if (opts.fractions) tiles.push(labels.map((_, k) => labelTileProbabilities(r, k)));
       for (const k of index) probs.push(r.scores[k]!.probability);
       for (let c = 0; c < K; c++) targets.push(s.labels![c]!);
     } catch (e) {
@@ -169,13 +169,14 @@ export function scanAggregation(shares: ReadonlyMap<number, Float64Array>, targe
 
 /**
  * [N, K] image probabilities (dataset label order) with the top share `fraction` of tiles averaged
- * for every label, from the reported tile probabilities and rounded as the inspector does (core.ts
+ * for every label, from the reported tile probabilities (`tiles`: per image and inspector label,
+ * the tiles that label is read from, core.ts labelTileProbabilities) and rounded as the inspector does (core.ts
  * roundProbability), so they equal what the inspector would report with that share.
  */
 export function probsAtShare(tiles: number[][][], index: number[], fraction: number): Float64Array {
   const K = index.length;
   const P = new Float64Array(tiles.length * K);
-  tiles.forEach((t, i) => index.forEach((k, c) => (P[i * K + c] = roundProbability(topMean(t.map((p) => p[k]!), tilesInShare(fraction, t.length)).probability))));
+  tiles.forEach((t, i) => index.forEach((k, c) => (P[i * K + c] = roundProbability(topMean(t[k]!, tilesInShare(fraction, t[k]!.length)).probability))));
   return P;
 }
 

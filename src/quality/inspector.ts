@@ -14,7 +14,7 @@ import sharp, { type Sharp, type Metadata } from 'sharp';
 import * as ort from 'onnxruntime-node';
 import { defaultThreads } from '../runtime/session.js';
 import { AttnvisionError } from '../util/errors.js';
-import { planTiles, type TilePlan } from './tiling.js';
+import { planDetailTiles, planTiles, type TilePlan } from './tiling.js';
 import { checkInspectorConfig, labelThresholdsOf, resultFromTileOutputs, runTiles, tileBatch } from './core.js';
 import { readImage } from '../image/io.js';
 import { ImageDecodeError } from '../image/errors.js';
@@ -83,8 +83,11 @@ export class Inspector {
     return new Inspector(session, config, modelPath);
   }
 
-  /** Decodes, tiles and normalises an image: [T, 3, S, S]. */
-  async prepare(input: string | Buffer, opts: InspectOptions = {}): Promise<{ batch: Float32Array; plan: TilePlan; width: number; height: number }> {
+  /**
+   * Decodes, tiles and normalises an image: [T, 3, S, S]; for a downscaled image with config
+   * `detailLabels`, also the native-scale detail tiles [Td, 3, S, S] (tiling.ts).
+   */
+  async prepare(input: string | Buffer, opts: InspectOptions = {}): Promise<{ batch: Float32Array; plan: TilePlan; width: number; height: number; detail?: { batch: Float32Array; plan: TilePlan } }> {
     const name = typeof input === 'string' ? input : (opts.name ?? '<buffer>');
     const S = this.config.inputSize;
     let img: Sharp;
@@ -109,14 +112,19 @@ export class Inspector {
     const height = (swap ? meta.width : meta.height) ?? 0;
     if (!width || !height) throw new InspectError(name, 'image has no dimensions');
     const plan = planTiles(width, height, S, this.config.maxTilesPerSide);
+    const detailPlan = this.config.detailLabels?.length ? planDetailTiles(width, height, S, this.config.maxTilesPerSide) : null;
     let raw: Buffer;
+    let native: Buffer | undefined;
     try {
+      // The native decode first: resize() changes the pipeline it is called on.
+      if (detailPlan) native = await img.clone().removeAlpha().toColourspace('srgb').raw().toBuffer();
       raw = await img.resize(plan.width, plan.height, { fit: 'fill', kernel: 'lanczos3' }).removeAlpha().toColourspace('srgb').raw().toBuffer();
     } catch (e) {
       throw new InspectError(name, describeDecodeError(e));
     }
     const batch = tileBatch(raw, raw.length / (plan.width * plan.height), plan, this.config);
-    return { batch, plan, width, height };
+    const detail = detailPlan && native ? { batch: tileBatch(native, native.length / (width * height), detailPlan, this.config), plan: detailPlan } : undefined;
+    return { batch, plan, width, height, ...(detail ? { detail } : {}) };
   }
 
   /** Raw per-tile outputs [T, outputs]. */
@@ -126,9 +134,10 @@ export class Inspector {
 
   /** Inspects one image (path or encoded bytes). */
   async inspect(input: string | Buffer, opts: InspectOptions = {}): Promise<InspectResult> {
-    const { batch, plan, width, height } = await this.prepare(input, opts);
+    const { batch, plan, width, height, detail } = await this.prepare(input, opts);
     const out = await this.runTiles(batch, plan.origins.length);
-    return resultFromTileOutputs(out, plan, { width, height }, this.config, this.thresholds(opts.threshold));
+    const detailOut = detail ? { out: await this.runTiles(detail.batch, detail.plan.origins.length), plan: detail.plan } : undefined;
+    return resultFromTileOutputs(out, plan, { width, height }, this.config, this.thresholds(opts.threshold), detailOut);
   }
 
   /** The threshold of each label: `override` for all, else the config's per-label or global one. */

@@ -36,6 +36,12 @@ export interface InspectResult {
   tiles: { rows: number; cols: number; tileSize: number; width: number; height: number; cells: TileCell[] };
   /** Per-tile probabilities [rows * cols][labels] (for heatmaps). */
   tileProbabilities: number[][];
+  /**
+   * Present when the image was downscaled for tiling and the config has `detailLabels`: the
+   * native-scale detail tiles (tiling.ts planDetailTiles) those labels were read from, with their
+   * origins in source pixels and per-tile probabilities [rows * cols][labels].
+   */
+  detail?: { labels: QualityLabel[]; rows: number; cols: number; tileSize: number; origins: { left: number; top: number }[]; tileProbabilities: number[][] };
   /** The threshold each label was decided at, in `scores` order. */
   thresholds: number[];
 }
@@ -61,4 +67,9 @@ export interface InspectorConfig {
   labelTopFraction?: number[];
   /** Maximum tiles per side (large images are downscaled so a tile sees enough context). */
   maxTilesPerSide: number;
+  /**
+   * Labels read from native-scale detail tiles when an image is downscaled for tiling (pixel-level
+   * problems: noise, jpeg); absent or empty: every label from the coverage tiles. tiling.ts.
+   */
+  detailLabels?: QualityLabel[];
 }

@@ -19,6 +19,8 @@ export interface PackageOptions {
   threshold?: number;
   topK?: number;
   maxTilesPerSide?: number;
+  /** Labels read from native-scale detail tiles of downscaled images (config `detailLabels`, tiling.ts). */
+  detailLabels?: string[];
   /** Store weights as float16 to halve the file (default true; computation stays float32). */
   halfPrecisionWeights?: boolean;
 }
@@ -32,6 +34,8 @@ export async function packageInspector(o: PackageOptions): Promise<{ onnx: strin
   if (!model || !classes.length) throw new ArgumentError(`${o.checkpoint}: not a trainer checkpoint (no model/classes metadata)`);
   const unknown = classes.filter((c) => !(QUALITY_LABELS as readonly string[]).includes(c));
   if (unknown.length) throw new ArgumentError(`${o.checkpoint}: labels ${unknown.join(', ')} are not quality labels (${QUALITY_LABELS.join(', ')})`);
+  const badDetail = (o.detailLabels ?? []).filter((l) => !classes.includes(l));
+  if (badDetail.length) throw new ArgumentError(`${o.checkpoint}: detail labels ${badDetail.join(', ')} are not labels of this model (${classes.join(', ')})`);
   const h = await createModel(model, { numClasses: numOutputs, inputSize: [3, size, size] });
   h.state.loadStateDict(ck.entries, { source: o.checkpoint });
   const bytes = exportOnnx({
@@ -52,6 +56,7 @@ export async function packageInspector(o: PackageOptions): Promise<{ onnx: strin
     model,
     topK: o.topK ?? 2,
     maxTilesPerSide: o.maxTilesPerSide ?? 4,
+    ...(o.detailLabels?.length ? { detailLabels: [...o.detailLabels] as QualityLabel[] } : {}),
   };
   const onnxPath = o.out;
   const configPath = onnxPath.replace(/\.onnx$/, '') + '.json';

@@ -4,6 +4,11 @@
  * Degradations are scale-dependent (a 2 px blur vanishes when a 4000 px photo is shrunk to
  * 224 px), so the inspector looks at tiles at native resolution. Very large images are first
  * downscaled so at most `maxTilesPerSide` tiles cover each side; small images are upscaled to one tile.
+ *
+ * Downscaling averages pixel-level problems away (a 4000 px photo shrunk 7x keeps a seventh of
+ * its noise std and none of its 8x8 JPEG blocks), so for such images `planDetailTiles` also
+ * places a sparse grid of tiles at native scale, spread evenly over the whole image; the
+ * inspector reads its pixel-level labels (config `detailLabels`) from those.
  */
 import type { TileCell } from './labels.js';
 
@@ -28,11 +33,39 @@ export function planTiles(srcW: number, srcH: number, tile: number, maxPerSide: 
   const height = Math.max(tile, Math.round(srcH * scale));
   const cols = Math.ceil(width / tile);
   const rows = Math.ceil(height / tile);
-  const pos = (n: number, size: number) => (n === 1 ? [Math.floor((size - tile) / 2)] : Array.from({ length: n }, (_, i) => Math.round((i * (size - tile)) / (n - 1))));
-  const xs = pos(cols, width);
-  const ys = pos(rows, height);
+  const xs = spread(cols, width, tile);
+  const ys = spread(rows, height, tile);
   const origins = ys.flatMap((top) => xs.map((left) => ({ left, top })));
   return { width, height, rows, cols, tile, origins, scale };
+}
+
+/**
+ * Native-scale detail tiles of an image the coverage plan downscales: up to `maxPerSide` x
+ * `maxPerSide` tiles at scale 1, spread evenly (first and last touch the borders), origins in source
+ * pixels. Null when the coverage plan is already at native scale or upscales.
+ */
+export function planDetailTiles(srcW: number, srcH: number, tile: number, maxPerSide: number): TilePlan | null {
+  const cover = planTiles(srcW, srcH, tile, maxPerSide);
+  if (cover.scale >= 1 || srcW < tile || srcH < tile) return null;
+  const cols = Math.min(maxPerSide, Math.ceil(srcW / tile));
+  const rows = Math.min(maxPerSide, Math.ceil(srcH / tile));
+  const xs = spread(cols, srcW, tile);
+  const ys = spread(rows, srcH, tile);
+  return { width: srcW, height: srcH, rows, cols, tile, origins: ys.flatMap((top) => xs.map((left) => ({ left, top }))), scale: 1 };
+}
+
+/**
+ * The detail tiles packed side by side into a cols*tile x rows*tile mosaic (row-major, as
+ * `plan.origins`): for platforms that copy the tiles out one by one (the browser's canvas).
+ */
+export function mosaicPlan(plan: TilePlan): TilePlan {
+  const T = plan.tile;
+  return { ...plan, width: plan.cols * T, height: plan.rows * T, origins: plan.origins.map((_, i) => ({ left: (i % plan.cols) * T, top: Math.floor(i / plan.cols) * T })) };
+}
+
+/** `n` tile starts spread evenly over `size` px (centred when one). */
+function spread(n: number, size: number, tile: number): number[] {
+  return n === 1 ? [Math.floor((size - tile) / 2)] : Array.from({ length: n }, (_, i) => Math.round((i * (size - tile)) / (n - 1)));
 }
 
 /**

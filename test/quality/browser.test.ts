@@ -11,6 +11,7 @@ import sharp from 'sharp';
 import * as ortWeb from 'onnxruntime-web';
 import { Inspector, shippedModelDir } from '../../src/quality/inspector.js';
 import { BrowserInspector, type OrtModule } from '../../src/quality/browser.js';
+import { mosaicPlan } from '../../src/quality/tiling.js';
 import type { InspectResult } from '../../src/quality/labels.js';
 import { tinyInspectorModel } from '../helpers/tiny_inspector.js';
 import { writeDemoImages } from '../../src/quality/demo.js';
@@ -26,7 +27,28 @@ async function bothAgree(model: string, file: string, threshold?: number): Promi
   const plan = web.plan(meta.width!, meta.height!);
   // The Node inspector's resize (Lanczos), so both see the same pixels.
   const { data, info } = await sharp(file).resize(plan.width, plan.height, { fit: 'fill', kernel: 'lanczos3' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const got = await web.inspectResized(data, info.channels, plan, { width: meta.width!, height: meta.height! }, { threshold });
+  // Detail tiles (downscaled image, config detailLabels): native pixels copied into a mosaic, as the canvas path does.
+  const dplan = web.detailPlan(meta.width!, meta.height!);
+  let detail;
+  if (dplan) {
+    const native = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const m = mosaicPlan(dplan);
+    const C = native.info.channels;
+    const pixels = new Uint8Array(m.width * m.height * C);
+    dplan.origins.forEach((o, i) => {
+      for (let y = 0; y < dplan.tile; y++) {
+        const from = ((o.top + y) * meta.width! + o.left) * C;
+        pixels.set(native.data.subarray(from, from + dplan.tile * C), ((m.origins[i]!.top + y) * m.width + m.origins[i]!.left) * C);
+      }
+    });
+    detail = { pixels, channels: C, plan: dplan };
+  }
+  const got = await web.inspectResized(data, info.channels, plan, { width: meta.width!, height: meta.height! }, { threshold }, detail);
+  assert.equal(got.detail === undefined, want.detail === undefined, 'both use detail tiles, or neither');
+  if (got.detail && want.detail) {
+    assert.deepEqual([got.detail.rows, got.detail.cols, got.detail.origins], [want.detail.rows, want.detail.cols, want.detail.origins]);
+    got.detail.tileProbabilities.forEach((p, t) => p.forEach((v, k) => assert.ok(Math.abs(v - want.detail!.tileProbabilities[t]![k]!) <= 2e-4, `detail tile ${t} label ${k}`)));
+  }
   assert.deepEqual(got.tiles, want.tiles);
   assert.deepEqual(got.thresholds, want.thresholds);
   got.scores.forEach((s, k) => {
@@ -53,6 +75,10 @@ test('browser inspector on onnxruntime-web = Node inspector on the same pixels (
   const r = await bothAgree(model, file);
   assert.ok(r.tiles.rows * r.tiles.cols > 2, 'several tiles, so the per-label shares matter');
   await bothAgree(model, file, 0.5);
+  // Detail tiles: the 150 px image is downscaled to the 3 x 32 px budget, so noise and jpeg come from native tiles.
+  await writeFile(cfgPath, JSON.stringify({ ...cfg, labelTopFraction: [0.25, 0.5, 1, 1, 0.25, 1, 0.5], detailLabels: ['noise', 'jpeg'] }));
+  const d = await bothAgree(model, file);
+  assert.deepEqual([d.detail?.rows, d.detail?.cols], [3, 3]);
   // A bad config is refused by the browser inspector too, naming the field.
   await assert.rejects(
     BrowserInspector.load({ ort: ortWeb as unknown as OrtModule, model: await readFile(model), config: { ...cfg, labelTopFraction: [1] } }),

@@ -6,7 +6,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { Inspector } from '../../src/quality/inspector.js';
-import { planTiles, tileCells } from '../../src/quality/tiling.js';
+import { mosaicPlan, planDetailTiles, planTiles, tileCells } from '../../src/quality/tiling.js';
+import { checkInspectorConfig, labelTileProbabilities, resultFromTileOutputs, tileBatch } from '../../src/quality/core.js';
+import { topMean, tilesAveraged } from '../../src/quality/aggregate.js';
+import type { InspectorConfig } from '../../src/quality/labels.js';
 import { QUALITY_LABELS } from '../../src/quality/labels.js';
 import { tinyInspectorModel } from '../helpers/tiny_inspector.js';
 import { encodeBmp24 } from '../../src/image/index.js';
@@ -52,6 +55,71 @@ test('tile display cells partition the source image and are centred on their (ov
     });
     assert.equal(area, w * h, `${w}x${h}: cells cover the image exactly once`);
   }
+});
+
+test('detail tiles: native scale, spread over a downscaled image only; mosaic layout', () => {
+  assert.equal(planDetailTiles(100, 40, 32, 4), null, 'not downscaled: no detail tiles');
+  assert.equal(planDetailTiles(20, 10, 32, 3), null, 'upscaled: no detail tiles');
+  const d = planDetailTiles(1000, 300, 32, 4)!;
+  assert.equal(planTiles(1000, 300, 32, 4).scale < 1, true);
+  assert.deepEqual([d.width, d.height, d.scale, d.rows, d.cols], [1000, 300, 1, 4, 4]);
+  const xs = d.origins.slice(0, 4).map((o) => o.left);
+  assert.deepEqual([xs[0], xs[3]! + 32], [0, 1000], 'first and last columns touch the borders');
+  assert.ok(xs.every((x, i) => i === 0 || x - xs[i - 1]! > 32), 'spread, not adjacent');
+  assert.ok(d.origins.every((o) => o.left >= 0 && o.top >= 0 && o.left + 32 <= 1000 && o.top + 32 <= 300));
+  const m = mosaicPlan(d);
+  assert.deepEqual([m.width, m.height], [128, 128]);
+  assert.deepEqual(m.origins[5], { left: 32, top: 32 });
+});
+
+test('detail labels are read from the detail tiles, the others from the coverage tiles', () => {
+  const K = QUALITY_LABELS.length;
+  const config: InspectorConfig = { labels: [...QUALITY_LABELS], inputSize: 32, mean: [0, 0, 0], std: [1, 1, 1], threshold: 0.5, severityHead: false, model: 't', topK: 2, maxTilesPerSide: 3, detailLabels: ['noise', 'jpeg'] };
+  const plan = planTiles(300, 200, 32, 3);
+  const detailPlan = planDetailTiles(300, 200, 32, 3)!;
+  const T = plan.origins.length;
+  const Td = detailPlan.origins.length;
+  const logits = (n: number, f: (t: number, k: number) => number) => Float32Array.from({ length: n * K }, (_, i) => f(Math.floor(i / K), i % K));
+  const out = logits(T, () => -3);
+  const detailOut = logits(Td, (t) => (t === 0 ? 3 : 1));
+  const r = resultFromTileOutputs(out, plan, { width: 300, height: 200 }, config, config.labels.map(() => 0.5), { out: detailOut, plan: detailPlan });
+  const noise = QUALITY_LABELS.indexOf('noise');
+  const blur = QUALITY_LABELS.indexOf('defocus_blur');
+  const sig = (x: number) => 1 / (1 + Math.exp(-x));
+  assert.ok(Math.abs(r.scores[blur]!.probability - sig(-3)) < 1e-4, 'coverage tiles for defocus');
+  const want = topMean(labelTileProbabilities(r, noise), tilesAveraged(config, noise, Td)).probability;
+  assert.ok(Math.abs(r.scores[noise]!.probability - want) < 1e-4 && Math.abs(want - (sig(3) + sig(1)) / 2) < 1e-3, `noise from detail tiles: ${r.scores[noise]!.probability}`);
+  assert.deepEqual(r.labels.map((l) => l.label).sort(), ['jpeg', 'noise']);
+  assert.equal(r.detail!.tileProbabilities.length, Td);
+  assert.deepEqual(r.detail!.labels, ['noise', 'jpeg']);
+  assert.equal(labelTileProbabilities(r, blur).length, T);
+  // Without detail outputs (image not downscaled) every label uses the coverage tiles.
+  const plain = resultFromTileOutputs(out, plan, { width: 300, height: 200 }, config, config.labels.map(() => 0.5));
+  assert.equal(plain.detail, undefined);
+  assert.ok(plain.clean);
+  assert.throws(() => checkInspectorConfig({ ...config, detailLabels: ['grain' as never] }, 'x.json'), /x\.json: detailLabels must be a list of the config's labels/);
+});
+
+test('Inspector: a downscaled photo gets native-scale detail tiles cut from the full-resolution pixels', async () => {
+  const { dir, model } = await tinyInspectorModel();
+  const cfgFile = path.join(dir, 'inspector.json');
+  const cfg = JSON.parse(await readFile(cfgFile, 'utf8')) as InspectorConfig;
+  await writeFile(cfgFile, JSON.stringify({ ...cfg, detailLabels: ['noise'] }));
+  const file = path.join(dir, 'big.png');
+  const W = 250;
+  const H = 120;
+  const px = Buffer.alloc(W * H * 3);
+  for (let i = 0; i < px.length; i++) px[i] = (i * 53 + (i >> 5)) % 256;
+  await sharp(px, { raw: { width: W, height: H, channels: 3 } }).png().toFile(file);
+  const insp = await Inspector.load({ model });
+  const prep = await insp.prepare(file);
+  assert.ok(prep.plan.scale < 1 && prep.detail, 'downscaled, so detail tiles');
+  assert.deepEqual(prep.detail!.batch, tileBatch(px, 3, prep.detail!.plan, insp.config), 'detail tiles are the source pixels at scale 1');
+  const r = await insp.inspect(file);
+  assert.deepEqual([r.detail!.rows, r.detail!.cols], [3, 3]);
+  const k = QUALITY_LABELS.indexOf('noise');
+  assert.equal(r.scores[k]!.probability, Math.round(topMean(labelTileProbabilities(r, k), tilesAveraged(insp.config, k, 9)).probability * 1e4) / 1e4);
+  await insp.dispose();
 });
 
 test('Inspector.inspect returns the documented structure for paths and buffers', async () => {

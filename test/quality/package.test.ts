@@ -51,6 +51,10 @@ test('package-inspector: checkpoint -> ONNX + config; --calibrate picks threshol
   assert.deepEqual(insp.thresholds(), calibrated.labelThresholds);
   await insp.dispose();
 
+  const detail = run(['--checkpoint', checkpoint, '--out', out, '--detail-labels', 'noise,jpeg']);
+  assert.equal(detail.status, 0, detail.stderr);
+  assert.deepEqual(JSON.parse(await readFile(path.join(dir, 'insp.json'), 'utf8')).detailLabels, ['noise', 'jpeg']);
+  assert.match(run(['--checkpoint', checkpoint, '--out', out, '--detail-labels', 'noise,grain']).stderr, /detail labels grain are not labels of this model/);
   assert.match(run(['--checkpoint', checkpoint, '--out', out, '--per-label']).stderr, /--per-label needs --calibrate/);
   assert.match(run(['--checkpoint', checkpoint, '--out', out, '--calibrate', manifest, '--threshold', '0.3']).stderr, /give --threshold or --calibrate, not both/);
   const notTrainer = path.join(dir, 'plain.safetensors');

@@ -11,6 +11,7 @@ export const packageInspectorCommand: Command = {
   name: 'package-inspector',
   summary: 'export a trained quality checkpoint as inspector ONNX + config',
   usage: `Usage: attnvision package-inspector --checkpoint FILE --out models/inspector.onnx [--threshold T] [--top-k K] [--max-tiles N]
+                                     [--detail-labels noise,jpeg]
                                      [--calibrate manifest.jsonl [--per-label [--per-label-tiles]] [--objective O] [--min-clean-kept F]]
 
 Writes the ONNX model (dynamic batch; outputs presence logits then severity logits) and its JSON
@@ -18,12 +19,15 @@ config next to it (labels, input size, normalisation, threshold, tile aggregatio
   --threshold T   decision threshold (default 0.5)
   --top-k K       image probability = mean of the K most confident tiles (default 2)
   --max-tiles N   at most N tiles per image side; larger images are downscaled (default 4)
+  --detail-labels L  labels (comma list) read, on images that are downscaled, from up to N x N
+                  tiles at native scale spread over the image instead (pixel-level problems such
+                  as noise and jpeg, which downscaling averages away; default none)
   --calibrate F   then choose the threshold on the val split of manifest F: every image inspected
                   whole, thresholds 0.05..0.95 scanned, the best by --objective written to the config
 Calibration flags (with --calibrate):
 ${CALIBRATION_FLAGS_USAGE}`,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['checkpoint', 'out', 'threshold', 'top-k', 'max-tiles', 'calibrate', 'objective', 'min-clean-kept'], booleans: ['per-label', 'per-label-tiles'] }, 'package-inspector');
+    const a = parseArgs(argv, { values: ['checkpoint', 'out', 'threshold', 'top-k', 'max-tiles', 'detail-labels', 'calibrate', 'objective', 'min-clean-kept'], booleans: ['per-label', 'per-label-tiles'] }, 'package-inspector');
     const calibrate = flagString(a, 'calibrate');
     if (a.flags.has('per-label') && !calibrate) throw new ArgumentError('package-inspector: --per-label needs --calibrate');
     const calibration = calibrationFlags(a, 'package-inspector');
@@ -32,7 +36,11 @@ ${CALIBRATION_FLAGS_USAGE}`,
     const checkpoint = flagString(a, 'checkpoint');
     const out = flagString(a, 'out');
     if (!checkpoint || !out || !out.endsWith('.onnx')) throw new ArgumentError('package-inspector: --checkpoint FILE and --out FILE.onnx are required');
+    const detailFlag = flagString(a, 'detail-labels');
+    const detailLabels = detailFlag === undefined ? undefined : detailFlag.split(',').map((x) => x.trim()).filter(Boolean);
+    if (detailFlag !== undefined && !detailLabels!.length) throw new ArgumentError(`package-inspector: expected a comma list of labels for --detail-labels but received "${detailFlag}"`);
     const r = await packageInspector({
+      ...(detailLabels ? { detailLabels } : {}),
       checkpoint,
       out,
       threshold: flagNumber(a, 'threshold', 0.5, 'package-inspector', { min: 0.01, max: 0.99 }),
