@@ -76,8 +76,10 @@ else
   git show 0b008f7:models/inspector.onnx > "$RUNS/eighth.onnx"
   av train --data "$DATA-s6/manifest.jsonl" $HP --model swin_mini_convstem_224 --weights "$RUNS/eighth.onnx" --epochs 3 --lr 2e-4 --warmup 0.3 --out "$RUNS/inspector"
 fi
+# --detail-labels: on photos over 560 px, noise and jpeg are read from native-scale tiles (session 12;
+# it changes nothing on the <= 512 px calibration images, so the rules are the same with or without it).
 av package-inspector --checkpoint "$RUNS/inspector/best.safetensors" --out models/inspector.onnx --top-k 16 --max-tiles 5 \
-  --calibrate "$DATA-512u.jsonl" --per-label --per-label-tiles --min-clean-kept 0.85
+  --detail-labels noise,jpeg --calibrate "$DATA-512u.jsonl" --per-label --per-label-tiles --min-clean-kept 0.85
 # Operating points (models/MODEL_CARD.md): joint rules on val without and with clean-kept floors, scored on test.
 node scripts/operating_points.mjs models/inspector.onnx "$DATA-512u.jsonl" 0.6,0.7,0.8,0.9 "$RUNS/inspector/operating_points.json"
 av eval --inspector models/inspector.onnx --data "$DATA-512u.jsonl" --split test --report "$RUNS/inspector/test512.html" | tee "$RUNS/inspector/test512.txt"

@@ -5,7 +5,7 @@
  * -> image result (aggregate.ts). Imports nothing Node-specific.
  */
 import { tilesAveraged, topMean } from './aggregate.js';
-import type { InspectorConfig, InspectResult, LabelResult } from './labels.js';
+import type { InspectorConfig, InspectResult, LabelResult, TileCell } from './labels.js';
 import { tileCells, type TilePlan } from './tiling.js';
 
 export class InspectorConfigError extends Error {}
@@ -150,14 +150,24 @@ export function resultFromTileOutputs(out: ArrayLike<number>, plan: TilePlan, si
     tileProbabilities,
     thresholds: [...thresholds],
     ...(fine && detail
-      ? { detail: { labels: [...detailLabels], rows: detail.plan.rows, cols: detail.plan.cols, tileSize: detail.plan.tile, origins: detail.plan.origins.map((o) => ({ ...o })), tileProbabilities: fine.probabilities } }
+      ? {
+          detail: {
+            labels: [...detailLabels], rows: detail.plan.rows, cols: detail.plan.cols, tileSize: detail.plan.tile,
+            origins: detail.plan.origins.map((o) => ({ ...o })), cells: tileCells(detail.plan, size.width, size.height), tileProbabilities: fine.probabilities,
+          },
+        }
       : {}),
   };
 }
 
 /** The tile probabilities label k of a result was aggregated from: its detail tiles' when it is a detail label, else the coverage tiles'. */
 export function labelTileProbabilities(r: InspectResult, k: number): number[] {
+  return labelTiles(r, k).probabilities;
+}
+
+/** The tiles label k was read from, as display cells (source pixels) and that label's probability per tile. */
+export function labelTiles(r: InspectResult, k: number): { cells: TileCell[]; probabilities: number[] } {
   const label = r.scores[k]?.label;
-  const tiles = label !== undefined && r.detail?.labels.includes(label) ? r.detail.tileProbabilities : r.tileProbabilities;
-  return tiles.map((p) => p[k]!);
+  const d = label !== undefined && r.detail?.labels.includes(label) ? r.detail : undefined;
+  return { cells: d ? d.cells : r.tiles.cells, probabilities: (d ? d.tileProbabilities : r.tileProbabilities).map((p) => p[k]!) };
 }

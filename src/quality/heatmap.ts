@@ -4,11 +4,12 @@
  */
 import sharp, { type OverlayOptions } from 'sharp';
 import type { InspectResult } from './labels.js';
+import { labelTiles } from './core.js';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 export async function renderHeatmap(input: string | Buffer, r: InspectResult, out: string, panelWidth = 320): Promise<void> {
-  const { width, height, cells } = r.tiles;
+  const { width, height } = r.tiles;
   const pw = panelWidth;
   const ph = Math.max(1, Math.round((height / width) * pw));
   const capH = 22;
@@ -19,8 +20,10 @@ export async function renderHeatmap(input: string | Buffer, r: InspectResult, ou
     // Each tile's cell (source pixels) scaled to the panel.
     const sx = pw / width;
     const sy = ph / height;
+    // A detail label (large photo) is drawn from its native-scale tiles, the others from the coverage tiles.
+    const { cells, probabilities } = labelTiles(r, k);
     cells.forEach((c, t) => {
-      const p = r.tileProbabilities[t]![k]!;
+      const p = probabilities[t]!;
       rects.push(`<rect x="${(c.left * sx).toFixed(1)}" y="${(c.top * sy).toFixed(1)}" width="${(c.width * sx).toFixed(1)}" height="${(c.height * sy).toFixed(1)}" fill="rgb(255,${Math.round(200 * (1 - p))},0)" fill-opacity="${(0.65 * p).toFixed(3)}" stroke="#fff" stroke-opacity="0.4"/>`);
     });
     panels.push({ svg: rects.join(''), caption: `${s.label} p=${s.probability.toFixed(2)} sev=${s.severity.toFixed(2)}` });

@@ -39,9 +39,10 @@ export interface InspectResult {
   /**
    * Present when the image was downscaled for tiling and the config has `detailLabels`: the
    * native-scale detail tiles (tiling.ts planDetailTiles) those labels were read from, with their
-   * origins in source pixels and per-tile probabilities [rows * cols][labels].
+   * origins in source pixels, display cells (as `tiles.cells`: the part of the image nearest each
+   * tile's centre) and per-tile probabilities [rows * cols][labels]. Heatmaps draw these labels from them.
    */
-  detail?: { labels: QualityLabel[]; rows: number; cols: number; tileSize: number; origins: { left: number; top: number }[]; tileProbabilities: number[][] };
+  detail?: { labels: QualityLabel[]; rows: number; cols: number; tileSize: number; origins: { left: number; top: number }[]; cells: TileCell[]; tileProbabilities: number[][] };
   /** The threshold each label was decided at, in `scores` order. */
   thresholds: number[];
 }

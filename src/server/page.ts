@@ -141,8 +141,11 @@ function draw() {
   if (result) {
     // Each tile's display cell (source pixels, centred on the tile) scaled to the canvas.
     const sx = c.width / result.tiles.width, sy = c.height / result.tiles.height;
-    result.tiles.cells.forEach((cell, t) => {
-      const p = result.tileProbabilities[t][selected];
+    // Detail labels (large photos: noise, jpeg) were read from native-scale tiles: draw those.
+    const d = result.detail && result.detail.labels.includes(result.scores[selected].label) ? result.detail : null;
+    const probs = d ? d.tileProbabilities : result.tileProbabilities;
+    (d ? d.cells : result.tiles.cells).forEach((cell, t) => {
+      const p = probs[t][selected];
       g.fillStyle = 'rgba(255,' + Math.round(200 * (1 - p)) + ',0,' + (0.6 * p).toFixed(3) + ')';
       g.fillRect(cell.left * sx, cell.top * sy, cell.width * sx, cell.height * sy);
       g.strokeStyle = 'rgba(255,255,255,0.5)';

@@ -5,7 +5,8 @@
  *   GET  /healthz   {status, model, labels, inputSize, thresholds, queue: {active, waiting}}
  *   GET  /model.onnx, /model.json, /lib/*.js, /ort/*   the files of the page's in-browser mode (assets.ts)
  *   POST /inspect   body: the image bytes (any format the inspector reads); ?threshold=T optional
- *                   -> 200 {file, clean, labels, scores, tiles, tileProbabilities, thresholds, model, ms}
+ *                   -> 200 {file, clean, labels, scores, tiles, tileProbabilities, detail?, thresholds, model, ms}
+ *                   (detail: the native-scale tiles of a large photo, see quality/labels.ts)
  *
  * Errors are JSON `{error}` naming what was wrong: 400 unreadable image / empty body / bad
  * threshold, 404 unknown path, 405 wrong method, 413 body over the limit, 503 queue full (with

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { Inspector } from '../../src/quality/inspector.js';
 import { mosaicPlan, planDetailTiles, planTiles, tileCells } from '../../src/quality/tiling.js';
-import { checkInspectorConfig, labelTileProbabilities, resultFromTileOutputs, tileBatch } from '../../src/quality/core.js';
+import { checkInspectorConfig, labelTileProbabilities, labelTiles, resultFromTileOutputs, tileBatch } from '../../src/quality/core.js';
+import { renderHeatmap } from '../../src/quality/heatmap.js';
 import { topMean, tilesAveraged } from '../../src/quality/aggregate.js';
 import type { InspectorConfig } from '../../src/quality/labels.js';
 import { QUALITY_LABELS } from '../../src/quality/labels.js';
@@ -119,6 +120,15 @@ test('Inspector: a downscaled photo gets native-scale detail tiles cut from the 
   assert.deepEqual([r.detail!.rows, r.detail!.cols], [3, 3]);
   const k = QUALITY_LABELS.indexOf('noise');
   assert.equal(r.scores[k]!.probability, Math.round(topMean(labelTileProbabilities(r, k), tilesAveraged(insp.config, k, 9)).probability * 1e4) / 1e4);
+  // Heatmaps draw a detail label from its own tiles: cells that partition the image, one per detail tile.
+  const { cells, probabilities } = labelTiles(r, k);
+  assert.equal(cells.length, 9);
+  assert.deepEqual(probabilities, r.detail!.tileProbabilities.map((p) => p[k]));
+  assert.equal(cells.reduce((a, c) => a + c.width * c.height, 0), W * H);
+  assert.equal(labelTiles(r, 0).cells, r.tiles.cells);
+  const heat = path.join(dir, 'heat.png');
+  await renderHeatmap(file, r, heat);
+  assert.ok((await stat(heat)).size > 1000);
   await insp.dispose();
 });
 

@@ -19,7 +19,9 @@ const usage = `Usage: attnvision inspect <files|folders|globs>... [--json] [--th
 
 Tells which quality problems each photo has: defocus_blur, motion_blur, noise, rain, haze,
 low_light, jpeg, or clean. Any image size: the image is scanned in tiles at near-native scale and
-the tile scores are aggregated; --heatmap shows where each problem is.
+the tile scores are aggregated; --heatmap shows where each problem is. A photo larger than the
+model's tile budget is downscaled for that scan, and the labels its config reads at pixel level
+(the shipped model: noise, jpeg) come from native-scale tiles spread over the photo instead.
   --json          print one JSON array: [{file, clean, labels: [{label, probability, severity}], error?}]
   --threshold T   decision threshold in (0, 1) (default: the model's)
   --heatmap F     write a per-label heatmap PNG (several inputs: F-<name>.png each)
