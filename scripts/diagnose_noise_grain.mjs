@@ -13,9 +13,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Inspector } from '../dist/src/quality/inspector.js';
 import { readImage, encodePng } from '../dist/src/image/io.js';
-import { withData } from '../dist/src/image/tensor.js';
 import { applyNoise, cameraShotRead, SRGB_SLOPE_MID } from '../dist/src/degrade/noise.js';
-import { gaussianBlur, gaussianKernel1d, jpegRoundTrip, Rng } from '../dist/src/degrade/index.js';
+import { jpegRoundTrip, Rng } from '../dist/src/degrade/index.js';
 
 const args = process.argv.slice(2);
 const modelAt = args.indexOf('--model');
@@ -36,20 +35,10 @@ function parseSpec(spec) {
   return { name: `std ${std} grain ${grain}${q ? ` jpeg q${q}` : ''}`, std: std / 255, grain, q };
 }
 
-/** Camera noise of sRGB std `std` at mid grey, residual smoothed by a Gaussian of `grain` px (std kept). */
+/** Camera noise of sRGB std `std` at mid grey, residual smoothed by a Gaussian of `grain` px (std kept; noise.ts `grain`). */
 function grainNoise(img, std, grain, rng) {
   const { shot, read } = cameraShotRead(std / SRGB_SLOPE_MID, 0);
-  const noisy = applyNoise(img, { model: 'camera', sigma: std, shot, read, gains: [2.1, 1, 1.7], correlation: 0 }, rng);
-  if (grain === 0) return noisy;
-  const residual = new Float32Array(img.data.length);
-  for (let i = 0; i < residual.length; i++) residual[i] = noisy.data[i] - img.data[i];
-  const k = gaussianKernel1d(grain);
-  let sq = 0;
-  for (const v of k) sq += v * v;
-  const smooth = gaussianBlur(withData(img, residual), grain).data; // 2D variance factor is sq^2
-  const out = new Float32Array(residual.length);
-  for (let i = 0; i < out.length; i++) out[i] = Math.min(1, Math.max(0, img.data[i] + smooth[i] / sq));
-  return withData(img, out);
+  return applyNoise(img, { model: 'camera', sigma: std, shot, read, gains: [2.1, 1, 1.7], correlation: 0, ...(grain ? { grain } : {}) }, rng);
 }
 
 const specs = specList.split(',').map(parseSpec);
