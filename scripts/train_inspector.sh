@@ -84,6 +84,11 @@ av package-inspector --checkpoint "$RUNS/inspector/best.safetensors" --out model
 node scripts/operating_points.mjs models/inspector.onnx "$DATA-512u.jsonl" 0.6,0.7,0.8,0.9 "$RUNS/inspector/operating_points.json"
 av eval --inspector models/inspector.onnx --data "$DATA-512u.jsonl" --split test --report "$RUNS/inspector/test512.html" | tee "$RUNS/inspector/test512.txt"
 av eval --inspector models/inspector.onnx --data "$DATA/manifest.jsonl" --split test --report "$RUNS/inspector/test.html" | tee "$RUNS/inspector/test.txt"
+# Large photos (session 12): a 1024 px split on the same photo splits (downscaled for tiling, so
+# noise and jpeg come from the detail tiles); its val split decided --detail-labels. 5-16 min to make.
+av synth --out "$DATA-1024" --per-class 200 --size 1024 --seed 10 --photos ../shared/photos --mix 0.4 \
+  --splits-from "$DATA/synth.json" --only-splits val,test
+av eval --inspector models/inspector.onnx --data "$DATA-1024/manifest.jsonl" --split test --report "$RUNS/inspector/test1024.html" | tee "$RUNS/inspector/test1024.txt"
 
 # 4. Real photos (evaluation only) against the classic baselines calibrated on synthetic val data.
 av eval-real ../shared/realdev --model models/inspector.onnx --calibrate "$DATA/manifest.jsonl" --json "$RUNS/inspector/realdev.json"
