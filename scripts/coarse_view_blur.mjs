@@ -32,8 +32,9 @@ const inspector = await Inspector.load(model ? { model } : {});
 const coarse = new Map();
 for (const r of rows) {
   const file = path.join(root, r.file);
-  const meta = await sharp(file).metadata();
-  const small = await sharp(file).resize(Math.round(meta.width * factor), Math.round(meta.height * factor), { kernel: 'cubic' }).png().toBuffer();
+  const img = sharp(file);
+  const meta = await img.metadata();
+  const small = await img.resize(Math.round(meta.width * factor), Math.round(meta.height * factor), { kernel: 'cubic' }).png().toBuffer();
   const res = await inspector.inspect(small);
   coarse.set(r.file, Object.fromEntries(res.scores.map((s) => [s.label, s.probability])));
   if (coarse.size % 100 === 0) process.stderr.write(`\r${coarse.size}/${rows.length}`);

@@ -2,7 +2,8 @@
 // Diagnostic for the model card: where an inspector's misses are on the severity scale. Reads the
 // per-image scores that scripts/false_alarms.mjs writes (its OUT.jsonl: truth, severities,
 // predicted) and prints, for every label, its recall in severity bins, on images with that label
-// alone and on images where it has a partner. Misses that gather in the lowest bin point at a
+// alone and on images where it has a partner, its recall on two-label images by partner, and what
+// its single-label misses were called instead. Misses that gather in the lowest bin point at a
 // label definition that asks for the invisible (a degradation weaker than the photo's own noise
 // or softness) rather than at the model.
 //   node scripts/recall_by_severity.mjs SCORES.jsonl [bins=5]
@@ -38,8 +39,19 @@ for (const l of labels) {
     console.log(`${l.padEnd(14)} ${kind.padEnd(7)}${cells.join('')}`);
   }
 }
-// What the single-label misses were called instead, lowest bin first.
-console.log('\nsingle-label misses: what they were called (label: severity -> predicted)');
+// Recall on two-label images, by the other label.
+console.log('\ntwo-label images: recall by partner, found of n');
+for (const l of labels) {
+  const pairs = rows.filter((r) => r.truth.length === 2 && r.truth.includes(l));
+  const partners = [...new Set(pairs.map((r) => r.truth.find((t) => t !== l)))].sort();
+  const cells = partners.map((p) => {
+    const withP = pairs.filter((r) => r.truth.includes(p));
+    return `${p} ${withP.filter((r) => r.predicted.includes(l)).length}/${withP.length}`;
+  });
+  console.log(`  ${l.padEnd(14)} ${cells.join(', ')}`);
+}
+// What the single-label misses were called instead, most frequent first.
+console.log('\nsingle-label misses: how many, their median severity, what they were called instead');
 for (const l of labels) {
   const miss = rows.filter((r) => r.truth.length === 1 && r.truth[0] === l && !r.predicted.includes(l));
   if (!miss.length) continue;
