@@ -5,10 +5,10 @@
 // view's probability reaches T" for each T, against the native rules alone, from the per-image
 // scores that scripts/false_alarms.mjs writes (NATIVE.jsonl). Needs `npm run build`.
 //   node scripts/coarse_view_blur.mjs DATA/manifest.jsonl NATIVE.jsonl [models/inspector.onnx] [val] [0.5]
-import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { Inspector } from '../dist/src/quality/inspector.js';
+import { readJsonl } from '../dist/src/io/jsonl.js';
 
 const [manifestArg, nativeArg, model, split = 'val', factorArg = '0.5'] = process.argv.slice(2);
 if (!manifestArg || !nativeArg) throw new Error('usage: node scripts/coarse_view_blur.mjs DATA/manifest.jsonl NATIVE.jsonl [model] [split] [factor]');
@@ -16,15 +16,8 @@ const factor = Number(factorArg);
 if (!(factor > 0 && factor < 1)) throw new Error(`factor: expected a number in (0, 1), got ${factorArg}`);
 const manifest = path.resolve(manifestArg);
 const root = path.dirname(manifest);
-const readJsonl = (f) => fs.readFileSync(f, 'utf8').trim().split('\n').map((l, i) => {
-  try {
-    return JSON.parse(l);
-  } catch (e) {
-    throw new Error(`${f}:${i + 1}: not JSON (${e.message})`);
-  }
-});
-const rows = readJsonl(manifest).filter((e) => e.split === split);
-const native = new Map(readJsonl(nativeArg).map((r) => [r.file, r]));
+const rows = (await readJsonl(manifest)).filter((e) => e.split === split);
+const native = new Map((await readJsonl(nativeArg)).map((r) => [r.file, r]));
 const missing = rows.filter((r) => !native.has(r.file));
 if (missing.length) throw new Error(`${nativeArg}: no native scores for ${missing.length} images of split '${split}' (first ${missing[0].file}); run scripts/false_alarms.mjs on the same manifest and split`);
 

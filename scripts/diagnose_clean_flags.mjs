@@ -4,15 +4,15 @@
 // the camera finish's noise std, to tell a data cause (finish too close to the label, photo grain
 // at native scale) from a model one. Needs `npm run build` and a synthesized dataset.
 //   node scripts/diagnose_clean_flags.mjs [../data/quality-512] [noise] [0.35] [models/inspector.onnx]
-import fs from 'node:fs';
 import path from 'node:path';
 import { Inspector } from '../dist/src/quality/inspector.js';
+import { readJsonl } from '../dist/src/io/jsonl.js';
 
 const root = path.resolve(process.argv[2] ?? '../data/quality-512');
 const label = process.argv[3] ?? 'noise';
 const threshold = Number(process.argv[4] ?? 0.35);
 const model = process.argv[5];
-const rows = fs.readFileSync(path.join(root, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+const rows = (await readJsonl(path.join(root, 'manifest.jsonl')))
   .filter((e) => e.split !== 'train' && e.labels[0] === 'clean');
 const inspector = await Inspector.load(model ? { model } : {});
 if (!inspector.config.labels.includes(label)) throw new Error(`${label}: not a label of this inspector (${inspector.config.labels.join(', ')})`);

@@ -9,12 +9,12 @@
 // SPECS is a comma list of STD:GRAIN[:Q]: noise std in 8-bit levels at mid grey, Gaussian sigma
 // (px) of the residual smoothing (0 = white; the std is kept), optional JPEG quality; `none` scores
 // the crops as they are.
-import fs from 'node:fs';
 import path from 'node:path';
 import { Inspector } from '../dist/src/quality/inspector.js';
 import { readImage, encodePng } from '../dist/src/image/io.js';
 import { applyNoise, cameraShotRead, SRGB_SLOPE_MID } from '../dist/src/degrade/noise.js';
 import { jpegRoundTrip, Rng } from '../dist/src/degrade/index.js';
+import { readJsonl } from '../dist/src/io/jsonl.js';
 
 const args = process.argv.slice(2);
 const modelAt = args.indexOf('--model');
@@ -22,7 +22,7 @@ const modelPath = modelAt >= 0 ? args.splice(modelAt, 2)[1] : undefined;
 const root = path.resolve(args[0] ?? '../data/quality');
 const n = Number(args[1] ?? 80);
 const specList = args[2] ?? 'none,6:0,6:1,6:2,12:0,12:1,12:2,12:2:85';
-const entries = fs.readFileSync(path.join(root, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+const entries = (await readJsonl(path.join(root, 'manifest.jsonl')))
   .filter((e) => e.split === 'val' && e.labels[0] === 'clean').slice(0, n);
 
 /** Parses `STD:GRAIN[:Q]` or `none`. */

@@ -5,12 +5,12 @@
 // the synthetic dataset (scripts/train_inspector.sh step 1). PSFS is a comma list of disk:R and
 // gauss:SIGMA (px); `none` scores the crops as they are. --model picks another inspector.
 //   node scripts/diagnose_soft_blur.mjs [../data/quality] [40] [PSFS] [--model FILE.onnx]
-import fs from 'node:fs';
 import path from 'node:path';
 import { Inspector } from '../dist/src/quality/inspector.js';
 import { readImage, encodePng } from '../dist/src/image/io.js';
 import { toLinear, toSrgb } from '../dist/src/image/tensor.js';
 import { convolve, diskKernel } from '../dist/src/degrade/index.js';
+import { readJsonl } from '../dist/src/io/jsonl.js';
 
 const args = process.argv.slice(2);
 const modelAt = args.indexOf('--model');
@@ -18,7 +18,7 @@ const modelPath = modelAt >= 0 ? args.splice(modelAt, 2)[1] : undefined;
 const root = path.resolve(args[0] ?? '../data/quality');
 const n = Number(args[1] ?? 40);
 const psfList = args[2] ?? 'disk:3,disk:5,gauss:1.5,gauss:2.5,gauss:4';
-const entries = fs.readFileSync(path.join(root, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+const entries = (await readJsonl(path.join(root, 'manifest.jsonl')))
   .filter((e) => e.split === 'val' && e.labels[0] === 'clean').slice(0, n);
 
 /** Normalised isotropic Gaussian kernel, radius 3 sigma. */

@@ -6,9 +6,10 @@
 // partner class, low severities) before the data is changed. Needs `npm run build` and a
 // synthesized dataset. Writes every image's scores as JSONL when OUT is given.
 //   node scripts/false_alarms.mjs DATA/manifest.jsonl [models/inspector.onnx] [test] [motion_blur,defocus_blur] [OUT.jsonl]
-import fs from 'node:fs';
+import { writeFileAtomic } from '../dist/src/util/fs.js';
 import path from 'node:path';
 import { Inspector } from '../dist/src/quality/inspector.js';
+import { readJsonl } from '../dist/src/io/jsonl.js';
 
 const manifest = path.resolve(process.argv[2] ?? '../data/quality-512/manifest.jsonl');
 const model = process.argv[3];
@@ -16,7 +17,7 @@ const split = process.argv[4] ?? 'test';
 const detail = (process.argv[5] ?? 'motion_blur').split(',').filter(Boolean);
 const out = process.argv[6];
 const root = path.dirname(manifest);
-const rows = fs.readFileSync(manifest, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.split === split);
+const rows = (await readJsonl(manifest)).filter((e) => e.split === split);
 if (!rows.length) throw new Error(`${manifest}: no rows in split '${split}'`);
 const inspector = await Inspector.load(model ? { model } : {});
 const labels = inspector.config.labels;
@@ -32,7 +33,7 @@ for (const r of rows) {
 }
 process.stderr.write('\n');
 await inspector.dispose();
-if (out) fs.writeFileSync(out, seen.map((s) => JSON.stringify(s)).join('\n') + '\n');
+if (out) await writeFileAtomic(out, seen.map((s) => JSON.stringify(s)).join('\n') + '\n');
 
 const kind = (s) => (s.truth.length === 0 ? 'clean' : s.truth.length === 1 ? s.truth[0] : 'pair');
 const kinds = ['clean', ...labels, 'pair'];

@@ -4,7 +4,7 @@
 // floors, each then scored on the test split. Every image is inspected once; the rules are applied
 // to the cached tile probabilities, exactly as the inspector aggregates them. Needs `npm run build`.
 //   node scripts/operating_points.mjs models/inspector.onnx ../data/quality-512/manifest.jsonl [0.6,0.7,0.8,0.9] [out.json]
-import { promises as fs } from 'node:fs';
+import { writeFileAtomic } from '../dist/src/util/fs.js';
 import { Inspector } from '../dist/src/quality/inspector.js';
 import { manifestDataset } from '../dist/src/data/dataset.js';
 import { SCAN_FRACTIONS } from '../dist/src/quality/aggregate.js';
@@ -85,7 +85,4 @@ for (const p of points) {
 }
 console.log(`\ntest clean images flagged, by label (${labels.join(' / ')}):`);
 for (const p of points) console.log(`  floor ${p.floor === null ? 'none' : pct(p.floor)}: ${labels.map((l) => pct(p.test.falseAlarms[l])).join(' / ')}; rules ${p.rules.map((r) => `${r.fraction}@${r.threshold}`).join(' ')}`);
-if (out) {
-  await fs.writeFile(`${out}.tmp`, JSON.stringify(points, null, 2) + '\n');
-  await fs.rename(`${out}.tmp`, out);
-}
+if (out) await writeFileAtomic(out, JSON.stringify(points, null, 2) + '\n');

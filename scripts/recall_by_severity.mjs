@@ -7,19 +7,13 @@
 // label definition that asks for the invisible (a degradation weaker than the photo's own noise
 // or softness) rather than at the model.
 //   node scripts/recall_by_severity.mjs SCORES.jsonl [bins=5]
-import fs from 'node:fs';
+import { readJsonl } from '../dist/src/io/jsonl.js';
 
 const file = process.argv[2];
 if (!file) throw new Error('usage: node scripts/recall_by_severity.mjs SCORES.jsonl [bins]');
 const bins = Number(process.argv[3] ?? 5);
 if (!(Number.isInteger(bins) && bins >= 1)) throw new Error(`bins: expected a positive integer, got ${process.argv[3]}`);
-const rows = fs.readFileSync(file, 'utf8').trim().split('\n').map((l, i) => {
-  try {
-    return JSON.parse(l);
-  } catch (e) {
-    throw new Error(`${file}:${i + 1}: not JSON (${e.message})`);
-  }
-});
+const rows = await readJsonl(file);
 const labels = [...new Set(rows.flatMap((r) => r.truth))].sort();
 const edges = Array.from({ length: bins }, (_, b) => [b / bins, (b + 1) / bins]);
 const cell = (hit, n) => (n ? `${(hit / n).toFixed(2)} (${String(n).padStart(3)})` : '     -     ').padStart(11);

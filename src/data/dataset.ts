@@ -7,6 +7,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { AttnvisionError } from '../util/errors.js';
+import { readJsonlLines } from '../io/jsonl.js';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.bmp'];
 
@@ -65,38 +66,21 @@ export interface ManifestLine {
 /**
  * Reads a manifest.jsonl (paths relative to its folder). `classes` fixes the label order
  * (labels absent from `classes`, such as "clean", mean "no positive label").
- */
-/**
  * With `strictLabels`, a manifest label that is neither one of `classes` nor "clean" is an error
  * naming the line (an inspector scored on such a row would count it as clean). Without it such
  * labels are dropped, so a model can be trained on a subset of a manifest's labels.
  */
 export async function manifestDataset(file: string, classes: readonly string[], split?: string, opts: { strictLabels?: boolean } = {}): Promise<Dataset> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (e) {
-    throw new DatasetError(`${file}: cannot read manifest (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
   const root = path.dirname(file);
   const samples: Sample[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (!line) continue;
-    let m: ManifestLine;
-    try {
-      m = JSON.parse(line);
-    } catch {
-      throw new DatasetError(`${file}:${i + 1}: not valid JSON`);
-    }
-    if (typeof m.file !== 'string' || !Array.isArray(m.labels)) throw new DatasetError(`${file}:${i + 1}: expected {file, labels[]}`);
+  for (const { line, value: m } of await readJsonlLines<ManifestLine>(file, { error: DatasetError })) {
+    if (!m || typeof m !== 'object' || typeof m.file !== 'string' || !Array.isArray(m.labels)) throw new DatasetError(`${file}:${line}: expected {file, labels[]}`);
     if (split && m.split !== split) continue;
     const labels = new Float32Array(classes.length);
     const severities = new Float32Array(classes.length);
     m.labels.forEach((l, j) => {
       const c = classes.indexOf(l);
-      if (c < 0 && opts.strictLabels && l !== 'clean') throw new DatasetError(`${file}:${i + 1}: label "${l}" is not one of ${classes.join(', ')} (or clean)`);
+      if (c < 0 && opts.strictLabels && l !== 'clean') throw new DatasetError(`${file}:${line}: label "${l}" is not one of ${classes.join(', ')} (or clean)`);
       if (c < 0) return;
       labels[c] = 1;
       const sev = Array.isArray(m.severities) ? m.severities[j] : m.severities?.[l];

@@ -41,7 +41,7 @@ test('mergeManifests: the same image twice, a bad line or one input are errors n
   await assert.rejects(mergeManifests(out, [a, a]), (e: Error) => e instanceof ManifestMergeError && e.message.includes(`${a}:1`) && e.message.includes('also named by'));
   const bad = path.join(root, 'bad.jsonl');
   await fs.writeFile(bad, '{"file":"y.png","labels":["clean"]}\n{not json\n');
-  await assert.rejects(mergeManifests(out, [a, bad]), (e: Error) => e instanceof ManifestMergeError && e.message.startsWith(`${bad}:2: not JSON`));
+  await assert.rejects(mergeManifests(out, [a, bad]), (e: Error) => e instanceof ManifestMergeError && e.message.startsWith(`${bad}:2: not valid JSON`));
   await fs.writeFile(bad, '{"labels":["clean"]}\n');
   await assert.rejects(mergeManifests(out, [a, bad]), /bad\.jsonl:1: no "file" field/);
   await assert.rejects(mergeManifests(out, [a]), /at least two manifests but received 1/);

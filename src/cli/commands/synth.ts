@@ -4,7 +4,6 @@
  * splits by source photo, resume, and an optional contact sheet.
  */
 import path from 'node:path';
-import { promises as fs } from 'node:fs';
 import type { Command } from '../command.js';
 import { flagNumber, flagString, parseArgs } from '../command.js';
 import { ArgumentError } from '../../util/errors.js';
@@ -14,6 +13,7 @@ import { deadLeaves } from '../../data/synth/dead_leaves.js';
 import { writeContactSheet } from '../../data/synth/contact_sheet.js';
 import type { ManifestEntry } from '../../data/synth/render.js';
 import { readImage } from '../../image/io.js';
+import { readJsonl } from '../../io/jsonl.js';
 import { crop, resize } from '../../image/transform.js';
 import type { ImageF32 } from '../../image/tensor.js';
 
@@ -61,10 +61,7 @@ Example: realistic-size validation and test images for a dataset made at 256 px:
 
 async function previewSource(out: string, photosDir: string | undefined, size: number, seed: number): Promise<ImageF32> {
   if (photosDir) {
-    const text = await fs.readFile(path.join(out, 'manifest.jsonl'), 'utf8');
-    for (const line of text.split('\n')) {
-      if (!line) continue;
-      const e = JSON.parse(line) as ManifestEntry;
+    for (const e of await readJsonl<ManifestEntry>(path.join(out, 'manifest.jsonl'))) {
       if (e.labels[0] === 'clean' && e.source.kind === 'photo' && e.source.photo && e.source.crop) {
         const c = crop(await readImage(path.join(photosDir, e.source.photo)), e.source.crop);
         return resize(c, size, size);

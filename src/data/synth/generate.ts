@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { probeImage } from '../../image/io.js';
+import { parseJsonl } from '../../io/jsonl.js';
 import { ArgumentError, AttnvisionError, checkInt, checkNumber } from '../../util/errors.js';
 import { removeStaleTemps, writeFileAtomic } from '../../util/fs.js';
 import { Progress } from '../../util/progress.js';
@@ -108,14 +109,8 @@ async function readManifest(file: string, outDir: string): Promise<ManifestEntry
     return [];
   }
   const entries: ManifestEntry[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    let e: ManifestEntry;
-    try {
-      e = JSON.parse(line) as ManifestEntry;
-    } catch {
-      continue; // torn line of an interrupted run
-    }
+  // A torn last line of an interrupted run is left out; its image is rendered again.
+  for (const { value: e } of parseJsonl<ManifestEntry>(text, file, { skipBadLines: true })) {
     try {
       await fs.access(path.join(outDir, e.file));
       entries.push(e);

@@ -5,11 +5,12 @@
  * for its `file`, rewritten relative to the merged manifest's folder, and its `id`, renumbered.
  * Written atomically; a file named by two input lines is an error naming both.
  */
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { AttnvisionError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/fs.js';
+import { readJsonlLines } from '../../io/jsonl.js';
 
-export class ManifestMergeError extends Error {}
+export class ManifestMergeError extends AttnvisionError {}
 
 /** Writes `out` with the lines of `inputs` in order; returns the number of lines. */
 export async function mergeManifests(out: string, inputs: readonly string[]): Promise<number> {
@@ -19,28 +20,16 @@ export async function mergeManifests(out: string, inputs: readonly string[]): Pr
   const seen = new Map<string, string>();
   for (const input of inputs) {
     const dir = path.dirname(path.resolve(input));
-    let text: string;
-    try {
-      text = await fs.readFile(input, 'utf8');
-    } catch (e) {
-      throw new ManifestMergeError(`${input}: cannot read (${(e as Error).message})`);
-    }
-    text.split('\n').forEach((line, i) => {
-      if (!line.trim()) return;
-      const where = `${input}:${i + 1}`;
-      let entry: Record<string, unknown>;
-      try {
-        entry = JSON.parse(line) as Record<string, unknown>;
-      } catch (e) {
-        throw new ManifestMergeError(`${where}: not JSON (${(e as Error).message})`);
-      }
+    for (const { line, value: entry } of await readJsonlLines<Record<string, unknown>>(input, { error: ManifestMergeError })) {
+      const where = `${input}:${line}`;
+      if (!entry || typeof entry !== 'object' || Array.isArray(entry)) throw new ManifestMergeError(`${where}: expected a JSON object`);
       if (typeof entry.file !== 'string' || !entry.file) throw new ManifestMergeError(`${where}: no "file" field`);
       const abs = path.resolve(dir, entry.file);
       const other = seen.get(abs);
       if (other) throw new ManifestMergeError(`${where}: ${abs} is also named by ${other}`);
       seen.set(abs, where);
       lines.push(JSON.stringify({ ...entry, id: lines.length, file: path.relative(outDir, abs).split(path.sep).join('/') }));
-    });
+    }
   }
   await writeFileAtomic(out, lines.join('\n') + '\n');
   return lines.length;
