@@ -1,4 +1,4 @@
-// ESLint flat config: typescript-eslint recommended rules over sources, tests and benchmarks.
+// ESLint flat config: typescript-eslint recommended rules over sources, tests, benchmarks and scripts.
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
