@@ -12,6 +12,7 @@ import { SCAN_THRESHOLDS } from '../dist/src/quality/calibrate.js';
 import { calibrateJointly } from '../dist/src/quality/joint_calibration.js';
 import { probsAtShare, scanAggregation } from '../dist/src/quality/dataset_eval.js';
 import { multiLabelMetrics } from '../dist/src/train/metrics.js';
+import { labelTileProbabilities } from '../dist/src/quality/core.js';
 import { Progress } from '../dist/src/util/progress.js';
 
 const [model, manifest, floorList = '0.6,0.7,0.8,0.9', out] = process.argv.slice(2);
@@ -30,7 +31,9 @@ async function collect(split) {
   const targets = [];
   for (const s of ds.samples) {
     try {
-      tiles.push((await inspector.inspect(s.file)).tileProbabilities);
+      const r = await inspector.inspect(s.file);
+      // [label][tile]: each label's tiles as the inspector aggregates them (its detail tiles for a detail label).
+      tiles.push(labels.map((_, k) => labelTileProbabilities(r, k)));
       targets.push(...s.labels);
     } catch (e) {
       console.error(`${s.file}: ${e.message} (left out)`);
