@@ -10,9 +10,8 @@ import { manifestDataset } from '../dist/src/data/dataset.js';
 import { SCAN_FRACTIONS } from '../dist/src/quality/aggregate.js';
 import { SCAN_THRESHOLDS } from '../dist/src/quality/calibrate.js';
 import { calibrateJointly } from '../dist/src/quality/joint_calibration.js';
-import { probsAtShare, scanAggregation } from '../dist/src/quality/dataset_eval.js';
+import { probsAtShare, scanAggregation, tilesByLabel } from '../dist/src/quality/dataset_eval.js';
 import { multiLabelMetrics } from '../dist/src/train/metrics.js';
-import { labelTileProbabilities } from '../dist/src/quality/core.js';
 import { Progress } from '../dist/src/util/progress.js';
 
 const [model, manifest, floorList = '0.6,0.7,0.8,0.9', out] = process.argv.slice(2);
@@ -32,8 +31,7 @@ async function collect(split) {
   for (const s of ds.samples) {
     try {
       const r = await inspector.inspect(s.file);
-      // [label][tile]: each label's tiles as the inspector aggregates them (its detail tiles for a detail label).
-      tiles.push(labels.map((_, k) => labelTileProbabilities(r, k)));
+      tiles.push(tilesByLabel(r));
       targets.push(...s.labels);
     } catch (e) {
       console.error(`${s.file}: ${e.message} (left out)`);

@@ -8,6 +8,7 @@ import type { Dataset } from '../data/dataset.js';
 import { labelThresholds, multiLabelMetrics, type MultiLabelMetrics } from '../train/metrics.js';
 import { ArgumentError } from '../util/errors.js';
 import type { Inspector } from './inspector.js';
+import type { InspectResult } from './labels.js';
 import { tilesInShare, topMean } from './aggregate.js';
 import { labelTileProbabilities, roundProbability } from './core.js';
 import { calibrateJointly, type JointCalibration } from './joint_calibration.js';
@@ -80,7 +81,7 @@ export async function evaluateInspectorOnDataset(
   for (const [i, s] of ds.samples.entries()) {
     try {
       const r = await inspector.inspect(s.file);
-      if (opts.fractions) tiles.push(labels.map((_, k) => labelTileProbabilities(r, k)));
+      if (opts.fractions) tiles.push(tilesByLabel(r));
       for (const k of index) probs.push(r.scores[k]!.probability);
       for (let c = 0; c < K; c++) targets.push(s.labels![c]!);
     } catch (e) {
@@ -165,6 +166,15 @@ export function scanAggregation(shares: ReadonlyMap<number, Float64Array>, targe
     }
   }
   return best;
+}
+
+/**
+ * One image's tile probabilities in the layout probsAtShare takes: [label][tile], each inspector
+ * label with the tiles it is aggregated from (its detail tiles for a detail label). Scripts that
+ * re-aggregate inspect() results must use this, not `tileProbabilities` ([tile][label], coverage only).
+ */
+export function tilesByLabel(r: InspectResult): number[][] {
+  return r.scores.map((_, k) => labelTileProbabilities(r, k));
 }
 
 /**

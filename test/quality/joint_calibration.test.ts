@@ -9,11 +9,11 @@ import { calibrateJointly, type LabelRule } from '../../src/quality/joint_calibr
 import { multiLabelMetrics } from '../../src/train/metrics.js';
 import { calibrateInspector, CalibrationError, SCAN_THRESHOLDS } from '../../src/quality/calibrate.js';
 import { SCAN_FRACTIONS, topMean } from '../../src/quality/aggregate.js';
-import { labelTileProbabilities, roundProbability } from '../../src/quality/core.js';
+import { roundProbability } from '../../src/quality/core.js';
 import { Inspector } from '../../src/quality/inspector.js';
 import { QUALITY_LABELS, type InspectResult } from '../../src/quality/labels.js';
 import { manifestDataset } from '../../src/data/dataset.js';
-import { evaluateInspectorOnDataset, probsAtShare, scanAggregation } from '../../src/quality/dataset_eval.js';
+import { evaluateInspectorOnDataset, probsAtShare, scanAggregation, tilesByLabel } from '../../src/quality/dataset_eval.js';
 import { tinyInspectorModel } from '../helpers/tiny_inspector.js';
 import { Rng } from '../helpers/rng.js';
 
@@ -273,7 +273,7 @@ test('calibration decides a probability that falls exactly on a threshold as the
   assert.equal(e.cleanKept, 0);
   assert.equal(e.metrics.perClass[QUALITY_LABELS.indexOf('noise')]!.recall, 1);
   // Recomputed per tile share, the image probabilities are the reported value, not a float32 below it.
-  const shares = probsAtShare([r, r].map((x) => x.scores.map((_, k) => labelTileProbabilities(x, k))), [0, 2], 0.5);
+  const shares = probsAtShare([r, r].map(tilesByLabel), [0, 2], 0.5);
   assert.deepEqual([...shares], [0.35, 0.35, 0.35, 0.35]);
   // In the share scan, 0.35 still finds noise on every noise image (F1 2/3, as at 0.3; 0 at 0.4).
   const scan = scanAggregation(new Map([[0.5, shares]]), Float32Array.from([0, 1, 0, 0]), ['defocus_blur', 'noise'], [0.35, 0.4]);
