@@ -115,6 +115,53 @@ test('a clean-kept floor: the rules meet it, and no single label change that sti
   assert.throws(() => calibrateJointly(new Map([[undefined, P.subarray(0, 5)]]), T.subarray(0, 5).map(() => 1), K, [0.5], start, { minCleanKept: 0.5 }), /minCleanKept needs clean rows/);
 });
 
+test('under a clean-kept floor the ascent from the strictest rules finds the optimum one start cannot', () => {
+  // Two labels on 50 rows, thresholds 0.4 / 0.6 / 0.8, at most 1 of the 10 clean rows flagged.
+  // a: 20 positives at 0.7 and clean row 2 at 0.7 (flag a -> lose clean row 2, nothing else).
+  // b: 10 positives at 0.7, 10 at 0.5, clean row 0 at 0.5 and clean row 1 at 0.7 (a trade-off).
+  // From each label's own best (both at 0.4: 3 clean rows flagged) the climb to the floor first
+  // drops a (a at 0.4 or 0.6 would leave 2 flagged), then b settles at 0.6; raising a again would
+  // need b at 0.8 first, which alone lowers the score: stuck. From the strictest rules (both at 0.8) a
+  // is taken first and b stays off, the best feasible pair.
+  const K = 2;
+  const classes = ['a', 'b'];
+  const rows: [number, number, number, number][] = []; // [pa, pb, ya, yb]
+  for (let i = 0; i < 10; i++) rows.push([i === 2 ? 0.7 : 0, i === 0 ? 0.5 : i === 1 ? 0.7 : 0, 0, 0]);
+  for (let i = 0; i < 20; i++) rows.push([0.7, 0, 1, 0]);
+  for (let i = 0; i < 20; i++) rows.push([0, i < 10 ? 0.7 : 0.5, 0, 1]);
+  const P = Float32Array.from(rows.flatMap((r) => [r[0], r[1]]));
+  const T = Float32Array.from(rows.flatMap((r) => [r[2], r[3]]));
+  const thresholds = [0.4, 0.6, 0.8];
+  const start: LabelRule[] = [{ threshold: 0.4 }, { threshold: 0.4 }];
+  const probs = new Map([[undefined, P]]);
+  const floor = 0.9;
+  const m = (ta: number, tb: number) => multiLabelMetrics(P, T, classes, [ta, tb]);
+  // Brute force over the 9 rule pairs: the best score among those keeping >= 90% of clean rows.
+  const best = Math.max(...thresholds.flatMap((ta) => thresholds.map((tb) => (m(ta, tb).clean.recall >= floor ? m(ta, tb).macroF1WithClean : -1))));
+  const one = calibrateJointly(probs, T, K, thresholds, start, { minCleanKept: floor, multiStart: false });
+  const multi = calibrateJointly(probs, T, K, thresholds, start, { minCleanKept: floor });
+  assert.deepEqual(one.rules.map((r) => r.threshold), [0.8, 0.6]);
+  assert.ok(one.feasible && one.macroF1WithClean < best - 0.1, `one start ${one.macroF1WithClean} vs best ${best}`);
+  assert.equal(one.starts.length, 1);
+  assert.ok(multi.feasible);
+  assert.ok(Math.abs(multi.macroF1WithClean - best) < 1e-12, `multi-start ${multi.macroF1WithClean} vs best ${best}`);
+  assert.ok(Math.abs(multi.macroF1WithClean - m(multi.rules[0]!.threshold, multi.rules[1]!.threshold).macroF1WithClean) < 1e-12);
+  assert.equal(multi.rules[1]!.threshold, 0.8);
+  assert.equal(multi.start, 'strictest');
+  assert.deepEqual(multi.starts.map((s) => s.start), ['given', 'unconstrained optimum', 'strictest']);
+  assert.ok(Math.abs(multi.starts[0]!.macroF1WithClean - one.macroF1WithClean) < 1e-12, 'the first start is the single ascent');
+  // Never below the single ascent, on random scores with and without a floor.
+  for (const seed of [3, 4, 5]) {
+    const r = noisyScores(seed, 300, 5);
+    const s5 = Array.from({ length: 5 }, () => ({ threshold: 0.5 }));
+    for (const minCleanKept of [0, 0.8]) {
+      const a = calibrateJointly(new Map([[undefined, r.P]]), r.T, 5, SCAN_THRESHOLDS, s5, { minCleanKept, multiStart: false });
+      const b = calibrateJointly(new Map([[undefined, r.P]]), r.T, 5, SCAN_THRESHOLDS, s5, { minCleanKept });
+      assert.ok(b.feasible >= a.feasible && (b.feasible !== a.feasible || b.macroF1WithClean >= a.macroF1WithClean - 1e-12), `seed ${seed} floor ${minCleanKept}`);
+    }
+  }
+});
+
 test('joint calibration over tile shares picks each label a share from the map; bad input is named', () => {
   const K = 2;
   const { P: P1, T } = noisyScores(5, 120, K);
