@@ -44,6 +44,8 @@ for (const search of searches) {
   for (const p of points) {
     console.log(`| ${p.floor === null ? 'none' : pct(p.floor)}${p.val.feasible ? '' : ' (not met)'} | ${p.val.macroF1WithClean.toFixed(4)}, ${pct(p.val.cleanKept)} | ${p.test.macroF1.toFixed(3)}, ${p.test.macroF1WithClean.toFixed(3)} | ${p.test.singleMacroF1.toFixed(3)}, ${p.test.singleWithClean.toFixed(3)} | ${pct(p.test.cleanKept)} | ${labels.map((l) => p.test.recall[l].toFixed(2)).join(' / ')} |`);
   }
+  console.log(`\nrecall on two-label images (val | test), ${labels.join(' / ')}:`);
+  for (const p of points) console.log(`  floor ${p.floor === null ? 'none' : pct(p.floor)}: ${labels.map((l) => p.val.multiRecall[l].toFixed(2)).join(' / ')} | ${labels.map((l) => p.test.multiRecall[l].toFixed(2)).join(' / ')}`);
   console.log(`\ntest clean images flagged, by label (${labels.join(' / ')}):`);
   for (const p of points) console.log(`  floor ${p.floor === null ? 'none' : pct(p.floor)}: ${labels.map((l) => pct(p.test.falseAlarms[l])).join(' / ')}; rules ${p.rules.map((r) => `${r.fraction}@${r.threshold}`).join(' ')} (from the ${p.val.start} start)`);
 }

@@ -66,7 +66,14 @@ export interface OperatingPoint {
   /** The clean-kept floor on val (null: none). */
   floor: number | null;
   rules: LabelRule[];
-  val: { macroF1WithClean: number; cleanKept: number; feasible: boolean; start: JointCalibration['start'] };
+  val: {
+    macroF1WithClean: number;
+    cleanKept: number;
+    feasible: boolean;
+    start: JointCalibration['start'];
+    /** Per label, its recall on the val images with two or more labels (NaN without such an image). */
+    multiRecall: Record<string, number>;
+  };
   test: {
     macroF1: number;
     macroF1WithClean: number;
@@ -75,14 +82,26 @@ export interface OperatingPoint {
     singleMacroF1: number;
     singleWithClean: number;
     recall: Record<string, number>;
+    /** Per label, its recall on the test images with two or more labels. */
+    multiRecall: Record<string, number>;
     /** Of the test images without a label, the share each label flags (NaN when there are none, as `cleanKept`). */
     falseAlarms: Record<string, number>;
   };
 }
 
-/** Rows of [N, K] targets with at most one label. */
-function singleRows(T: Float32Array, K: number): number[] {
-  return [...Array(T.length / K).keys()].filter((i) => T.subarray(i * K, (i + 1) * K).reduce((s, v) => s + (v > 0.5 ? 1 : 0), 0) <= 1);
+/** Rows of [N, K] targets whose label count passes `keep`. */
+function rowsByLabelCount(T: Float32Array, K: number, keep: (n: number) => boolean): number[] {
+  return [...Array(T.length / K).keys()].filter((i) => keep(T.subarray(i * K, (i + 1) * K).reduce((s, v) => s + (v > 0.5 ? 1 : 0), 0)));
+}
+
+/** Per label, its recall on the rows with two or more labels under thresholds `thr` (NaN for a label without such a row). */
+function multiLabelRecall(P: Float64Array, T: Float32Array, labels: readonly string[], thr: readonly number[]): Record<string, number> {
+  const K = labels.length;
+  const rows = rowsByLabelCount(T, K, (n) => n >= 2);
+  return Object.fromEntries(labels.map((l, k) => {
+    const pos = rows.filter((i) => T[i * K + k]! > 0.5);
+    return [l, pos.length ? pos.filter((i) => P[i * K + k]! >= thr[k]!).length / pos.length : Number.NaN];
+  }));
 }
 
 function pickRows<A extends Float32Array | Float64Array>(a: A, rows: readonly number[], K: number): A {
@@ -102,7 +121,7 @@ export function operatingPoints(val: SplitTiles, test: SplitTiles, labels: reado
   const valShares = probsByShare(val, K);
   const testShares = probsByShare(test, K);
   const start = scanAggregation(valShares, val.targets, labels, [...thresholds]).map(({ fraction, threshold }) => ({ fraction, threshold }));
-  const single = singleRows(test.targets, K);
+  const single = rowsByLabelCount(test.targets, K, (n) => n <= 1);
   const cleanRows = [...Array(test.tiles.length).keys()].filter((i) => test.targets.subarray(i * K, (i + 1) * K).every((v) => v < 0.5));
   return [undefined, ...floors].map((floor) => {
     const j = calibrateJointly(valShares, val.targets, K, thresholds, start, { minCleanKept: floor, multiStart: opts.multiStart });
@@ -114,7 +133,7 @@ export function operatingPoints(val: SplitTiles, test: SplitTiles, labels: reado
     return {
       floor: floor ?? null,
       rules: j.rules,
-      val: { macroF1WithClean: j.macroF1WithClean, cleanKept: j.cleanKept, feasible: j.feasible, start: j.start },
+      val: { macroF1WithClean: j.macroF1WithClean, cleanKept: j.cleanKept, feasible: j.feasible, start: j.start, multiRecall: multiLabelRecall(probsUnderRules(valShares, j.rules), val.targets, labels, thr) },
       test: {
         macroF1: m.macroF1,
         macroF1WithClean: m.macroF1WithClean,
@@ -122,6 +141,7 @@ export function operatingPoints(val: SplitTiles, test: SplitTiles, labels: reado
         singleMacroF1: s.macroF1,
         singleWithClean: s.macroF1WithClean,
         recall: Object.fromEntries(m.perClass.map((p) => [p.label, p.recall])),
+        multiRecall: multiLabelRecall(Pt, test.targets, labels, thr),
         falseAlarms: Object.fromEntries(labels.map((l, k) => [l, flagged(k)])),
       },
     };

@@ -65,6 +65,14 @@ test('operating points score on test what the inspector packaged with their rule
     near(p.test.cleanKept, t.cleanKept, 'test clean kept');
     near(p.test.singleMacroF1, t.single!.macroF1, 'test single');
     for (const pc of t.metrics.perClass) near(p.test.recall[pc.label]!, pc.recall, `${pc.label} recall`);
+    // Recall on two-label images: the inspector's own `multi` metrics (labels with such an image).
+    assert.ok(t.multi!.perClass.some((pc) => pc.support) && v.multi!.perClass.some((pc) => pc.support));
+    for (const [m, e] of [[p.test.multiRecall, t.multi!], [p.val.multiRecall, v.multi!]] as const) {
+      for (const pc of e.perClass) {
+        if (pc.support) near(m[pc.label]!, pc.recall, `${pc.label} recall on two-label images`);
+        else assert.ok(Number.isNaN(m[pc.label]), pc.label);
+      }
+    }
     near(p.val.macroF1WithClean, v.metrics.macroF1WithClean, 'val with clean');
     near(p.val.cleanKept, v.cleanKept, 'val clean kept');
     // False alarms: of the clean test images, the share each label flags; with none flagged, all are kept.
