@@ -17,7 +17,7 @@
  *
  * Several starts. Climbing to the floor from each label's own best takes, label by label, whatever
  * keeps the most clean rows, whatever it costs in score; once there, loosening one label would need
- * another to tighten first, which a one-label step cannot do (measured in session 14: a model whose
+ * another to tighten first, which a one-label step cannot do (seen in session 15: a model whose
  * 80% floor scored below its 85% floor). So the ascent also runs from the strictest rules (every
  * label at the candidate that fires least, so the floor is met from the first step and every step
  * is for the score) and, under a floor, from the unconstrained optimum; the best end point wins
