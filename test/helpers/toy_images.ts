@@ -1,10 +1,18 @@
 /**
- * Writes the toy stripes task as an image folder (PNG, RGB) for dataset/loader/trainer tests.
+ * Test images: the toy stripes task as an image folder (PNG, RGB) for dataset/loader/trainer tests,
+ * and uniform random RGB pixels for inspector tests.
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { toyBatch, TOY_CLASSES } from '../../src/data/toy.js';
+import type { Rng } from './rng.js';
+
+/** A w x h RGB image of uniform random bytes drawn from `rng` (encode it with .png() or .jpeg()). */
+export function randomPixels(w: number, h: number, rng: Rng): Sharp {
+  const px = Buffer.from(new Uint8Array(w * h * 3).map(() => rng.int(256)));
+  return sharp(px, { raw: { width: w, height: h, channels: 3 } });
+}
 
 export async function writeToyImageFolder(root: string, perClassApprox: number, size: number, seed: number): Promise<void> {
   const n = perClassApprox * TOY_CLASSES.length;

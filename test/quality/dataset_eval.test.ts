@@ -4,7 +4,6 @@ import { spawnSync } from 'node:child_process';
 import { writeFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import sharp from 'sharp';
 import { Inspector } from '../../src/quality/inspector.js';
 import { evaluateInspectorOnDataset } from '../../src/quality/dataset_eval.js';
 import { calibrateInspector, SCAN_THRESHOLDS } from '../../src/quality/calibrate.js';
@@ -14,6 +13,7 @@ import { manifestDataset } from '../../src/data/dataset.js';
 import { multiLabelMetrics } from '../../src/train/metrics.js';
 import { tinyInspectorModel } from '../helpers/tiny_inspector.js';
 import { Rng } from '../helpers/rng.js';
+import { randomPixels } from '../helpers/toy_images.js';
 
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
 
@@ -25,9 +25,8 @@ async function smallManifest(dir: string, n: number): Promise<string> {
   for (let i = 0; i < n; i++) {
     const w = 40 + rng.int(60);
     const h = 40 + rng.int(60);
-    const px = Buffer.from(new Uint8Array(w * h * 3).map(() => rng.int(256)));
     const file = `img/${i}.png`;
-    await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toFile(path.join(dir, file));
+    await randomPixels(w, h, rng).png().toFile(path.join(dir, file));
     const labels = i % 3 === 0 ? ['clean'] : [QUALITY_LABELS[i % QUALITY_LABELS.length]!, ...(i % 4 === 1 ? [QUALITY_LABELS[(i + 2) % QUALITY_LABELS.length]!] : [])];
     lines.push(JSON.stringify({ file, labels, split: 'test' }));
   }

@@ -16,6 +16,7 @@ import { manifestDataset } from '../../src/data/dataset.js';
 import { evaluateInspectorOnDataset, probsAtShare, scanAggregation, tilesByLabel } from '../../src/quality/dataset_eval.js';
 import { tinyInspectorModel } from '../helpers/tiny_inspector.js';
 import { Rng } from '../helpers/rng.js';
+import { randomPixels } from '../helpers/toy_images.js';
 
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
 
@@ -184,8 +185,7 @@ async function randomValManifest(dir: string, o: { n: number; seed: number; side
   const lines: string[] = [];
   for (let i = 0; i < o.n; i++) {
     const w = o.side[0] + rng.int(o.side[1]);
-    const px = Buffer.from(new Uint8Array(w * w * 3).map(() => rng.int(256)));
-    await sharp(px, { raw: { width: w, height: w, channels: 3 } }).png().toFile(path.join(dir, `img/${i}.png`));
+    await randomPixels(w, w, rng).png().toFile(path.join(dir, `img/${i}.png`));
     for (const labels of labelSets(i)) lines.push(JSON.stringify({ file: `img/${i}.png`, labels, split: 'val' }));
   }
   const manifest = path.join(dir, 'manifest.jsonl');

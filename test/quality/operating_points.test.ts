@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
 import { Inspector } from '../../src/quality/inspector.js';
 import { QUALITY_LABELS } from '../../src/quality/labels.js';
 import { manifestDataset } from '../../src/data/dataset.js';
@@ -11,6 +10,7 @@ import { evaluateInspectorOnDataset } from '../../src/quality/dataset_eval.js';
 import { collectSplitTiles, operatingPoints, probsUnderRules } from '../../src/quality/operating_points.js';
 import { tinyInspectorModel } from '../helpers/tiny_inspector.js';
 import { Rng } from '../helpers/rng.js';
+import { randomPixels } from '../helpers/toy_images.js';
 
 /** Random PNGs of 60-139 px in dir/img (those over 96 px are downscaled by the tiny inspector, with detail tiles) and a val/test manifest. */
 async function splitManifest(dir: string, n: number, seed: number): Promise<string> {
@@ -20,8 +20,7 @@ async function splitManifest(dir: string, n: number, seed: number): Promise<stri
   for (let i = 0; i < n; i++) {
     const w = 60 + rng.int(80);
     const h = 60 + rng.int(80);
-    const px = Buffer.from(new Uint8Array(w * h * 3).map(() => rng.int(256)));
-    await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toFile(path.join(dir, `img/${i}.png`));
+    await randomPixels(w, h, rng).png().toFile(path.join(dir, `img/${i}.png`));
     const a = QUALITY_LABELS[rng.int(QUALITY_LABELS.length)]!;
     const b = QUALITY_LABELS[rng.int(QUALITY_LABELS.length)]!;
     const labels = i % 4 === 0 ? ['clean'] : i % 4 === 1 && a !== b ? [a, b] : [a];

@@ -5,19 +5,18 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import sharp from 'sharp';
 import { Inspector } from '../../src/quality/inspector.js';
 import { createInspectorServer } from '../../src/server/server.js';
 import { BoundedQueue, QueueFullError } from '../../src/server/queue.js';
 import { tinyInspectorModel } from '../helpers/tiny_inspector.js';
 import { Rng } from '../helpers/rng.js';
+import { randomPixels } from '../helpers/toy_images.js';
 
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
 
 async function photo(w: number, h: number, seed: number): Promise<Buffer> {
   const rng = new Rng(seed);
-  const px = Buffer.from(new Uint8Array(w * h * 3).map(() => rng.int(256)));
-  return sharp(px, { raw: { width: w, height: h, channels: 3 } }).jpeg().toBuffer();
+  return randomPixels(w, h, rng).jpeg().toBuffer();
 }
 
 /** A raw request (fetch would refuse some of the malformed ones we send). */
