@@ -94,20 +94,18 @@ function rowsByLabelCount(T: Float32Array, K: number, keep: (n: number) => boole
   return [...Array(T.length / K).keys()].filter((i) => keep(T.subarray(i * K, (i + 1) * K).reduce((s, v) => s + (v > 0.5 ? 1 : 0), 0)));
 }
 
-/** Per label, its recall on the rows with two or more labels under thresholds `thr` (NaN for a label without such a row). */
-function multiLabelRecall(P: Float64Array, T: Float32Array, labels: readonly string[], thr: readonly number[]): Record<string, number> {
-  const K = labels.length;
-  const rows = rowsByLabelCount(T, K, (n) => n >= 2);
-  return Object.fromEntries(labels.map((l, k) => {
-    const pos = rows.filter((i) => T[i * K + k]! > 0.5);
-    return [l, pos.length ? pos.filter((i) => P[i * K + k]! >= thr[k]!).length / pos.length : Number.NaN];
-  }));
-}
-
 function pickRows<A extends Float32Array | Float64Array>(a: A, rows: readonly number[], K: number): A {
   const out = new (a.constructor as new (n: number) => A)(rows.length * K);
   rows.forEach((i, r) => out.set(a.subarray(i * K, (i + 1) * K), r * K));
   return out;
+}
+
+/** Per label, its recall on the rows with two or more labels under thresholds `thr` (NaN for a label without such a row). */
+function multiLabelRecall(P: Float64Array, T: Float32Array, labels: readonly string[], thr: readonly number[]): Record<string, number> {
+  const K = labels.length;
+  const rows = rowsByLabelCount(T, K, (n) => n >= 2);
+  const m = multiLabelMetrics(pickRows(P, rows, K), pickRows(T, rows, K), labels, thr);
+  return Object.fromEntries(m.perClass.map((pc) => [pc.label, pc.support ? pc.recall : Number.NaN]));
 }
 
 /**
