@@ -99,10 +99,8 @@ export async function evaluateInspectorOnDataset(
   const out: InspectorDatasetEval = { metrics, cleanKept: cleanKept(metrics), errors };
   // Rows by label count: [N, K] -> the rows with <= 1 and >= 2 positive labels.
   const rows = (keep: (n: number) => boolean) => {
-    const idx: number[] = [];
-    for (let i = 0; i < T.length / K; i++) if (keep(T.subarray(i * K, (i + 1) * K).reduce((s, v) => s + (v > 0.5 ? 1 : 0), 0))) idx.push(i);
-    const pick = (a: Float32Array | Float64Array) => idx.flatMap((i) => Array.from(a.subarray(i * K, (i + 1) * K)));
-    return idx.length ? multiLabelMetrics(Float64Array.from(pick(P)), Float32Array.from(pick(T)), ds.classes, threshold) : undefined;
+    const idx = rowsByLabelCount(T, K, keep);
+    return idx.length ? multiLabelMetrics(pickRows(P, idx, K), pickRows(T, idx, K), ds.classes, threshold) : undefined;
   };
   out.single = rows((n) => n <= 1);
   out.multi = rows((n) => n >= 2);
@@ -193,4 +191,16 @@ export function probsAtShare(tiles: number[][][], index: number[], fraction: num
 /** Of the images with no label, the share kept clean (metrics' clean recall; NaN when there are none). */
 function cleanKept(m: MultiLabelMetrics): number {
   return m.clean.support ? m.clean.recall : NaN;
+}
+
+/** Rows of [N, K] targets whose label count passes `keep`. */
+export function rowsByLabelCount(T: Float32Array, K: number, keep: (n: number) => boolean): number[] {
+  return [...Array(T.length / K).keys()].filter((i) => keep(T.subarray(i * K, (i + 1) * K).reduce((s, v) => s + (v > 0.5 ? 1 : 0), 0)));
+}
+
+/** The rows `rows` of an [N, K] array, as an [rows.length, K] array of the same type. */
+export function pickRows<A extends Float32Array | Float64Array>(a: A, rows: readonly number[], K: number): A {
+  const out = new (a.constructor as new (n: number) => A)(rows.length * K);
+  rows.forEach((i, r) => out.set(a.subarray(i * K, (i + 1) * K), r * K));
+  return out;
 }

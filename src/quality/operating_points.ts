@@ -11,7 +11,7 @@ import { multiLabelMetrics } from '../train/metrics.js';
 import { ArgumentError } from '../util/errors.js';
 import { SCAN_FRACTIONS } from './aggregate.js';
 import { calibrateJointly, type JointCalibration, type LabelRule } from './joint_calibration.js';
-import { probsAtShare, scanAggregation, tilesByLabel } from './dataset_eval.js';
+import { pickRows, probsAtShare, rowsByLabelCount, scanAggregation, tilesByLabel } from './dataset_eval.js';
 import type { Inspector } from './inspector.js';
 
 /** Every readable image of a split: its tile probabilities [image][label][tile] and 0/1 targets [N, K]. */
@@ -87,17 +87,6 @@ export interface OperatingPoint {
     /** Of the test images without a label, the share each label flags (NaN when there are none, as `cleanKept`). */
     falseAlarms: Record<string, number>;
   };
-}
-
-/** Rows of [N, K] targets whose label count passes `keep`. */
-function rowsByLabelCount(T: Float32Array, K: number, keep: (n: number) => boolean): number[] {
-  return [...Array(T.length / K).keys()].filter((i) => keep(T.subarray(i * K, (i + 1) * K).reduce((s, v) => s + (v > 0.5 ? 1 : 0), 0)));
-}
-
-function pickRows<A extends Float32Array | Float64Array>(a: A, rows: readonly number[], K: number): A {
-  const out = new (a.constructor as new (n: number) => A)(rows.length * K);
-  rows.forEach((i, r) => out.set(a.subarray(i * K, (i + 1) * K), r * K));
-  return out;
 }
 
 /** Per label, its recall on the rows with two or more labels under thresholds `thr` (NaN for a label without such a row). */
