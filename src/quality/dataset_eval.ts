@@ -189,7 +189,7 @@ export function probsAtShare(tiles: number[][][], index: number[], fraction: num
 }
 
 /** Of the images with no label, the share kept clean (metrics' clean recall; NaN when there are none). */
-function cleanKept(m: MultiLabelMetrics): number {
+export function cleanKept(m: MultiLabelMetrics): number {
   return m.clean.support ? m.clean.recall : NaN;
 }
 

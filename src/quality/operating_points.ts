@@ -11,7 +11,7 @@ import { multiLabelMetrics } from '../train/metrics.js';
 import { ArgumentError } from '../util/errors.js';
 import { SCAN_FRACTIONS } from './aggregate.js';
 import { calibrateJointly, type JointCalibration, type LabelRule } from './joint_calibration.js';
-import { pickRows, probsAtShare, rowsByLabelCount, scanAggregation, tilesByLabel } from './dataset_eval.js';
+import { cleanKept, pickRows, probsAtShare, rowsByLabelCount, scanAggregation, tilesByLabel } from './dataset_eval.js';
 import type { Inspector } from './inspector.js';
 
 /** Every readable image of a split: its tile probabilities [image][label][tile] and 0/1 targets [N, K]. */
@@ -109,7 +109,7 @@ export function operatingPoints(val: SplitTiles, test: SplitTiles, labels: reado
   const testShares = probsByShare(test, K);
   const start = scanAggregation(valShares, val.targets, labels, [...thresholds]).map(({ fraction, threshold }) => ({ fraction, threshold }));
   const single = rowsByLabelCount(test.targets, K, (n) => n <= 1);
-  const cleanRows = [...Array(test.tiles.length).keys()].filter((i) => test.targets.subarray(i * K, (i + 1) * K).every((v) => v < 0.5));
+  const cleanRows = rowsByLabelCount(test.targets, K, (n) => n === 0);
   return [undefined, ...floors].map((floor) => {
     const j = calibrateJointly(valShares, val.targets, K, thresholds, start, { minCleanKept: floor, multiStart: opts.multiStart });
     const thr = j.rules.map((r) => r.threshold);
@@ -124,7 +124,7 @@ export function operatingPoints(val: SplitTiles, test: SplitTiles, labels: reado
       test: {
         macroF1: m.macroF1,
         macroF1WithClean: m.macroF1WithClean,
-        cleanKept: m.clean.support ? m.clean.recall : Number.NaN,
+        cleanKept: cleanKept(m),
         singleMacroF1: s.macroF1,
         singleWithClean: s.macroF1WithClean,
         recall: Object.fromEntries(m.perClass.map((p) => [p.label, p.recall])),
