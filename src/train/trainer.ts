@@ -7,6 +7,8 @@
  * Heads: single-label (softmax cross-entropy with label smoothing) or multi-label (sigmoid BCE),
  * optionally with a severity head: the model then has 2K outputs, the second K regressed with
  * sigmoid + squared error on the labels that are present.
+ * Multi-label runs can weight the BCE terms of the labels present on images with two or more
+ * labels (`pairWeight`), so a problem hidden by its partner costs more when missed.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -60,6 +62,11 @@ export interface TrainConfig {
    * epoch 0's batches again.
    */
   cacheBatches?: boolean;
+  /**
+   * Multi-label only: weight of the BCE term of each present label on images with two or more
+   * labels (default 1: plain BCE). Every other term keeps weight 1.
+   */
+  pairWeight?: number;
 }
 
 export interface EpochLog {
@@ -105,6 +112,8 @@ export class Trainer {
   ) {
     if (val && val.classes.join() !== train.classes.join()) throw new ArgumentError(`validation classes [${val.classes}] differ from training classes [${train.classes}]`);
     if (config.severityHead && !train.multiLabel) throw new ArgumentError('a severity head needs a multi-label (manifest) dataset');
+    if (config.pairWeight !== undefined && !train.multiLabel) throw new ArgumentError('a pair weight needs a multi-label (manifest) dataset');
+    if (config.pairWeight !== undefined && !(config.pairWeight > 0)) throw new ArgumentError(`pair weight (--pair-weight) must be > 0, received ${config.pairWeight}`);
   }
 
   get numOutputs(): number {
@@ -123,7 +132,7 @@ export class Trainer {
       }
       const B = out.shape[0]!;
       const presence = sev ? F.slice(out, [0], [K], [1]) : out; // [B, K]
-      let loss = F.bceWithLogits(presence, ins.targets!);
+      let loss = F.bceWithLogits(presence, ins.targets!, ins.lossWeights); // lossWeights [B, K] when pairWeight is set
       if (sev) {
         const sevPred = F.sigmoid(F.slice(out, [K], [2 * K], [1])); // [B, K]
         const err = F.mul(F.square(F.sub(sevPred, ins.severities!)), ins.targets!);
@@ -142,6 +151,7 @@ export class Trainer {
     if (this.train.multiLabel) {
       f.targets = { data: b.targets!, shape: [B, K], dtype: 'float32' };
       if (this.config.severityHead) f.severities = { data: b.severities!, shape: [B, K], dtype: 'float32' };
+      if (this.config.pairWeight !== undefined) f.lossWeights = { data: pairLossWeights(b.targets!, K, this.config.pairWeight), shape: [B, K], dtype: 'float32' };
     } else f.y = { data: b.y, shape: [B], dtype: 'int64' };
     return f;
   }
@@ -159,6 +169,7 @@ export class Trainer {
     if (this.train.multiLabel) {
       inputs.push({ name: 'targets', shape: [B, K], dtype: 'float32' });
       if (c.severityHead) inputs.push({ name: 'severities', shape: [B, K], dtype: 'float32' });
+      if (c.pairWeight !== undefined) inputs.push({ name: 'lossWeights', shape: [B, K], dtype: 'float32' });
     } else inputs.push({ name: 'y', shape: [B], dtype: 'int64' as never });
     const step = await TrainStep.build({ model: handle.model, state: handle.state, inputs, optimizer, clipNorm: c.clipNorm, loss: this.lossFn(handle) });
     const loader = new DataLoader(this.train, { batchSize: B, shuffle: true, seed: c.seed, transform: { size: S, mode: c.cropMode ?? 'crop', flip: true }, workers: c.workers });
@@ -242,6 +253,24 @@ export class Trainer {
     }
     return { logs, best, handle };
   }
+}
+
+/**
+ * Per-term BCE weights for a batch of multi-label targets [B, K] (row-major 0/1): `pairWeight`
+ * on the present labels of rows with two or more present labels, 1 everywhere else.
+ */
+export function pairLossWeights(targets: Float32Array, K: number, pairWeight: number): Float32Array {
+  const w = new Float32Array(targets.length).fill(1);
+  for (let r = 0; r * K < targets.length; r++) {
+    const row = targets.subarray(r * K, (r + 1) * K);
+    let present = 0;
+    for (const t of row) if (t > 0.5) present++;
+    if (present < 2) continue;
+    row.forEach((t, c) => {
+      if (t > 0.5) w[r * K + c] = pairWeight;
+    });
+  }
+  return w;
 }
 
 function countCorrect(logits: Float32Array, y: BigInt64Array, K: number): number {

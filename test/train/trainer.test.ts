@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { imageFolder, type Dataset } from '../../src/data/dataset.js';
 import { DataLoader } from '../../src/data/loader/loader.js';
-import { Trainer, type TrainConfig, type EpochLog } from '../../src/train/trainer.js';
+import { Trainer, pairLossWeights, type TrainConfig, type EpochLog } from '../../src/train/trainer.js';
 import { writeToyImageFolder } from '../helpers/toy_images.js';
 
 const config: TrainConfig = {
@@ -116,4 +116,44 @@ test('trainer: --cache-batches resume gives the uninterrupted curve', async () =
   const out = await mkdtemp(path.join(tmpdir(), 'attnvision-run-'));
   const resumed = await interruptedThenResumed(cfg, train, val, out, 2);
   assert.deepEqual(resumed.logs.map((l) => l.trainLoss), full.logs.map((l) => l.trainLoss));
+});
+
+test('pairLossWeights: the pair weight lands on the present labels of rows with two or more labels only', () => {
+  const targets = new Float32Array([
+    1, 0, 0, // one label: all 1
+    1, 0, 1, // two labels: 3 on both, 1 on the absent one
+    0, 0, 0, // clean: all 1
+    1, 1, 1, // three labels: 3 everywhere
+  ]);
+  assert.deepEqual([...pairLossWeights(targets, 3, 3)], [1, 1, 1, 3, 1, 3, 1, 1, 1, 3, 3, 3]);
+});
+
+test('trainer: --pair-weight scales the loss of multi-label images only (lr 0, the same batches)', async () => {
+  const { train } = await data();
+  const K = 3;
+  const withLabels = (on: number[]): Dataset => ({
+    classes: ['a', 'b', 'c'],
+    multiLabel: true,
+    root: train.root,
+    samples: train.samples.map((s) => ({ ...s, labels: new Float32Array(Array.from({ length: K }, (_, c) => (on.includes(c) ? 1 : 0))), severities: new Float32Array(K) })),
+  });
+  const cfg: TrainConfig = { ...config, epochs: 1, lr: 0, labelSmoothing: 0 };
+  const lossOf = async (ds: Dataset, pairWeight?: number) => {
+    const out = await mkdtemp(path.join(tmpdir(), 'attnvision-run-'));
+    const r = await new Trainer({ ...cfg, ...(pairWeight === undefined ? {} : { pairWeight }) }, ds, undefined, out).run();
+    return r.logs[0]!.trainLoss;
+  };
+  // Every label present on every image: every term is a pair term, so the loss triples.
+  const all = withLabels([0, 1, 2]);
+  const plain = await lossOf(all);
+  const weighted = await lossOf(all, 3);
+  assert.ok(Math.abs(weighted / plain - 3) < 1e-5, `all-pairs loss ratio ${weighted / plain}`);
+  // One label per image: no pair term, the loss is unchanged.
+  const single = withLabels([1]);
+  assert.ok(Math.abs((await lossOf(single, 3)) - (await lossOf(single))) < 1e-7, 'single-label loss unchanged');
+  // Two of three labels: the present terms get 3, the absent one 1, so the ratio lies strictly between.
+  const pair = withLabels([0, 2]);
+  const ratio = (await lossOf(pair, 3)) / (await lossOf(pair));
+  assert.ok(ratio > 1.05 && ratio < 2.95, `pair loss ratio ${ratio}`);
+  await assert.rejects(lossOf(all, 0), /pair weight \(--pair-weight\) must be > 0/);
 });

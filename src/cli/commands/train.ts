@@ -50,6 +50,9 @@ output; give --labels) with train/val splits.
   --warmup EPOCHS [1]  --smoothing X [0.1, single-label]  --clip X [5]
   --crop crop|resized-crop [crop: random crop at native scale]
   --severity-head      also regress a severity per label (manifest data)
+  --pair-weight W      weight W on the BCE term of each present label of images with two or more
+                       labels (manifest data; default 1), so a problem hidden by its partner costs
+                       more when missed
   --seed S [0]  --resume (continue DIR/last.safetensors exactly)
   --cache-batches      replay the first epoch's decoded batches from memory in later epochs (to
                        measure loader overhead: compare the epoch times in log.csv with a normal run)
@@ -82,6 +85,7 @@ function trainConfig(a: ParsedArgs): TrainConfig {
     cropMode: crop,
     workers: a.flags.has('workers') ? flagNumber(a, 'workers', 1, w, { int: true, min: 1 }) : undefined,
     ...(a.flags.has('cache-batches') ? { cacheBatches: true } : {}),
+    ...(a.flags.has('pair-weight') ? { pairWeight: flagNumber(a, 'pair-weight', 1, w, { min: 0 }) } : {}),
   };
 }
 
@@ -90,7 +94,7 @@ export const trainCommand: Command = {
   summary: 'train a zoo model on an image folder or manifest dataset',
   usage: trainUsage,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['data', 'labels', 'model', 'weights', 'epochs', 'batch', 'size', 'workers', 'opt', 'lr', 'wd', 'momentum', 'warmup', 'smoothing', 'clip', 'crop', 'seed', 'out'], booleans: ['severity-head', 'resume', 'cache-batches'] }, 'train');
+    const a = parseArgs(argv, { values: ['data', 'labels', 'model', 'weights', 'epochs', 'batch', 'size', 'workers', 'opt', 'lr', 'wd', 'momentum', 'warmup', 'smoothing', 'clip', 'crop', 'seed', 'out', 'pair-weight'], booleans: ['severity-head', 'resume', 'cache-batches'] }, 'train');
     const data = flagString(a, 'data');
     const out = flagString(a, 'out');
     if (!data || !out) throw new ArgumentError('train: --data and --out are required');
