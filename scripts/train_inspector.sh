@@ -21,7 +21,8 @@ NATIVE_SCALES=0.35,0.5,0.7,0.85,1
 #    baselines' calibration use it. $DATA-s is the same plan with crops also decoded at 0.85 and
 #    native scale (1), where a photo's own grain shows as it does to the inspector's native-scale
 #    tiles: the seventh model and FROM_SCRATCH train on it; the eighth model trained on two more
-#    samples of it, the shipped (ninth) on one more with the lens-softness finish (step 3).
+#    samples of it, the ninth on one more with the lens-softness finish, the shipped (sixteenth
+#    candidate) on one more with more two-label images (step 3).
 av synth --out "$DATA" --per-class 1600 --size 256 --seed 1 --photos ../shared/photos --mix 0.4 --preview
 av synth --out "$DATA-s" --per-class 1600 --size 256 --seed 1 --photos ../shared/photos --mix 0.4 --photo-scales $NATIVE_SCALES
 # Validation and test images at a realistic size (512 px: 5 x 5 native-scale tiles, like most real
@@ -48,13 +49,16 @@ if [ "${COMPARE:-1}" = 1 ]; then
   done
 fi
 
-# 3. The shipped model (ninth): the eighth shipped model (commit 0b008f7) fine-tuned 3 epochs on
-#    12,800 fresh training images: a new sample of the same plan (seed 6, native-scale decode
-#    scales, the same photo splits as $DATA, train and val only) with the lens-softness finish on
-#    half of the samples (--soft-finish 0.5). The eighth was the seventh (commit 701314e)
-#    fine-tuned 3 epochs on seeds 4 and 5 of the plan without it (EIGHTH=1 repeats that run); the
-#    seventh was the sixth (commit a612bac) fine-tuned 5 epochs on $DATA-s; the sixth, fifth and
-#    fourth were fine-tunes (8 and 10 epochs) of the third, trained from scratch for 21 epochs.
+# 3. The shipped model (the sixteenth candidate, session 17): the ninth shipped model (commit
+#    9133544) fine-tuned 3 epochs on 12,800 fresh training images (seed 12, native-scale decode
+#    scales, lens-softness finish on half, the same photo splits as $DATA, train and val only) with
+#    60% of each degradation class carrying a second label (--mix 0.6), and a loss that weighs the
+#    BCE term of each present label on two-label images 3x (--pair-weight 3).
+#    NINTH=1 repeats the ninth's run instead: the eighth (commit 0b008f7) fine-tuned 3 epochs on a
+#    seed-6 sample with the softness finish. The eighth was the seventh (commit 701314e) fine-tuned
+#    3 epochs on seeds 4 and 5 of the plan without it (EIGHTH=1 repeats that run); the seventh was
+#    the sixth (commit a612bac) fine-tuned 5 epochs on $DATA-s; the sixth, fifth and fourth were
+#    fine-tunes (8 and 10 epochs) of the third, trained from scratch for 21 epochs.
 #    FROM_SCRATCH=1 trains a new model on $DATA-s instead (EPOCHS, default 22).
 #    Packaged with native-scale tiles for images up to 560 px (--max-tiles 5), then per-label
 #    thresholds and tile shares chosen jointly on the 512 px validation split for the macro-F1 over
@@ -70,18 +74,24 @@ elif [ "${EIGHTH:-0}" = 1 ]; then
   node scripts/merge_manifests.mjs "$DATA-s45.jsonl" "$DATA-s4/manifest.jsonl" "$DATA-s5/manifest.jsonl"
   git show 701314e:models/inspector.onnx > "$RUNS/seventh.onnx"
   av train --data "$DATA-s45.jsonl" $HP --model swin_mini_convstem_224 --weights "$RUNS/seventh.onnx" --epochs 3 --lr 2e-4 --warmup 0.3 --out "$RUNS/inspector"
-else
+elif [ "${NINTH:-0}" = 1 ]; then
   av synth --out "$DATA-s6" --per-class 2000 --size 256 --seed 6 --photos ../shared/photos --mix 0.4 \
     --photo-scales $NATIVE_SCALES --soft-finish 0.5 --splits-from "$DATA/synth.json" --only-splits train,val
   git show 0b008f7:models/inspector.onnx > "$RUNS/eighth.onnx"
   av train --data "$DATA-s6/manifest.jsonl" $HP --model swin_mini_convstem_224 --weights "$RUNS/eighth.onnx" --epochs 3 --lr 2e-4 --warmup 0.3 --out "$RUNS/inspector"
+else
+  av synth --out "$DATA-s12" --per-class 2000 --size 256 --seed 12 --photos ../shared/photos --mix 0.6 \
+    --photo-scales $NATIVE_SCALES --soft-finish 0.5 --splits-from "$DATA/synth.json" --only-splits train,val
+  git show 9133544:models/inspector.onnx > "$RUNS/ninth.onnx"
+  av train --data "$DATA-s12/manifest.jsonl" $HP --model swin_mini_convstem_224 --weights "$RUNS/ninth.onnx" --epochs 3 --lr 2e-4 --warmup 0.3 \
+    --pair-weight 3 --out "$RUNS/inspector"
 fi
 # --detail-labels: on photos over 560 px, noise and jpeg are read from native-scale tiles (session 12;
 # it changes nothing on the <= 512 px calibration images, so the rules are the same with or without it).
 av package-inspector --checkpoint "$RUNS/inspector/best.safetensors" --out models/inspector.onnx --top-k 16 --max-tiles 5 \
   --detail-labels noise,jpeg --calibrate "$DATA-512u.jsonl" --per-label --per-label-tiles --min-clean-kept 0.85
 # Operating points (models/MODEL_CARD.md): joint rules on val without and with clean-kept floors, scored on test.
-node scripts/operating_points.mjs models/inspector.onnx "$DATA-512u.jsonl" 0.6,0.7,0.8,0.9 "$RUNS/inspector/operating_points.json"
+node scripts/operating_points.mjs models/inspector.onnx "$DATA-512u.jsonl" 0.6,0.7,0.8,0.85,0.9 "$RUNS/inspector/operating_points.json"
 av eval --inspector models/inspector.onnx --data "$DATA-512u.jsonl" --split test --report "$RUNS/inspector/test512.html" | tee "$RUNS/inspector/test512.txt"
 av eval --inspector models/inspector.onnx --data "$DATA/manifest.jsonl" --split test --report "$RUNS/inspector/test.html" | tee "$RUNS/inspector/test.txt"
 # Large photos (session 12): a 1024 px split on the same photo splits (downscaled for tiling, so
