@@ -12,9 +12,9 @@
  * can differ slightly from `attnvision inspect` on the same photo; with the same resized pixels
  * (`inspectResized`) they agree to float precision.
  */
-import { checkInspectorConfig, labelThresholdsOf, resultFromTileOutputs, runTiles, tileBatch, type OrtModule, type OrtSession } from './core.js';
+import { checkInspectorConfig, detailPlanOf, labelThresholdsOf, resultFromTileOutputs, runTiles, tileBatch, type OrtModule, type OrtSession } from './core.js';
 import type { InspectorConfig, InspectResult } from './labels.js';
-import { mosaicPlan, planDetailTiles, planTiles, type TilePlan } from './tiling.js';
+import { mosaicPlan, planTiles, type TilePlan } from './tiling.js';
 
 export type { OrtModule, OrtSession };
 
@@ -86,7 +86,7 @@ export class BrowserInspector {
    * mosaic laid out as `mosaicPlan(detail)`.
    */
   detailPlan(width: number, height: number): TilePlan | null {
-    return this.config.detailLabels?.length ? planDetailTiles(width, height, this.config.inputSize, this.config.maxTilesPerSide) : null;
+    return detailPlanOf(this.config, width, height);
   }
 
   /**

@@ -6,7 +6,7 @@
  */
 import { tilesAveraged, topMean } from './aggregate.js';
 import type { InspectorConfig, InspectResult, LabelResult, TileCell } from './labels.js';
-import { tileCells, type TilePlan } from './tiling.js';
+import { planDetailTiles, tileCells, type TilePlan } from './tiling.js';
 
 export class InspectorConfigError extends Error {}
 
@@ -58,7 +58,17 @@ export function checkInspectorConfig(config: InspectorConfig, where: string): In
   if (detail !== undefined && (!Array.isArray(detail) || detail.some((l) => !config.labels.includes(l)))) {
     throw new InspectorConfigError(`${where}: detailLabels must be a list of the config's labels (${config.labels.join(', ')}); got ${JSON.stringify(detail)}`);
   }
+  const perSide = config.detailTilesPerSide;
+  if (perSide !== undefined && !(Number.isInteger(perSide) && perSide >= 1 && perSide <= 16)) {
+    throw new InspectorConfigError(`${where}: detailTilesPerSide must be an integer in [1, 16]; got ${JSON.stringify(perSide)}`);
+  }
   return config;
+}
+
+/** The native-scale detail tiles of a width x height image under `config` (tiling.ts), or null when it reads no label from them or the image is not downscaled. */
+export function detailPlanOf(config: InspectorConfig, width: number, height: number): TilePlan | null {
+  if (!config.detailLabels?.length) return null;
+  return planDetailTiles(width, height, config.inputSize, config.detailTilesPerSide ?? config.maxTilesPerSide);
 }
 
 /** The threshold of each label: `override` for all, else the config's per-label or global one. */

@@ -14,8 +14,8 @@ import sharp, { type Sharp, type Metadata } from 'sharp';
 import * as ort from 'onnxruntime-node';
 import { defaultThreads } from '../runtime/session.js';
 import { AttnvisionError } from '../util/errors.js';
-import { planDetailTiles, planTiles, type TilePlan } from './tiling.js';
-import { checkInspectorConfig, labelThresholdsOf, resultFromTileOutputs, runTiles, tileBatch } from './core.js';
+import { planTiles, type TilePlan } from './tiling.js';
+import { checkInspectorConfig, detailPlanOf, labelThresholdsOf, resultFromTileOutputs, runTiles, tileBatch } from './core.js';
 import { readImage } from '../image/io.js';
 import { ImageDecodeError } from '../image/errors.js';
 import { toInterleavedU8, type ImageF32 } from '../image/tensor.js';
@@ -112,7 +112,7 @@ export class Inspector {
     const height = (swap ? meta.width : meta.height) ?? 0;
     if (!width || !height) throw new InspectError(name, 'image has no dimensions');
     const plan = planTiles(width, height, S, this.config.maxTilesPerSide);
-    const detailPlan = this.config.detailLabels?.length ? planDetailTiles(width, height, S, this.config.maxTilesPerSide) : null;
+    const detailPlan = detailPlanOf(this.config, width, height);
     let raw: Buffer;
     let native: Buffer | undefined;
     try {

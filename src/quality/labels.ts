@@ -73,4 +73,6 @@ export interface InspectorConfig {
    * problems: noise, jpeg); absent or empty: every label from the coverage tiles. tiling.ts.
    */
   detailLabels?: QualityLabel[];
+  /** Detail tiles per side (at most; default `maxTilesPerSide`). Fewer cost less on large photos. */
+  detailTilesPerSide?: number;
 }

@@ -21,6 +21,8 @@ export interface PackageOptions {
   maxTilesPerSide?: number;
   /** Labels read from native-scale detail tiles of downscaled images (config `detailLabels`, tiling.ts). */
   detailLabels?: string[];
+  /** Detail tiles per side (config `detailTilesPerSide`; default maxTilesPerSide). */
+  detailTilesPerSide?: number;
   /** Store weights as float16 to halve the file (default true; computation stays float32). */
   halfPrecisionWeights?: boolean;
 }
@@ -36,6 +38,7 @@ export async function packageInspector(o: PackageOptions): Promise<{ onnx: strin
   if (unknown.length) throw new ArgumentError(`${o.checkpoint}: labels ${unknown.join(', ')} are not quality labels (${QUALITY_LABELS.join(', ')})`);
   const badDetail = (o.detailLabels ?? []).filter((l) => !classes.includes(l));
   if (badDetail.length) throw new ArgumentError(`${o.checkpoint}: detail labels ${badDetail.join(', ')} are not labels of this model (${classes.join(', ')})`);
+  if (o.detailTilesPerSide !== undefined && !o.detailLabels?.length) throw new ArgumentError('detail tiles per side (--detail-tiles) need detail labels (--detail-labels)');
   const h = await createModel(model, { numClasses: numOutputs, inputSize: [3, size, size] });
   h.state.loadStateDict(ck.entries, { source: o.checkpoint });
   const bytes = exportOnnx({
@@ -57,6 +60,7 @@ export async function packageInspector(o: PackageOptions): Promise<{ onnx: strin
     topK: o.topK ?? 2,
     maxTilesPerSide: o.maxTilesPerSide ?? 4,
     ...(o.detailLabels?.length ? { detailLabels: [...o.detailLabels] as QualityLabel[] } : {}),
+    ...(o.detailTilesPerSide !== undefined ? { detailTilesPerSide: o.detailTilesPerSide } : {}),
   };
   const onnxPath = o.out;
   const configPath = onnxPath.replace(/\.onnx$/, '') + '.json';

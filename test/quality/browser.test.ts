@@ -79,6 +79,10 @@ test('browser inspector on onnxruntime-web = Node inspector on the same pixels (
   await writeFile(cfgPath, JSON.stringify({ ...cfg, labelTopFraction: [0.25, 0.5, 1, 1, 0.25, 1, 0.5], detailLabels: ['noise', 'jpeg'] }));
   const d = await bothAgree(model, file);
   assert.deepEqual([d.detail?.rows, d.detail?.cols], [3, 3]);
+  // A smaller detail grid (detailTilesPerSide) is used by both inspectors; the coverage tiles stay.
+  await writeFile(cfgPath, JSON.stringify({ ...cfg, detailLabels: ['noise', 'jpeg'], detailTilesPerSide: 2 }));
+  const d2 = await bothAgree(model, file);
+  assert.deepEqual([d2.detail?.rows, d2.detail?.cols, d2.tiles.rows * d2.tiles.cols], [2, 2, d.tiles.rows * d.tiles.cols]);
   // A bad config is refused by the browser inspector too, naming the field.
   await assert.rejects(
     BrowserInspector.load({ ort: ortWeb as unknown as OrtModule, model: await readFile(model), config: { ...cfg, labelTopFraction: [1] } }),

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { Inspector } from '../../src/quality/inspector.js';
 import { mosaicPlan, planDetailTiles, planTiles, tileCells } from '../../src/quality/tiling.js';
-import { checkInspectorConfig, labelTileProbabilities, labelTiles, resultFromTileOutputs, tileBatch } from '../../src/quality/core.js';
+import { checkInspectorConfig, detailPlanOf, labelTileProbabilities, labelTiles, resultFromTileOutputs, tileBatch } from '../../src/quality/core.js';
 import { renderHeatmap } from '../../src/quality/heatmap.js';
 import { topMean, tilesAveraged } from '../../src/quality/aggregate.js';
 import type { InspectorConfig } from '../../src/quality/labels.js';
@@ -71,6 +71,15 @@ test('detail tiles: native scale, spread over a downscaled image only; mosaic la
   const m = mosaicPlan(d);
   assert.deepEqual([m.width, m.height], [128, 128]);
   assert.deepEqual(m.origins[5], { left: 32, top: 32 });
+});
+
+test('detailTilesPerSide: the detail grid of a config, checked when loaded', () => {
+  const config: InspectorConfig = { labels: [...QUALITY_LABELS], inputSize: 32, mean: [0, 0, 0], std: [1, 1, 1], threshold: 0.5, severityHead: false, model: 't', topK: 2, maxTilesPerSide: 4, detailLabels: ['noise'] };
+  assert.deepEqual([detailPlanOf(config, 1000, 300)!.cols, detailPlanOf(config, 1000, 300)!.rows], [4, 4], 'default: maxTilesPerSide');
+  const small = detailPlanOf({ ...config, detailTilesPerSide: 2 }, 1000, 300)!;
+  assert.deepEqual([small.cols, small.rows, small.origins[1]!.left + 32], [2, 2, 1000], 'two per side, touching both borders');
+  assert.equal(detailPlanOf({ ...config, detailLabels: [] }, 1000, 300), null, 'no detail labels: no detail tiles');
+  for (const bad of [0, 2.5, 17]) assert.throws(() => checkInspectorConfig({ ...config, detailTilesPerSide: bad }, 'x.json'), /x\.json: detailTilesPerSide must be an integer in \[1, 16\]/);
 });
 
 test('detail labels are read from the detail tiles, the others from the coverage tiles', () => {

@@ -11,7 +11,7 @@ export const packageInspectorCommand: Command = {
   name: 'package-inspector',
   summary: 'export a trained quality checkpoint as inspector ONNX + config',
   usage: `Usage: attnvision package-inspector --checkpoint FILE --out models/inspector.onnx [--threshold T] [--top-k K] [--max-tiles N]
-                                     [--detail-labels noise,jpeg]
+                                     [--detail-labels noise,jpeg [--detail-tiles N]]
                                      [--calibrate manifest.jsonl [--per-label [--per-label-tiles]] [--objective O] [--min-clean-kept F]]
 
 Writes the ONNX model (dynamic batch; outputs presence logits then severity logits) and its JSON
@@ -21,13 +21,14 @@ config next to it (labels, input size, normalisation, threshold, tile aggregatio
   --max-tiles N   at most N tiles per image side; larger images are downscaled (default 4)
   --detail-labels L  labels (comma list) read, on images that are downscaled, from up to N x N
                   tiles at native scale spread over the image instead (pixel-level problems such
-                  as noise and jpeg, which downscaling averages away; default none)
+                  as noise and jpeg, which downscaling averages away; default none); N is
+                  --max-tiles unless --detail-tiles N is given (fewer: faster on large photos)
   --calibrate F   then choose the threshold on the val split of manifest F: every image inspected
                   whole, thresholds 0.05..0.95 scanned, the best by --objective written to the config
 Calibration flags (with --calibrate):
 ${CALIBRATION_FLAGS_USAGE}`,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['checkpoint', 'out', 'threshold', 'top-k', 'max-tiles', 'detail-labels', 'calibrate', 'objective', 'min-clean-kept'], booleans: ['per-label', 'per-label-tiles'] }, 'package-inspector');
+    const a = parseArgs(argv, { values: ['checkpoint', 'out', 'threshold', 'top-k', 'max-tiles', 'detail-labels', 'detail-tiles', 'calibrate', 'objective', 'min-clean-kept'], booleans: ['per-label', 'per-label-tiles'] }, 'package-inspector');
     const calibrate = flagString(a, 'calibrate');
     if (a.flags.has('per-label') && !calibrate) throw new ArgumentError('package-inspector: --per-label needs --calibrate');
     const calibration = calibrationFlags(a, 'package-inspector');
@@ -41,6 +42,7 @@ ${CALIBRATION_FLAGS_USAGE}`,
     if (detailFlag !== undefined && !detailLabels!.length) throw new ArgumentError(`package-inspector: expected a comma list of labels for --detail-labels but received "${detailFlag}"`);
     const r = await packageInspector({
       ...(detailLabels ? { detailLabels } : {}),
+      ...(a.flags.has('detail-tiles') ? { detailTilesPerSide: flagNumber(a, 'detail-tiles', 5, 'package-inspector', { int: true, min: 1, max: 16 }) } : {}),
       checkpoint,
       out,
       threshold: flagNumber(a, 'threshold', 0.5, 'package-inspector', { min: 0.01, max: 0.99 }),
