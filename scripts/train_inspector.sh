@@ -87,9 +87,10 @@ else
     --pair-weight 3 --out "$RUNS/inspector"
 fi
 # --detail-labels: on photos over 560 px, noise and jpeg are read from native-scale tiles (session 12;
-# it changes nothing on the <= 512 px calibration images, so the rules are the same with or without it).
+# it changes nothing on the <= 512 px calibration images, so the rules are the same with or without it);
+# --detail-tiles 3: 3 x 3 of them instead of 5 x 5 (session 17, chosen on the 1024 px val split).
 av package-inspector --checkpoint "$RUNS/inspector/best.safetensors" --out models/inspector.onnx --top-k 16 --max-tiles 5 \
-  --detail-labels noise,jpeg --calibrate "$DATA-512u.jsonl" --per-label --per-label-tiles --min-clean-kept 0.85
+  --detail-labels noise,jpeg --detail-tiles 3 --calibrate "$DATA-512u.jsonl" --per-label --per-label-tiles --min-clean-kept 0.85
 # Operating points (models/MODEL_CARD.md): joint rules on val without and with clean-kept floors, scored on test.
 node scripts/operating_points.mjs models/inspector.onnx "$DATA-512u.jsonl" 0.6,0.7,0.8,0.85,0.9 "$RUNS/inspector/operating_points.json"
 av eval --inspector models/inspector.onnx --data "$DATA-512u.jsonl" --split test --report "$RUNS/inspector/test512.html" | tee "$RUNS/inspector/test512.txt"
