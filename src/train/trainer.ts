@@ -67,6 +67,8 @@ export interface TrainConfig {
    * labels (default 1: plain BCE). Every other term keeps weight 1.
    */
   pairWeight?: number;
+  /** With `pairWeight`: only these labels' terms are weighted (default every label). */
+  pairWeightLabels?: string[];
 }
 
 export interface EpochLog {
@@ -114,6 +116,11 @@ export class Trainer {
     if (config.severityHead && !train.multiLabel) throw new ArgumentError('a severity head needs a multi-label (manifest) dataset');
     if (config.pairWeight !== undefined && !train.multiLabel) throw new ArgumentError('a pair weight needs a multi-label (manifest) dataset');
     if (config.pairWeight !== undefined && !(config.pairWeight > 0)) throw new ArgumentError(`pair weight (--pair-weight) must be > 0, received ${config.pairWeight}`);
+    if (config.pairWeightLabels !== undefined) {
+      if (config.pairWeight === undefined) throw new ArgumentError('pair-weighted labels (--pair-weight-labels) need a pair weight (--pair-weight)');
+      const unknown = config.pairWeightLabels.filter((l) => !train.classes.includes(l));
+      if (unknown.length || !config.pairWeightLabels.length) throw new ArgumentError(`pair-weighted labels must be labels of the dataset (${train.classes.join(', ')}); got ${JSON.stringify(config.pairWeightLabels)}`);
+    }
   }
 
   get numOutputs(): number {
@@ -151,7 +158,10 @@ export class Trainer {
     if (this.train.multiLabel) {
       f.targets = { data: b.targets!, shape: [B, K], dtype: 'float32' };
       if (this.config.severityHead) f.severities = { data: b.severities!, shape: [B, K], dtype: 'float32' };
-      if (this.config.pairWeight !== undefined) f.lossWeights = { data: pairLossWeights(b.targets!, K, this.config.pairWeight), shape: [B, K], dtype: 'float32' };
+      if (this.config.pairWeight !== undefined) {
+        const only = this.config.pairWeightLabels && this.train.classes.map((c) => this.config.pairWeightLabels!.includes(c));
+        f.lossWeights = { data: pairLossWeights(b.targets!, K, this.config.pairWeight, only), shape: [B, K], dtype: 'float32' };
+      }
     } else f.y = { data: b.y, shape: [B], dtype: 'int64' };
     return f;
   }
@@ -257,9 +267,10 @@ export class Trainer {
 
 /**
  * Per-term BCE weights for a batch of multi-label targets [B, K] (row-major 0/1): `pairWeight`
- * on the present labels of rows with two or more present labels, 1 everywhere else.
+ * on the present labels of rows with two or more present labels (only the labels `only` marks,
+ * when given), 1 everywhere else.
  */
-export function pairLossWeights(targets: Float32Array, K: number, pairWeight: number): Float32Array {
+export function pairLossWeights(targets: Float32Array, K: number, pairWeight: number, only?: readonly boolean[]): Float32Array {
   const w = new Float32Array(targets.length).fill(1);
   for (let r = 0; r * K < targets.length; r++) {
     const row = targets.subarray(r * K, (r + 1) * K);
@@ -267,7 +278,7 @@ export function pairLossWeights(targets: Float32Array, K: number, pairWeight: nu
     for (const t of row) if (t > 0.5) present++;
     if (present < 2) continue;
     row.forEach((t, c) => {
-      if (t > 0.5) w[r * K + c] = pairWeight;
+      if (t > 0.5 && (!only || only[c])) w[r * K + c] = pairWeight;
     });
   }
   return w;

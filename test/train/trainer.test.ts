@@ -126,6 +126,8 @@ test('pairLossWeights: the pair weight lands on the present labels of rows with 
     1, 1, 1, // three labels: 3 everywhere
   ]);
   assert.deepEqual([...pairLossWeights(targets, 3, 3)], [1, 1, 1, 3, 1, 3, 1, 1, 1, 3, 3, 3]);
+  // Only the first and second labels weighted: the third keeps 1 even where present in a pair.
+  assert.deepEqual([...pairLossWeights(targets, 3, 3, [true, true, false])], [1, 1, 1, 3, 1, 1, 1, 1, 1, 3, 3, 1]);
 });
 
 test('trainer: --pair-weight scales the loss of multi-label images only (lr 0, the same batches)', async () => {
@@ -156,4 +158,12 @@ test('trainer: --pair-weight scales the loss of multi-label images only (lr 0, t
   const ratio = (await lossOf(pair, 3)) / (await lossOf(pair));
   assert.ok(ratio > 1.05 && ratio < 2.95, `pair loss ratio ${ratio}`);
   await assert.rejects(lossOf(all, 0), /pair weight \(--pair-weight\) must be > 0/);
+  // Weighting one label of three on all-pair data: (3 + 1 + 1) / 3 of the plain loss, up to the
+  // spread of the per-label terms; a label that is not the dataset's is refused by name.
+  const oneLabel = await (async () => {
+    const out = await mkdtemp(path.join(tmpdir(), 'attnvision-run-'));
+    return (await new Trainer({ ...cfg, pairWeight: 3, pairWeightLabels: ['b'] }, all, undefined, out).run()).logs[0]!.trainLoss;
+  })();
+  assert.ok(oneLabel > plain * 1.05 && oneLabel < weighted * 0.95, `one weighted label: ${oneLabel} between ${plain} and ${weighted}`);
+  assert.throws(() => new Trainer({ ...cfg, pairWeight: 3, pairWeightLabels: ['zz'] }, all, undefined, '/tmp/x'), /pair-weighted labels must be labels of the dataset \(a, b, c\); got \["zz"\]/);
 });

@@ -53,6 +53,7 @@ output; give --labels) with train/val splits.
   --pair-weight W      weight W on the BCE term of each present label of images with two or more
                        labels (manifest data; default 1), so a problem hidden by its partner costs
                        more when missed
+  --pair-weight-labels a,b,...  with --pair-weight: weight only these labels' terms
   --seed S [0]  --resume (continue DIR/last.safetensors exactly)
   --cache-batches      replay the first epoch's decoded batches from memory in later epochs (to
                        measure loader overhead: compare the epoch times in log.csv with a normal run)
@@ -86,6 +87,7 @@ function trainConfig(a: ParsedArgs): TrainConfig {
     workers: a.flags.has('workers') ? flagNumber(a, 'workers', 1, w, { int: true, min: 1 }) : undefined,
     ...(a.flags.has('cache-batches') ? { cacheBatches: true } : {}),
     ...(a.flags.has('pair-weight') ? { pairWeight: flagNumber(a, 'pair-weight', 1, w, { min: 0 }) } : {}),
+    ...(flagString(a, 'pair-weight-labels') !== undefined ? { pairWeightLabels: flagString(a, 'pair-weight-labels')!.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
   };
 }
 
@@ -94,7 +96,7 @@ export const trainCommand: Command = {
   summary: 'train a zoo model on an image folder or manifest dataset',
   usage: trainUsage,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['data', 'labels', 'model', 'weights', 'epochs', 'batch', 'size', 'workers', 'opt', 'lr', 'wd', 'momentum', 'warmup', 'smoothing', 'clip', 'crop', 'seed', 'out', 'pair-weight'], booleans: ['severity-head', 'resume', 'cache-batches'] }, 'train');
+    const a = parseArgs(argv, { values: ['data', 'labels', 'model', 'weights', 'epochs', 'batch', 'size', 'workers', 'opt', 'lr', 'wd', 'momentum', 'warmup', 'smoothing', 'clip', 'crop', 'seed', 'out', 'pair-weight', 'pair-weight-labels'], booleans: ['severity-head', 'resume', 'cache-batches'] }, 'train');
     const data = flagString(a, 'data');
     const out = flagString(a, 'out');
     if (!data || !out) throw new ArgumentError('train: --data and --out are required');
