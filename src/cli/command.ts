@@ -57,6 +57,11 @@ export function flagString(p: ParsedArgs, name: string, dflt?: string): string |
   return v === undefined || v === true ? dflt : v;
 }
 
+/** A comma-list flag: its trimmed, non-empty items (undefined when the flag is absent). */
+export function flagList(p: ParsedArgs, name: string): string[] | undefined {
+  return flagString(p, name)?.split(',').map((x) => x.trim()).filter(Boolean);
+}
+
 export function flagNumber(p: ParsedArgs, name: string, dflt: number, where: string, opts: { int?: boolean; min?: number; max?: number } = {}): number {
   const v = p.flags.get(name);
   if (v === undefined || v === true) return dflt;

@@ -120,8 +120,12 @@ export class Trainer {
       if (config.pairWeight === undefined) throw new ArgumentError('pair-weighted labels (--pair-weight-labels) need a pair weight (--pair-weight)');
       const unknown = config.pairWeightLabels.filter((l) => !train.classes.includes(l));
       if (unknown.length || !config.pairWeightLabels.length) throw new ArgumentError(`pair-weighted labels must be labels of the dataset (${train.classes.join(', ')}); got ${JSON.stringify(config.pairWeightLabels)}`);
+      this.pairWeighted = train.classes.map((c) => config.pairWeightLabels!.includes(c));
     }
   }
+
+  /** Per class, whether its pair terms are weighted (`pairWeightLabels`; undefined: every class). */
+  private readonly pairWeighted?: boolean[];
 
   get numOutputs(): number {
     const K = this.train.classes.length;
@@ -158,10 +162,7 @@ export class Trainer {
     if (this.train.multiLabel) {
       f.targets = { data: b.targets!, shape: [B, K], dtype: 'float32' };
       if (this.config.severityHead) f.severities = { data: b.severities!, shape: [B, K], dtype: 'float32' };
-      if (this.config.pairWeight !== undefined) {
-        const only = this.config.pairWeightLabels && this.train.classes.map((c) => this.config.pairWeightLabels!.includes(c));
-        f.lossWeights = { data: pairLossWeights(b.targets!, K, this.config.pairWeight, only), shape: [B, K], dtype: 'float32' };
-      }
+      if (this.config.pairWeight !== undefined) f.lossWeights = { data: pairLossWeights(b.targets!, K, this.config.pairWeight, this.pairWeighted), shape: [B, K], dtype: 'float32' };
     } else f.y = { data: b.y, shape: [B], dtype: 'int64' };
     return f;
   }

@@ -140,9 +140,9 @@ test('trainer: --pair-weight scales the loss of multi-label images only (lr 0, t
     samples: train.samples.map((s) => ({ ...s, labels: new Float32Array(Array.from({ length: K }, (_, c) => (on.includes(c) ? 1 : 0))), severities: new Float32Array(K) })),
   });
   const cfg: TrainConfig = { ...config, epochs: 1, lr: 0, labelSmoothing: 0 };
-  const lossOf = async (ds: Dataset, pairWeight?: number) => {
+  const lossOf = async (ds: Dataset, pairWeight?: number, extra: Partial<TrainConfig> = {}) => {
     const out = await mkdtemp(path.join(tmpdir(), 'attnvision-run-'));
-    const r = await new Trainer({ ...cfg, ...(pairWeight === undefined ? {} : { pairWeight }) }, ds, undefined, out).run();
+    const r = await new Trainer({ ...cfg, ...(pairWeight === undefined ? {} : { pairWeight }), ...extra }, ds, undefined, out).run();
     return r.logs[0]!.trainLoss;
   };
   // Every label present on every image: every term is a pair term, so the loss triples.
@@ -160,10 +160,7 @@ test('trainer: --pair-weight scales the loss of multi-label images only (lr 0, t
   await assert.rejects(lossOf(all, 0), /pair weight \(--pair-weight\) must be > 0/);
   // Weighting one label of three on all-pair data: (3 + 1 + 1) / 3 of the plain loss, up to the
   // spread of the per-label terms; a label that is not the dataset's is refused by name.
-  const oneLabel = await (async () => {
-    const out = await mkdtemp(path.join(tmpdir(), 'attnvision-run-'));
-    return (await new Trainer({ ...cfg, pairWeight: 3, pairWeightLabels: ['b'] }, all, undefined, out).run()).logs[0]!.trainLoss;
-  })();
+  const oneLabel = await lossOf(all, 3, { pairWeightLabels: ['b'] });
   assert.ok(oneLabel > plain * 1.05 && oneLabel < weighted * 0.95, `one weighted label: ${oneLabel} between ${plain} and ${weighted}`);
   assert.throws(() => new Trainer({ ...cfg, pairWeight: 3, pairWeightLabels: ['zz'] }, all, undefined, '/tmp/x'), /pair-weighted labels must be labels of the dataset \(a, b, c\); got \["zz"\]/);
 });

@@ -2,7 +2,7 @@
  * `attnvision package-inspector`: turns a trained quality checkpoint into the shipped model files.
  */
 import type { Command } from '../command.js';
-import { parseArgs, flagNumber, flagString } from '../command.js';
+import { parseArgs, flagList, flagNumber, flagString } from '../command.js';
 import { packageInspector } from '../../quality/package.js';
 import { calibrationFlags, runCalibration, CALIBRATION_FLAGS_USAGE } from './calibrate.js';
 import { ArgumentError } from '../../util/errors.js';
@@ -38,7 +38,7 @@ ${CALIBRATION_FLAGS_USAGE}`,
     const out = flagString(a, 'out');
     if (!checkpoint || !out || !out.endsWith('.onnx')) throw new ArgumentError('package-inspector: --checkpoint FILE and --out FILE.onnx are required');
     const detailFlag = flagString(a, 'detail-labels');
-    const detailLabels = detailFlag === undefined ? undefined : detailFlag.split(',').map((x) => x.trim()).filter(Boolean);
+    const detailLabels = flagList(a, 'detail-labels');
     if (detailFlag !== undefined && !detailLabels!.length) throw new ArgumentError(`package-inspector: expected a comma list of labels for --detail-labels but received "${detailFlag}"`);
     const r = await packageInspector({
       ...(detailLabels ? { detailLabels } : {}),

@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Command, ParsedArgs } from '../command.js';
-import { parseArgs, flagNumber, flagString } from '../command.js';
+import { parseArgs, flagList, flagNumber, flagString } from '../command.js';
 import { imageFolder, manifestDataset, type Dataset } from '../../data/dataset.js';
 import { Trainer, evaluateLoader, type TrainConfig, type EpochLog } from '../../train/trainer.js';
 import { renderReport } from '../../train/report.js';
@@ -68,6 +68,7 @@ function trainConfig(a: ParsedArgs): TrainConfig {
   if (opt !== 'sgd' && opt !== 'adamw') throw new ArgumentError(`train: expected sgd or adamw for --opt but received "${opt}"`);
   const crop = flagString(a, 'crop', 'crop')!;
   if (crop !== 'crop' && crop !== 'resized-crop') throw new ArgumentError(`train: expected crop or resized-crop for --crop but received "${crop}"`);
+  const pairWeightLabels = flagList(a, 'pair-weight-labels');
   return {
     model,
     weights: flagString(a, 'weights'),
@@ -87,7 +88,7 @@ function trainConfig(a: ParsedArgs): TrainConfig {
     workers: a.flags.has('workers') ? flagNumber(a, 'workers', 1, w, { int: true, min: 1 }) : undefined,
     ...(a.flags.has('cache-batches') ? { cacheBatches: true } : {}),
     ...(a.flags.has('pair-weight') ? { pairWeight: flagNumber(a, 'pair-weight', 1, w, { min: 0 }) } : {}),
-    ...(flagString(a, 'pair-weight-labels') !== undefined ? { pairWeightLabels: flagString(a, 'pair-weight-labels')!.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+    ...(pairWeightLabels ? { pairWeightLabels } : {}),
   };
 }
 
@@ -100,7 +101,7 @@ export const trainCommand: Command = {
     const data = flagString(a, 'data');
     const out = flagString(a, 'out');
     if (!data || !out) throw new ArgumentError('train: --data and --out are required');
-    const labels = flagString(a, 'labels')?.split(',').map((s) => s.trim()).filter(Boolean);
+    const labels = flagList(a, 'labels');
     const config = trainConfig(a);
     const train = await loadData(data, 'train', labels);
     const val = await loadData(data, 'val', labels ?? [...train.classes]).catch(() => undefined);
