@@ -56,3 +56,32 @@ test('paired bootstrap: mismatched shapes are named', () => {
   assert.throws(() => pairedBootstrap({ probs: new Float64Array(20), thresholds: [0.5] }, { probs: new Float64Array(20), thresholds: [0.5, 0.5] }, T, classes), /a\.thresholds/);
   assert.throws(() => pairedBootstrap({ probs: new Float64Array(20), thresholds: [0.5, 0.5] }, { probs: new Float64Array(20), thresholds: [0.5, 0.5] }, T, classes, { iterations: 3 }), /iterations/);
 });
+
+test('cluster bootstrap: one image per group is the image bootstrap; copies of few photos widen the interval', () => {
+  const T = targetsOf(300, 11);
+  const a = { probs: decisions(T, 0.8, 12), thresholds: [0.5, 0.5] };
+  const b = { probs: decisions(T, 0.85, 13), thresholds: [0.5, 0.5] };
+  const plain = pairedBootstrap(a, b, T, classes, { iterations: 300, seed: 2 });
+  const singletons = pairedBootstrap(a, b, T, classes, { iterations: 300, seed: 2, groups: Array.from({ length: 300 }, (_, i) => `img${i}`) });
+  assert.deepEqual({ ...singletons, units: 300 }, { ...plain, units: 300 });
+  assert.equal(plain.units, 300);
+  // 20 distinct images, each copied 30 times (like 30 crops of one photo sharing its errors):
+  // per image the 600 rows look like 600 independent results; per photo there are 20.
+  const few = targetsOf(20, 14);
+  const rows = Array.from({ length: 600 }, (_, i) => i % 20);
+  const copy = <A extends Float32Array | Float64Array>(src: A, make: (n: number) => A) => {
+    const out = make(600 * 2);
+    rows.forEach((r, i) => out.set(src.subarray(r * 2, r * 2 + 2), i * 2));
+    return out;
+  };
+  const Tc = copy(few, (n) => new Float32Array(n));
+  const ac = { probs: copy(decisions(few, 0.8, 15), (n) => new Float64Array(n)), thresholds: [0.5, 0.5] };
+  const bc = { probs: copy(decisions(few, 0.8, 16), (n) => new Float64Array(n)), thresholds: [0.5, 0.5] };
+  const byImage = pairedBootstrap(ac, bc, Tc, classes, { iterations: 400, seed: 3 });
+  const byPhoto = pairedBootstrap(ac, bc, Tc, classes, { iterations: 400, seed: 3, groups: rows.map((r) => `photo${r}`) });
+  assert.equal(byPhoto.units, 20);
+  assert.equal(byPhoto.n, 600);
+  assert.equal(byPhoto.delta, byImage.delta);
+  assert.ok(byPhoto.hi - byPhoto.lo > 2.5 * (byImage.hi - byImage.lo), `per photo ${byPhoto.lo} .. ${byPhoto.hi}, per image ${byImage.lo} .. ${byImage.hi}`);
+  assert.throws(() => pairedBootstrap(a, b, T, classes, { groups: ['x', 'y'] }), /expected 300 keys \(one per image\) for groups/);
+});
