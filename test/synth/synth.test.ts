@@ -4,10 +4,10 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { synthesize, planJobs, assignSplits, sharpness, deadLeaves, CLASSES, RAIN_PAIR_MAX_BLUR, BLUR_PAIR_MAX_NOISE, partnerWeight, photoSplits, type SynthConfig, type ManifestEntry } from '../../src/data/synth/index.js';
+import { synthesize, planJobs, assignSplits, sharpness, deadLeaves, readPhotoNotes, partlyBlurredPhotos, STRICT_SHARPNESS, CLASSES, RAIN_PAIR_MAX_BLUR, BLUR_PAIR_MAX_NOISE, partnerWeight, photoSplits, type SynthConfig, type ManifestEntry } from '../../src/data/synth/index.js';
 import { defocusBlur, Rng } from '../../src/degrade/index.js';
 import { createImage } from '../../src/image/tensor.js';
-import { readImage, encodeJpeg } from '../../src/image/io.js';
+import { readImage, encodeJpeg, encodePng } from '../../src/image/io.js';
 import { manifestDataset } from '../../src/data/dataset.js';
 import { QUALITY_LABELS } from '../../src/quality/labels.js';
 import { Progress } from '../../src/util/progress.js';
@@ -30,6 +30,90 @@ test('sharpness test: dead leaves pass, defocused and flat crops fail', () => {
   assert.equal(sharpness(createImage(3, 128, 128, 0.4)).sharp, false);
   // Deterministic procedural source.
   assert.deepEqual(deadLeaves(7, { size: 32 }).data, deadLeaves(7, { size: 32 }).data);
+});
+
+/** A bokeh-like image: smooth colour blobs of low contrast (wavelengths >= 40 px, range < 0.1). */
+function bokeh(seed: number, size: number) {
+  const img = createImage(3, size, size);
+  const rng = new Rng(seed);
+  const waves = Array.from({ length: 3 }, () => ({ fx: rng.uniform(-1, 1) / 40, fy: rng.uniform(-1, 1) / 40, phase: rng.uniform(0, 6.28) }));
+  for (let c = 0; c < 3; c++) {
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        const v = waves.reduce((sum, w) => sum + Math.sin(2 * Math.PI * (w.fx * x + w.fy * y) + w.phase + c), 0);
+        img.data[(c * size + y) * size + x] = 0.45 + 0.012 * v;
+      }
+    }
+  }
+  return img;
+}
+
+test('strict sharpness test: a crop half smooth bokeh, half sharp passes the default test and fails the strict one', () => {
+  const size = 128;
+  const sharp = deadLeaves(3, { size });
+  const soft = bokeh(4, size);
+  const half = createImage(3, size, size);
+  // [C, H, W]: the left half from the bokeh, the right half from the sharp image.
+  for (let c = 0; c < 3; c++) {
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        const i = (c * size + y) * size + x;
+        half.data[i] = x < size / 2 ? soft.data[i]! : sharp.data[i]!;
+      }
+    }
+  }
+  const loose = sharpness(half);
+  assert.equal(loose.sharp, true, JSON.stringify(loose));
+  assert.ok(loose.textured < 0.75, `bokeh tiles are skipped as untextured: ${loose.textured}`);
+  assert.equal(sharpness(half, STRICT_SHARPNESS).sharp, false);
+  assert.equal(sharpness(sharp, STRICT_SHARPNESS).sharp, true);
+});
+
+test('photo notes: partly blurred photos named from LICENSES.tsv; a missing table is empty, a bad one is named', async () => {
+  const dir = await tmpDir();
+  assert.equal((await readPhotoNotes(dir)).size, 0);
+  await fs.writeFile(path.join(dir, 'LICENSES.tsv'), 'file\tlicense\tnotes\na.jpg\tCC0\tintentional shallow depth of field (bokeh background)\n' +
+    'b.jpg\tCC0\tgreyscale; texture\nc.jpg\tCC0\tintentional motion blur in the lower half\nd.jpg\tCC0\n\n');
+  const notes = await readPhotoNotes(dir);
+  assert.deepEqual([...notes.keys()], ['a.jpg', 'b.jpg', 'c.jpg', 'd.jpg']);
+  assert.deepEqual(partlyBlurredPhotos(notes, ['d.jpg', 'c.jpg', 'b.jpg', 'a.jpg', 'e.jpg']), ['a.jpg', 'c.jpg']);
+  await fs.writeFile(path.join(dir, 'LICENSES.tsv'), 'name\tnote\na.jpg\tx\n');
+  await assert.rejects(readPhotoNotes(dir), /LICENSES\.tsv:1: expected a header row with the columns "file" and "notes"/);
+  await fs.writeFile(path.join(dir, 'LICENSES.tsv'), 'file\tnotes\na.jpg\tx\n\tbokeh\n');
+  await assert.rejects(readPhotoNotes(dir), /LICENSES\.tsv:3: no file name/);
+});
+
+test('strict-dof: crops of photos noted as partly blurred must pass the strict test (off by default); other photos unchanged', async () => {
+  const photos = await tmpDir();
+  const notes = ['file\tnotes'];
+  for (let i = 0; i < 3; i++) {
+    await fs.writeFile(path.join(photos, `bokeh${i}.png`), await encodePng(bokeh(10 + i, 160)));
+    await fs.writeFile(path.join(photos, `plain${i}.png`), await encodePng(deadLeaves(20 + i, { size: 160 })));
+    notes.push(`bokeh${i}.png\tintentional shallow depth of field (strong bokeh)`, `plain${i}.png\tsharp`);
+  }
+  await fs.writeFile(path.join(photos, 'LICENSES.tsv'), notes.join('\n') + '\n');
+  const run = async (strict: boolean) => {
+    const out = await tmpDir();
+    await synthesize({ out, perClass: 6, size: 64, seed: 3, photos, quiet: true, workers: 0, ...(strict ? { strictPartlyBlurred: true } : {}) });
+    return { cfg: JSON.parse(await fs.readFile(path.join(out, 'synth.json'), 'utf8')) as SynthConfig, lines: await readLines(path.join(out, 'manifest.jsonl')) };
+  };
+  const loose = await run(false);
+  const strict = await run(true);
+  assert.equal('partlyBlurred' in loose.cfg, false);
+  assert.deepEqual(strict.cfg.partlyBlurred, ['bokeh0.png', 'bokeh1.png', 'bokeh2.png']);
+  const fromBokeh = (l: ManifestEntry) => l.source.photo?.startsWith('bokeh') ?? false;
+  // Without the flag, samples without a blur label sometimes skip the test: bokeh labelled sharp.
+  assert.ok(loose.lines.some((l) => fromBokeh(l) && !l.labels.some((x) => x.endsWith('_blur'))), 'the default lets some bokeh crops through');
+  assert.equal(strict.lines.filter(fromBokeh).length, 0);
+  assert.ok(strict.lines.some((l) => l.source.rejectedPhoto?.startsWith('bokeh')));
+  // Samples planned on the other photos are drawn exactly as before.
+  const plain = strict.lines.filter((l) => l.source.photo?.startsWith('plain') && !l.source.rejectedPhoto);
+  assert.ok(plain.length > 0);
+  for (const l of plain) assert.deepEqual(l, loose.lines.find((x) => x.id === l.id));
+  await assert.rejects(synthCommand.run(['--out', await tmpDir(), '--per-class', '1', '--strict-dof']), /--strict-dof needs --photos/);
+  const bare = await tmpDir();
+  await fs.writeFile(path.join(bare, 'p.png'), await encodePng(deadLeaves(1, { size: 96 })));
+  await assert.rejects(synthesize({ out: await tmpDir(), perClass: 1, size: 64, photos: bare, quiet: true, workers: 0, strictPartlyBlurred: true }), /LICENSES\.tsv: no photo notes/);
 });
 
 test('plan: per-class counts, mixes, and splits by photo (no photo in two splits)', () => {

@@ -21,7 +21,7 @@ const usage = `Usage: attnvision synth --out DIR --per-class N [--size 256] [--s
                         [--mix 0.2] [--workers N] [--preview] [--quiet]
                         [--splits-from OTHER/synth.json] [--only-splits val,test]
                         [--photo-scales 0.35,0.5,0.7] [--soft-finish 0]
-                        [--noise-grain 0]
+                        [--noise-grain 0] [--strict-dof]
 
 Synthesises a labelled image-quality dataset: N images for 'clean' and for each degradation
 (defocus_blur, motion_blur, noise, rain, haze, low_light, jpeg), at random severities.
@@ -54,6 +54,10 @@ Options:
   --noise-grain P  share of samples whose sensor noise (the noise label's and the finish's) is
                    coarse-grained: the residual smoothed by a Gaussian of 0.6-2 px, std kept, as
                    after in-camera denoising, so blotchy noise is not read as blur or clean  [0]
+  --strict-dof     photos whose notes (LICENSES.tsv in --photos: columns file, notes) name a
+                   shallow depth of field or intentional motion blur give only crops that pass
+                   a strict sharpness test (3/4 of the crop textured, almost none of it soft),
+                   for every label, so their bokeh is never labelled sharp
 
 Example: realistic-size validation and test images for a dataset made at 256 px:
   attnvision synth --out data512 --per-class 400 --size 512 --seed 2 --photos photos --mix 0.4 \
@@ -76,7 +80,7 @@ export const synthCommand: Command = {
   summary: 'synthesise a degradation dataset (clean photos or dead leaves -> 7 labelled degradations)',
   usage,
   async run(argv) {
-    const args = parseArgs(argv, { values: ['out', 'per-class', 'size', 'seed', 'photos', 'mix', 'workers', 'splits-from', 'only-splits', 'photo-scales', 'soft-finish', 'noise-grain'], booleans: ['preview', 'quiet'] }, 'synth');
+    const args = parseArgs(argv, { values: ['out', 'per-class', 'size', 'seed', 'photos', 'mix', 'workers', 'splits-from', 'only-splits', 'photo-scales', 'soft-finish', 'noise-grain'], booleans: ['preview', 'quiet', 'strict-dof'] }, 'synth');
     if (args.flags.get('help')) {
       console.log(usage);
       return 0;
@@ -110,6 +114,8 @@ export const synthCommand: Command = {
     }
     const softFinish = args.flags.has('soft-finish') ? flagNumber(args, 'soft-finish', 0, 'synth', { min: 0, max: 1 }) : undefined;
     const noiseGrain = args.flags.has('noise-grain') ? flagNumber(args, 'noise-grain', 0, 'synth', { min: 0, max: 1 }) : undefined;
+    const strictDof = args.flags.get('strict-dof') === true;
+    if (strictDof && !photos) throw new ArgumentError('synth: --strict-dof needs --photos');
     const summary = await synthesize({
       out, perClass, size, seed, mix, quiet,
       ...(photos ? { photos } : {}),
@@ -119,6 +125,7 @@ export const synthCommand: Command = {
       ...(photoScales ? { photoScales } : {}),
       ...(softFinish !== undefined ? { softFinish } : {}),
       ...(noiseGrain !== undefined ? { noiseGrain } : {}),
+      ...(strictDof ? { strictPartlyBlurred: true } : {}),
     });
     if (!quiet) {
       console.error(`synth: ${summary.total} samples in ${out} (${summary.generated} new, ${summary.resumed} resumed) in ${summary.seconds.toFixed(1)} s, ` +

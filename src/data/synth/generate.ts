@@ -24,6 +24,7 @@ import { ArgumentError, AttnvisionError, checkInt, checkNumber } from '../../uti
 import { removeStaleTemps, writeFileAtomic } from '../../util/fs.js';
 import { Progress } from '../../util/progress.js';
 import { IMAGE_EXTENSIONS } from '../dataset.js';
+import { partlyBlurredPhotos, PHOTO_NOTES_FILE, readPhotoNotes } from './photo_notes.js';
 import { photoSplits, planJobs, SPLITS, type Job, type Split, type SynthConfig } from './plan.js';
 import { PhotoCache, renderJob, type ManifestEntry } from './render.js';
 
@@ -59,6 +60,12 @@ export interface SynthOptions {
   softFinish?: number;
   /** Share of samples, in [0, 1], whose sensor noise has coarse grain (finish.ts; default 0). */
   noiseGrain?: number;
+  /**
+   * Crops of photos whose notes (LICENSES.tsv in the photo folder, photo_notes.ts) name a shallow
+   * depth of field or intentional motion blur must pass the strict sharpness test, for every label
+   * (default false: the default test, skipped for 30% of the samples without a blur label).
+   */
+  strictPartlyBlurred?: boolean;
 }
 
 export interface SynthSummary {
@@ -169,6 +176,13 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
   }
   const softFinish = opts.softFinish === undefined ? undefined : checkNumber(where, 'softFinish', opts.softFinish, 0, 1);
   const noiseGrain = opts.noiseGrain === undefined ? undefined : checkNumber(where, 'noiseGrain', opts.noiseGrain, 0, 1);
+  let partlyBlurred: string[] | undefined;
+  if (opts.strictPartlyBlurred) {
+    if (!photosDir) throw new ArgumentError(`${where}: strictPartlyBlurred needs a photo folder`);
+    const notes = await readPhotoNotes(photosDir);
+    if (!notes.size) throw new SynthError(`${path.join(photosDir, PHOTO_NOTES_FILE)}: no photo notes to tell partly blurred photos by (strictPartlyBlurred needs a notes table with the columns file and notes)`);
+    partlyBlurred = partlyBlurredPhotos(notes, photos.map((p) => p.name));
+  }
   const cfg: SynthConfig = {
     version: 1, seed, perClass, size, mix, photosDir, photos,
     ...(splits ? { splits } : {}),
@@ -176,6 +190,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
     ...(opts.photoScales ? { photoScales: [...opts.photoScales] } : {}),
     ...(softFinish !== undefined ? { softFinish } : {}),
     ...(noiseGrain !== undefined ? { noiseGrain } : {}),
+    ...(partlyBlurred ? { partlyBlurred } : {}),
   };
 
   await fs.mkdir(out, { recursive: true });

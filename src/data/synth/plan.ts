@@ -75,6 +75,12 @@ export interface SynthConfig {
    */
   softFinish?: number;
   /**
+   * Photos with blurred regions of their own (shallow depth of field, intentional motion blur),
+   * from the photo folder's notes (`synth --strict-dof`, photo_notes.ts); their crops must pass
+   * the strict sharpness test. Absent: every photo gets the default test. Recorded only when given.
+   */
+  partlyBlurred?: string[];
+  /**
    * Share of samples whose sensor noise (noise label and sensor-noise finish) has coarse grain
    * (`synth --noise-grain`, finish.ts); absent: 0. Recorded only when given.
    */

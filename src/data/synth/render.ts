@@ -16,7 +16,8 @@ import { writeFileAtomic } from '../../util/fs.js';
 import { deadLeaves } from './dead_leaves.js';
 import { applyFinishJpeg, applyFinishSoftness, degradeWithSensorFinish, planFinish, type CameraFinish } from './finish.js';
 import { photoSplits, type Job, type Split, type SynthConfig } from './plan.js';
-import { sharpness } from './sharpness.js';
+import { STRICT_SHARPNESS } from './photo_notes.js';
+import { sharpness, type SharpnessOptions } from './sharpness.js';
 
 /** One line of manifest.jsonl. */
 export interface ManifestEntry {
@@ -86,14 +87,15 @@ const PHOTO_TRIES = 3;
 
 /**
  * A sharp size x size crop of an (already scaled) photo, or null after `tries` attempts. With
- * `requireSharp` false, the first random crop (smooth sky, bokeh, walls included).
+ * `requireSharp` false, the first random crop (smooth sky, bokeh, walls included); `test` sets the
+ * sharpness test's thresholds (STRICT_SHARPNESS for partly blurred photos).
  */
-export function sharpCrop(photo: ImageF32, size: number, rng: Rng, tries = CROP_TRIES, requireSharp = true): { image: ImageF32; box: Box } | null {
+export function sharpCrop(photo: ImageF32, size: number, rng: Rng, tries = CROP_TRIES, requireSharp = true, test: Readonly<SharpnessOptions> = {}): { image: ImageF32; box: Box } | null {
   if (photo.width < size || photo.height < size) return null;
   for (let t = 0; t < tries; t++) {
     const box = { left: rng.int(0, photo.width - size), top: rng.int(0, photo.height - size), width: size, height: size };
     const img = crop(photo, box);
-    if (!requireSharp || sharpness(img).sharp) return { image: img, box };
+    if (!requireSharp || sharpness(img, test).sharp) return { image: img, box };
   }
   return null;
 }
@@ -110,7 +112,10 @@ export function needsSharpSource(labels: readonly string[], rng: Rng): boolean {
 
 /**
  * The clean input of a sample: a sharp crop of the planned photo at a random scale level; if that
- * photo has none (clouds, fog, bokeh), other photos of the same split; else dead leaves.
+ * photo has none (clouds, fog, bokeh), other photos of the same split; else dead leaves. A photo
+ * the dataset lists as partly blurred (`cfg.partlyBlurred`: shallow depth of field, intentional
+ * motion blur) gives only crops that pass the strict test, whatever the labels: its bokeh would
+ * otherwise be labelled sharp.
  */
 export async function cleanSource(job: Job, cfg: SynthConfig, cache: PhotoCache, rng: Rng): Promise<CleanSource> {
   if (job.photo && cfg.photosDir) {
@@ -123,7 +128,8 @@ export async function cleanSource(job: Job, cfg: SynthConfig, cache: PhotoCache,
       const minScale = cfg.size / Math.min(info.width, info.height);
       const scale = Math.min(1, Math.max(minScale, rng.choice(cfg.photoScales ?? PHOTO_SCALES)));
       const photo = await cache.get(path.join(cfg.photosDir, name), scale);
-      const got = sharpCrop(photo, cfg.size, rng, CROP_TRIES, requireSharp);
+      const strict = cfg.partlyBlurred?.includes(name) ?? false;
+      const got = sharpCrop(photo, cfg.size, rng, CROP_TRIES, requireSharp || strict, strict ? STRICT_SHARPNESS : {});
       if (got) {
         // Crop box in full-resolution photo pixels.
         const f = info.width / photo.width;
