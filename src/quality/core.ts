@@ -68,7 +68,7 @@ export function checkInspectorConfig(config: InspectorConfig, where: string): In
 /** The native-scale detail tiles of a width x height image under `config` (tiling.ts), or null when it reads no label from them or the image is not downscaled. */
 export function detailPlanOf(config: InspectorConfig, width: number, height: number): TilePlan | null {
   if (!config.detailLabels?.length) return null;
-  return planDetailTiles(width, height, config.inputSize, config.detailTilesPerSide ?? config.maxTilesPerSide);
+  return planDetailTiles(width, height, config.inputSize, config.detailTilesPerSide ?? config.maxTilesPerSide, config.maxTilesPerSide);
 }
 
 /** The threshold of each label: `override` for all, else the config's per-label or global one. */

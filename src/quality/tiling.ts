@@ -40,12 +40,14 @@ export function planTiles(srcW: number, srcH: number, tile: number, maxPerSide: 
 }
 
 /**
- * Native-scale detail tiles of an image the coverage plan downscales: up to `maxPerSide` x
- * `maxPerSide` tiles at scale 1, spread evenly (first and last touch the borders), origins in source
- * pixels. Null when the coverage plan is already at native scale or upscales.
+ * Native-scale detail tiles of an image the coverage plan (at most `coverPerSide` tiles per side)
+ * downscales: up to `maxPerSide` x `maxPerSide` tiles at scale 1, spread evenly (first and last
+ * touch the borders), origins in source pixels. Null when the coverage plan is already at native
+ * scale or upscales. A detail grid smaller than the coverage grid must not change which images get
+ * detail tiles: a 512 px image is covered at native scale by 5 x 5 tiles, so it gets none.
  */
-export function planDetailTiles(srcW: number, srcH: number, tile: number, maxPerSide: number): TilePlan | null {
-  const cover = planTiles(srcW, srcH, tile, maxPerSide);
+export function planDetailTiles(srcW: number, srcH: number, tile: number, maxPerSide: number, coverPerSide = maxPerSide): TilePlan | null {
+  const cover = planTiles(srcW, srcH, tile, coverPerSide);
   if (cover.scale >= 1 || srcW < tile || srcH < tile) return null;
   const cols = Math.min(maxPerSide, Math.ceil(srcW / tile));
   const rows = Math.min(maxPerSide, Math.ceil(srcH / tile));

@@ -76,6 +76,12 @@ test('detail tiles: native scale, spread over a downscaled image only; mosaic la
 test('detailTilesPerSide: the detail grid of a config, checked when loaded', () => {
   const config: InspectorConfig = { labels: [...QUALITY_LABELS], inputSize: 32, mean: [0, 0, 0], std: [1, 1, 1], threshold: 0.5, severityHead: false, model: 't', topK: 2, maxTilesPerSide: 4, detailLabels: ['noise'] };
   assert.deepEqual([detailPlanOf(config, 1000, 300)!.cols, detailPlanOf(config, 1000, 300)!.rows], [4, 4], 'default: maxTilesPerSide');
+  // Only images the coverage grid downscales get detail tiles, however small the detail grid:
+  // 4 coverage tiles of 32 px reach 128 px at native scale, 2 would only reach 64 px.
+  assert.equal(planTiles(120, 100, 32, 4).scale, 1);
+  assert.equal(detailPlanOf({ ...config, detailTilesPerSide: 2 }, 120, 100), null, 'covered at native scale: no detail tiles');
+  assert.equal(planDetailTiles(120, 100, 32, 2, 4), null);
+  assert.deepEqual([planDetailTiles(120, 100, 32, 2)!.cols, planDetailTiles(200, 100, 32, 2, 4)!.cols], [2, 2]);
   const small = detailPlanOf({ ...config, detailTilesPerSide: 2 }, 1000, 300)!;
   assert.deepEqual([small.cols, small.rows, small.origins[1]!.left + 32], [2, 2, 1000], 'two per side, touching both borders');
   assert.equal(detailPlanOf({ ...config, detailLabels: [] }, 1000, 300), null, 'no detail labels: no detail tiles');
