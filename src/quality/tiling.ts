@@ -46,7 +46,7 @@ export function planTiles(srcW: number, srcH: number, tile: number, maxPerSide: 
  * scale or upscales. A detail grid smaller than the coverage grid must not change which images get
  * detail tiles: a 512 px image is covered at native scale by 5 x 5 tiles, so it gets none.
  */
-export function planDetailTiles(srcW: number, srcH: number, tile: number, maxPerSide: number, coverPerSide = maxPerSide): TilePlan | null {
+export function planDetailTiles(srcW: number, srcH: number, tile: number, maxPerSide: number, coverPerSide: number): TilePlan | null {
   const cover = planTiles(srcW, srcH, tile, coverPerSide);
   if (cover.scale >= 1 || srcW < tile || srcH < tile) return null;
   const cols = Math.min(maxPerSide, Math.ceil(srcW / tile));

@@ -59,9 +59,9 @@ test('tile display cells partition the source image and are centred on their (ov
 });
 
 test('detail tiles: native scale, spread over a downscaled image only; mosaic layout', () => {
-  assert.equal(planDetailTiles(100, 40, 32, 4), null, 'not downscaled: no detail tiles');
-  assert.equal(planDetailTiles(20, 10, 32, 3), null, 'upscaled: no detail tiles');
-  const d = planDetailTiles(1000, 300, 32, 4)!;
+  assert.equal(planDetailTiles(100, 40, 32, 4, 4), null, 'not downscaled: no detail tiles');
+  assert.equal(planDetailTiles(20, 10, 32, 3, 3), null, 'upscaled: no detail tiles');
+  const d = planDetailTiles(1000, 300, 32, 4, 4)!;
   assert.equal(planTiles(1000, 300, 32, 4).scale < 1, true);
   assert.deepEqual([d.width, d.height, d.scale, d.rows, d.cols], [1000, 300, 1, 4, 4]);
   const xs = d.origins.slice(0, 4).map((o) => o.left);
@@ -81,7 +81,7 @@ test('detailTilesPerSide: the detail grid of a config, checked when loaded', () 
   assert.equal(planTiles(120, 100, 32, 4).scale, 1);
   assert.equal(detailPlanOf({ ...config, detailTilesPerSide: 2 }, 120, 100), null, 'covered at native scale: no detail tiles');
   assert.equal(planDetailTiles(120, 100, 32, 2, 4), null);
-  assert.deepEqual([planDetailTiles(120, 100, 32, 2)!.cols, planDetailTiles(200, 100, 32, 2, 4)!.cols], [2, 2]);
+  assert.deepEqual([planDetailTiles(120, 100, 32, 2, 2)!.cols, planDetailTiles(200, 100, 32, 2, 4)!.cols], [2, 2]);
   const small = detailPlanOf({ ...config, detailTilesPerSide: 2 }, 1000, 300)!;
   assert.deepEqual([small.cols, small.rows, small.origins[1]!.left + 32], [2, 2, 1000], 'two per side, touching both borders');
   assert.equal(detailPlanOf({ ...config, detailLabels: [] }, 1000, 300), null, 'no detail labels: no detail tiles');
@@ -92,7 +92,7 @@ test('detail labels are read from the detail tiles, the others from the coverage
   const K = QUALITY_LABELS.length;
   const config: InspectorConfig = { labels: [...QUALITY_LABELS], inputSize: 32, mean: [0, 0, 0], std: [1, 1, 1], threshold: 0.5, severityHead: false, model: 't', topK: 2, maxTilesPerSide: 3, detailLabels: ['noise', 'jpeg'] };
   const plan = planTiles(300, 200, 32, 3);
-  const detailPlan = planDetailTiles(300, 200, 32, 3)!;
+  const detailPlan = planDetailTiles(300, 200, 32, 3, 3)!;
   const T = plan.origins.length;
   const Td = detailPlan.origins.length;
   const logits = (n: number, f: (t: number, k: number) => number) => Float32Array.from({ length: n * K }, (_, i) => f(Math.floor(i / K), i % K));
