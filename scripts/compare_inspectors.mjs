@@ -7,9 +7,9 @@
 // can resolve. Needs `npm run build`.
 //   node scripts/compare_inspectors.mjs A.onnx B.onnx MANIFEST.jsonl [val] [out.json]
 import { Inspector } from '../dist/src/quality/inspector.js';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { manifestDataset } from '../dist/src/data/dataset.js';
+import { readJsonl } from '../dist/src/io/jsonl.js';
 import { pairedBootstrap } from '../dist/src/quality/bootstrap.js';
 import { writeFileAtomic } from '../dist/src/util/fs.js';
 import { Progress } from '../dist/src/util/progress.js';
@@ -49,14 +49,10 @@ async function pairedProbs(inspA, inspB, ds, groupOf) {
 /** Image file (as manifestDataset resolves it) -> its source photo, or the file itself (dead leaves). */
 async function sourceGroups(manifest) {
   const root = path.dirname(manifest);
-  const out = new Map();
-  for (const line of (await readFile(manifest, 'utf8')).split('\n')) {
-    if (!line.trim()) continue;
-    const m = JSON.parse(line);
+  return new Map((await readJsonl(manifest)).map((m) => {
     const file = path.join(root, m.file);
-    out.set(file, m.source?.photo ? `photo:${m.source.photo}` : file);
-  }
-  return out;
+    return [file, m.source?.photo ? `photo:${m.source.photo}` : file];
+  }));
 }
 
 const [inspA, inspB] = [await Inspector.load({ model: modelA }), await Inspector.load({ model: modelB })];
