@@ -7,6 +7,7 @@
 // can resolve. Needs `npm run build`.
 //   node scripts/compare_inspectors.mjs A.onnx B.onnx MANIFEST.jsonl [val] [out.json]
 import { Inspector } from '../dist/src/quality/inspector.js';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { manifestDataset } from '../dist/src/data/dataset.js';
 import { readJsonl } from '../dist/src/io/jsonl.js';
@@ -56,6 +57,12 @@ async function sourceGroups(manifest) {
 }
 
 const [inspA, inspB] = [await Inspector.load({ model: modelA }), await Inspector.load({ model: modelB })];
+// Guard against comparing a model with itself (say, after copying the candidate over the shipped file).
+const sameBytes = async (x, y) => (await fs.readFile(x)).equals(await fs.readFile(y));
+const configOf = (m) => m.replace(/\.onnx$/, '.json');
+if ((await sameBytes(modelA, modelB)) && (await sameBytes(configOf(modelA), configOf(modelB)))) {
+  throw new Error(`${modelA} and ${modelB} are the same model with the same rules (identical .onnx and .json): nothing to compare`);
+}
 const labels = [...inspA.config.labels];
 if (inspB.config.labels.join() !== labels.join()) throw new Error(`the two inspectors have different labels (${labels.join(', ')} vs ${inspB.config.labels.join(', ')})`);
 const ds = await manifestDataset(manifest, labels, split);
