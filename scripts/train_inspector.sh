@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The exact commands that produce the shipped inspector (models/inspector.onnx + .json).
 # Data and runs go outside the repository (DATA, RUNS). On 2 cores (models/MODEL_CARD.md has the
-# measured times): synth 12-45 min per training set, the shipped fine-tune 18 min plus 26 min for its
+# measured times): synth 12-45 min per training set, the shipped fine-tune 17 min plus about 23 min for its
 # training sample (session 19), comparison 20 min (COMPARE=0 skips it), realistic-size val/test
 # images 9-12 min, calibration and evaluation 20 min.
 set -euo pipefail
