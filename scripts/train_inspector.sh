@@ -52,8 +52,8 @@ if [ "${COMPARE:-1}" = 1 ]; then
   done
 fi
 
-# 3. The shipped model (the twentieth candidate, session 19): the sixteenth (shipped in session 17,
-#    commit e89eb2a) fine-tuned 3 epochs on 12,800 fresh training images made by the same plan with
+# 3. The shipped model (the twentieth candidate, session 19): the sixteenth (shipped in session 17;
+#    its ONNX as committed at e89eb2a, session-18 rules) fine-tuned 3 epochs on 12,800 fresh training images made by the same plan with
 #    --strict-dof (seed 13), so no crop of bokeh is labelled sharp. (The session-19 run started from
 #    the sixteenth's float32 checkpoint; the committed ONNX holds its weights as float16, at most
 #    5e-4 apart, so a repeat from it is close but not bit-identical; the same holds for the chains
