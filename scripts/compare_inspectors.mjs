@@ -57,11 +57,11 @@ async function sourceGroups(manifest) {
 }
 
 const [inspA, inspB] = [await Inspector.load({ model: modelA }), await Inspector.load({ model: modelB })];
-// Guard against comparing a model with itself (say, after copying the candidate over the shipped file).
-const sameBytes = async (x, y) => (await fs.readFile(x)).equals(await fs.readFile(y));
-const configOf = (m) => m.replace(/\.onnx$/, '.json');
-if ((await sameBytes(modelA, modelB)) && (await sameBytes(configOf(modelA), configOf(modelB)))) {
-  throw new Error(`${modelA} and ${modelB} are the same model with the same rules (identical .onnx and .json): nothing to compare`);
+// Guard against comparing a model with itself (say, after copying the candidate over the shipped file):
+// the same network bytes and the same loaded rules.
+const sameNetwork = (await fs.readFile(modelA)).equals(await fs.readFile(modelB));
+if (sameNetwork && JSON.stringify(inspA.config) === JSON.stringify(inspB.config)) {
+  throw new Error(`${modelA} and ${modelB} are the same model with the same rules (identical .onnx and config): nothing to compare`);
 }
 const labels = [...inspA.config.labels];
 if (inspB.config.labels.join() !== labels.join()) throw new Error(`the two inspectors have different labels (${labels.join(', ')} vs ${inspB.config.labels.join(', ')})`);

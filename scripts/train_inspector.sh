@@ -53,8 +53,9 @@ if [ "${COMPARE:-1}" = 1 ]; then
 fi
 
 # 3. The shipped model (the twentieth candidate, session 19): the sixteenth (shipped in session 17;
-#    its ONNX as committed at e89eb2a, session-18 rules) fine-tuned 3 epochs on 12,800 fresh training images made by the same plan with
-#    --strict-dof (seed 13), so no crop of bokeh is labelled sharp. (The session-19 run started from
+#    its ONNX as committed at e89eb2a, session-18 rules) fine-tuned 3 epochs on 12,800 fresh
+#    training images made by the same plan with --strict-dof (seed 13), so no crop of bokeh is
+#    labelled sharp. (The session-19 run started from
 #    the sixteenth's float32 checkpoint; the committed ONNX holds its weights as float16, at most
 #    5e-4 apart, so a repeat from it is close but not bit-identical; the same holds for the chains
 #    below.)
@@ -74,7 +75,9 @@ fi
 #    thresholds and tile shares chosen jointly on the 512 px validation split for the macro-F1 over
 #    the labels and "clean", keeping at least 85% of its clean images clean (--min-clean-kept 0.85),
 #    then evaluated once on both test splits.
-S12_SYNTH="--per-class 2000 --size 256 --seed 12 --photos ../shared/photos --mix 0.6 --photo-scales $NATIVE_SCALES --soft-finish 0.5"
+# The sixteenth's synth plan; its sample is seed 12, the shipped (twentieth) one's seed 13 with --strict-dof.
+PLAN16="--per-class 2000 --size 256 --photos ../shared/photos --mix 0.6 --photo-scales $NATIVE_SCALES --soft-finish 0.5"
+S12_SYNTH="$PLAN16 --seed 12"
 if [ "${BUDGET:-0}" = 1 ]; then
   # The nineteenth candidate (session 18): one run from scratch inside the 90-minute
   # budget, swin_nano (2.1x the training throughput of swin_mini) for 15 epochs over the seed-12
@@ -103,8 +106,7 @@ elif [ "${SIXTEENTH:-0}" = 1 ]; then
   av train --data "$DATA-s12/manifest.jsonl" $HP --model swin_mini_convstem_224 --weights "$RUNS/ninth.onnx" --epochs 3 --lr 2e-4 --warmup 0.3 \
     --pair-weight 3 --out "$RUNS/inspector"
 else
-  av synth --out "$DATA-s13d" --per-class 2000 --size 256 --seed 13 --photos ../shared/photos --mix 0.6 --photo-scales $NATIVE_SCALES \
-    --soft-finish 0.5 --strict-dof --splits-from "$DATA/synth.json" --only-splits train,val
+  av synth --out "$DATA-s13d" $PLAN16 --seed 13 --strict-dof --splits-from "$DATA/synth.json" --only-splits train,val
   git show e89eb2a:models/inspector.onnx > "$RUNS/sixteenth.onnx"
   av train --data "$DATA-s13d/manifest.jsonl" $HP --model swin_mini_convstem_224 --weights "$RUNS/sixteenth.onnx" --epochs 3 --lr 2e-4 --warmup 0.3 \
     --pair-weight 3 --out "$RUNS/inspector"
