@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The exact commands that produce the shipped inspector (models/inspector.onnx + .json).
 # Data and runs go outside the repository (DATA, RUNS). On 2 cores (models/MODEL_CARD.md has the
-# measured times): synth 12-45 min per training set, the shipped fine-tune 18 min plus about 23 min for its
+# measured times): synth 12-45 min per training set, the shipped fine-tune 18 min plus about 24 min for its
 # training sample (session 20), comparison 20 min (COMPARE=0 skips it), realistic-size val/test
 # images 9-12 min, calibration and evaluation 20 min.
 set -euo pipefail
@@ -17,8 +17,9 @@ COMMON="--data $DATA/manifest.jsonl $HP"
 NATIVE_SCALES=0.35,0.5,0.7,0.85,1
 
 # 1. Synthesize the dataset from the shared clean photos (splits by source photo), with the default
-#    photo decode scales (0.35-0.7): the comparison below, the 256 px test split and the classic
-#    baselines' calibration use it. $DATA-s is the same plan with crops also decoded at 0.85 and
+#    photo decode scales (0.35-0.7): the comparison below uses it, and its photo splits are the
+#    ones every later sample keeps (its 256 px val/test splits, remade with --strict-dof as
+#    $DATA-256s, give the 256 px test scores and the classic baselines' calibration). $DATA-s is the same plan with crops also decoded at 0.85 and
 #    native scale (1), where a photo's own grain shows as it does to the inspector's native-scale
 #    tiles: the seventh model and FROM_SCRATCH train on it; the eighth model trained on two more
 #    samples of it, the ninth on one more with the lens-softness finish, the sixteenth on one more
