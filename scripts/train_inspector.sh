@@ -13,20 +13,23 @@ av() { node dist/src/cli/main.js "$@"; }
 # Training flags shared by every run; each run adds its --data.
 HP="--labels $LABELS --severity-head --size 112 --batch 32 --opt adamw --wd 0.05 --clip 5 --seed 1"
 COMMON="--data $DATA/manifest.jsonl $HP"
+# Every fine-tune of the shipped chain (step 3): from the previous model's weights, 3 epochs, warm-up 0.3.
+FINETUNE="$HP --model swin_mini_convstem_224 --epochs 3 --lr 2e-4 --warmup 0.3"
 # Photo decode scales of the shipped model's training data, down to native resolution (step 1, 3).
 NATIVE_SCALES=0.35,0.5,0.7,0.85,1
 
 # 1. Synthesize the dataset from the shared clean photos (splits by source photo), with the default
 #    photo decode scales (0.35-0.7): the comparison below uses it, and its photo splits are the
 #    ones every later sample keeps (its 256 px val/test splits, remade with --strict-dof as
-#    $DATA-256s, give the 256 px test scores and the classic baselines' calibration). $DATA-s is the same plan with crops also decoded at 0.85 and
-#    native scale (1), where a photo's own grain shows as it does to the inspector's native-scale
-#    tiles: the seventh model and FROM_SCRATCH train on it; the eighth model trained on two more
+#    $DATA-256s, give the 256 px test scores and the classic baselines' calibration). $DATA-s is
+#    the same plan with crops also decoded at 0.85 and native scale (1), where a photo's own grain
+#    shows as it does to the inspector's native-scale tiles: the seventh model and FROM_SCRATCH train on it; the eighth model trained on two more
 #    samples of it, the ninth on one more with the lens-softness finish, the sixteenth on one more
 #    with more two-label images, the twentieth on one more made with --strict-dof and the shipped
 #    (twenty-second) on another (step 3).
-av synth --out "$DATA" --per-class 1600 --size 256 --seed 1 --photos ../shared/photos --mix 0.4 --preview
-av synth --out "$DATA-s" --per-class 1600 --size 256 --seed 1 --photos ../shared/photos --mix 0.4 --photo-scales $NATIVE_SCALES
+PLAN1="--per-class 1600 --size 256 --seed 1 --photos ../shared/photos --mix 0.4"
+av synth --out "$DATA" $PLAN1 --preview
+av synth --out "$DATA-s" $PLAN1 --photo-scales $NATIVE_SCALES
 # Validation and test images at a realistic size (512 px: 5 x 5 native-scale tiles, like most real
 # photos), on the same photo splits; used to choose thresholds and tile shares. Two runs (seeds 2
 # and 3) merged into one manifest: 960 val and 960 test images, 120 clean in each split.
@@ -40,7 +43,7 @@ av synth --out "$DATA-512ws" --per-class 800 --size 512 --seed 3 --photos ../sha
 node scripts/merge_manifests.mjs "$DATA-512su.jsonl" "$DATA-512s/manifest.jsonl" "$DATA-512ws/manifest.jsonl"
 # The 256 px val/test splits of $DATA remade with --strict-dof (session 20; 265 of 1,280 val and 87
 # of 1,280 test images changed): the 256 px test scores and the classic baselines' calibration.
-av synth --out "$DATA-256s" --per-class 1600 --size 256 --seed 1 --photos ../shared/photos --mix 0.4 --strict-dof \
+av synth --out "$DATA-256s" $PLAN1 --strict-dof \
   --splits-from "$DATA/synth.json" --only-splits val,test
 
 if [ "${COMPARE:-1}" = 1 ]; then
@@ -104,27 +107,24 @@ elif [ "${EIGHTH:-0}" = 1 ]; then
   done
   node scripts/merge_manifests.mjs "$DATA-s45.jsonl" "$DATA-s4/manifest.jsonl" "$DATA-s5/manifest.jsonl"
   git show 701314e:models/inspector.onnx > "$RUNS/seventh.onnx"
-  av train --data "$DATA-s45.jsonl" $HP --model swin_mini_convstem_224 --weights "$RUNS/seventh.onnx" --epochs 3 --lr 2e-4 --warmup 0.3 --out "$RUNS/inspector"
+  av train --data "$DATA-s45.jsonl" $FINETUNE --weights "$RUNS/seventh.onnx" --out "$RUNS/inspector"
 elif [ "${NINTH:-0}" = 1 ]; then
   av synth --out "$DATA-s6" --per-class 2000 --size 256 --seed 6 --photos ../shared/photos --mix 0.4 \
     --photo-scales $NATIVE_SCALES --soft-finish 0.5 --splits-from "$DATA/synth.json" --only-splits train,val
   git show 0b008f7:models/inspector.onnx > "$RUNS/eighth.onnx"
-  av train --data "$DATA-s6/manifest.jsonl" $HP --model swin_mini_convstem_224 --weights "$RUNS/eighth.onnx" --epochs 3 --lr 2e-4 --warmup 0.3 --out "$RUNS/inspector"
+  av train --data "$DATA-s6/manifest.jsonl" $FINETUNE --weights "$RUNS/eighth.onnx" --out "$RUNS/inspector"
 elif [ "${SIXTEENTH:-0}" = 1 ]; then
   av synth --out "$DATA-s12" $S12_SYNTH --splits-from "$DATA/synth.json" --only-splits train,val
   git show 9133544:models/inspector.onnx > "$RUNS/ninth.onnx"
-  av train --data "$DATA-s12/manifest.jsonl" $HP --model swin_mini_convstem_224 --weights "$RUNS/ninth.onnx" --epochs 3 --lr 2e-4 --warmup 0.3 \
-    --pair-weight 3 --out "$RUNS/inspector"
+  av train --data "$DATA-s12/manifest.jsonl" $FINETUNE --weights "$RUNS/ninth.onnx" --pair-weight 3 --out "$RUNS/inspector"
 elif [ "${TWENTIETH:-0}" = 1 ]; then
   av synth --out "$DATA-s13d" $PLAN16 --seed 13 --strict-dof --splits-from "$DATA/synth.json" --only-splits train,val
   git show e89eb2a:models/inspector.onnx > "$RUNS/sixteenth.onnx"
-  av train --data "$DATA-s13d/manifest.jsonl" $HP --model swin_mini_convstem_224 --weights "$RUNS/sixteenth.onnx" --epochs 3 --lr 2e-4 --warmup 0.3 \
-    --pair-weight 3 --out "$RUNS/inspector"
+  av train --data "$DATA-s13d/manifest.jsonl" $FINETUNE --weights "$RUNS/sixteenth.onnx" --pair-weight 3 --out "$RUNS/inspector"
 else
   av synth --out "$DATA-s14d" $PLAN16 --seed 14 --strict-dof --splits-from "$DATA/synth.json" --only-splits train,val
   git show 7b56f73:models/inspector.onnx > "$RUNS/twentieth.onnx"
-  av train --data "$DATA-s14d/manifest.jsonl" $HP --model swin_mini_convstem_224 --weights "$RUNS/twentieth.onnx" --epochs 3 --lr 2e-4 --warmup 0.3 \
-    --pair-weight 3 --out "$RUNS/inspector"
+  av train --data "$DATA-s14d/manifest.jsonl" $FINETUNE --weights "$RUNS/twentieth.onnx" --pair-weight 3 --out "$RUNS/inspector"
 fi
 # --detail-labels: on photos over 560 px, noise and jpeg are read from native-scale tiles (session 12;
 # it changes nothing on the <= 512 px calibration images, so the rules are the same with or without it);
