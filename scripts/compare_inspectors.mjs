@@ -8,9 +8,8 @@
 //   node scripts/compare_inspectors.mjs A.onnx B.onnx MANIFEST.jsonl [val] [out.json]
 import { Inspector } from '../dist/src/quality/inspector.js';
 import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { manifestDataset } from '../dist/src/data/dataset.js';
-import { readJsonl } from '../dist/src/io/jsonl.js';
+import { sourcePhotoGroups } from '../dist/src/data/source_groups.js';
 import { pairedBootstrap } from '../dist/src/quality/bootstrap.js';
 import { writeFileAtomic } from '../dist/src/util/fs.js';
 import { Progress } from '../dist/src/util/progress.js';
@@ -47,15 +46,6 @@ async function pairedProbs(inspA, inspB, ds, groupOf) {
   return { probsA: Float64Array.from(probsA), probsB: Float64Array.from(probsB), targets: Float32Array.from(targets), groups, skipped };
 }
 
-/** Image file (as manifestDataset resolves it) -> its source photo, or the file itself (dead leaves). */
-async function sourceGroups(manifest) {
-  const root = path.dirname(manifest);
-  return new Map((await readJsonl(manifest)).map((m) => {
-    const file = path.join(root, m.file);
-    return [file, m.source?.photo ? `photo:${m.source.photo}` : file];
-  }));
-}
-
 const [inspA, inspB] = [await Inspector.load({ model: modelA }), await Inspector.load({ model: modelB })];
 // Guard against comparing a model with itself (say, after copying the candidate over the shipped file):
 // the same network bytes and the same loaded rules.
@@ -66,7 +56,7 @@ if (sameNetwork && JSON.stringify(inspA.config) === JSON.stringify(inspB.config)
 const labels = [...inspA.config.labels];
 if (inspB.config.labels.join() !== labels.join()) throw new Error(`the two inspectors have different labels (${labels.join(', ')} vs ${inspB.config.labels.join(', ')})`);
 const ds = await manifestDataset(manifest, labels, split);
-const { probsA, probsB, targets, groups, skipped } = await pairedProbs(inspA, inspB, ds, await sourceGroups(manifest));
+const { probsA, probsB, targets, groups, skipped } = await pairedProbs(inspA, inspB, ds, await sourcePhotoGroups(manifest));
 const a = { probs: probsA, thresholds: inspA.thresholds() };
 const b = { probs: probsB, thresholds: inspB.thresholds() };
 await Promise.all([inspA.dispose(), inspB.dispose()]);

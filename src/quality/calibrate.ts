@@ -5,12 +5,13 @@
  * model gets the threshold with the best macro-F1 and, optionally, each label's best threshold
  * and, with `fractions`, each label's best share of tiles averaged (aggregate.ts) with its threshold.
  * "Best" follows the objective: 'with-clean' (the default) scores "clean" as a class too and chooses
- * the labels' rules jointly (joint_calibration.ts); 'label-f1' gives each label its own best F1.
+ * the labels' rules jointly (joint_calibration.ts); 'bars' chooses them jointly for the issue's two
+ * synthetic bars (needs perLabel); 'label-f1' gives each label its own best F1.
  */
 import { promises as fs } from 'node:fs';
 import { manifestDataset } from '../data/dataset.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { evaluateInspectorOnDataset, type CalibrationObjective, type InspectorDatasetEval, type ScanPoint } from './dataset_eval.js';
+import { evaluateInspectorOnDataset, isJointObjective, type CalibrationObjective, type InspectorDatasetEval, type ScanPoint } from './dataset_eval.js';
 import { Inspector } from './inspector.js';
 import type { InspectorConfig } from './labels.js';
 import { SCAN_FRACTIONS } from './aggregate.js';
@@ -42,7 +43,8 @@ export async function calibrateInspector(
   opts: { perLabel?: boolean; fractions?: boolean; objective?: CalibrationObjective; minCleanKept?: number; split?: string; onFile?: (i: number, n: number) => void } = {},
 ): Promise<CalibrationResult> {
   const objective = opts.objective ?? 'with-clean';
-  if (opts.minCleanKept !== undefined && (objective !== 'with-clean' || !opts.perLabel)) throw new ArgumentError('calibrateInspector: minCleanKept applies to the joint per-label search (objective with-clean, perLabel)');
+  if (opts.minCleanKept !== undefined && (!isJointObjective(objective) || !opts.perLabel)) throw new ArgumentError('calibrateInspector: minCleanKept applies to the joint per-label search (objective with-clean or bars, perLabel)');
+  if (objective === 'bars' && !opts.perLabel) throw new ArgumentError('calibrateInspector: the bars objective chooses per-label rules; it needs perLabel');
   if (opts.minCleanKept !== undefined && !(opts.minCleanKept > 0 && opts.minCleanKept <= 1)) throw new ArgumentError(`calibrateInspector: expected minCleanKept in (0, 1] but received ${opts.minCleanKept}`);
   if (opts.fractions && !opts.perLabel) throw new ArgumentError('calibrateInspector: fractions are chosen per label; they need perLabel');
   const configPath = model.replace(/\.onnx$/, '') + '.json';
@@ -65,7 +67,7 @@ export async function calibrateInspector(
   if (opts.fractions) delete config.labelTopFraction;
   if (opts.perLabel) {
     // Per label, in dataset label order: the joint rules, the own-F1 rules with tile shares, or the own-F1 thresholds.
-    const rules: LabelRule[] = objective === 'with-clean'
+    const rules: LabelRule[] = isJointObjective(objective)
       ? validation.bestJoint!.rules
       : validation.bestLabelAggregation ?? validation.bestLabelThresholds!.map((threshold) => ({ threshold }));
     // Dataset label order -> config label order (the dataset has every config label).

@@ -11,15 +11,22 @@ import type { Inspector } from './inspector.js';
 import type { InspectResult } from './labels.js';
 import { tilesInShare, topMean } from './aggregate.js';
 import { labelTileProbabilities, roundProbability } from './core.js';
-import { calibrateJointly, type JointCalibration } from './joint_calibration.js';
+import { calibrateJointly, ISSUE_BARS, type JointCalibration } from './joint_calibration.js';
 
 /**
  * What a calibration scan maximises: 'label-f1' gives each label the rule with its own best F1 and
  * the global threshold the best macro-F1 over labels; 'with-clean' scores "clean" as one more class
- * and chooses all labels' rules jointly (joint_calibration.ts).
+ * and chooses all labels' rules jointly (joint_calibration.ts); 'bars' chooses them jointly for the
+ * issue's two synthetic bars (single-problem macro-F1 and two-problem recall, ISSUE_BARS), its
+ * global threshold (the fallback of labels without a rule) as 'with-clean'.
  */
-export type CalibrationObjective = 'label-f1' | 'with-clean';
-export const CALIBRATION_OBJECTIVES: readonly CalibrationObjective[] = ['label-f1', 'with-clean'];
+export type CalibrationObjective = 'label-f1' | 'with-clean' | 'bars';
+export const CALIBRATION_OBJECTIVES: readonly CalibrationObjective[] = ['label-f1', 'with-clean', 'bars'];
+
+/** Whether the objective chooses the labels' rules jointly (joint_calibration.ts) and scores the global threshold with clean. */
+export function isJointObjective(o: CalibrationObjective | undefined): o is 'with-clean' | 'bars' {
+  return o === 'with-clean' || o === 'bars';
+}
 
 export interface InspectorDatasetEval {
   /** Every readable image. */
@@ -43,8 +50,8 @@ export interface InspectorDatasetEval {
    */
   bestLabelAggregation?: { fraction: number; threshold: number; f1: number }[];
   /**
-   * With `scan` and the 'with-clean' objective: every label's rule (threshold, and tile share when
-   * `fractions` are scanned) chosen jointly for the macro-F1 with clean, starting from the per-label bests.
+   * With `scan` and a joint objective ('with-clean', 'bars'): every label's rule (threshold, and tile
+   * share when `fractions` are scanned) chosen jointly for it, starting from the per-label bests.
    */
   bestJoint?: JointCalibration;
   /** With `scan`: labels without a positive image in the split (their rules are left as they were). */
@@ -108,7 +115,7 @@ export async function evaluateInspectorOnDataset(
   if (opts.scan) {
     const scanned = opts.scan.map((t) => ({ t, m: multiLabelMetrics(P, T, ds.classes, t) }));
     out.scan = scanned.map(({ t, m }) => ({ threshold: t, macroF1: m.macroF1, macroF1WithClean: m.macroF1WithClean, cleanKept: cleanKept(m) }));
-    const score = (x: ScanPoint) => (opts.objective === 'with-clean' ? x.macroF1WithClean : x.macroF1);
+    const score = (x: ScanPoint) => (isJointObjective(opts.objective) ? x.macroF1WithClean : x.macroF1);
     out.bestScan = out.scan.reduce((b, x) => (score(x) > score(b) ? x : b));
     // Labels without a positive image have no F1 to choose by: they keep the inspector's current
     // rule (its threshold; its tile share when that is one of the scanned ones, else all tiles).
@@ -122,10 +129,10 @@ export async function evaluateInspectorOnDataset(
     // [N, K] image probabilities for each scanned tile share (computed once for both searches).
     const shares = opts.fractions && new Map(opts.fractions.map((f) => [f, probsAtShare(tiles, index, f)]));
     if (shares) out.bestLabelAggregation = scanAggregation(shares, T, ds.classes, opts.scan).map((r, c) => (unsupported.has(c) ? { ...current(c), f1: NaN } : r));
-    if (opts.objective === 'with-clean') {
+    if (isJointObjective(opts.objective)) {
       const byShare = new Map<number | undefined, Float64Array>(shares ?? [[undefined, P]]);
       const start = out.bestLabelAggregation?.map(({ fraction, threshold }) => ({ fraction, threshold })) ?? out.bestLabelThresholds.map((threshold) => ({ threshold }));
-      out.bestJoint = calibrateJointly(byShare, T, K, opts.scan, start, { minCleanKept: opts.minCleanKept });
+      out.bestJoint = calibrateJointly(byShare, T, K, opts.scan, start, { minCleanKept: opts.minCleanKept, objective: opts.objective === 'bars' ? { kind: 'bars', ...ISSUE_BARS } : { kind: 'with-clean' } });
     }
   }
   return out;

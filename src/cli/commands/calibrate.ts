@@ -6,7 +6,7 @@
 import type { Command, ParsedArgs } from '../command.js';
 import { parseArgs, flagNumber, flagString } from '../command.js';
 import { calibrateInspector, type CalibrationResult } from '../../quality/calibrate.js';
-import { CALIBRATION_OBJECTIVES, type CalibrationObjective, type ScanPoint } from '../../quality/dataset_eval.js';
+import { CALIBRATION_OBJECTIVES, isJointObjective, type CalibrationObjective, type ScanPoint } from '../../quality/dataset_eval.js';
 import { Progress } from '../../util/progress.js';
 import { ArgumentError } from '../../util/errors.js';
 
@@ -21,10 +21,14 @@ export const CALIBRATION_FLAGS_USAGE = `  --per-label     also write each label'
                                 rules are chosen jointly by coordinate ascent from several starts
                                 (each label's own best; under a floor, the best without it; every
                                 label at its strictest rule), the best end point kept
+                    bars        with --per-label: the issue's two synthetic bars at once; the same
+                                joint search maximises the smaller of (macro-F1 on images with at
+                                most one problem) / 0.97 and (mean label recall on images with two
+                                or more) / 0.90; the global threshold as with-clean
                     label-f1    macro-F1 over the labels; each label its own best F1 (flags more
                                 clean images: the labels' false alarms add up)
   --min-clean-kept F
-                  with --per-label and with-clean: a false-alarm budget; the joint search keeps at
+                  with --per-label and with-clean or bars: a false-alarm budget; the joint search keeps at
                   least the share F of the split's clean images clean (e.g. 0.85), then maximises
                   the score above that floor (costs recall); when no rules reach F, exits 1 and
                   leaves the config unchanged
@@ -41,9 +45,10 @@ export interface CalibrationFlags {
 export function calibrationFlags(a: ParsedArgs, where: string): CalibrationFlags {
   if (a.flags.has('per-label-tiles') && !a.flags.has('per-label')) throw new ArgumentError(`${where}: --per-label-tiles needs --per-label`);
   const objective = flagString(a, 'objective', 'with-clean')!;
-  if (!CALIBRATION_OBJECTIVES.includes(objective as CalibrationObjective)) throw new ArgumentError(`${where}: expected ${CALIBRATION_OBJECTIVES.join(' or ')} for --objective but received "${objective}"`);
+  if (!CALIBRATION_OBJECTIVES.includes(objective as CalibrationObjective)) throw new ArgumentError(`${where}: expected ${CALIBRATION_OBJECTIVES.join(', ')} for --objective but received "${objective}"`);
+  if (objective === 'bars' && !a.flags.has('per-label')) throw new ArgumentError(`${where}: --objective bars chooses per-label rules; it needs --per-label`);
   const minCleanKept = a.flags.has('min-clean-kept') ? flagNumber(a, 'min-clean-kept', 0, where, { min: 0.01, max: 1 }) : undefined;
-  if (minCleanKept !== undefined && (objective !== 'with-clean' || !a.flags.has('per-label'))) throw new ArgumentError(`${where}: --min-clean-kept needs --per-label and the with-clean objective`);
+  if (minCleanKept !== undefined && (!isJointObjective(objective as CalibrationObjective) || !a.flags.has('per-label'))) throw new ArgumentError(`${where}: --min-clean-kept needs --per-label and the with-clean or bars objective`);
   return { perLabel: a.flags.has('per-label'), fractions: a.flags.has('per-label-tiles'), objective: objective as CalibrationObjective, minCleanKept };
 }
 
@@ -55,14 +60,17 @@ export async function runCalibration(model: string, manifest: string, flags: Cal
   const v = c.validation;
   for (const e of v.errors) console.error(e.error.startsWith(e.file) ? e.error : `${e.file}: ${e.error}`);
   if (v.unsupportedLabels?.length) console.error(`calibrate: warning: no ${split} image has ${v.unsupportedLabels.join(', ')}; kept their current rules`);
-  const score = (x: ScanPoint) => (c.objective === 'with-clean' ? x.macroF1WithClean : x.macroF1);
-  console.log(`threshold scan (${split}, n=${v.metrics.n}, ${c.objective === 'with-clean' ? 'macro-F1 with clean' : 'macro-F1'}): ${v.scan!.map((x) => `${x.threshold.toFixed(2)}:${score(x).toFixed(3)}`).join(' ')}`);
+  const joint = isJointObjective(c.objective);
+  const score = (x: ScanPoint) => (joint ? x.macroF1WithClean : x.macroF1);
+  console.log(`threshold scan (${split}, n=${v.metrics.n}, ${joint ? 'macro-F1 with clean' : 'macro-F1'}): ${v.scan!.map((x) => `${x.threshold.toFixed(2)}:${score(x).toFixed(3)}`).join(' ')}`);
   console.log(`threshold ${c.threshold} (${c.objective}): ${split} macro-F1 ${c.best.macroF1.toFixed(4)}, with clean ${c.best.macroF1WithClean.toFixed(4)}, clean kept clean ${(100 * c.best.cleanKept).toFixed(1)}%`);
   const j = v.bestJoint;
   if (flags.perLabel && j) {
     const floor = flags.minCleanKept !== undefined ? `, floor ${(100 * flags.minCleanKept).toFixed(1)}% ${j.feasible ? 'met' : 'NOT met'}` : '';
-    console.log(`joint per-label rules: ${split} macro-F1 with clean ${j.startMacroF1WithClean.toFixed(4)} (each label's own best) -> ${j.macroF1WithClean.toFixed(4)} after ${j.rounds} rounds from the ${j.start} start; clean kept clean ${(100 * j.cleanKept).toFixed(1)}%${floor}`);
-    console.log(`  ascents: ${j.starts.map((x) => `from ${x.start} ${x.macroF1WithClean.toFixed(4)}, clean kept ${(100 * x.cleanKept).toFixed(1)}%${x.feasible ? '' : ' (below the floor)'}`).join('; ')}`);
+    const what = j.objective === 'bars' ? 'bar score min(single macro-F1 / 0.97, pair recall / 0.90)' : 'macro-F1 with clean';
+    console.log(`joint per-label rules: ${split} ${what} ${j.startScore.toFixed(4)} (each label's own best) -> ${j.score.toFixed(4)} after ${j.rounds} rounds from the ${j.start} start; clean kept clean ${(100 * j.cleanKept).toFixed(1)}%${floor}`);
+    console.log(`  at these rules: macro-F1 with clean ${j.macroF1WithClean.toFixed(4)}, single-problem macro-F1 ${j.singleMacroF1.toFixed(4)}, mean recall on two-problem images ${j.pairRecallMean.toFixed(4)}`);
+    console.log(`  ascents: ${j.starts.map((x) => `from ${x.start} ${x.score.toFixed(4)}, clean kept ${(100 * x.cleanKept).toFixed(1)}%${x.feasible ? '' : ' (below the floor)'}`).join('; ')}`);
   }
   if (c.labelThresholds) console.log(`per-label thresholds: ${c.config.labels.map((l, k) => `${l} ${c.labelThresholds![k]}`).join(', ')}`);
   if (c.labelTopFraction) console.log(`per-label tile shares: ${c.config.labels.map((l, k) => `${l} ${c.labelTopFraction![k]}`).join(', ')}`);
