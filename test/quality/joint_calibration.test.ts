@@ -222,7 +222,7 @@ test('calibrateInspector with the default objective writes the joint rules, and 
   const ck = path.join(dir, 'none.safetensors');
   const bad = spawnSync(process.execPath, [cli, 'package-inspector', '--checkpoint', ck, '--out', path.join(dir, 'x.onnx'), '--calibrate', manifest, '--objective', 'recall'], { encoding: 'utf8' });
   assert.equal(bad.status, 1);
-  assert.match(bad.stderr, /expected label-f1 or with-clean for --objective but received "recall"/);
+  assert.match(bad.stderr, /expected label-f1, with-clean, bars for --objective but received "recall"/);
   const noCal = spawnSync(process.execPath, [cli, 'package-inspector', '--checkpoint', ck, '--out', path.join(dir, 'x.onnx'), '--objective', 'label-f1'], { encoding: 'utf8' });
   assert.match(noCal.stderr, /--objective needs --calibrate/);
 
@@ -240,7 +240,7 @@ test('calibrateInspector with the default objective writes the joint rules, and 
   assert.match(run(model, model, '--data', manifest).stderr, /expected one model but received 2/);
   assert.match(run(model, '--data', manifest, '--per-label-tiles').stderr, /--per-label-tiles needs --per-label/);
   assert.match(run(path.join(dir, 'missing.onnx'), '--data', manifest).stderr, /missing\.(onnx|json)/);
-  assert.match(run(model, '--data', manifest, '--min-clean-kept', '0.8').stderr, /--min-clean-kept needs --per-label and the with-clean objective/);
+  assert.match(run(model, '--data', manifest, '--min-clean-kept', '0.8').stderr, /--min-clean-kept needs --per-label and the with-clean or bars objective/);
   assert.match(run(model, '--data', manifest, '--per-label', '--min-clean-kept', '1.5').stderr, /expected a number in \[0\.01, 1\] for --min-clean-kept but received "1\.5"/);
   const floored = run(model, '--data', manifest, '--per-label', '--min-clean-kept', '0.75');
   assert.equal(floored.status, 0, floored.stderr);
