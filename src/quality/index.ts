@@ -11,6 +11,7 @@ export { topMean, tilesAveraged, SCAN_FRACTIONS } from './aggregate.js';
 export { checkInspectorConfig, labelThresholdsOf, tileBatch, resultFromTileOutputs, InspectorConfigError } from './core.js';
 export { calibrateInspector, SCAN_THRESHOLDS, type CalibrationResult } from './calibrate.js';
 export { pairedBootstrap, type PairedBootstrap, type ScoredDecisions } from './bootstrap.js';
-export { calibrateJointly, type JointCalibration, type LabelRule, type JointStart } from './joint_calibration.js';
+export { calibrateJointly, ISSUE_BARS, type JointCalibration, type JointObjective, type LabelRule, type JointStart } from './joint_calibration.js';
+export { crossValidateObjective, groupFolds, type CrossValidatedObjective } from './objective_cv.js';
 export { collectSplitTiles, operatingPoints, probsUnderRules, type OperatingPoint, type SplitTiles } from './operating_points.js';
 export { analyseMisses, type DecisionRow, type LabelMisses } from './miss_analysis.js';
