@@ -4,9 +4,12 @@
 // floor on all folds of val but one and applied to the fold left out; folds are dealt by source
 // photo, repeated for several fold seeds. Prints the pooled out-of-fold scores per objective and
 // seed, their means, and the rules each objective picks on the whole split. Every image is
-// inspected once. Needs `npm run build`.
-//   node scripts/objective_cv.mjs MODEL.onnx MANIFEST.jsonl [--folds 5] [--seeds 1,2,3] [--floor 0.85] [--out out.json]
+// inspected once; --tiles F keeps the inspected tile probabilities in F (read back when F exists,
+// for the same model and manifest). --floor takes a list (e.g. 0.85,0.9,0.95) to compare floors.
+// Needs `npm run build`.
+//   node scripts/objective_cv.mjs MODEL.onnx MANIFEST.jsonl [--folds 5] [--seeds 1,2,3] [--floor 0.85] [--objectives with-clean,bars] [--tiles F] [--out out.json]
 import { parseArgs } from 'node:util';
+import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../dist/src/util/fs.js';
 import { Inspector } from '../dist/src/quality/inspector.js';
 import { manifestDataset } from '../dist/src/data/dataset.js';
@@ -18,56 +21,74 @@ import { collectSplitTiles, probsByShare } from '../dist/src/quality/operating_p
 import { crossValidateObjective, groupFolds } from '../dist/src/quality/objective_cv.js';
 import { Progress } from '../dist/src/util/progress.js';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { folds: { type: 'string', default: '5' }, seeds: { type: 'string', default: '1,2,3' }, floor: { type: 'string', default: '0.85' }, out: { type: 'string' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { folds: { type: 'string', default: '5' }, seeds: { type: 'string', default: '1,2,3' }, floor: { type: 'string', default: '0.85' }, objectives: { type: 'string', default: 'with-clean,bars' }, tiles: { type: 'string' }, out: { type: 'string' } } });
 const [model, manifest] = positionals;
-if (!model || !manifest || positionals.length > 2) throw new Error('usage: objective_cv.mjs MODEL.onnx MANIFEST.jsonl [--folds 5] [--seeds 1,2,3] [--floor 0.85] [--out out.json]');
+if (!model || !manifest || positionals.length > 2) throw new Error('usage: objective_cv.mjs MODEL.onnx MANIFEST.jsonl [--folds 5] [--seeds 1,2,3] [--floor 0.85] [--objectives with-clean,bars] [--tiles F] [--out out.json]');
 const folds = Number(values.folds);
 const seeds = values.seeds.split(',').map(Number);
-const floor = Number(values.floor);
-if (!(floor > 0 && floor <= 1) || seeds.some((s) => !Number.isInteger(s))) throw new Error(`bad --floor ${values.floor} or --seeds ${values.seeds}`);
+const floors = values.floor.split(',').map(Number);
+if (floors.some((x) => !(x > 0 && x <= 1)) || seeds.some((s) => !Number.isInteger(s))) throw new Error(`bad --floor ${values.floor} or --seeds ${values.seeds}`);
+const objectives = values.objectives.split(',').map((kind) => {
+  if (kind === 'with-clean') return { kind };
+  if (kind === 'bars') return { kind, ...ISSUE_BARS };
+  throw new Error(`unknown objective "${kind}" in --objectives (with-clean, bars)`);
+});
 
 const inspector = await Inspector.load({ model });
 const labels = [...inspector.config.labels];
 const ds = await manifestDataset(manifest, labels, 'val');
-const bar = new Progress({ total: ds.samples.length, label: 'val', unit: 'img' });
-const split = await collectSplitTiles(inspector, ds, () => bar.tick());
-bar.finish();
 await inspector.dispose();
+let split;
+if (values.tiles && existsSync(values.tiles)) {
+  const cached = JSON.parse(readFileSync(values.tiles, 'utf8'));
+  if (cached.model !== model || cached.manifest !== manifest) throw new Error(`${values.tiles} holds the tiles of ${cached.model} on ${cached.manifest}, not ${model} on ${manifest}`);
+  split = { tiles: cached.tiles, targets: Float32Array.from(cached.targets), errors: cached.errors };
+} else {
+  const live = await Inspector.load({ model });
+  const bar = new Progress({ total: ds.samples.length, label: 'val', unit: 'img' });
+  split = await collectSplitTiles(live, ds, () => bar.tick());
+  bar.finish();
+  await live.dispose();
+  if (values.tiles) await writeFileAtomic(values.tiles, JSON.stringify({ model, manifest, tiles: split.tiles, targets: [...split.targets], errors: split.errors }));
+}
 for (const e of split.errors) console.error(`${e.file}: ${e.error} (left out)`);
 const failed = new Set(split.errors.map((e) => e.file));
 const groupOf = await sourcePhotoGroups(manifest);
 const groups = ds.samples.filter((s) => !failed.has(s.file)).map((s) => groupOf.get(s.file) ?? s.file);
 const K = labels.length;
 const byShare = probsByShare(split, K);
-const objectives = [{ kind: 'with-clean' }, { kind: 'bars', ...ISSUE_BARS }];
 const four = labels.slice(0, 4);
 const f = (v) => v.toFixed(4);
 const mean4 = (r) => four.reduce((s, l) => s + r.pairRecall[l], 0) / four.length;
 const barScore = (r) => Math.min(r.singleMacroF1 / ISSUE_BARS.single, r.pairRecallMean / ISSUE_BARS.pair);
 
-console.log(`\n${split.tiles.length} val images of ${manifest}, ${new Set(groups).size} source groups; ${folds} folds by source photo, fold seeds ${seeds.join(', ')}; clean-kept floor ${floor}`);
-console.log('| objective | fold seed | bar score | single macro-F1 | pair recall mean (7) | pair recall mean (defocus..rain) | with clean | clean kept | folds below floor |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log(`\n${split.tiles.length} val images of ${manifest}, ${new Set(groups).size} source groups; ${folds} folds by source photo, fold seeds ${seeds.join(', ')}; clean-kept floor ${floors.join(', ')}`);
+console.log('| objective | floor | fold seed | bar score | single macro-F1 | pair recall mean (7) | pair recall mean (defocus..rain) | with clean | clean kept | folds below floor |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 const results = [];
-for (const seed of seeds) {
-  const assignment = groupFolds(groups, folds, seed);
-  for (const objective of objectives) {
-    const t0 = Date.now();
-    const r = crossValidateObjective(byShare, split.targets, labels, SCAN_THRESHOLDS, assignment, objective, floor);
-    results.push({ seed, ...r, seconds: (Date.now() - t0) / 1000 });
-    console.log(`| ${objective.kind} | ${seed} | ${f(barScore(r))} | ${f(r.singleMacroF1)} | ${f(r.pairRecallMean)} | ${f(mean4(r))} | ${f(r.macroF1WithClean)} | ${(100 * r.cleanKept).toFixed(1)}% | ${r.foldRules.filter((x) => !x.feasible).length} |`);
+for (const floor of floors) {
+  for (const seed of seeds) {
+    const assignment = groupFolds(groups, folds, seed);
+    for (const objective of objectives) {
+      const t0 = Date.now();
+      const r = crossValidateObjective(byShare, split.targets, labels, SCAN_THRESHOLDS, assignment, objective, floor);
+      results.push({ floor, seed, ...r, seconds: (Date.now() - t0) / 1000 });
+      console.log(`| ${objective.kind} | ${floor} | ${seed} | ${f(barScore(r))} | ${f(r.singleMacroF1)} | ${f(r.pairRecallMean)} | ${f(mean4(r))} | ${f(r.macroF1WithClean)} | ${(100 * r.cleanKept).toFixed(1)}% | ${r.foldRules.filter((x) => !x.feasible).length} |`);
+    }
   }
 }
 console.log('\nmeans over fold seeds:');
-for (const objective of objectives) {
-  const rs = results.filter((r) => r.objective.kind === objective.kind);
-  const avg = (g) => rs.reduce((s, r) => s + g(r), 0) / rs.length;
-  console.log(`  ${objective.kind}: bar score ${f(avg(barScore))}, single ${f(avg((r) => r.singleMacroF1))}, pair mean (7) ${f(avg((r) => r.pairRecallMean))}, (4) ${f(avg(mean4))}, with clean ${f(avg((r) => r.macroF1WithClean))}, clean kept ${(100 * avg((r) => r.cleanKept)).toFixed(1)}%`);
+for (const floor of floors) {
+  for (const objective of objectives) {
+    const rs = results.filter((r) => r.objective.kind === objective.kind && r.floor === floor);
+    const avg = (g) => rs.reduce((s, r) => s + g(r), 0) / rs.length;
+    console.log(`  ${objective.kind}, floor ${floor}: bar score ${f(avg(barScore))}, single ${f(avg((r) => r.singleMacroF1))}, pair mean (7) ${f(avg((r) => r.pairRecallMean))}, (4) ${f(avg(mean4))}, with clean ${f(avg((r) => r.macroF1WithClean))}, clean kept ${(100 * avg((r) => r.cleanKept)).toFixed(1)}%`);
+  }
 }
 const start = scanAggregation(byShare, split.targets, labels, [...SCAN_THRESHOLDS]).map(({ fraction, threshold }) => ({ fraction, threshold }));
-const whole = objectives.map((objective) => ({ objective: objective.kind, ...calibrateJointly(byShare, split.targets, K, SCAN_THRESHOLDS, start, { minCleanKept: floor, objective }) }));
+const whole = floors.flatMap((floor) => objectives.map((objective) => ({ objective: objective.kind, floor, ...calibrateJointly(byShare, split.targets, K, SCAN_THRESHOLDS, start, { minCleanKept: floor, objective }) })));
 console.log('\non the whole split (in-sample, what `calibrate --objective` writes):');
 for (const j of whole) {
-  console.log(`  ${j.objective}: score ${f(j.score)}, with clean ${f(j.macroF1WithClean)}, single ${f(j.singleMacroF1)}, pair mean (7) ${f(j.pairRecallMean)}, clean kept ${(100 * j.cleanKept).toFixed(1)}%; rules ${j.rules.map((r, k) => `${labels[k]} ${r.fraction}@${r.threshold}`).join(', ')}`);
+  console.log(`  ${j.objective}, floor ${j.floor}: score ${f(j.score)}, with clean ${f(j.macroF1WithClean)}, single ${f(j.singleMacroF1)}, pair mean (7) ${f(j.pairRecallMean)}, clean kept ${(100 * j.cleanKept).toFixed(1)}%; rules ${j.rules.map((r, k) => `${labels[k]} ${r.fraction}@${r.threshold}`).join(', ')}`);
 }
-if (values.out) await writeFileAtomic(values.out, JSON.stringify({ model, manifest, folds, seeds, floor, crossValidated: results, whole }, null, 2) + '\n');
+if (values.out) await writeFileAtomic(values.out, JSON.stringify({ model, manifest, folds, seeds, floors, crossValidated: results, whole }, null, 2) + '\n');
