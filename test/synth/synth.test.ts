@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { synthesize, planJobs, assignSplits, sharpness, deadLeaves, readPhotoNotes, partlyBlurredPhotos, STRICT_SHARPNESS, CLASSES, RAIN_PAIR_MAX_BLUR, BLUR_PAIR_MAX_NOISE, partnerWeight, photoSplits, type SynthConfig, type ManifestEntry } from '../../src/data/synth/index.js';
+import { synthesize, planJobs, assignSplits, sharpness, deadLeaves, readPhotoNotes, partlyBlurredPhotos, ownProblemPhotos, servesLabels, STRICT_SHARPNESS, CLASSES, RAIN_PAIR_MAX_BLUR, BLUR_PAIR_MAX_NOISE, partnerWeight, photoSplits, type SynthConfig, type ManifestEntry } from '../../src/data/synth/index.js';
 import { defocusBlur, Rng } from '../../src/degrade/index.js';
 import { createImage } from '../../src/image/tensor.js';
 import { readImage, encodeJpeg, encodePng } from '../../src/image/io.js';
@@ -114,6 +114,69 @@ test('strict-dof: crops of photos noted as partly blurred must pass the strict t
   const bare = await tmpDir();
   await fs.writeFile(path.join(bare, 'p.png'), await encodePng(deadLeaves(1, { size: 96 })));
   await assert.rejects(synthesize({ out: await tmpDir(), perClass: 1, size: 64, photos: bare, quiet: true, workers: 0, strictPartlyBlurred: true }), /LICENSES\.tsv: no photo notes/);
+});
+
+test('photo notes: own problems read from the wording that names them; texture and style do not count', () => {
+  const notes = new Map([
+    ['apple.jpg', 'old scanned print: grain, soft'],
+    ['wood.jpg', 'texture (wood grain); low detail'],
+    ['fog.jpg', '2004 compact camera (EXIF: HP Photosmart 735); fog'],
+    ['trees.jpg', 'greyscale (near-neutral); very dark low-contrast fog scene; visible grain'],
+    ['lake.jpg', 'very low detail foggy lake at dusk; strong vignette'],
+    ['text.jpg', 'has text (scene-text sample); visible JPEG artefacts'],
+    ['sky.jpg', 'sky/clouds only; low-bitrate source JPEG (31 KB)'],
+    ['shuttle.jpg', 'documentation figure; small (320x320), compressed; has text'],
+    ['mountain.jpg', 'dark low-key grading'],
+    ['bokeh.jpg', 'intentional shallow depth of field (strong bokeh background)'],
+    ['plain.jpg', ''],
+  ]);
+  assert.deepEqual(ownProblemPhotos(notes, [...notes.keys(), 'unlisted.jpg']), {
+    'apple.jpg': ['noise', 'defocus_blur'],
+    'fog.jpg': ['haze'],
+    'lake.jpg': ['haze'],
+    'shuttle.jpg': ['jpeg'],
+    'sky.jpg': ['jpeg'],
+    'text.jpg': ['jpeg'],
+    'trees.jpg': ['noise', 'haze'],
+  });
+  assert.equal(servesLabels(undefined, ['clean']), true);
+  assert.equal(servesLabels(['noise', 'defocus_blur'], ['defocus_blur', 'noise']), true);
+  assert.equal(servesLabels(['noise', 'defocus_blur'], ['noise']), false);
+  assert.equal(servesLabels(['haze'], ['clean']), false);
+});
+
+test('own-problems: a grainy photo serves only samples labelled noise (off by default); samples planned on other photos unchanged', async () => {
+  const photos = await tmpDir();
+  const notes = ['file\tnotes'];
+  for (let i = 0; i < 3; i++) {
+    await fs.writeFile(path.join(photos, `grain${i}.png`), await encodePng(deadLeaves(30 + i, { size: 160 })));
+    await fs.writeFile(path.join(photos, `plain${i}.png`), await encodePng(deadLeaves(20 + i, { size: 160 })));
+    notes.push(`grain${i}.png\told scanned print: grain`, `plain${i}.png\tsharp`);
+  }
+  await fs.writeFile(path.join(photos, 'LICENSES.tsv'), notes.join('\n') + '\n');
+  const run = async (own: boolean) => {
+    const out = await tmpDir();
+    await synthesize({ out, perClass: 8, size: 64, seed: 5, photos, quiet: true, workers: 0, ...(own ? { ownProblems: true } : {}) });
+    return { cfg: JSON.parse(await fs.readFile(path.join(out, 'synth.json'), 'utf8')) as SynthConfig, lines: await readLines(path.join(out, 'manifest.jsonl')) };
+  };
+  const loose = await run(false);
+  const own = await run(true);
+  assert.equal('ownProblems' in loose.cfg, false);
+  assert.deepEqual(own.cfg.ownProblems, { 'grain0.png': ['noise'], 'grain1.png': ['noise'], 'grain2.png': ['noise'] });
+  const fromGrain = (l: ManifestEntry) => l.source.photo?.startsWith('grain') ?? false;
+  assert.ok(loose.lines.some((l) => fromGrain(l) && !l.labels.includes('noise')), 'without the flag the grainy photos give clean and other crops');
+  const served = own.lines.filter(fromGrain);
+  assert.ok(served.length > 0, 'noise samples still use the grainy photos');
+  for (const l of served) assert.ok(l.labels.includes('noise'), `${l.file}: ${l.labels.join('+')} from ${l.source.photo}`);
+  const moved = own.lines.filter((l) => l.source.rejectedPhoto?.startsWith('grain'));
+  assert.ok(moved.length > 0 && moved.every((l) => !l.labels.includes('noise') && !fromGrain(l)));
+  const plain = own.lines.filter((l) => l.source.photo?.startsWith('plain') && !l.source.rejectedPhoto);
+  assert.ok(plain.length > 0);
+  for (const l of plain) assert.deepEqual(l, loose.lines.find((x) => x.id === l.id));
+  await assert.rejects(synthCommand.run(['--out', await tmpDir(), '--per-class', '1', '--own-problems']), /--own-problems needs --photos/);
+  const bare = await tmpDir();
+  await fs.writeFile(path.join(bare, 'p.png'), await encodePng(deadLeaves(1, { size: 96 })));
+  await assert.rejects(synthesize({ out: await tmpDir(), perClass: 1, size: 64, photos: bare, quiet: true, workers: 0, ownProblems: true }), /LICENSES\.tsv: no photo notes to tell the photos' own problems by/);
 });
 
 test('plan: per-class counts, mixes, and splits by photo (no photo in two splits)', () => {

@@ -21,7 +21,7 @@ const usage = `Usage: attnvision synth --out DIR --per-class N [--size 256] [--s
                         [--mix 0.2] [--workers N] [--preview] [--quiet]
                         [--splits-from OTHER/synth.json] [--only-splits val,test]
                         [--photo-scales 0.35,0.5,0.7] [--soft-finish 0]
-                        [--noise-grain 0] [--strict-dof]
+                        [--noise-grain 0] [--strict-dof] [--own-problems]
 
 Synthesises a labelled image-quality dataset: N images for 'clean' and for each degradation
 (defocus_blur, motion_blur, noise, rain, haze, low_light, jpeg), at random severities.
@@ -58,6 +58,10 @@ Options:
                    shallow depth of field or intentional motion blur give only crops that pass
                    a strict sharpness test (3/4 of the crop textured, almost none of it soft),
                    for every label, so their bokeh is never labelled sharp
+  --own-problems   photos whose notes name a problem of their own (film grain, fog, visible
+                   JPEG artefacts, overall softness: noise, haze, jpeg, defocus_blur) serve only
+                   samples labelled with every one of them; the others move to another photo of
+                   the split or to dead leaves, so no label says such a photo is free of it
 
 Example: realistic-size validation and test images for a dataset made at 256 px:
   attnvision synth --out data512 --per-class 400 --size 512 --seed 2 --photos photos --mix 0.4 \
@@ -80,7 +84,7 @@ export const synthCommand: Command = {
   summary: 'synthesise a degradation dataset (clean photos or dead leaves -> 7 labelled degradations)',
   usage,
   async run(argv) {
-    const args = parseArgs(argv, { values: ['out', 'per-class', 'size', 'seed', 'photos', 'mix', 'workers', 'splits-from', 'only-splits', 'photo-scales', 'soft-finish', 'noise-grain'], booleans: ['preview', 'quiet', 'strict-dof'] }, 'synth');
+    const args = parseArgs(argv, { values: ['out', 'per-class', 'size', 'seed', 'photos', 'mix', 'workers', 'splits-from', 'only-splits', 'photo-scales', 'soft-finish', 'noise-grain'], booleans: ['preview', 'quiet', 'strict-dof', 'own-problems'] }, 'synth');
     if (args.flags.get('help')) {
       console.log(usage);
       return 0;
@@ -116,6 +120,8 @@ export const synthCommand: Command = {
     const noiseGrain = args.flags.has('noise-grain') ? flagNumber(args, 'noise-grain', 0, 'synth', { min: 0, max: 1 }) : undefined;
     const strictDof = args.flags.get('strict-dof') === true;
     if (strictDof && !photos) throw new ArgumentError('synth: --strict-dof needs --photos');
+    const ownProblems = args.flags.get('own-problems') === true;
+    if (ownProblems && !photos) throw new ArgumentError('synth: --own-problems needs --photos');
     const summary = await synthesize({
       out, perClass, size, seed, mix, quiet,
       ...(photos ? { photos } : {}),
@@ -126,10 +132,11 @@ export const synthCommand: Command = {
       ...(softFinish !== undefined ? { softFinish } : {}),
       ...(noiseGrain !== undefined ? { noiseGrain } : {}),
       ...(strictDof ? { strictPartlyBlurred: true } : {}),
+      ...(ownProblems ? { ownProblems: true } : {}),
     });
     if (!quiet) {
       console.error(`synth: ${summary.total} samples in ${out} (${summary.generated} new, ${summary.resumed} resumed) in ${summary.seconds.toFixed(1)} s, ` +
-        `${summary.imagesPerSecond.toFixed(1)} img/s on ${summary.workers} worker(s); ${summary.rejectedPhotos} samples moved off a photo without sharp crops`);
+        `${summary.imagesPerSecond.toFixed(1)} img/s on ${summary.workers} worker(s); ${summary.rejectedPhotos} samples moved off their planned photo (no sharp crop, or a problem of its own the labels deny)`);
     }
     if (args.flags.get('preview')) {
       const file = path.join(out, 'preview.png');

@@ -24,7 +24,7 @@ import { ArgumentError, AttnvisionError, checkInt, checkNumber } from '../../uti
 import { removeStaleTemps, writeFileAtomic } from '../../util/fs.js';
 import { Progress } from '../../util/progress.js';
 import { IMAGE_EXTENSIONS } from '../dataset.js';
-import { partlyBlurredPhotos, PHOTO_NOTES_FILE, readPhotoNotes } from './photo_notes.js';
+import { ownProblemPhotos, partlyBlurredPhotos, PHOTO_NOTES_FILE, readPhotoNotes } from './photo_notes.js';
 import { photoSplits, planJobs, SPLITS, type Job, type Split, type SynthConfig } from './plan.js';
 import { PhotoCache, renderJob, type ManifestEntry } from './render.js';
 
@@ -66,6 +66,11 @@ export interface SynthOptions {
    * (default false: the default test, skipped for 30% of the samples without a blur label).
    */
   strictPartlyBlurred?: boolean;
+  /**
+   * Photos whose notes name a problem of their own (grain, fog, visible JPEG artefacts, overall
+   * softness; photo_notes.ts) serve only samples labelled with it (default false).
+   */
+  ownProblems?: boolean;
 }
 
 export interface SynthSummary {
@@ -183,6 +188,13 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
     if (!notes.size) throw new SynthError(`${path.join(photosDir, PHOTO_NOTES_FILE)}: no photo notes to tell partly blurred photos by (strictPartlyBlurred needs a notes table with the columns file and notes)`);
     partlyBlurred = partlyBlurredPhotos(notes, photos.map((p) => p.name));
   }
+  let ownProblems: Record<string, string[]> | undefined;
+  if (opts.ownProblems) {
+    if (!photosDir) throw new ArgumentError(`${where}: ownProblems needs a photo folder`);
+    const notes = await readPhotoNotes(photosDir);
+    if (!notes.size) throw new SynthError(`${path.join(photosDir, PHOTO_NOTES_FILE)}: no photo notes to tell the photos' own problems by (ownProblems needs a notes table with the columns file and notes)`);
+    ownProblems = ownProblemPhotos(notes, photos.map((p) => p.name));
+  }
   const cfg: SynthConfig = {
     version: 1, seed, perClass, size, mix, photosDir, photos,
     ...(splits ? { splits } : {}),
@@ -191,6 +203,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
     ...(softFinish !== undefined ? { softFinish } : {}),
     ...(noiseGrain !== undefined ? { noiseGrain } : {}),
     ...(partlyBlurred ? { partlyBlurred } : {}),
+    ...(ownProblems ? { ownProblems } : {}),
   };
 
   await fs.mkdir(out, { recursive: true });

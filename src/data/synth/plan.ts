@@ -81,6 +81,12 @@ export interface SynthConfig {
    */
   partlyBlurred?: string[];
   /**
+   * Photo -> the labels of the problems its notes name (grain, fog, JPEG artefacts, softness;
+   * `synth --own-problems`, photo_notes.ts); such a photo serves only samples labelled with all of
+   * them. Absent: every photo serves every sample. Recorded only when given.
+   */
+  ownProblems?: Record<string, string[]>;
+  /**
    * Share of samples whose sensor noise (noise label and sensor-noise finish) has coarse grain
    * (`synth --noise-grain`, finish.ts); absent: 0. Recorded only when given.
    */

@@ -16,7 +16,7 @@ import { writeFileAtomic } from '../../util/fs.js';
 import { deadLeaves } from './dead_leaves.js';
 import { applyFinishJpeg, applyFinishSoftness, degradeWithSensorFinish, planFinish, type CameraFinish } from './finish.js';
 import { photoSplits, type Job, type Split, type SynthConfig } from './plan.js';
-import { STRICT_SHARPNESS } from './photo_notes.js';
+import { servesLabels, STRICT_SHARPNESS } from './photo_notes.js';
 import { sharpness, type SharpnessOptions } from './sharpness.js';
 
 /** One line of manifest.jsonl. */
@@ -40,7 +40,7 @@ export interface ManifestEntry {
     scale?: number;
     /** Seed of the procedural image (dead-leaves kind). */
     seed?: number;
-    /** The planned photo, when it had no sharp crop and another photo or dead leaves replaced it. */
+    /** The planned photo, when it had no sharp crop (or its own problems are not among the labels) and another photo or dead leaves replaced it. */
     rejectedPhoto?: string;
   };
   seed: number;
@@ -115,15 +115,19 @@ export function needsSharpSource(labels: readonly string[], rng: Rng): boolean {
  * photo has none (clouds, fog, bokeh), other photos of the same split; else dead leaves. A photo
  * the dataset lists as partly blurred (`cfg.partlyBlurred`: shallow depth of field, intentional
  * motion blur) gives only crops that pass the strict test, whatever the labels: its bokeh would
- * otherwise be labelled sharp.
+ * otherwise be labelled sharp. A photo with problems of its own (`cfg.ownProblems`: grain, fog,
+ * JPEG artefacts, softness) serves only samples labelled with all of them; the others move on as
+ * from a photo without a sharp crop.
  */
 export async function cleanSource(job: Job, cfg: SynthConfig, cache: PhotoCache, rng: Rng): Promise<CleanSource> {
   if (job.photo && cfg.photosDir) {
     const splits = splitsOf(cfg);
-    const pool = cfg.photos.filter((p) => splits.get(p.name) === job.split);
-    let name = job.photo;
+    // A photo with problems of its own serves only samples labelled with all of them.
+    const serves = (n: string) => servesLabels(cfg.ownProblems?.[n], job.labels);
+    const pool = cfg.photos.filter((p) => splits.get(p.name) === job.split && serves(p.name));
+    let name: string | undefined = serves(job.photo) ? job.photo : pool.length ? rng.choice(pool).name : undefined;
     const requireSharp = needsSharpSource(job.labels, rng);
-    for (let attempt = 0; attempt < PHOTO_TRIES; attempt++) {
+    for (let attempt = 0; name !== undefined && attempt < PHOTO_TRIES; attempt++) {
       const info = cfg.photos.find((p) => p.name === name)!;
       const minScale = cfg.size / Math.min(info.width, info.height);
       const scale = Math.min(1, Math.max(minScale, rng.choice(cfg.photoScales ?? PHOTO_SCALES)));
@@ -136,7 +140,7 @@ export async function cleanSource(job: Job, cfg: SynthConfig, cache: PhotoCache,
         const box = { left: Math.round(got.box.left * f), top: Math.round(got.box.top * f), width: Math.round(cfg.size * f), height: Math.round(cfg.size * f) };
         return { image: got.image, source: { kind: 'photo', photo: name, crop: box, scale: r4(1 / f), ...(name !== job.photo ? { rejectedPhoto: job.photo } : {}) } };
       }
-      name = rng.choice(pool).name;
+      name = pool.length ? rng.choice(pool).name : undefined;
     }
     const seed = rng.nextU32();
     return { image: deadLeaves(seed, { size: cfg.size }), source: { kind: 'dead-leaves', seed, rejectedPhoto: job.photo } };
