@@ -2,7 +2,7 @@
 # The exact commands that produce the shipped inspector (models/inspector.onnx + .json).
 # Data and runs go outside the repository (DATA, RUNS). On 2 cores (models/MODEL_CARD.md has the
 # measured times): synth 12-45 min per training set, the shipped fine-tune 18 min plus about 24 min for its
-# training sample (session 20), comparison 20 min (COMPARE=0 skips it), realistic-size val/test
+# training sample (sessions 20-21), comparison 20 min (COMPARE=0 skips it), realistic-size val/test
 # images 9-12 min, calibration and evaluation 20 min.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,8 +25,8 @@ NATIVE_SCALES=0.35,0.5,0.7,0.85,1
 #    the same plan with crops also decoded at 0.85 and native scale (1), where a photo's own grain
 #    shows as it does to the inspector's native-scale tiles: the seventh model and FROM_SCRATCH train on it; the eighth model trained on two more
 #    samples of it, the ninth on one more with the lens-softness finish, the sixteenth on one more
-#    with more two-label images, the twentieth on one more made with --strict-dof and the shipped
-#    (twenty-second) on another (step 3).
+#    with more two-label images, the twentieth on one more made with --strict-dof, the
+#    twenty-second on another and the shipped (twenty-fifth) on a third (step 3).
 PLAN1="--per-class 1600 --size 256 --seed 1 --photos ../shared/photos --mix 0.4"
 av synth --out "$DATA" $PLAN1 --preview
 av synth --out "$DATA-s" $PLAN1 --photo-scales $NATIVE_SCALES
@@ -61,12 +61,14 @@ if [ "${COMPARE:-1}" = 1 ]; then
   done
 fi
 
-# 3. The shipped model (the twenty-second candidate, session 20): the twentieth (shipped in
-#    session 19; its ONNX as committed at 7b56f73) fine-tuned 3 epochs on 12,800 fresh training
-#    images of a second --strict-dof sample (seed 14) of the same plan. (The session-20 run started
-#    from the twentieth's float32 checkpoint; the committed ONNX holds its weights as float16, at
-#    most 5e-4 apart, so a repeat from it is close but not bit-identical; the same holds for the
-#    chains below.)
+# 3. The shipped model (the twenty-fifth candidate, session 21): the twenty-second (shipped in
+#    session 20; its ONNX as committed at b276174, which this run started from) fine-tuned 3 epochs
+#    on 12,800 fresh training images of a third --strict-dof sample (seed 15) of the same plan.
+#    TWENTYSECOND=1 repeats the twenty-second's run instead: the twentieth (shipped in session 19;
+#    its ONNX as committed at 7b56f73) fine-tuned 3 epochs on a second --strict-dof sample (seed
+#    14). (The session-20 run started from the twentieth's float32 checkpoint; the committed ONNX
+#    holds its weights as float16, at most 5e-4 apart, so a repeat from it is close but not
+#    bit-identical; the same holds for the chains below.)
 #    TWENTIETH=1 repeats the twentieth's run instead: the sixteenth (shipped in session 17; its
 #    ONNX as committed at e89eb2a, session-18 rules) fine-tuned 3 epochs on 12,800 fresh training
 #    images made by the same plan with --strict-dof (seed 13), so no crop of bokeh is labelled
@@ -87,8 +89,8 @@ fi
 #    thresholds and tile shares chosen jointly on the 512 px validation split for the macro-F1 over
 #    the labels and "clean", keeping at least 85% of its clean images clean (--min-clean-kept 0.85),
 #    then evaluated once on both test splits.
-# The sixteenth's synth plan; its sample is seed 12, the twentieth's seed 13 and the shipped (twenty-second) one's
-# seed 14, both with --strict-dof.
+# The sixteenth's synth plan; its sample is seed 12, the twentieth's seed 13, the twenty-second's
+# seed 14 and the shipped (twenty-fifth) one's seed 15, the last three with --strict-dof.
 PLAN16="--per-class 2000 --size 256 --photos ../shared/photos --mix 0.6 --photo-scales $NATIVE_SCALES --soft-finish 0.5"
 S12_SYNTH="$PLAN16 --seed 12"
 if [ "${BUDGET:-0}" = 1 ]; then
@@ -121,10 +123,14 @@ elif [ "${TWENTIETH:-0}" = 1 ]; then
   av synth --out "$DATA-s13d" $PLAN16 --seed 13 --strict-dof --splits-from "$DATA/synth.json" --only-splits train,val
   git show e89eb2a:models/inspector.onnx > "$RUNS/sixteenth.onnx"
   av train --data "$DATA-s13d/manifest.jsonl" $FINETUNE --weights "$RUNS/sixteenth.onnx" --pair-weight 3 --out "$RUNS/inspector"
-else
+elif [ "${TWENTYSECOND:-0}" = 1 ]; then
   av synth --out "$DATA-s14d" $PLAN16 --seed 14 --strict-dof --splits-from "$DATA/synth.json" --only-splits train,val
   git show 7b56f73:models/inspector.onnx > "$RUNS/twentieth.onnx"
   av train --data "$DATA-s14d/manifest.jsonl" $FINETUNE --weights "$RUNS/twentieth.onnx" --pair-weight 3 --out "$RUNS/inspector"
+else
+  av synth --out "$DATA-s15d" $PLAN16 --seed 15 --strict-dof --splits-from "$DATA/synth.json" --only-splits train,val
+  git show b276174:models/inspector.onnx > "$RUNS/twentysecond.onnx"
+  av train --data "$DATA-s15d/manifest.jsonl" $FINETUNE --weights "$RUNS/twentysecond.onnx" --pair-weight 3 --out "$RUNS/inspector"
 fi
 # --detail-labels: on photos over 560 px, noise and jpeg are read from native-scale tiles (session 12;
 # it changes nothing on the <= 512 px calibration images, so the rules are the same with or without it);

@@ -154,10 +154,10 @@ test('own-problems: a grainy photo serves only samples labelled noise (off by de
     notes.push(`grain${i}.png\told scanned print: grain`, `plain${i}.png\tsharp`);
   }
   await fs.writeFile(path.join(photos, 'LICENSES.tsv'), notes.join('\n') + '\n');
-  const run = async (own: boolean) => {
-    const out = await tmpDir();
-    await synthesize({ out, perClass: 8, size: 64, seed: 5, photos, quiet: true, workers: 0, ...(own ? { ownProblems: true } : {}) });
-    return { cfg: JSON.parse(await fs.readFile(path.join(out, 'synth.json'), 'utf8')) as SynthConfig, lines: await readLines(path.join(out, 'manifest.jsonl')) };
+  const run = async (own: boolean, out?: string) => {
+    out ??= await tmpDir();
+    const summary = await synthesize({ out, perClass: 8, size: 64, seed: 5, photos, quiet: true, workers: 0, ...(own ? { ownProblems: true } : {}) });
+    return { summary, cfg: JSON.parse(await fs.readFile(path.join(out, 'synth.json'), 'utf8')) as SynthConfig, lines: await readLines(path.join(out, 'manifest.jsonl')) };
   };
   const loose = await run(false);
   const own = await run(true);
@@ -170,6 +170,13 @@ test('own-problems: a grainy photo serves only samples labelled noise (off by de
   for (const l of served) assert.ok(l.labels.includes('noise'), `${l.file}: ${l.labels.join('+')} from ${l.source.photo}`);
   const moved = own.lines.filter((l) => l.source.rejectedPhoto?.startsWith('grain'));
   assert.ok(moved.length > 0 && moved.every((l) => !l.labels.includes('noise') && !fromGrain(l)));
+  // The summary counts every moved sample of the dataset, also after a resumed run.
+  assert.equal(own.summary.rejectedPhotos, own.lines.filter((l) => l.source.rejectedPhoto).length);
+  const partial = await tmpDir();
+  await synthesize({ out: partial, perClass: 8, size: 64, seed: 5, photos, quiet: true, workers: 0, ownProblems: true, limit: 20 });
+  const resumed = await run(true, partial);
+  assert.equal(resumed.summary.resumed, 20);
+  assert.equal(resumed.summary.rejectedPhotos, own.summary.rejectedPhotos);
   const plain = own.lines.filter((l) => l.source.photo?.startsWith('plain') && !l.source.rejectedPhoto);
   assert.ok(plain.length > 0);
   for (const l of plain) assert.deepEqual(l, loose.lines.find((x) => x.id === l.id));

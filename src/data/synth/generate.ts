@@ -82,7 +82,7 @@ export interface SynthSummary {
   seconds: number;
   imagesPerSecond: number;
   workers: number;
-  /** Samples whose planned photo had no sharp crop (another photo or dead leaves used instead). */
+  /** Samples of the whole dataset (resumed ones included) moved off their planned photo (no sharp crop, or a problem of its own the labels deny): another photo or dead leaves used instead. */
   rejectedPhotos: number;
   manifest: string;
 }
@@ -235,9 +235,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
   const t0 = Date.now();
   const fh = await fs.open(manifest, 'a');
   let writeChain: Promise<unknown> = Promise.resolve();
-  let rejected = 0;
   const onEntry = (e: ManifestEntry): void => {
-    if (e.source.rejectedPhoto) rejected++;
     writeChain = writeChain.then(() => fh.write(JSON.stringify(e) + '\n'));
     progress.tick();
   };
@@ -265,7 +263,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
     seconds,
     imagesPerSecond: seconds > 0 ? todo.length / seconds : 0,
     workers: nWorkers,
-    rejectedPhotos: rejected,
+    rejectedPhotos: [...byId.values()].filter((e) => e.source.rejectedPhoto).length,
     manifest,
   };
 }
