@@ -83,6 +83,21 @@ test('photo notes: partly blurred photos named from LICENSES.tsv; a missing tabl
   await assert.rejects(readPhotoNotes(dir), /LICENSES\.tsv:3: no file name/);
 });
 
+/** Samples planned on a photo named plain* and not moved are the same with and without a notes option. */
+function assertPlainUnchanged(withOption: ManifestEntry[], without: ManifestEntry[]): void {
+  const plain = withOption.filter((l) => l.source.photo?.startsWith('plain') && !l.source.rejectedPhoto);
+  assert.ok(plain.length > 0);
+  for (const l of plain) assert.deepEqual(l, without.find((x) => x.id === l.id));
+}
+
+/** A notes option needs --photos (CLI `flag`) and a photo folder with a notes table (library `option`). */
+async function assertNeedsNotes(flag: string, option: { strictPartlyBlurred?: boolean; ownProblems?: boolean }, noNotes: RegExp): Promise<void> {
+  await assert.rejects(synthCommand.run(['--out', await tmpDir(), '--per-class', '1', flag]), new RegExp(`${flag} needs --photos`));
+  const bare = await tmpDir();
+  await fs.writeFile(path.join(bare, 'p.png'), await encodePng(deadLeaves(1, { size: 96 })));
+  await assert.rejects(synthesize({ out: await tmpDir(), perClass: 1, size: 64, photos: bare, quiet: true, workers: 0, ...option }), noNotes);
+}
+
 test('strict-dof: crops of photos noted as partly blurred must pass the strict test (off by default); other photos unchanged', async () => {
   const photos = await tmpDir();
   const notes = ['file\tnotes'];
@@ -107,13 +122,8 @@ test('strict-dof: crops of photos noted as partly blurred must pass the strict t
   assert.equal(strict.lines.filter(fromBokeh).length, 0);
   assert.ok(strict.lines.some((l) => l.source.rejectedPhoto?.startsWith('bokeh')));
   // Samples planned on the other photos are drawn exactly as before.
-  const plain = strict.lines.filter((l) => l.source.photo?.startsWith('plain') && !l.source.rejectedPhoto);
-  assert.ok(plain.length > 0);
-  for (const l of plain) assert.deepEqual(l, loose.lines.find((x) => x.id === l.id));
-  await assert.rejects(synthCommand.run(['--out', await tmpDir(), '--per-class', '1', '--strict-dof']), /--strict-dof needs --photos/);
-  const bare = await tmpDir();
-  await fs.writeFile(path.join(bare, 'p.png'), await encodePng(deadLeaves(1, { size: 96 })));
-  await assert.rejects(synthesize({ out: await tmpDir(), perClass: 1, size: 64, photos: bare, quiet: true, workers: 0, strictPartlyBlurred: true }), /LICENSES\.tsv: no photo notes/);
+  assertPlainUnchanged(strict.lines, loose.lines);
+  await assertNeedsNotes('--strict-dof', { strictPartlyBlurred: true }, /LICENSES\.tsv: no photo notes to tell partly blurred photos by/);
 });
 
 test('photo notes: own problems read from the wording that names them; texture and style do not count', () => {
@@ -177,13 +187,8 @@ test('own-problems: a grainy photo serves only samples labelled noise (off by de
   const resumed = await run(true, partial);
   assert.equal(resumed.summary.resumed, 20);
   assert.equal(resumed.summary.rejectedPhotos, own.summary.rejectedPhotos);
-  const plain = own.lines.filter((l) => l.source.photo?.startsWith('plain') && !l.source.rejectedPhoto);
-  assert.ok(plain.length > 0);
-  for (const l of plain) assert.deepEqual(l, loose.lines.find((x) => x.id === l.id));
-  await assert.rejects(synthCommand.run(['--out', await tmpDir(), '--per-class', '1', '--own-problems']), /--own-problems needs --photos/);
-  const bare = await tmpDir();
-  await fs.writeFile(path.join(bare, 'p.png'), await encodePng(deadLeaves(1, { size: 96 })));
-  await assert.rejects(synthesize({ out: await tmpDir(), perClass: 1, size: 64, photos: bare, quiet: true, workers: 0, ownProblems: true }), /LICENSES\.tsv: no photo notes to tell the photos' own problems by/);
+  assertPlainUnchanged(own.lines, loose.lines);
+  await assertNeedsNotes('--own-problems', { ownProblems: true }, /LICENSES\.tsv: no photo notes to tell the photos' own problems by/);
 });
 
 test('plan: per-class counts, mixes, and splits by photo (no photo in two splits)', () => {
