@@ -28,10 +28,10 @@ export const CALIBRATION_FLAGS_USAGE = `  --per-label     also write each label'
                     label-f1    macro-F1 over the labels; each label its own best F1 (flags more
                                 clean images: the labels' false alarms add up)
   --min-clean-kept F
-                  with --per-label and with-clean or bars: a false-alarm budget; the joint search keeps at
-                  least the share F of the split's clean images clean (e.g. 0.85), then maximises
-                  the score above that floor (costs recall); when no rules reach F, exits 1 and
-                  leaves the config unchanged
+                  with --per-label and with-clean or bars: a false-alarm budget; the joint search
+                  keeps at least the share F of the split's clean images clean (e.g. 0.85), then
+                  maximises the score above that floor (costs recall); when no rules reach F, exits
+                  1 and leaves the config unchanged
 Labels with no positive image in the split keep their current threshold and tile share (warned).`;
 
 export interface CalibrationFlags {
