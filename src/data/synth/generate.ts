@@ -181,20 +181,17 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
   }
   const softFinish = opts.softFinish === undefined ? undefined : checkNumber(where, 'softFinish', opts.softFinish, 0, 1);
   const noiseGrain = opts.noiseGrain === undefined ? undefined : checkNumber(where, 'noiseGrain', opts.noiseGrain, 0, 1);
-  let partlyBlurred: string[] | undefined;
-  if (opts.strictPartlyBlurred) {
-    if (!photosDir) throw new ArgumentError(`${where}: strictPartlyBlurred needs a photo folder`);
-    const notes = await readPhotoNotes(photosDir);
-    if (!notes.size) throw new SynthError(`${path.join(photosDir, PHOTO_NOTES_FILE)}: no photo notes to tell partly blurred photos by (strictPartlyBlurred needs a notes table with the columns file and notes)`);
-    partlyBlurred = partlyBlurredPhotos(notes, photos.map((p) => p.name));
-  }
-  let ownProblems: Record<string, string[]> | undefined;
-  if (opts.ownProblems) {
-    if (!photosDir) throw new ArgumentError(`${where}: ownProblems needs a photo folder`);
-    const notes = await readPhotoNotes(photosDir);
-    if (!notes.size) throw new SynthError(`${path.join(photosDir, PHOTO_NOTES_FILE)}: no photo notes to tell the photos' own problems by (ownProblems needs a notes table with the columns file and notes)`);
-    ownProblems = ownProblemPhotos(notes, photos.map((p) => p.name));
-  }
+  // The photo folder's notes, read once for the options that need them (photo_notes.ts).
+  let notesRead: Promise<Map<string, string>> | undefined;
+  const photoNotes = async (option: string, purpose: string): Promise<Map<string, string>> => {
+    if (!photosDir) throw new ArgumentError(`${where}: ${option} needs a photo folder`);
+    const notes = await (notesRead ??= readPhotoNotes(photosDir));
+    if (!notes.size) throw new SynthError(`${path.join(photosDir, PHOTO_NOTES_FILE)}: no photo notes to tell ${purpose} by (${option} needs a notes table with the columns file and notes)`);
+    return notes;
+  };
+  const names = photos.map((p) => p.name);
+  const partlyBlurred = opts.strictPartlyBlurred ? partlyBlurredPhotos(await photoNotes('strictPartlyBlurred', 'partly blurred photos'), names) : undefined;
+  const ownProblems = opts.ownProblems ? ownProblemPhotos(await photoNotes('ownProblems', "the photos' own problems"), names) : undefined;
   const cfg: SynthConfig = {
     version: 1, seed, perClass, size, mix, photosDir, photos,
     ...(splits ? { splits } : {}),
