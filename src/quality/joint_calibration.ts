@@ -40,6 +40,16 @@ export type JointObjective = { kind: 'with-clean' } | { kind: 'bars'; single: nu
 /** The issue's synthetic bars: macro-F1 0.97 on single-problem images, recall 0.90 per label on two-problem ones. */
 export const ISSUE_BARS = { single: 0.97, pair: 0.9 } as const;
 
+/**
+ * The 'bars' score of a single-problem macro-F1 and a mean two-problem recall: the smaller of
+ * their ratios to the bars, and the tie key (the sum of the ratios).
+ */
+export function barsScore(singleMacroF1: number, pairRecallMean: number, bars: { single: number; pair: number }): { score: number; tie: number } {
+  const a = singleMacroF1 / bars.single;
+  const b = pairRecallMean / bars.pair;
+  return { score: Math.min(a, b), tie: a + b };
+}
+
 /** One label's rule: the image probability is the mean of the top `fraction` of tiles (when scanned), flagged at `threshold`. */
 export interface LabelRule {
   fraction?: number;
@@ -203,9 +213,7 @@ export function calibrateJointly(
   /** The objective's score and tie key. */
   const objectiveOf = (ts: readonly LabelTerms[], clean: CleanScores) => {
     if (objective.kind === 'with-clean') return { score: withClean(ts, clean), tie: 0 };
-    const a = singleMacro(ts) / objective.single;
-    const b = pairMean(ts) / objective.pair;
-    return { score: Math.min(a, b), tie: a + b };
+    return barsScore(singleMacro(ts), pairMean(ts), objective);
   };
 
   if (start.length !== K) throw new Error(`calibrateJointly: expected ${K} starting rules but received ${start.length}`);

@@ -12,7 +12,7 @@
 import { SeededRng } from '../util/rng.js';
 import { multiLabelMetrics, type MultiLabelMetrics } from '../train/metrics.js';
 import { ArgumentError } from '../util/errors.js';
-import { calibrateJointly, type JointObjective, type LabelRule } from './joint_calibration.js';
+import { barsScore, calibrateJointly, type JointObjective, type LabelRule } from './joint_calibration.js';
 import { cleanKept, pickRows, rowsByLabelCount, scanAggregation } from './dataset_eval.js';
 
 export interface CrossValidatedObjective {
@@ -98,7 +98,7 @@ export function crossValidateObjective(
   const multi = on((n) => n >= 2);
   const withPairs = multi.perClass.filter((p) => p.support > 0);
   const pairRecallMean = withPairs.reduce((s, p) => s + p.recall, 0) / Math.max(1, withPairs.length);
-  const score = objective.kind === 'bars' ? Math.min(single.macroF1 / objective.single, pairRecallMean / objective.pair) : all.macroF1WithClean;
+  const score = objective.kind === 'bars' ? barsScore(single.macroF1, pairRecallMean, objective).score : all.macroF1WithClean;
   return {
     objective,
     folds: k,
