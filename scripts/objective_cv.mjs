@@ -5,18 +5,19 @@
 // photo, repeated for several fold seeds. Prints the pooled out-of-fold scores per objective and
 // seed, their means, and the rules each objective picks on the whole split. Every image is
 // inspected once; --tiles F keeps the inspected tile probabilities in F (read back when F exists,
-// for the same model and manifest). --floor takes a list (e.g. 0.85,0.9,0.95) to compare floors.
+// for the same model bytes and manifest). --floor takes a list (e.g. 0.85,0.9,0.95) to compare floors.
 // Needs `npm run build`.
 //   node scripts/objective_cv.mjs MODEL.onnx MANIFEST.jsonl [--folds 5] [--seeds 1,2,3] [--floor 0.85] [--objectives with-clean,bars] [--tiles F] [--out out.json]
 import { parseArgs } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { writeFileAtomic } from '../dist/src/util/fs.js';
 import { Inspector } from '../dist/src/quality/inspector.js';
 import { manifestDataset } from '../dist/src/data/dataset.js';
 import { sourcePhotoGroups } from '../dist/src/data/source_groups.js';
 import { SCAN_THRESHOLDS } from '../dist/src/quality/calibrate.js';
 import { scanAggregation } from '../dist/src/quality/dataset_eval.js';
-import { calibrateJointly, ISSUE_BARS } from '../dist/src/quality/joint_calibration.js';
+import { barsScore, calibrateJointly, ISSUE_BARS } from '../dist/src/quality/joint_calibration.js';
 import { collectSplitTiles, probsByShare } from '../dist/src/quality/operating_points.js';
 import { crossValidateObjective, groupFolds } from '../dist/src/quality/objective_cv.js';
 import { Progress } from '../dist/src/util/progress.js';
@@ -37,20 +38,20 @@ const objectives = values.objectives.split(',').map((kind) => {
 const inspector = await Inspector.load({ model });
 const labels = [...inspector.config.labels];
 const ds = await manifestDataset(manifest, labels, 'val');
-await inspector.dispose();
+// The cache is keyed by the network's bytes and config, not the path: a model file replaced in place is a new model.
+const modelHash = createHash('sha256').update(readFileSync(model)).update(JSON.stringify(inspector.config)).digest('hex');
 let split;
 if (values.tiles && existsSync(values.tiles)) {
   const cached = JSON.parse(readFileSync(values.tiles, 'utf8'));
-  if (cached.model !== model || cached.manifest !== manifest) throw new Error(`${values.tiles} holds the tiles of ${cached.model} on ${cached.manifest}, not ${model} on ${manifest}`);
+  if (cached.modelHash !== modelHash || cached.manifest !== manifest) throw new Error(`${values.tiles} holds the tiles of ${cached.model} (sha256 ${cached.modelHash ?? 'not recorded'}) on ${cached.manifest}, not of ${model} (${modelHash}) on ${manifest}`);
   split = { tiles: cached.tiles, targets: Float32Array.from(cached.targets), errors: cached.errors };
 } else {
-  const live = await Inspector.load({ model });
   const bar = new Progress({ total: ds.samples.length, label: 'val', unit: 'img' });
-  split = await collectSplitTiles(live, ds, () => bar.tick());
+  split = await collectSplitTiles(inspector, ds, () => bar.tick());
   bar.finish();
-  await live.dispose();
-  if (values.tiles) await writeFileAtomic(values.tiles, JSON.stringify({ model, manifest, tiles: split.tiles, targets: [...split.targets], errors: split.errors }));
+  if (values.tiles) await writeFileAtomic(values.tiles, JSON.stringify({ model, modelHash, manifest, tiles: split.tiles, targets: [...split.targets], errors: split.errors }));
 }
+await inspector.dispose();
 for (const e of split.errors) console.error(`${e.file}: ${e.error} (left out)`);
 const failed = new Set(split.errors.map((e) => e.file));
 const groupOf = await sourcePhotoGroups(manifest);
@@ -60,7 +61,7 @@ const byShare = probsByShare(split, K);
 const four = labels.slice(0, 4);
 const f = (v) => v.toFixed(4);
 const mean4 = (r) => four.reduce((s, l) => s + r.pairRecall[l], 0) / four.length;
-const barScore = (r) => Math.min(r.singleMacroF1 / ISSUE_BARS.single, r.pairRecallMean / ISSUE_BARS.pair);
+const barScore = (r) => barsScore(r.singleMacroF1, r.pairRecallMean, ISSUE_BARS).score;
 
 console.log(`\n${split.tiles.length} val images of ${manifest}, ${new Set(groups).size} source groups; ${folds} folds by source photo, fold seeds ${seeds.join(', ')}; clean-kept floor ${floors.join(', ')}`);
 console.log('| objective | floor | fold seed | bar score | single macro-F1 | pair recall mean (7) | pair recall mean (defocus..rain) | with clean | clean kept | folds below floor |');
