@@ -19,7 +19,7 @@ import type { ImageF32 } from '../../image/tensor.js';
 
 const usage = `Usage: attnvision synth --out DIR --per-class N [--size 256] [--seed S] [--photos DIR]
                         [--mix 0.2] [--workers N] [--preview] [--quiet]
-                        [--splits-from OTHER/synth.json] [--only-splits val,test]
+                        [--splits-from OTHER/synth.json|SPLIT.json] [--only-splits val,test]
                         [--photo-scales 0.35,0.5,0.7] [--soft-finish 0]
                         [--noise-grain 0] [--strict-dof] [--own-problems]
 
@@ -43,7 +43,8 @@ Options:
   --quiet          no progress output
   --splits-from F  keep the photo -> split assignment of the dataset whose synth.json is F
                    (photos it did not use are left out); for a second dataset of the same photos,
-                   e.g. larger val/test images, with no photo crossing splits
+                   e.g. larger val/test images, with no photo crossing splits; F may also be
+                   a photo split file (scripts/photo_split.mjs, docs/degradations.md)
   --only-splits L  keep only these splits (comma list of train, val, test); the plan is the full
                    one, filtered, so N still counts samples per class before the filter
   --photo-scales L photo decode scales to draw crops from (comma list in (0, 1]; 1 = native

@@ -25,6 +25,7 @@ import { removeStaleTemps, writeFileAtomic } from '../../util/fs.js';
 import { Progress } from '../../util/progress.js';
 import { IMAGE_EXTENSIONS } from '../dataset.js';
 import { ownProblemPhotos, partlyBlurredPhotos, PHOTO_NOTES_FILE, readPhotoNotes } from './photo_notes.js';
+import { isPhotoSplitFile, photoSplitMap } from './photo_split.js';
 import { photoSplits, planJobs, SPLITS, type Job, type Split, type SynthConfig } from './plan.js';
 import { PhotoCache, renderJob, type ManifestEntry } from './render.js';
 
@@ -49,7 +50,8 @@ export interface SynthOptions {
   limit?: number;
   /**
    * synth.json of another dataset whose photo -> split assignment this one keeps (photos the
-   * other dataset did not use are left out), e.g. for larger val/test images of the same photos.
+   * other dataset did not use are left out), e.g. for larger val/test images of the same photos;
+   * or a photo split file (photo_split.ts).
    */
   splitsFrom?: string;
   /** Keep only the samples of these splits (default: all three). */
@@ -133,7 +135,7 @@ async function readManifest(file: string, outDir: string): Promise<ManifestEntry
   return entries;
 }
 
-/** Photo -> split of the dataset described by another synth.json. */
+/** Photo -> split of the dataset described by another synth.json, or of a photo split file (photo_split.ts). */
 async function readSplitsFrom(file: string): Promise<Map<string, Split>> {
   let other: SynthConfig;
   try {
@@ -141,6 +143,7 @@ async function readSplitsFrom(file: string): Promise<Map<string, Split>> {
   } catch (e) {
     throw new SynthError(`${file}: cannot read the synth.json to take splits from (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
+  if (isPhotoSplitFile(other)) return photoSplitMap(file, other);
   if (other?.version !== 1 || !Array.isArray(other.photos) || typeof other.seed !== 'number') throw new SynthError(`${file}: not a synth.json (expected version 1 with seed and photos)`);
   if (!other.photos.length) throw new SynthError(`${file}: that dataset used no photos, so it has no photo splits to keep`);
   return photoSplits(other);

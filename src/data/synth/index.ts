@@ -8,6 +8,7 @@ export { renderJob, cleanSource, sharpCrop, PhotoCache, type ManifestEntry, type
 export { deadLeaves, type DeadLeavesOptions } from './dead_leaves.js';
 export { sharpness, type SharpnessOptions, type SharpnessReport } from './sharpness.js';
 export { readPhotoNotes, partlyBlurredPhotos, ownProblemPhotos, servesLabels, PhotoNotesError, PHOTO_NOTES_FILE, STRICT_SHARPNESS } from './photo_notes.js';
+export { widenHeldOut, photoKind, readPhotoSplitFile, writePhotoSplitFile, isPhotoSplitFile, photoSplitMap, PhotoSplitError, PHOTO_SPLIT_KIND, type PhotoSplitFile, type PhotoKind, type WidenOptions, type PhotoInfo } from './photo_split.js';
 export { contactSheet, writeContactSheet, SHEET_SEVERITIES } from './contact_sheet.js';
 export { mergeManifests, ManifestMergeError } from './merge.js';
 export { planFinish, finishNoiseParams, applyFinishSoftness, FINISH_SOFT_SIGMA, NOISE_GRAIN_SIGMA, FINISH_NOISE_SIGMA, FINISH_NOISE_PROB, FINISH_JPEG_QUALITY, FINISH_LOW_LIGHT_JPEG_QUALITY, type CameraFinish, type FinishPlan } from './finish.js';
