@@ -25,7 +25,7 @@ test('mergeManifests: lines of both inputs, paths relative to the output, ids re
   ]);
   const b = await writeManifest(path.join(root, 'deep', 'b'), [{ file: 'val/mixed/000000.png', labels: ['noise', 'rain'], split: 'val' }]);
   const out = path.join(root, 'out', 'merged.jsonl');
-  assert.equal(await mergeManifests(out, [a, b]), 3);
+  assert.deepEqual(await mergeManifests(out, [a, b]), { kept: 3, dropped: 0 });
   const rows = (await fs.readFile(out, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { id: number; file: string; labels: string[] });
   assert.deepEqual(rows.map((r) => r.id), [0, 1, 2]);
   assert.deepEqual(rows.map((r) => r.file), ['../a/val/clean/000000.png', '../a/test/noise/000001.png', '../deep/b/val/mixed/000000.png']);
@@ -45,5 +45,8 @@ test('mergeManifests: the same image twice, a bad line or one input are errors n
   await fs.writeFile(bad, '{"labels":["clean"]}\n');
   await assert.rejects(mergeManifests(out, [a, bad]), /bad\.jsonl:1: no "file" field/);
   await assert.rejects(mergeManifests(out, [a]), /at least two manifests but received 1/);
+  // With a photo split, one input is enough, but a merge that keeps no line is an error.
+  const p = await writeManifest(path.join(root, 'p'), [{ file: 'y.png', labels: ['clean'], split: 'train', source: { kind: 'photo', photo: 'q.jpg' } } as never]);
+  await assert.rejects(mergeManifests(out, [p], { splits: new Map([['q.jpg', 'val']]) }), /no line of .*p\/manifest\.jsonl is left to write/);
   await assert.rejects(fs.access(out), 'nothing written on error');
 });
