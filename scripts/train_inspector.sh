@@ -54,6 +54,15 @@ node scripts/merge_manifests.mjs "$DATA-512so.jsonl" "$DATA-512o/manifest.jsonl"
 # of 1,280 test images changed): the 256 px test scores and the classic baselines' calibration.
 av synth --out "$DATA-256s" $PLAN1 --strict-dof \
   --splits-from "$DATA/synth.json" --only-splits val,test
+# The widened photo split (session 22, docs/degradations.md): 12 training photos that a 512 px
+# split can crop moved to val (8) and test (4); splits/widened.json was made by
+#   node scripts/photo_split.mjs "$DATA/synth.json" ../shared/photos splits/widened.json
+# and its 512 px val/test images by the recipe of "$DATA-512su.jsonl" on it.
+av synth --out "$DATA-512h" --per-class 400 --size 512 --seed 2 --photos ../shared/photos --mix 0.4 --strict-dof \
+  --splits-from splits/widened.json --only-splits val,test
+av synth --out "$DATA-512wh" --per-class 800 --size 512 --seed 3 --photos ../shared/photos --mix 0.4 --strict-dof \
+  --splits-from splits/widened.json --only-splits val,test
+node scripts/merge_manifests.mjs "$DATA-512h.jsonl" "$DATA-512h/manifest.jsonl" "$DATA-512wh/manifest.jsonl"
 
 if [ "${COMPARE:-1}" = 1 ]; then
   # 2. Architecture comparison on the same data (models/MODEL_CARD.md).
@@ -73,6 +82,9 @@ fi
 # 3. The shipped model (the twenty-fifth candidate, session 21): the twenty-second (shipped in
 #    session 20; its ONNX as committed at b276174, which this run started from) fine-tuned 3 epochs
 #    on 12,800 fresh training images of a third --strict-dof sample (seed 15) of the same plan.
+#    TWENTYSEVENTH=1 runs the twenty-seventh candidate instead (session 22): swin_nano from
+#    scratch, one run, on the widened photo split (splits/widened.json), rules chosen on
+#    "$DATA-512h.jsonl".
 #    TWENTYSIXTH=1 runs the twenty-sixth candidate instead (session 21; it met its ship rule and
 #    was withdrawn on its test and real-photo scores, models/MODEL_CARD.md): the twenty-fifth (ONNX at e9cbdb5)
 #    fine-tuned 3 epochs on a sample made with --strict-dof and --own-problems (seed 16), its
@@ -141,6 +153,17 @@ elif [ "${TWENTYSECOND:-0}" = 1 ]; then
   av synth --out "$DATA-s14d" $PLAN16 --seed 14 --strict-dof --splits-from "$DATA/synth.json" --only-splits train,val
   git show 7b56f73:models/inspector.onnx > "$RUNS/twentieth.onnx"
   av train --data "$DATA-s14d/manifest.jsonl" $FINETUNE --weights "$RUNS/twentieth.onnx" --pair-weight 3 --out "$RUNS/inspector"
+elif [ "${TWENTYSEVENTH:-0}" = 1 ]; then
+  # The twenty-seventh candidate (session 22): swin_nano from scratch in one run on the widened
+  # photo split: the seed-13, -14 and -15 --strict-dof samples (made as in the branches below),
+  # the first two without their val lines, less every line of a photo that moved out of training.
+  for seed in 13 14 15; do
+    [ -f "$DATA-s${seed}d/manifest.jsonl" ] || av synth --out "$DATA-s${seed}d" $PLAN16 --seed $seed --strict-dof --splits-from "$DATA/synth.json" --only-splits train,val
+  done
+  for s in s13d s14d; do grep '"split":"train"' "$DATA-$s/manifest.jsonl" > "$DATA-$s/train_only.jsonl"; done
+  node scripts/merge_manifests.mjs --splits splits/widened.json "$DATA-w3.jsonl" "$DATA-s13d/train_only.jsonl" "$DATA-s14d/train_only.jsonl" "$DATA-s15d/manifest.jsonl"
+  av train --data "$DATA-w3.jsonl" $HP --model swin_nano_convstem_224 --epochs 9 --lr 1e-3 --warmup 1 --pair-weight 3 --out "$RUNS/inspector"
+  CALIBRATION="$DATA-512h.jsonl"
 elif [ "${TWENTYSIXTH:-0}" = 1 ]; then
   av synth --out "$DATA-s16o" $PLAN16 --seed 16 --strict-dof --own-problems --splits-from "$DATA/synth.json" --only-splits train,val
   git show e9cbdb5:models/inspector.onnx > "$RUNS/twentyfifth.onnx"
