@@ -22,7 +22,7 @@ const flag = (name, dflt) => {
 };
 const opts = { toVal: flag('val', 8), toTest: flag('test', 4), minSide: flag('min-side', 600), seed: flag('seed', 1) };
 const [baseFile, photosDir, out] = args;
-if (!baseFile || !photosDir || !out) throw new Error('usage: photo_split.mjs BASE/synth.json PHOTOS_DIR OUT.json [--val 8] [--test 4] [--min-side 600] [--seed 1]');
+if (args.length !== 3) throw new Error(`usage: photo_split.mjs BASE/synth.json PHOTOS_DIR OUT.json [--val 8] [--test 4] [--min-side 600] [--seed 1] (received: ${args.join(' ') || 'nothing'})`);
 const cfg = JSON.parse(await readFile(baseFile, 'utf8'));
 const base = photoSplits(cfg);
 // The photos the base dataset could use (short side >= its size); the others get no split.
