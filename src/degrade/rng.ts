@@ -1,6 +1,6 @@
 /**
  * A small seeded PRNG for degradations: xoshiro128** (Blackman & Vigna 2018) seeded through
- * splitmix32, with uniform, integer, normal (Box-Muller, both values used), Poisson and choice
+ * splitmix32, with uniform, integer, normal (Box-Muller, both values used), Poisson, choice and shuffle
  * helpers. Pure 32-bit integer state updates, so a seed reproduces bit-identical streams on every
  * platform; `fork(label)` derives an independent child stream from the parent's seed and a label
  * (so adding a degradation to a recipe does not shift the random numbers of the others).
@@ -82,6 +82,16 @@ export class Rng {
   /** One element of a non-empty array. */
   choice<T>(items: readonly T[]): T {
     return items[Math.floor(this.next() * items.length)]!;
+  }
+
+  /** A shuffled copy of `items` (Fisher-Yates from the last element, j = int(0, i)). */
+  shuffle<T>(items: readonly T[]): T[] {
+    const out = [...items];
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = this.int(0, i);
+      [out[i], out[j]] = [out[j]!, out[i]!];
+    }
+    return out;
   }
 
   /** Standard normal (Box-Muller; the second value is kept for the next call). */

@@ -59,6 +59,20 @@ test('Rng: fixed stream, fork independence, normal and Poisson moments', () => {
   }
 });
 
+test('Rng.shuffle: a seeded permutation of a copy, the input untouched, each position reachable', () => {
+  const items = Array.from({ length: 10 }, (_, i) => i);
+  const once = new Rng(7).shuffle(items);
+  assert.deepEqual([...once].sort((a, b) => a - b), items);
+  assert.deepEqual(items, Array.from({ length: 10 }, (_, i) => i), 'input not modified');
+  assert.deepEqual(new Rng(7).shuffle(items), once);
+  assert.notDeepEqual(new Rng(8).shuffle(items), once);
+  // Over many draws, element 0 lands in every position.
+  const r = new Rng(3);
+  const seen = new Set(Array.from({ length: 300 }, () => r.shuffle(items).indexOf(0)));
+  assert.equal(seen.size, 10);
+  assert.deepEqual(new Rng(1).shuffle([]), []);
+});
+
 test('kernels are normalised (sum 1) and convolve matches the plain reference', () => {
   const ks: Kernel[] = [diskKernel(1), diskKernel(3.5), diskKernel(12), linearMotionKernel(5, 0), linearMotionKernel(35, 33)];
   for (let s = 0; s < 5; s++) ks.push(motionKernel({ kind: 'shake', length: 5 + 7 * s, angle: 0, anxiety: 0.02 * s, trajectorySeed: s }));

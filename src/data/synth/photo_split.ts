@@ -92,8 +92,8 @@ export function widenHeldOut(base: ReadonlyMap<string, Split>, photos: readonly 
     const k = photoKind(notes.get(n) ?? '', own[n] !== undefined);
     byKind.set(k, [...(byKind.get(k) ?? []), n]);
   }
-  const kinds = shuffle([...byKind.keys()].sort(), rng);
-  for (const k of kinds) byKind.set(k, shuffle(byKind.get(k)!, rng));
+  const kinds = rng.shuffle([...byKind.keys()].sort());
+  for (const k of kinds) byKind.set(k, rng.shuffle(byKind.get(k)!));
   const splits = Object.fromEntries(base) as Record<string, Split>;
   const moved: PhotoSplitFile['moved'] = [];
   const quota: Record<'val' | 'test', number> = { val: opts.toVal, test: opts.toTest };
@@ -119,15 +119,6 @@ export function widenHeldOut(base: ReadonlyMap<string, Split>, photos: readonly 
     splits: Object.fromEntries(Object.entries(splits).sort(([a], [b]) => (a < b ? -1 : 1))),
     moved,
   };
-}
-
-function shuffle<T>(xs: T[], rng: Rng): T[] {
-  const out = [...xs];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = rng.int(0, i);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
 }
 
 /** Whether parsed JSON is a photo split file (as opposed to a synth.json). */

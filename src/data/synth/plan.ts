@@ -117,12 +117,7 @@ export interface Job {
 
 /** Photo name -> split. */
 export function assignSplits(photos: readonly string[], seed: number): Map<string, Split> {
-  const rng = new Rng(seed).fork('splits');
-  const order = [...photos].sort();
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = rng.int(0, i);
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
+  const order = new Rng(seed).fork('splits').shuffle([...photos].sort());
   const n = order.length;
   let nVal = Math.round(n * 0.1);
   let nTest = Math.round(n * 0.1);
