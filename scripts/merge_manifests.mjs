@@ -5,16 +5,13 @@
 // is in their own split there are kept, so samples made on one photo split serve another that
 // moved photos out of training (one manifest is then enough). Needs `npm run build`.
 //   node scripts/merge_manifests.mjs [--splits SPLIT.json] OUT.jsonl A/manifest.jsonl [B/manifest.jsonl ...]
+import { parseArgs } from 'node:util';
 import { mergeManifests } from '../dist/src/data/synth/merge.js';
 import { readPhotoSplitFile } from '../dist/src/data/synth/photo_split.js';
 
-const args = process.argv.slice(2);
-let splitsFile;
-if (args[0] === '--splits') {
-  splitsFile = args[1];
-  args.splice(0, 2);
-}
-const [out, ...inputs] = args;
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { splits: { type: 'string' } } });
+const splitsFile = values.splits;
+const [out, ...inputs] = positionals;
 if (!out || inputs.length < (splitsFile ? 1 : 2)) throw new Error('usage: merge_manifests.mjs [--splits SPLIT.json] OUT.jsonl A/manifest.jsonl [B/manifest.jsonl ...]');
 const splits = splitsFile ? await readPhotoSplitFile(splitsFile) : undefined;
 const { kept, dropped } = await mergeManifests(out, inputs, { splits });
