@@ -61,3 +61,43 @@ test('package-inspector: checkpoint -> ONNX + config; --calibrate picks threshol
   await saveCheckpoint(notTrainer, h.state);
   assert.match(run(['--checkpoint', notTrainer, '--out', out]).stderr, /plain\.safetensors: not a trainer checkpoint/);
 });
+
+test('package-inspector: a comma list of checkpoints packages one ensemble model (mean of logits)', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'attnvision-pkg-ens-'));
+  const K = QUALITY_LABELS.length;
+  const save = async (name: string, seed: number, size = 32) => {
+    const h = await createModel('tiny_vit', { numClasses: 2 * K, inputSize: [3, size, size], seed });
+    const file = path.join(dir, name);
+    await saveCheckpoint(file, h.state, { metadata: { model: 'tiny_vit', classes: JSON.stringify(QUALITY_LABELS), numOutputs: String(2 * K), imageSize: String(size) } });
+    return file;
+  };
+  const a = await save('a.safetensors', 2);
+  const b = await save('b.safetensors', 3);
+  const img = await sharp(Buffer.from(new Uint8Array(40 * 40 * 3).map((_, i) => (i * 37) % 256)), { raw: { width: 40, height: 40, channels: 3 } }).png().toBuffer();
+  const probs = async (checkpoints: string, name: string) => {
+    const out = path.join(dir, name);
+    const r = run(['--checkpoint', checkpoints, '--out', out]);
+    assert.equal(r.status, 0, r.stderr);
+    const insp = await Inspector.load({ model: out });
+    try {
+      return { config: insp.config, tiles: (await insp.inspect(img)).tileProbabilities };
+    } finally {
+      await insp.dispose();
+    }
+  };
+  const ens = await probs(`${a},${b}`, 'ens.onnx');
+  assert.equal(ens.config.model, 'tiny_vit + tiny_vit');
+  // Per tile and label, the ensemble's probability is the sigmoid of the mean of the members' logits.
+  const pa = (await probs(a, 'a.onnx')).tiles;
+  const pb = (await probs(b, 'b.onnx')).tiles;
+  assert.ok(pa.some((row, t) => row.some((p, k) => Math.abs(p - pb[t]![k]!) > 0.01)), 'the two members should disagree somewhere');
+  const logit = (p: number) => Math.log(p / (1 - p));
+  ens.tiles.forEach((row, t) =>
+    row.forEach((p, k) => {
+      const want = 1 / (1 + Math.exp(-(logit(pa[t]![k]!) + logit(pb[t]![k]!)) / 2));
+      assert.ok(Math.abs(p - want) < 1e-4, `tile ${t} label ${k}: ${p} vs ${want}`);
+    }),
+  );
+  const c = await save('c.safetensors', 4, 48);
+  assert.match(run(['--checkpoint', `${a},${c}`, '--out', path.join(dir, 'bad.onnx')]).stderr, /c\.safetensors has .*48 px input but .*a\.safetensors has .*32 px input; ensemble members must agree/);
+});

@@ -1,6 +1,6 @@
 /**
  * The emitted graphs run unchanged on onnxruntime-web (its WebAssembly backend, here under Node):
- * an exported inference model and a full training-step graph (forward, backward, optimizer) give
+ * an exported inference model, an ensemble of two, and a full training-step graph (forward, backward, optimizer) give
  * the same outputs as onnxruntime-node.
  */
 import { test } from 'node:test';
@@ -14,6 +14,7 @@ import { lowerGraph } from '../../src/graph/lower.js';
 import { FlatBinding, withBinding } from '../../src/nn/index.js';
 import { createModel, defaultForward } from '../../src/models/index.js';
 import { exportOnnx } from '../../src/io/export.js';
+import { ensembleOnnx } from '../../src/io/onnx_ensemble.js';
 import { AdamW } from '../../src/optim/index.js';
 import { Rng } from '../helpers/rng.js';
 
@@ -39,13 +40,18 @@ function close(name: string, x: Float32Array, y: Float32Array) {
   for (let i = 0; i < x.length; i++) assert.ok(Math.abs(x[i]! - y[i]!) <= 1e-4 * (1 + scale), `${name}[${i}]: node ${x[i]} web ${y[i]}`);
 }
 
-test('exported model and training-step graph give the same results on onnxruntime-web', async () => {
+test('exported model, an ensemble of two and a training-step graph give the same results on onnxruntime-web', async () => {
   const rng = new Rng(2);
   // 1. exported inference model (dynamic batch)
   const h = await createModel('tiny_vit', { numClasses: 5, inputSize: [3, 16, 16], seed: 2 });
   const model = exportOnnx({ model: h.model, state: h.state, inputShape: [3, 16, 16], forward: (m, x) => defaultForward(h.info, m, { input: x }) });
   const inf = await runBoth(model, { input: { type: 'float32', data: rng.normalArray(3 * 768), dims: [3, 3, 16, 16] } });
   close('logits', inf.a[inf.names[0]!]!.data as Float32Array, inf.b[inf.names[0]!]!.data as Float32Array);
+  // ... and an ensemble of it with a second model (io/onnx_ensemble.ts: prefixed members, Mean)
+  const h2 = await createModel('tiny_vit', { numClasses: 5, inputSize: [3, 16, 16], seed: 3 });
+  const model2 = exportOnnx({ model: h2.model, state: h2.state, inputShape: [3, 16, 16], forward: (m, x) => defaultForward(h2.info, m, { input: x }) });
+  const ens = await runBoth(ensembleOnnx([{ name: 'a', bytes: model }, { name: 'b', bytes: model2 }]), { input: { type: 'float32', data: rng.normalArray(2 * 768), dims: [2, 3, 16, 16] } });
+  close('ensemble logits', ens.a[ens.names[0]!]!.data as Float32Array, ens.b[ens.names[0]!]!.data as Float32Array);
 
   // 2. a training step of a CNN with batch norm: loss, new parameters, new optimizer state, new buffers
   const c = await createModel('tiny_cnn', { numClasses: 4, inputSize: [1, 16, 16], seed: 2 });

@@ -1,5 +1,6 @@
 /**
- * `attnvision package-inspector`: turns a trained quality checkpoint into the shipped model files.
+ * `attnvision package-inspector`: turns a trained quality checkpoint (or several, as an ensemble)
+ * into the shipped model files.
  */
 import type { Command } from '../command.js';
 import { parseArgs, flagList, flagNumber, flagString } from '../command.js';
@@ -9,13 +10,16 @@ import { ArgumentError } from '../../util/errors.js';
 
 export const packageInspectorCommand: Command = {
   name: 'package-inspector',
-  summary: 'export a trained quality checkpoint as inspector ONNX + config',
-  usage: `Usage: attnvision package-inspector --checkpoint FILE --out models/inspector.onnx [--threshold T] [--top-k K] [--max-tiles N]
+  summary: 'export a trained quality checkpoint (or an ensemble of several) as inspector ONNX + config',
+  usage: `Usage: attnvision package-inspector --checkpoint FILE[,FILE...] --out models/inspector.onnx [--threshold T] [--top-k K] [--max-tiles N]
                                      [--detail-labels noise,jpeg [--detail-tiles N]]
                                      [--calibrate manifest.jsonl [--per-label [--per-label-tiles]] [--objective O] [--min-clean-kept F]]
 
 Writes the ONNX model (dynamic batch; outputs presence logits then severity logits) and its JSON
 config next to it (labels, input size, normalisation, threshold, tile aggregation).
+  --checkpoint F  a trainer checkpoint (.safetensors); a comma list of several (same labels and
+                  input size, any architectures) packages one ONNX model that runs them all on
+                  each tile and outputs the mean of their logits (an ensemble: slower, often better)
   --threshold T   decision threshold (default 0.5)
   --top-k K       image probability = mean of the K most confident tiles (default 2)
   --max-tiles N   at most N tiles per image side; larger images are downscaled (default 4)
@@ -34,9 +38,9 @@ ${CALIBRATION_FLAGS_USAGE}`,
     const calibration = calibrationFlags(a, 'package-inspector');
     if (a.flags.has('objective') && !calibrate) throw new ArgumentError('package-inspector: --objective needs --calibrate');
     if (calibrate && a.flags.has('threshold')) throw new ArgumentError('package-inspector: give --threshold or --calibrate, not both');
-    const checkpoint = flagString(a, 'checkpoint');
+    const checkpoint = flagList(a, 'checkpoint');
     const out = flagString(a, 'out');
-    if (!checkpoint || !out || !out.endsWith('.onnx')) throw new ArgumentError('package-inspector: --checkpoint FILE and --out FILE.onnx are required');
+    if (!checkpoint?.length || !out || !out.endsWith('.onnx')) throw new ArgumentError('package-inspector: --checkpoint FILE and --out FILE.onnx are required');
     const detailFlag = flagString(a, 'detail-labels');
     const detailLabels = flagList(a, 'detail-labels');
     if (detailFlag !== undefined && !detailLabels!.length) throw new ArgumentError(`package-inspector: expected a comma list of labels for --detail-labels but received "${detailFlag}"`);
