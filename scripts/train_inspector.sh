@@ -84,7 +84,10 @@ fi
 #    on 12,800 fresh training images of a third --strict-dof sample (seed 15) of the same plan.
 #    TWENTYSEVENTH=1 runs the twenty-seventh candidate instead (session 22): swin_nano from
 #    scratch, one run, on the widened photo split (splits/widened.json), rules chosen on
-#    "$DATA-512h.jsonl".
+#    "$DATA-512h.jsonl". The twenty-ninth candidate (session 23, not shipped) is no new run: the
+#    package command below given both runs' best.safetensors, this branch's and TWENTYSEVENTH=1's,
+#    as one comma list (--checkpoint A,B: an ensemble averaging their logits), calibrated on
+#    "$DATA-512su.jsonl".
 #    TWENTYSIXTH=1 runs the twenty-sixth candidate instead (session 21; it met its ship rule and
 #    was withdrawn on its test and real-photo scores, models/MODEL_CARD.md): the twenty-fifth (ONNX at e9cbdb5)
 #    fine-tuned 3 epochs on a sample made with --strict-dof and --own-problems (seed 16), its
