@@ -88,6 +88,9 @@ fi
 #    package command below given both runs' best.safetensors, this branch's and TWENTYSEVENTH=1's,
 #    as one comma list (--checkpoint A,B: an ensemble averaging their logits), calibrated on
 #    "$DATA-512su.jsonl".
+#    THIRTIETH=1 runs the thirtieth candidate instead (session 23): the twenty-seventh's run with a
+#    fourth --strict-dof sample made on the widened split (seed 17) and 7 epochs instead of 9,
+#    rules chosen on "$DATA-512su.jsonl" (the split neither it nor the shipped model saw).
 #    TWENTYSIXTH=1 runs the twenty-sixth candidate instead (session 21; it met its ship rule and
 #    was withdrawn on its test and real-photo scores, models/MODEL_CARD.md): the twenty-fifth (ONNX at e9cbdb5)
 #    fine-tuned 3 epochs on a sample made with --strict-dof and --own-problems (seed 16), its
@@ -122,6 +125,16 @@ fi
 # twenty-sixth candidate's seed 16, with --strict-dof and --own-problems.
 PLAN16="--per-class 2000 --size 256 --photos ../shared/photos --mix 0.6 --photo-scales $NATIVE_SCALES --soft-finish 0.5"
 S12_SYNTH="$PLAN16 --seed 12"
+# The widened split's three-sample training set ("$DATA-w3.jsonl"): the seed-13, -14 and -15
+# --strict-dof samples (made as in the branches below), the first two without their val lines, less
+# every line of a photo that moved out of training.
+widened_w3() {
+  for seed in 13 14 15; do
+    [ -f "$DATA-s${seed}d/manifest.jsonl" ] || av synth --out "$DATA-s${seed}d" $PLAN16 --seed $seed --strict-dof --splits-from "$DATA/synth.json" --only-splits train,val
+  done
+  for s in s13d s14d; do grep '"split":"train"' "$DATA-$s/manifest.jsonl" > "$DATA-$s/train_only.jsonl"; done
+  node scripts/merge_manifests.mjs --splits splits/widened.json "$DATA-w3.jsonl" "$DATA-s13d/train_only.jsonl" "$DATA-s14d/train_only.jsonl" "$DATA-s15d/manifest.jsonl"
+}
 if [ "${BUDGET:-0}" = 1 ]; then
   # The nineteenth candidate (session 18): one run from scratch inside the 90-minute
   # budget, swin_nano (2.1x the training throughput of swin_mini) for 15 epochs over the seed-12
@@ -158,15 +171,17 @@ elif [ "${TWENTYSECOND:-0}" = 1 ]; then
   av train --data "$DATA-s14d/manifest.jsonl" $FINETUNE --weights "$RUNS/twentieth.onnx" --pair-weight 3 --out "$RUNS/inspector"
 elif [ "${TWENTYSEVENTH:-0}" = 1 ]; then
   # The twenty-seventh candidate (session 22): swin_nano from scratch in one run on the widened
-  # photo split: the seed-13, -14 and -15 --strict-dof samples (made as in the branches below),
-  # the first two without their val lines, less every line of a photo that moved out of training.
-  for seed in 13 14 15; do
-    [ -f "$DATA-s${seed}d/manifest.jsonl" ] || av synth --out "$DATA-s${seed}d" $PLAN16 --seed $seed --strict-dof --splits-from "$DATA/synth.json" --only-splits train,val
-  done
-  for s in s13d s14d; do grep '"split":"train"' "$DATA-$s/manifest.jsonl" > "$DATA-$s/train_only.jsonl"; done
-  node scripts/merge_manifests.mjs --splits splits/widened.json "$DATA-w3.jsonl" "$DATA-s13d/train_only.jsonl" "$DATA-s14d/train_only.jsonl" "$DATA-s15d/manifest.jsonl"
+  # photo split.
+  widened_w3
   av train --data "$DATA-w3.jsonl" $HP --model swin_nano_convstem_224 --epochs 9 --lr 1e-3 --warmup 1 --pair-weight 3 --out "$RUNS/inspector"
   CALIBRATION="$DATA-512h.jsonl"
+elif [ "${THIRTIETH:-0}" = 1 ]; then
+  # The twenty-seventh's data (as in its branch) plus a fourth sample drawn on the widened split's
+  # training photos only.
+  widened_w3
+  av synth --out "$DATA-s17d" $PLAN16 --seed 17 --strict-dof --splits-from splits/widened.json --only-splits train
+  node scripts/merge_manifests.mjs --splits splits/widened.json "$DATA-w4.jsonl" "$DATA-w3.jsonl" "$DATA-s17d/manifest.jsonl"
+  av train --data "$DATA-w4.jsonl" $HP --model swin_nano_convstem_224 --epochs 7 --lr 1e-3 --warmup 1 --pair-weight 3 --out "$RUNS/inspector"
 elif [ "${TWENTYSIXTH:-0}" = 1 ]; then
   av synth --out "$DATA-s16o" $PLAN16 --seed 16 --strict-dof --own-problems --splits-from "$DATA/synth.json" --only-splits train,val
   git show e9cbdb5:models/inspector.onnx > "$RUNS/twentyfifth.onnx"
