@@ -19,7 +19,8 @@ Writes the ONNX model (dynamic batch; outputs presence logits then severity logi
 config next to it (labels, input size, normalisation, threshold, tile aggregation).
   --checkpoint F  a trainer checkpoint (.safetensors); a comma list of several (same labels and
                   input size, any architectures) packages one ONNX model that runs them all on
-                  each tile and outputs the mean of their logits (an ensemble: slower, often better)
+                  each tile and outputs the mean of their logits (an ensemble; each tile costs
+                  the sum of the members' time)
   --threshold T   decision threshold (default 0.5)
   --top-k K       image probability = mean of the K most confident tiles (default 2)
   --max-tiles N   at most N tiles per image side; larger images are downscaled (default 4)
