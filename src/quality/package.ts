@@ -30,16 +30,17 @@ export interface PackageOptions {
   halfPrecisionWeights?: boolean;
 }
 
-interface ExportedMember {
+/** A trainer checkpoint read and checked to be a quality checkpoint (not yet exported). */
+interface Member {
+  checkpoint: string;
   model: string;
   classes: string[];
   size: number;
   numOutputs: number;
-  bytes: Uint8Array;
+  entries: Awaited<ReturnType<typeof readCheckpoint>>['entries'];
 }
 
-/** One checkpoint as a standalone ONNX model (checked to be a quality checkpoint). */
-async function exportMember(checkpoint: string, o: PackageOptions): Promise<ExportedMember> {
+async function readMember(checkpoint: string, o: PackageOptions): Promise<Member> {
   const ck = await readCheckpoint(checkpoint);
   const model = ck.metadata.model;
   const classes = JSON.parse(ck.metadata.classes ?? '[]') as string[];
@@ -50,37 +51,44 @@ async function exportMember(checkpoint: string, o: PackageOptions): Promise<Expo
   if (unknown.length) throw new ArgumentError(`${checkpoint}: labels ${unknown.join(', ')} are not quality labels (${QUALITY_LABELS.join(', ')})`);
   const badDetail = (o.detailLabels ?? []).filter((l) => !classes.includes(l));
   if (badDetail.length) throw new ArgumentError(`${checkpoint}: detail labels ${badDetail.join(', ')} are not labels of this model (${classes.join(', ')})`);
-  const h = await createModel(model, { numClasses: numOutputs, inputSize: [3, size, size] });
-  h.state.loadStateDict(ck.entries, { source: checkpoint });
-  const bytes = exportOnnx({
+  return { checkpoint, model, classes, size, numOutputs, entries: ck.entries };
+}
+
+/** One member as a standalone ONNX model. */
+async function exportMember(m: Member, o: PackageOptions): Promise<Uint8Array> {
+  const h = await createModel(m.model, { numClasses: m.numOutputs, inputSize: [3, m.size, m.size] });
+  h.state.loadStateDict(m.entries, { source: m.checkpoint });
+  return exportOnnx({
     model: h.model,
     state: h.state,
-    inputShape: [3, size, size],
-    forward: (m, x) => defaultForward(h.info, m, { input: x }),
-    docString: JSON.stringify({ producer: 'attnvision inspector', model, labels: classes, outputs: 'presence logits [K] then severity logits [K]' }),
+    inputShape: [3, m.size, m.size],
+    forward: (mod, x) => defaultForward(h.info, mod, { input: x }),
+    docString: JSON.stringify({ producer: 'attnvision inspector', model: m.model, labels: m.classes, outputs: 'presence logits [K] then severity logits [K]' }),
     halfPrecisionWeights: o.halfPrecisionWeights ?? true,
   });
-  return { model, classes, size, numOutputs, bytes };
 }
 
 export async function packageInspector(o: PackageOptions): Promise<{ onnx: string; config: string; bytes: number }> {
   const checkpoints = typeof o.checkpoint === 'string' ? [o.checkpoint] : [...o.checkpoint];
   if (!checkpoints.length) throw new ArgumentError('package-inspector: no checkpoint given');
   if (o.detailTilesPerSide !== undefined && !o.detailLabels?.length) throw new ArgumentError('detail tiles per side (--detail-tiles) need detail labels (--detail-labels)');
-  const members: ExportedMember[] = [];
-  for (const c of checkpoints) members.push(await exportMember(c, o));
+  const members: Member[] = [];
+  for (const c of checkpoints) members.push(await readMember(c, o));
+  // Members must agree before any (slow) export starts.
   const first = members[0]!;
-  members.forEach((m, i) => {
-    const what = (x: ExportedMember) => `labels ${x.classes.join(',')}, ${x.numOutputs} outputs, ${x.size} px input`;
-    if (what(m) !== what(first)) throw new ArgumentError(`package-inspector: ${checkpoints[i]} has ${what(m)} but ${checkpoints[0]} has ${what(first)}; ensemble members must agree`);
-  });
+  const what = (x: Member) => `labels ${x.classes.join(',')}, ${x.numOutputs} outputs, ${x.size} px input`;
+  for (const m of members) {
+    if (what(m) !== what(first)) throw new ArgumentError(`package-inspector: ${m.checkpoint} has ${what(m)} but ${first.checkpoint} has ${what(first)}; ensemble members must agree`);
+  }
   const { classes, size, numOutputs } = first;
   const model = members.map((m) => m.model).join(' + ');
+  const exported: Uint8Array[] = [];
+  for (const m of members) exported.push(await exportMember(m, o));
   const bytes =
     members.length === 1
-      ? first.bytes
+      ? exported[0]!
       : ensembleOnnx(
-          members.map((m, i) => ({ name: checkpoints[i]!, bytes: m.bytes })),
+          members.map((m, i) => ({ name: m.checkpoint, bytes: exported[i]! })),
           { docString: JSON.stringify({ producer: 'attnvision inspector', model, members: members.map((m) => m.model), combine: 'mean of the members\' logits', labels: classes, outputs: 'presence logits [K] then severity logits [K]' }) },
         );
   const config: InspectorConfig = {
