@@ -32,20 +32,16 @@ const count = (xs) => [...xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new
 const fmt = (pairs, n = 12) => pairs.slice(0, n).map(([k, v]) => `${k} ${v}`).join(', ');
 
 const N = files.length;
-const wrongA = files.filter((f) => errors(a.get(f)).length);
-const wrongB = new Set(files.filter((f) => errors(b.get(f)).length));
-const both = wrongA.filter((f) => wrongB.has(f));
-console.log(`${N} images; wrong: A ${wrongA.length}, B ${wrongB.size}, both ${both.length} (${((wrongA.length * wrongB.size) / N).toFixed(0)} if independent)`);
-const shared = [];
-let errA = 0;
-let errB = 0;
-for (const f of files) {
-  const ea = errors(a.get(f));
-  const eb = new Set(errors(b.get(f)));
-  errA += ea.length;
-  errB += eb.size;
-  for (const e of ea) if (eb.has(e)) shared.push({ file: f, error: e });
-}
+// Each image's label errors, once per inspector.
+const errsA = new Map(files.map((f) => [f, errors(a.get(f))]));
+const errsB = new Map(files.map((f) => [f, new Set(errors(b.get(f)))]));
+const wrongA = files.filter((f) => errsA.get(f).length);
+const wrongB = files.filter((f) => errsB.get(f).size);
+const both = wrongA.filter((f) => errsB.get(f).size);
+console.log(`${N} images; wrong: A ${wrongA.length}, B ${wrongB.length}, both ${both.length} (${((wrongA.length * wrongB.length) / N).toFixed(0)} if independent)`);
+const shared = files.flatMap((f) => errsA.get(f).filter((e) => errsB.get(f).has(e)).map((error) => ({ file: f, error })));
+const errA = files.reduce((n, f) => n + errsA.get(f).length, 0);
+const errB = files.reduce((n, f) => n + errsB.get(f).size, 0);
 console.log(`label errors: A ${errA}, B ${errB}, shared ${shared.length}`);
 console.log(`shared, by kind: ${fmt(count(shared.map((s) => s.error)))}`);
 const kind = (f) => (a.get(f).truth.length === 0 ? 'clean' : a.get(f).truth.length === 1 ? 'one label' : 'two labels');
