@@ -82,6 +82,7 @@ export function renderReport(r: ReportInput): string {
     { name: 'train acc', color: '#1f77b4', points: pts((l) => l.trainAcc) },
     { name: metrics.kind === 'single' ? 'val top-1' : 'val macro-F1', color: '#d62728', points: pts((l) => (metrics.kind === 'single' ? l.valTop1 : l.valMacroF1)) },
     { name: 'val mAP', color: '#2ca02c', points: pts((l) => l.valMAP) },
+    { name: metrics.kind === 'single' ? 'val top-1, raw weights' : 'val macro-F1, raw weights', color: '#ff7f0e', points: pts((l) => l.valMetricRaw) },
   ], metrics.kind === 'single' ? 'accuracy' : 'score');
   const headline =
     metrics.kind === 'single'

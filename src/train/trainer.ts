@@ -9,6 +9,8 @@
  * sigmoid + squared error on the labels that are present.
  * Multi-label runs can weight the BCE terms of the labels present on images with two or more
  * labels (`pairWeight`), so a problem hidden by its partner costs more when missed.
+ * With `ema`, an exponential moving average of the weights (optim/ema.ts) is validated and saved
+ * as `best`; the raw weights are validated too (`valMetricRaw`) and carried on in `last`.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -17,6 +19,7 @@ import * as F from '../graph/ops/index.js';
 import { createModel, defaultForward, type ModelHandle } from '../models/index.js';
 import { AdamW, SGD, type Optimizer } from '../optim/optimizer.js';
 import { cosineWithWarmup } from '../optim/schedule.js';
+import { WeightEma, withSwapped } from '../optim/ema.js';
 import { TrainStep } from './step.js';
 import { Predictor } from './infer.js';
 import { DataLoader, type Batch } from '../data/loader/loader.js';
@@ -69,6 +72,11 @@ export interface TrainConfig {
   pairWeight?: number;
   /** With `pairWeight`: only these labels' terms are weighted (default every label). */
   pairWeightLabels?: string[];
+  /**
+   * Decay of an exponential moving average of the weights (e.g. 0.999; default none). The average
+   * is what validation scores and `best.safetensors` holds.
+   */
+  ema?: number;
 }
 
 export interface EpochLog {
@@ -78,8 +86,10 @@ export interface EpochLog {
   trainLoss: number;
   trainAcc?: number;
   valLoss?: number;
-  /** Main validation metric (top-1 for single-label, macro-F1 for multi-label). */
+  /** Main validation metric (top-1 for single-label, macro-F1 for multi-label); of the EMA weights with `ema`. */
   valMetric?: number;
+  /** With `ema`: the main validation metric of the raw (not averaged) weights. */
+  valMetricRaw?: number;
   valTop1?: number;
   valMacroF1?: number;
   valMAP?: number;
@@ -116,6 +126,7 @@ export class Trainer {
     if (config.severityHead && !train.multiLabel) throw new ArgumentError('a severity head needs a multi-label (manifest) dataset');
     if (config.pairWeight !== undefined && !train.multiLabel) throw new ArgumentError('a pair weight needs a multi-label (manifest) dataset');
     if (config.pairWeight !== undefined && !(config.pairWeight > 0)) throw new ArgumentError(`pair weight (--pair-weight) must be > 0, received ${config.pairWeight}`);
+    if (config.ema !== undefined && !(config.ema > 0 && config.ema < 1)) throw new ArgumentError(`EMA decay (--ema) must be in (0, 1), received ${config.ema}`);
     if (config.pairWeightLabels !== undefined) {
       if (config.pairWeight === undefined) throw new ArgumentError('pair-weighted labels (--pair-weight-labels) need a pair weight (--pair-weight)');
       const unknown = config.pairWeightLabels.filter((l) => !train.classes.includes(l));
@@ -191,6 +202,10 @@ export class Trainer {
     const cached: Batch[] = [];
     let best: EpochLog | undefined;
     let startEpoch = 0;
+    const state = handle.state;
+    const ema = c.ema !== undefined ? new WeightEma(c.ema, state.params, state.buffers) : undefined;
+    // Runs fn with the averaged weights in the model state (the raw weights without EMA).
+    const withEvalWeights = <T>(fn: () => Promise<T>) => (ema ? withSwapped([[state.params, ema.params], [state.buffers, ema.buffers]], fn) : fn());
     const lastFile = path.join(this.outDir, 'last.safetensors');
     if (opts.resume) {
       const ck = await readCheckpoint(lastFile).catch(() => null);
@@ -201,6 +216,7 @@ export class Trainer {
           throw new ArgumentError(`${lastFile}: checkpoint was trained with a different configuration; start a new run folder`);
         }
         step.restore({ step: meta.step, states: ck.optimizer });
+        ema?.restore(ck.optimizer.ema_params, ck.optimizer.ema_buffers, lastFile);
         startEpoch = meta.epoch + 1;
         logs.push(...meta.logs);
         best = logs.reduce<EpochLog | undefined>((b, l) => (l.valMetric !== undefined && (!b || l.valMetric > b.valMetric!) ? l : b), undefined);
@@ -224,6 +240,7 @@ export class Trainer {
           const lr = schedule(step.step);
           const r = await step.run(this.feeds(b, S, K), { lr, seed: c.seed });
           if (!Number.isFinite(r.loss)) throw new Error(`loss became ${r.loss} at epoch ${epoch + 1}, step ${step.step}: lower the learning rate or enable --clip-norm`);
+          ema?.update(state.params, state.buffers, step.step - 1);
           lossSum += r.loss * b.size;
           seen += b.size;
           if (!this.train.multiLabel) correct += countCorrect(r.outputs.logits!.data as Float32Array, b.y, K);
@@ -235,7 +252,12 @@ export class Trainer {
         const log: EpochLog = { epoch: epoch + 1, step: step.step, lr: schedule(Math.max(0, step.step - 1)), trainLoss: lossSum / seen, imagesPerSec: seen / seconds, seconds };
         if (!this.train.multiLabel) log.trainAcc = correct / seen;
         if (valPredictor && valLoader) {
-          const ev = await evaluateLoader(valPredictor, valLoader, this.val!, { severityHead: !!c.severityHead });
+          const evaluate = () => evaluateLoader(valPredictor, valLoader, this.val!, { severityHead: !!c.severityHead });
+          if (ema) {
+            const raw = await evaluate();
+            log.valMetricRaw = raw.metrics.kind === 'single' ? raw.metrics.top1 : raw.metrics.macroF1;
+          }
+          const ev = await withEvalWeights(evaluate);
           log.valLoss = ev.loss;
           if (ev.metrics.kind === 'single') {
             log.valTop1 = ev.metrics.top1;
@@ -250,10 +272,11 @@ export class Trainer {
         logs.push(log);
         const trainerMeta = { epoch, step: step.step, logs, config: c };
         const metadata = { trainer: toMeta(trainerMeta), model: c.model, classes: toMeta(this.train.classes), numOutputs: String(this.numOutputs), imageSize: String(S) };
-        await saveCheckpoint(lastFile, handle.state, { optimizer: step.snapshot().states, metadata });
+        const emaStates: Record<string, Float32Array> = ema ? { ema_params: ema.params, ema_buffers: ema.buffers } : {};
+        await saveCheckpoint(lastFile, state, { optimizer: { ...step.snapshot().states, ...emaStates }, metadata });
         if (log.valMetric !== undefined && (!best || log.valMetric > best.valMetric!)) {
           best = log;
-          await saveCheckpoint(path.join(this.outDir, 'best.safetensors'), handle.state, { metadata });
+          await withEvalWeights(() => saveCheckpoint(path.join(this.outDir, 'best.safetensors'), state, { metadata }));
         }
         await writeLogs(this.outDir, logs);
         this.events.onEpoch?.(log);
@@ -297,7 +320,7 @@ function countCorrect(logits: Float32Array, y: BigInt64Array, K: number): number
 
 export async function writeLogs(dir: string, logs: EpochLog[]): Promise<void> {
   await writeFileAtomic(path.join(dir, 'log.jsonl'), logs.map((l) => JSON.stringify(l)).join('\n') + '\n');
-  const cols = ['epoch', 'step', 'lr', 'trainLoss', 'trainAcc', 'valLoss', 'valMetric', 'valTop1', 'valMacroF1', 'valMAP', 'imagesPerSec', 'seconds'] as const;
+  const cols = ['epoch', 'step', 'lr', 'trainLoss', 'trainAcc', 'valLoss', 'valMetric', 'valMetricRaw', 'valTop1', 'valMacroF1', 'valMAP', 'imagesPerSec', 'seconds'] as const;
   const csv = [cols.join(','), ...logs.map((l) => cols.map((k) => (l[k] === undefined ? '' : String(l[k]))).join(','))].join('\n') + '\n';
   await writeFileAtomic(path.join(dir, 'log.csv'), csv);
 }

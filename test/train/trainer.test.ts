@@ -7,6 +7,7 @@ import { imageFolder, type Dataset } from '../../src/data/dataset.js';
 import { DataLoader } from '../../src/data/loader/loader.js';
 import { Trainer, pairLossWeights, type TrainConfig, type EpochLog } from '../../src/train/trainer.js';
 import { writeToyImageFolder } from '../helpers/toy_images.js';
+import { readCheckpoint } from '../../src/io/checkpoint.js';
 
 const config: TrainConfig = {
   model: 'tiny_cnn',
@@ -163,4 +164,29 @@ test('trainer: --pair-weight scales the loss of multi-label images only (lr 0, t
   const oneLabel = await lossOf(all, 3, { pairWeightLabels: ['b'] });
   assert.ok(oneLabel > plain * 1.05 && oneLabel < weighted * 0.95, `one weighted label: ${oneLabel} between ${plain} and ${weighted}`);
   assert.throws(() => new Trainer({ ...cfg, pairWeight: 3, pairWeightLabels: ['zz'] }, all, undefined, '/tmp/x'), /pair-weighted labels must be labels of the dataset \(a, b, c\); got \["zz"\]/);
+});
+
+test('trainer: --ema validates and saves the averaged weights, logs the raw ones, and resumes exactly', async () => {
+  const { train, val } = await data();
+  const cfg: TrainConfig = { ...config, epochs: 3, ema: 0.9 };
+  const out1 = await mkdtemp(path.join(tmpdir(), 'attnvision-run-'));
+  const full = await new Trainer(cfg, train, val, out1).run();
+  for (const l of full.logs) assert.ok(l.valMetricRaw !== undefined && l.valMetric !== undefined, `epoch ${l.epoch} has both metrics`);
+  assert.match(await readFile(path.join(out1, 'log.csv'), 'utf8'), /valMetric,valMetricRaw/);
+  // last holds the raw weights and the average; best (the last epoch here, or an earlier one) the average.
+  const last = await readCheckpoint(path.join(out1, 'last.safetensors'));
+  const bestCk = await readCheckpoint(path.join(out1, 'best.safetensors'));
+  const emaParams = last.optimizer.ema_params!;
+  assert.ok(emaParams, 'last.safetensors carries optimizer.ema_params');
+  const flat = (ck: typeof last) => Float32Array.from([...ck.entries.values()].flatMap((e) => [...e.data]));
+  assert.equal(emaParams.length, full.handle.state.params.length);
+  assert.notDeepEqual(flat(last), flat(bestCk), 'best (average) differs from the raw weights');
+  if (full.best!.epoch === 3) {
+    for (const s of full.handle.state.paramSlots) assert.deepEqual(bestCk.entries.get(s.name)!.data, emaParams.subarray(s.offset, s.offset + s.size), `best ${s.name} is the EMA`);
+  }
+  const out2 = await mkdtemp(path.join(tmpdir(), 'attnvision-run-'));
+  const resumed = await interruptedThenResumed(cfg, train, val, out2, 1);
+  assert.deepEqual(resumed.logs.map((l) => [l.trainLoss, l.valLoss, l.valMetric, l.valMetricRaw]), full.logs.map((l) => [l.trainLoss, l.valLoss, l.valMetric, l.valMetricRaw]));
+  assert.deepEqual(flat(await readCheckpoint(path.join(out2, 'best.safetensors'))), flat(bestCk));
+  assert.throws(() => new Trainer({ ...config, ema: 1 }, train, val, out2), /EMA decay \(--ema\) must be in \(0, 1\), received 1/);
 });

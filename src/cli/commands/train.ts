@@ -54,6 +54,9 @@ output; give --labels) with train/val splits.
                        labels (manifest data; default 1), so a problem hidden by its partner costs
                        more when missed
   --pair-weight-labels a,b,...  with --pair-weight: weight only these labels' terms
+  --ema D              keep an exponential moving average of the weights with decay D (e.g. 0.999;
+                       warm-up min(D, (1+t)/(10+t))); validation scores it and best.safetensors holds
+                       it; log.csv's valMetricRaw scores the raw weights
   --seed S [0]  --resume (continue DIR/last.safetensors exactly)
   --cache-batches      replay the first epoch's decoded batches from memory in later epochs (to
                        measure loader overhead: compare the epoch times in log.csv with a normal run)
@@ -89,6 +92,7 @@ function trainConfig(a: ParsedArgs): TrainConfig {
     ...(a.flags.has('cache-batches') ? { cacheBatches: true } : {}),
     ...(a.flags.has('pair-weight') ? { pairWeight: flagNumber(a, 'pair-weight', 1, w, { min: 0 }) } : {}),
     ...(pairWeightLabels ? { pairWeightLabels } : {}),
+    ...(a.flags.has('ema') ? { ema: flagNumber(a, 'ema', 0.999, w, { min: 0, max: 1 }) } : {}),
   };
 }
 
@@ -97,7 +101,7 @@ export const trainCommand: Command = {
   summary: 'train a zoo model on an image folder or manifest dataset',
   usage: trainUsage,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['data', 'labels', 'model', 'weights', 'epochs', 'batch', 'size', 'workers', 'opt', 'lr', 'wd', 'momentum', 'warmup', 'smoothing', 'clip', 'crop', 'seed', 'out', 'pair-weight', 'pair-weight-labels'], booleans: ['severity-head', 'resume', 'cache-batches'] }, 'train');
+    const a = parseArgs(argv, { values: ['data', 'labels', 'model', 'weights', 'epochs', 'batch', 'size', 'workers', 'opt', 'lr', 'wd', 'momentum', 'warmup', 'smoothing', 'clip', 'crop', 'seed', 'out', 'pair-weight', 'pair-weight-labels', 'ema'], booleans: ['severity-head', 'resume', 'cache-batches'] }, 'train');
     const data = flagString(a, 'data');
     const out = flagString(a, 'out');
     if (!data || !out) throw new ArgumentError('train: --data and --out are required');
@@ -114,7 +118,7 @@ export const trainCommand: Command = {
       },
       onEpoch: (l) => {
         bar?.finish();
-        console.error(`epoch ${l.epoch}: train loss ${l.trainLoss.toFixed(4)}${l.trainAcc !== undefined ? ` acc ${(100 * l.trainAcc).toFixed(2)}%` : ''}${l.valLoss !== undefined ? `, val loss ${l.valLoss.toFixed(4)} metric ${l.valMetric!.toFixed(4)}` : ''}, ${l.imagesPerSec.toFixed(1)} img/s, ${l.seconds.toFixed(0)} s`);
+        console.error(`epoch ${l.epoch}: train loss ${l.trainLoss.toFixed(4)}${l.trainAcc !== undefined ? ` acc ${(100 * l.trainAcc).toFixed(2)}%` : ''}${l.valLoss !== undefined ? `, val loss ${l.valLoss.toFixed(4)} metric ${l.valMetric!.toFixed(4)}${l.valMetricRaw !== undefined ? ` (raw weights ${l.valMetricRaw.toFixed(4)})` : ''}` : ''}, ${l.imagesPerSec.toFixed(1)} img/s, ${l.seconds.toFixed(0)} s`);
       },
       onLoadError: (f, m) => console.error(`warning: ${f}: ${m} (skipped as zeros)`),
     });
