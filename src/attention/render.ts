@@ -10,6 +10,8 @@
  */
 import sharp, { type OverlayOptions } from 'sharp';
 import { ArgumentError } from '../util/errors.js';
+import { openImagePipeline } from '../image/io.js';
+import { writeFileAtomic } from '../util/fs.js';
 import type { WindowLayout } from './window_attention.js';
 
 export interface AttentionMap {
@@ -210,14 +212,11 @@ export function rollout(mats: Float32Array[], n: number): Float32Array {
 
 /** Renders the input and one overlay panel per map into a PNG grid. */
 export async function renderAttentionPng(image: string | Buffer, maps: AttentionMap[], out: string, panelWidth = 256): Promise<void> {
-  const meta = await sharp(image).rotate().metadata();
-  const swap = (meta.orientation ?? 1) >= 5;
-  const w = (swap ? meta.height : meta.width) ?? 1;
-  const h = (swap ? meta.width : meta.height) ?? 1;
+  const { img, width: w, height: h } = await openImagePipeline(image);
   const pw = panelWidth;
-  const ph = Math.max(1, Math.round((h / w) * pw));
+  const ph = Math.max(1, Math.min(4 * pw, Math.round((h / w) * pw)));
   const cap = 20;
-  const base = await sharp(image).rotate().resize(pw, ph, { fit: 'fill' }).removeAlpha().png().toBuffer();
+  const base = await img.resize(pw, ph, { fit: 'fill' }).flatten({ background: '#ffffff' }).png().toBuffer();
   const panels = [{ title: 'input', svg: '' }, ...maps.map((m) => {
     const cells: string[] = [];
     for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.cols; j++) {
@@ -237,5 +236,5 @@ export async function renderAttentionPng(image: string | Buffer, maps: Attention
     const t = p.title.replace(/[&<>"]/g, '');
     comps.push({ input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${pw}" height="${ph + cap}"><rect width="${pw}" height="${cap}" fill="#222"/><text x="4" y="14" font-family="sans-serif" font-size="11" fill="#fff">${t.slice(0, 44)}</text><g transform="translate(0,${cap})">${p.svg}</g></svg>`), left, top });
   });
-  await sharp({ create: { width: W, height: H, channels: 3, background: '#fff' } }).composite(comps).png().toFile(out);
+  await writeFileAtomic(out, await sharp({ create: { width: W, height: H, channels: 3, background: '#fff' } }).composite(comps).png().toBuffer());
 }

@@ -5,9 +5,10 @@
  * detected by content (magic bytes), never by extension; applies the EXIF orientation; converts to
  * sRGB; flattens alpha onto white; returns a planar float `ImageF32` in [0, 1].
  *
- * Robustness contract: bad input never crashes or hangs the process. Empty files, truncated data,
- * non-images, unsupported formats and images above `maxPixels` (checked from the header, before
- * the pixels are decoded) all throw `ImageDecodeError { file, reason }`. A libvips timeout bounds
+ * Robustness contract: bad input never crashes or hangs the process. Empty files, truncated or
+ * corrupt data (libjpeg's warnings included), non-images, unsupported formats (SVG too), files that
+ * are not regular files (pipes, devices) and images above `maxPixels` (checked from the header,
+ * before the pixels are decoded) all throw `ImageDecodeError { file, reason }`. A libvips timeout bounds
  * the time spent on one image.
  *
  * ```ts
@@ -72,11 +73,26 @@ export function sniffFormat(buf: Uint8Array): ImageFormat | `unsupported:${strin
 async function readInput(input: string | Uint8Array): Promise<{ buf: Uint8Array; file: string }> {
   if (typeof input !== 'string') return { buf: input, file: '<buffer>' };
   try {
+    // A FIFO or device would block readFile (or never end): only regular files are read.
+    const st = await fs.stat(input);
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (!st.isFile()) throw new ImageDecodeError(input, 'not a regular file (a pipe, socket or device)');
     return { buf: await fs.readFile(input), file: input };
   } catch (e) {
+    if (e instanceof ImageDecodeError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new ImageDecodeError(input, code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : `cannot read file (${code ?? (e as Error).message})`);
   }
+}
+
+/**
+ * Reads an image's bytes (a regular file, or a buffer as is) and identifies its format by content.
+ * Throws ImageDecodeError for unreadable files, empty, unknown or unsupported content (SVG among
+ * them: a vector file can reference other files, and is not a photo).
+ */
+export async function loadImageBytes(input: string | Uint8Array): Promise<{ buf: Uint8Array; file: string; format: ImageFormat }> {
+  const { buf, file } = await readInput(input);
+  return { buf, file, format: checkFormat(buf, file) };
 }
 
 function checkFormat(buf: Uint8Array, file: string): ImageFormat {
@@ -90,7 +106,7 @@ function checkFormat(buf: Uint8Array, file: string): ImageFormat {
 /** libvips error text -> a short reason. */
 function vipsReason(e: unknown): string {
   const msg = String((e as Error)?.message ?? e).split('\n')[0]!.trim();
-  if (/premature end|truncated|unexpected end|end of (file|stream)|not enough data|Read error|short read/i.test(msg)) return `truncated or corrupt data (${msg})`;
+  if (/premature end|truncated|unexpected end|end of (file|stream)|not enough data|Read error|short read|corrupt/i.test(msg)) return `truncated or corrupt data (${msg})`;
   if (/timeout/i.test(msg)) return `decoding timed out (${msg})`;
   return `corrupt or unsupported data (${msg})`;
 }
@@ -143,7 +159,9 @@ export async function readImage(input: string | Uint8Array, opts: ReadOptions = 
     const raw = decodeBmp(buf, file, maxPixels);
     pipeline = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } });
   } else {
-    pipeline = sharp(buf, { limitInputPixels: maxPixels, failOn: 'error', pages: 1 }).rotate();
+    // failOn 'warning' (sharp's default): libjpeg's "corrupt data" warnings would otherwise give
+    // a grey-filled image without an error.
+    pipeline = sharp(buf, { limitInputPixels: maxPixels, failOn: 'warning', pages: 1 }).rotate();
   }
   if (scale < 1) {
     const w = Math.max(1, Math.round(info.width * scale));
@@ -163,6 +181,37 @@ export async function readImage(input: string | Uint8Array, opts: ReadOptions = 
   } catch (e) {
     throw new ImageDecodeError(file, vipsReason(e));
   }
+}
+
+/**
+ * Opens an image as a sharp pipeline, for callers that resize or crop before decoding the pixels
+ * (the inspector, heatmaps, attention maps): identified by content (unknown, unsupported and SVG
+ * input refused; only regular files read), EXIF-oriented, first frame of animations, libjpeg
+ * warnings treated as corruption when the pixels are decoded; BMP through attnvision's decoder.
+ * Returns the pipeline and the oriented size. Callers should `flatten` (transparency on white) and
+ * set a `timeout`. Throws ImageDecodeError.
+ */
+export async function openImagePipeline(input: string | Uint8Array, opts: { maxPixels?: number } = {}): Promise<{ img: Sharp; width: number; height: number }> {
+  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const { buf, file, format } = await loadImageBytes(input);
+  let img: Sharp;
+  let meta: Metadata;
+  try {
+    if (format === 'bmp') {
+      const decoded = await readImage(buf, { maxPixels });
+      img = sharp(toInterleavedU8(decoded), { raw: { width: decoded.width, height: decoded.height, channels: decoded.channels as 1 | 3 | 4 } });
+    } else {
+      img = sharp(buf, { limitInputPixels: maxPixels, failOn: 'warning', pages: 1 }).rotate();
+    }
+    meta = await img.metadata();
+  } catch (e) {
+    throw new ImageDecodeError(file, e instanceof ImageDecodeError ? e.reason : vipsReason(e));
+  }
+  const swap = (meta.orientation ?? 1) >= 5;
+  const width = (swap ? meta.height : meta.width) ?? 0;
+  const height = (swap ? meta.width : meta.height) ?? 0;
+  if (!width || !height) throw new ImageDecodeError(file, 'image has no dimensions');
+  return { img, width, height };
 }
 
 /** Greyscale -> RGB by replication; drops channels beyond 3. */

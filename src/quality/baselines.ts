@@ -9,24 +9,15 @@
  *   inside blocks (> 1 means visible block edges).
  * Computed on the image resized so its long side is at most 1024 px.
  */
-import sharp, { type Sharp } from 'sharp';
-import { readImage } from '../image/io.js';
-import { toInterleavedU8 } from '../image/tensor.js';
+import { openImagePipeline } from '../image/io.js';
 
 /**
- * Interleaved 8-bit RGB, at most 1024 px on the longer side. Formats libvips cannot read (BMP) go
- * through our own decoder, as in the inspector.
+ * Interleaved 8-bit RGB, at most 1024 px on the longer side, opened as the inspector opens images
+ * (image/io.ts `openImagePipeline`: by content, BMP through our own decoder, transparency on white).
  */
 async function decodeForBaselines(input: string | Buffer): Promise<{ data: Uint8Array; info: { width: number; height: number; channels: number } }> {
-  const resize = (s: Sharp) => s.resize(1024, 1024, { fit: 'inside', withoutEnlargement: true }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-  try {
-    return await resize(sharp(input).rotate());
-  } catch (e) {
-    const img = await readImage(typeof input === 'string' ? input : new Uint8Array(input)).catch(() => {
-      throw e;
-    });
-    return resize(sharp(Buffer.from(toInterleavedU8(img)), { raw: { width: img.width, height: img.height, channels: img.channels as 3 } }));
-  }
+  const { img } = await openImagePipeline(typeof input === 'string' ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength));
+  return img.resize(1024, 1024, { fit: 'inside', withoutEnlargement: true }).flatten({ background: '#ffffff' }).toColourspace('srgb').timeout({ seconds: 60 }).raw().toBuffer({ resolveWithObject: true });
 }
 
 export interface BaselineScores {

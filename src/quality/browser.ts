@@ -36,6 +36,8 @@ interface BitmapLike {
 interface Canvas2D {
   imageSmoothingEnabled: boolean;
   imageSmoothingQuality: string;
+  fillStyle: string;
+  fillRect(x: number, y: number, w: number, h: number): void;
   drawImage(image: BitmapLike, dx: number, dy: number, dw: number, dh: number): void;
   drawImage(image: BitmapLike, sx: number, sy: number, sw: number, sh: number, dx: number, dy: number, dw: number, dh: number): void;
   getImageData(sx: number, sy: number, sw: number, sh: number): { data: Uint8ClampedArray };
@@ -119,6 +121,9 @@ export class BrowserInspector {
     if (!ctx) throw new Error('inspect: no 2D canvas context');
     ctx.imageSmoothingEnabled = true;
     ctx.imageSmoothingQuality = 'high';
+    // Transparency composited onto white, as the Node inspector does.
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, plan.width, plan.height);
     ctx.drawImage(bitmap, 0, 0, plan.width, plan.height);
     const { data } = ctx.getImageData(0, 0, plan.width, plan.height);
     const dplan = this.detailPlan(bitmap.width, bitmap.height);
@@ -129,6 +134,8 @@ export class BrowserInspector {
       const dcanvas = new OffscreenCanvas(mosaic.width, mosaic.height);
       const dctx = dcanvas.getContext('2d');
       if (!dctx) throw new Error('inspect: no 2D canvas context');
+      dctx.fillStyle = '#ffffff';
+      dctx.fillRect(0, 0, mosaic.width, mosaic.height);
       dplan.origins.forEach((o, i) => dctx.drawImage(bitmap, o.left, o.top, S, S, mosaic.origins[i]!.left, mosaic.origins[i]!.top, S, S));
       detail = { pixels: dctx.getImageData(0, 0, mosaic.width, mosaic.height).data, channels: 4, plan: dplan };
     }

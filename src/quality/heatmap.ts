@@ -1,19 +1,33 @@
 /**
  * Heatmap rendering: one panel per label showing the image with each tile tinted by that label's
- * probability, plus the original, in a grid PNG. Shows where each problem is.
+ * probability, plus the original, in a grid PNG. Shows where each problem is. The image is opened
+ * as the inspector opens it (inspector.ts `openImage`: by content, oriented, transparency on
+ * white); the PNG is written atomically.
  */
 import sharp, { type OverlayOptions } from 'sharp';
 import type { InspectResult } from './labels.js';
 import { labelTiles } from './core.js';
+import { openImage } from './inspector.js';
+import { writeFileAtomic } from '../util/fs.js';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
-export async function renderHeatmap(input: string | Buffer, r: InspectResult, out: string, panelWidth = 320): Promise<void> {
+/**
+ * Panel size of a width x height image: `panelWidth` wide, or narrower for tall images so a panel
+ * is at most twice as tall as `panelWidth` (at least 8 px on each side).
+ */
+export function panelSize(width: number, height: number, panelWidth: number): { pw: number; ph: number } {
+  const maxH = 2 * panelWidth;
+  const pw = height / width > maxH / panelWidth ? Math.max(8, Math.round((width / height) * maxH)) : panelWidth;
+  return { pw, ph: Math.max(8, Math.round((height / width) * pw)) };
+}
+
+export async function renderHeatmap(input: string | Buffer, r: InspectResult, out: string, panelWidth = 320, name = typeof input === 'string' ? input : '<buffer>'): Promise<void> {
   const { width, height } = r.tiles;
-  const pw = panelWidth;
-  const ph = Math.max(1, Math.round((height / width) * pw));
+  const { pw, ph } = panelSize(width, height, panelWidth);
   const capH = 22;
-  const base = await sharp(input).rotate().resize(pw, ph, { fit: 'fill' }).removeAlpha().png().toBuffer();
+  const { img } = await openImage(input, name);
+  const base = await img.resize(pw, ph, { fit: 'fill' }).flatten({ background: '#ffffff' }).png().toBuffer();
   const panels: { svg: string; caption: string }[] = [{ svg: '', caption: 'input' }];
   r.scores.forEach((s, k) => {
     const rects: string[] = [];
@@ -29,16 +43,18 @@ export async function renderHeatmap(input: string | Buffer, r: InspectResult, ou
     panels.push({ svg: rects.join(''), caption: `${s.label} p=${s.probability.toFixed(2)} sev=${s.severity.toFixed(2)}` });
   });
   const perRow = 4;
+  const cellW = Math.max(pw, 160); // room for the caption under narrow panels
   const gridRows = Math.ceil(panels.length / perRow);
-  const W = perRow * pw;
+  const W = perRow * cellW;
   const H = gridRows * (ph + capH);
   const composites: OverlayOptions[] = [];
   panels.forEach((p, i) => {
-    const left = (i % perRow) * pw;
+    const left = (i % perRow) * cellW;
     const top = Math.floor(i / perRow) * (ph + capH);
     composites.push({ input: base, left, top: top + capH });
-    const overlay = `<svg xmlns="http://www.w3.org/2000/svg" width="${pw}" height="${ph + capH}"><rect width="${pw}" height="${capH}" fill="#222"/><text x="6" y="16" font-family="sans-serif" font-size="13" fill="#fff">${esc(p.caption)}</text><g transform="translate(0,${capH})">${p.svg}</g></svg>`;
+    const overlay = `<svg xmlns="http://www.w3.org/2000/svg" width="${cellW}" height="${ph + capH}"><rect width="${cellW}" height="${capH}" fill="#222"/><text x="6" y="16" font-family="sans-serif" font-size="13" fill="#fff">${esc(p.caption)}</text><g transform="translate(0,${capH})">${p.svg}</g></svg>`;
     composites.push({ input: Buffer.from(overlay), left, top });
   });
-  await sharp({ create: { width: W, height: H, channels: 3, background: '#ffffff' } }).composite(composites).png().toFile(out);
+  const png = await sharp({ create: { width: W, height: H, channels: 3, background: '#ffffff' } }).composite(composites).png().toBuffer();
+  await writeFileAtomic(out, png);
 }

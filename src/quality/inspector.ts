@@ -10,15 +10,14 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import sharp, { type Sharp, type Metadata } from 'sharp';
+import type { Sharp } from 'sharp';
 import * as ort from 'onnxruntime-node';
 import { defaultThreads } from '../runtime/session.js';
 import { AttnvisionError } from '../util/errors.js';
 import { planTiles, type TilePlan } from './tiling.js';
 import { checkInspectorConfig, detailPlanOf, labelThresholdsOf, resultFromTileOutputs, runTiles, tileBatch } from './core.js';
-import { readImage } from '../image/io.js';
+import { openImagePipeline } from '../image/io.js';
 import { ImageDecodeError } from '../image/errors.js';
-import { toInterleavedU8, type ImageF32 } from '../image/tensor.js';
 import type { InspectorConfig, InspectResult } from './labels.js';
 
 export class InspectError extends AttnvisionError {
@@ -62,7 +61,8 @@ export class Inspector {
 
   static async load(opts: LoadOptions = {}): Promise<Inspector> {
     const modelPath = opts.model ?? path.join(shippedModelDir(), 'inspector.onnx');
-    const configPath = opts.config ?? modelPath.replace(/\.onnx$/, '.json');
+    if (!opts.config && !/\.onnx$/i.test(modelPath)) throw new AttnvisionError(`${modelPath}: expected an .onnx inspector model (its config is read from the same name with .json)`);
+    const configPath = opts.config ?? modelPath.replace(/\.onnx$/i, '.json');
     let config: InspectorConfig;
     try {
       config = JSON.parse(await fs.readFile(configPath, 'utf8')) as InspectorConfig;
@@ -90,35 +90,22 @@ export class Inspector {
   async prepare(input: string | Buffer, opts: InspectOptions = {}): Promise<{ batch: Float32Array; plan: TilePlan; width: number; height: number; detail?: { batch: Float32Array; plan: TilePlan } }> {
     const name = typeof input === 'string' ? input : (opts.name ?? '<buffer>');
     const S = this.config.inputSize;
-    let img: Sharp;
-    let meta: Metadata;
+    const { img, width, height } = await openImage(input, name, opts.maxPixels);
+    let plan: TilePlan;
     try {
-      img = sharp(input, { limitInputPixels: opts.maxPixels ?? 100_000_000, failOn: 'error', animated: false }).rotate();
-      meta = await img.metadata();
+      plan = planTiles(width, height, S, this.config.maxTilesPerSide);
     } catch (e) {
-      // Formats libvips cannot read (BMP) go through attnvision's own decoders.
-      let decoded: ImageF32;
-      try {
-        decoded = await readImage(typeof input === 'string' ? input : new Uint8Array(input), { maxPixels: opts.maxPixels });
-      } catch (e2) {
-        throw new InspectError(name, e2 instanceof ImageDecodeError ? e2.reason : describeDecodeError(e));
-      }
-      const { channels, width: w, height: h } = decoded;
-      img = sharp(Buffer.from(toInterleavedU8(decoded)), { raw: { width: w, height: h, channels: channels as 1 | 3 | 4 } });
-      meta = await img.metadata();
+      throw new InspectError(name, (e as Error).message);
     }
-    const swap = (meta.orientation ?? 1) >= 5;
-    const width = (swap ? meta.height : meta.width) ?? 0;
-    const height = (swap ? meta.width : meta.height) ?? 0;
-    if (!width || !height) throw new InspectError(name, 'image has no dimensions');
-    const plan = planTiles(width, height, S, this.config.maxTilesPerSide);
     const detailPlan = detailPlanOf(this.config, width, height);
     let raw: Buffer;
     let native: Buffer | undefined;
     try {
-      // The native decode first: resize() changes the pipeline it is called on.
-      if (detailPlan) native = await img.clone().removeAlpha().toColourspace('srgb').raw().toBuffer();
-      raw = await img.resize(plan.width, plan.height, { fit: 'fill', kernel: 'lanczos3' }).removeAlpha().toColourspace('srgb').raw().toBuffer();
+      // The native decode first: resize() changes the pipeline it is called on. Transparency is
+      // composited onto white, as the photo is seen and as the training images were made.
+      const finish = (p: Sharp) => p.flatten({ background: '#ffffff' }).toColourspace('srgb').timeout({ seconds: DECODE_TIMEOUT_SECONDS }).raw().toBuffer();
+      if (detailPlan) native = await finish(img.clone());
+      raw = await finish(img.resize(plan.width, plan.height, { fit: 'fill', kernel: 'lanczos3' }));
     } catch (e) {
       throw new InspectError(name, describeDecodeError(e));
     }
@@ -154,12 +141,24 @@ export class Inspector {
   }
 }
 
+/** Give up decoding one image after this long (a service must not stall on one upload). */
+const DECODE_TIMEOUT_SECONDS = 60;
+
+/** Opens an image as `openImagePipeline` (image/io.ts) does; errors become InspectError naming `name`. */
+export async function openImage(input: string | Buffer, name: string, maxPixels?: number): Promise<{ img: Sharp; width: number; height: number }> {
+  try {
+    return await openImagePipeline(typeof input === 'string' ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength), { maxPixels });
+  } catch (e) {
+    throw new InspectError(name, e instanceof ImageDecodeError ? e.reason : describeDecodeError(e));
+  }
+}
+
 /** Turns libvips/sharp messages into short reasons. */
 export function describeDecodeError(e: unknown): string {
   const m = (e as Error).message ?? String(e);
   if (/unsupported image format/i.test(m)) return 'not a supported image (unknown or unsupported format)';
   if (/pixel limit/i.test(m)) return `image is too large (${m.replace(/^.*?:\s*/, '')})`;
-  if (/premature end|truncated|unexpected end|corrupt|Invalid/i.test(m)) return `corrupt or truncated image (${m.split('\n')[0]})`;
+  if (/premature end|truncated|unexpected end|corrupt|Invalid|read error/i.test(m)) return `corrupt or truncated image (${m.split('\n')[0]})`;
   if (/ENOENT|no such file/i.test(m)) return 'file not found';
   if (/empty/i.test(m)) return 'empty file';
   return m.split('\n')[0]!;

@@ -11,6 +11,7 @@
  * inspector reads its pixel-level labels (config `detailLabels`) from those.
  */
 import type { TileCell } from './labels.js';
+import { AttnvisionError } from '../util/errors.js';
 
 export interface TilePlan {
   /** Size the image is resized to before tiling. */
@@ -25,8 +26,19 @@ export interface TilePlan {
   scale: number;
 }
 
+/**
+ * Covers a srcW x srcH image with tiles: scaled so the longer side fits in `maxPerSide` tiles,
+ * never below one tile on the shorter side. That floor lets a thin strip need many tiles (a
+ * 1 x 600 px strip would need 600), so images thinner than 1 : maxPerSide^2 are refused: work per
+ * image stays bounded by maxPerSide^2 tiles.
+ */
 export function planTiles(srcW: number, srcH: number, tile: number, maxPerSide: number): TilePlan {
-  // Scale so the longer side fits in maxPerSide tiles, never below one tile on the shorter side.
+  const long = Math.max(srcW, srcH);
+  const short = Math.min(srcW, srcH);
+  const maxAspect = maxPerSide * maxPerSide;
+  if (long > maxAspect * short) {
+    throw new AttnvisionError(`image is ${srcW}x${srcH} px: too thin to inspect (aspect ratio ${(long / short).toFixed(0)}:1; at most ${maxAspect}:1, which ${maxAspect} tiles cover)`);
+  }
   let scale = Math.min(1, (maxPerSide * tile) / Math.max(srcW, srcH));
   if (Math.min(srcW, srcH) * scale < tile) scale = tile / Math.min(srcW, srcH);
   const width = Math.max(tile, Math.round(srcW * scale));

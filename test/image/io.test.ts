@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import { spawnSync } from 'node:child_process';
 import {
   readImage, probeImage, encodePng, encodeJpeg, writeImage, ImageDecodeError, encodeBmp24, decodeBmp, sniffFormat,
   toInterleavedU8, createImage, type ImageF32,
@@ -139,6 +140,15 @@ test('bad input: typed errors naming the file and the reason', async () => {
   const bmp = encodeBmp24(new Uint8Array(64 * 64 * 3), 64, 64);
   await expectDecodeError(await write('trunc.bmp', bmp.subarray(0, 500)), /truncated BMP/);
   await expectDecodeError(new Uint8Array(0), /empty file/);
+  // Corrupt entropy-coded data mid-file: libjpeg only warns and fills the rest with grey; that is
+  // an error here, not a silently wrong image.
+  const big = await encodeJpeg(pattern(320, 240), { quality: 95 });
+  const corrupt = Uint8Array.from(big);
+  corrupt.fill(0xff, corrupt.length >> 2, (corrupt.length >> 2) + 400);
+  await expectDecodeError(await write('corrupt_mid.jpg', corrupt), /corrupt/i);
+  // A pipe would block a read forever: refused without reading.
+  const fifo = path.join(dir, 'pipe.jpg');
+  if (spawnSync('mkfifo', [fifo]).status === 0) await expectDecodeError(fifo, /not a regular file/);
 });
 
 test('decodes the shared clean photos that are present', async () => {

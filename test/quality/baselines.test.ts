@@ -48,7 +48,7 @@ test('classic baselines measure what they claim', async () => {
   // A BMP (libvips cannot read it) gives the same scores as the PNG of the same pixels.
   const bmpPixels = new Uint8Array(await sharp(sharpImg).raw().toBuffer());
   assert.deepEqual(await baselineScores(Buffer.from(encodeBmp24(bmpPixels, w, h))), s0);
-  await assert.rejects(baselineScores(Buffer.from('not an image')), /unsupported image format|not a supported image/i);
+  await assert.rejects(baselineScores(Buffer.from('not an image')), /not an image \(unrecognised content/);
 
   const smooth = await sharp(sharpImg).blur(1.2).png().toBuffer();
   const q95 = await baselineScores(await sharp(smooth).jpeg({ quality: 95 }).toBuffer());

@@ -1,14 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFile, writeFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, symlink, writeFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { Inspector } from '../../src/quality/inspector.js';
 import { mosaicPlan, planDetailTiles, planTiles, tileCells } from '../../src/quality/tiling.js';
 import { checkInspectorConfig, detailPlanOf, labelTileProbabilities, labelTiles, resultFromTileOutputs, tileBatch } from '../../src/quality/core.js';
-import { renderHeatmap } from '../../src/quality/heatmap.js';
+import { panelSize, renderHeatmap } from '../../src/quality/heatmap.js';
+import { heatmapPaths } from '../../src/cli/commands/inspect.js';
 import { topMean, tilesAveraged } from '../../src/quality/aggregate.js';
 import type { InspectorConfig } from '../../src/quality/labels.js';
 import { QUALITY_LABELS } from '../../src/quality/labels.js';
@@ -33,6 +34,10 @@ test('tiling covers any image size with tiles at near-native scale', () => {
   assert.equal(last.left + 32, wide.width, 'tiles reach the right edge');
   const huge = planTiles(4000, 3000, 32, 3);
   assert.ok(huge.cols <= 3 && huge.rows <= 3, 'large images are downscaled to the tile budget');
+  // A strip needs a tile per (short side) of length: bounded by refusing beyond maxPerSide^2 : 1.
+  assert.equal(planTiles(25 * 40, 40, 112, 5).origins.length, 25);
+  assert.throws(() => planTiles(1, 600, 112, 5), /image is 1x600 px: too thin to inspect \(aspect ratio 600:1; at most 25:1/);
+  assert.throws(() => planTiles(26 * 40, 40, 112, 5), /too thin/);
 });
 
 test('tile display cells partition the source image and are centred on their (overlapping) tiles', () => {
@@ -195,4 +200,83 @@ test('attnvision inspect --json: one object per file, per-file errors, heatmap a
   const bad2 = spawnSync(process.execPath, [cli, 'inspect', good, '--threshold', '2', '--model', model], { encoding: 'utf8' });
   assert.equal(bad2.status, 1);
   assert.match(bad2.stderr, /--threshold/);
+});
+
+test('Inspector: transparency is composited onto white; thin strips, SVG, corrupt JPEG and a non-.onnx model are named errors', async () => {
+  const { dir, model } = await tinyInspectorModel();
+  const w = 64;
+  const h = 48;
+  const rgba = Buffer.alloc(w * h * 4);
+  for (let i = 0; i < w * h; i++) rgba.set([(i * 7) % 256, (i * 3) % 256, 40, i % 3 === 0 ? 0 : 90], i * 4);
+  const alpha = await sharp(rgba, { raw: { width: w, height: h, channels: 4 } }).png().toBuffer();
+  const onWhite = await sharp(alpha).flatten({ background: '#ffffff' }).png().toBuffer();
+  const insp = await Inspector.load({ model });
+  assert.deepEqual((await insp.inspect(alpha)).scores, (await insp.inspect(onWhite)).scores, 'as seen on white');
+  const strip = path.join(dir, 'strip.png');
+  await sharp({ create: { width: 1, height: 600, channels: 3, background: '#808080' } }).png().toFile(strip);
+  await assert.rejects(insp.inspect(strip), /strip\.png: image is 1x600 px: too thin to inspect/);
+  const svg = path.join(dir, 'local.svg');
+  await writeFile(svg, '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="64" height="64"><image xlink:href="secret.png" width="64" height="64"/></svg>');
+  await assert.rejects(insp.inspect(svg), /local\.svg: unsupported format: SVG/);
+  const jpg = Buffer.from(await sharp({ create: { width: 320, height: 240, channels: 3, background: '#808080' } }).composite([{ input: await sharp(rgba, { raw: { width: w, height: h, channels: 4 } }).png().toBuffer(), tile: true }]).jpeg({ quality: 95 }).toBuffer());
+  jpg.fill(0xff, jpg.length >> 2, (jpg.length >> 2) + 400);
+  await assert.rejects(insp.inspect(jpg, { name: 'upload.jpg' }), /upload\.jpg: corrupt or truncated image/);
+  await insp.dispose();
+  await assert.rejects(Inspector.load({ model: strip }), /strip\.png: expected an \.onnx inspector model/);
+});
+
+test('heatmap file names: one input keeps the name; several get -<name>, repeats -2, -3', () => {
+  assert.deepEqual([...heatmapPaths('out/h.png', ['a/x.jpg'])], [['a/x.jpg', 'out/h.png']]);
+  assert.deepEqual([...heatmapPaths('out/h.png', ['a/x.jpg', 'b/x.png', 'c/x.jpg', 'y.jpg']).values()], ['out/h-x.png', 'out/h-x-2.png', 'out/h-x-3.png', 'out/h-y.png']);
+  // Panels: 320 wide, or narrower so a tall image's panel is at most 640 high.
+  assert.deepEqual(panelSize(400, 300, 320), { pw: 320, ph: 240 });
+  assert.deepEqual(panelSize(40, 4000, 320), { pw: 8, ph: 800 });
+  assert.deepEqual(panelSize(40, 400, 320), { pw: 64, ph: 640 });
+});
+
+test('attnvision inspect: outputs checked before work, heatmaps never overwrite, folders report what they lack', async () => {
+  const { dir, model } = await tinyInspectorModel();
+  const a = path.join(dir, 'a');
+  const b = path.join(dir, 'b');
+  const empty = path.join(dir, 'empty');
+  await Promise.all([mkdir(a), mkdir(b), mkdir(empty)]);
+  await photo(path.join(a, 'same.jpg'), 64, 64);
+  await photo(path.join(b, 'same.jpg'), 70, 60);
+  const cr = path.join(b, 'cr\rname.jpg');
+  await photo(cr, 64, 64);
+  await symlink(path.join(a, 'same.jpg'), path.join(b, 'linked.jpg'));
+  const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'inspect', ...args, '--model', model], { encoding: 'utf8' });
+
+  // Outputs that cannot be written are refused before any image is looked at.
+  const dirCsv = path.join(dir, 'isdir.csv');
+  await mkdir(dirCsv);
+  const toDir = run(a, '--report', dirCsv);
+  assert.equal(toDir.status, 1);
+  assert.match(toDir.stderr, /--report .*isdir\.csv is a folder/);
+  assert.equal(toDir.stdout, '', 'nothing inspected');
+  assert.match(run(a, '--heatmap', path.join(dir, 'h.jpg')).stderr, /expected a \.png file for --heatmap/);
+  const self = path.join(dir, 'self.png');
+  await photo(self, 64, 64);
+  assert.match(run(self, '--heatmap', self).stderr, /--heatmap .*self\.png would overwrite the input/);
+
+  // Same-named photos get their own heatmaps; a linked photo is found; an empty folder is an error entry.
+  const heat = path.join(dir, 'maps', 'h.png');
+  const jsonl = path.join(dir, 'r.jsonl');
+  const r = run(a, b, empty, '--json', '--heatmap', heat, '--report', jsonl);
+  assert.equal(r.status, 3, r.stderr);
+  const rows = JSON.parse(r.stdout) as { file: string; clean: boolean | null; labels: unknown[]; error?: string }[];
+  assert.deepEqual(rows.map((x) => path.relative(dir, x.file)), ['a/same.jpg', 'b/cr\rname.jpg', 'b/linked.jpg', 'b/same.jpg', 'empty']);
+  assert.deepEqual(rows[4], { file: empty, clean: null, labels: [], error: rows[4]!.error });
+  assert.match(rows[4]!.error!, /no images in this folder/);
+  assert.deepEqual((await readdir(path.join(dir, 'maps'))).sort(), ['h-cr\rname.png', 'h-linked.png', 'h-same-2.png', 'h-same.png']);
+  const reportRows = (await readFile(jsonl, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { labels: unknown[]; scores?: unknown[] });
+  assert.equal(reportRows[0]!.scores!.length, QUALITY_LABELS.length, 'JSONL rows carry every score');
+  assert.deepEqual(reportRows[0]!.labels, rows[0]!.labels, 'and the labels found, as --json');
+
+  // CSV: a file name with a carriage return is quoted, so the file parses as 1 + 4 rows.
+  const csv = path.join(dir, 'r.csv');
+  assert.equal(run(b, '--report', csv).status, 0);
+  const text = await readFile(csv, 'utf8');
+  assert.ok(text.includes(`"${cr}"`), 'quoted');
+  assert.equal(text.replace(/"[^"]*"/g, '').trim().split('\n').length, 4);
 });

@@ -1,7 +1,6 @@
 /**
  * `attnvision attention`: renders what a model's attention modules look at, overlaid on an image.
  */
-import sharp from 'sharp';
 import type { Command } from '../command.js';
 import { parseArgs, flagNumber, flagString } from '../command.js';
 import { Graph, type Tensor } from '../../graph/graph.js';
@@ -14,6 +13,7 @@ import { setAttentionCapture, collectAttention } from '../../attention/capture.j
 import { mapsFromAttention, renderAttentionPng, rollout, gridFor, windowQueryMap, windowRollout, normaliseMap, type AttentionMap, type WindowLayer } from '../../attention/render.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../../data/loader/transform.js';
 import { ArgumentError } from '../../util/errors.js';
+import { openImagePipeline } from '../../image/io.js';
 
 export const attentionCommand: Command = {
   name: 'attention',
@@ -56,14 +56,13 @@ coarse token to its 2 x 2 fine tokens), onto the first stage's grid: once from a
     });
     if (!captured.length) throw new ArgumentError(`attention: no attention was recorded by ${h.info.name}`);
     const run = await CompiledGraph.compile(graph, captured.map((c) => c.tensor as Tensor), { outputNames: captured.map((_, i) => `a${i}`) });
-    const meta = await sharp(image).rotate().metadata();
-    const raw = await sharp(image).rotate().resize(size, size, { fit: 'fill' }).removeAlpha().toColourspace('srgb').raw().toBuffer();
+    const { img } = await openImagePipeline(image);
+    const raw = await img.resize(size, size, { fit: 'fill' }).flatten({ background: '#ffffff' }).toColourspace('srgb').timeout({ seconds: 60 }).raw().toBuffer();
     const ch = raw.length / (size * size);
     const x = new Float32Array(3 * size * size);
     for (let c = 0; c < 3; c++) for (let i = 0; i < size * size; i++) x[c * size * size + i] = (raw[i * ch + (ch === 1 ? 0 : c)]! / 255 - IMAGENET_MEAN[c]!) / IMAGENET_STD[c]!;
     const res = await run.run({ input: x });
     const aspect = 1; // the model saw a square resize; maps are stretched back over the image
-    void meta;
     const maps: AttentionMap[] = [];
     const square = new Map<number, Float32Array[]>();
     const windowLayers: WindowLayer[] = [];

@@ -41,7 +41,7 @@ export function sampleRng(seed: number): () => number {
 export async function loadSample(file: string | Buffer, spec: TransformSpec, seed: number, out: Float32Array, offset: number): Promise<void> {
   const rnd = sampleRng(seed);
   const S = spec.size;
-  const base = sharp(file, { limitInputPixels: spec.maxPixels ?? 100_000_000, failOn: 'error' }).rotate();
+  const base = sharp(file, { limitInputPixels: spec.maxPixels ?? 100_000_000, failOn: 'warning' }).rotate();
   const meta = await base.metadata();
   // After EXIF rotation, width/height swap for orientations 5-8.
   const swap = (meta.orientation ?? 1) >= 5;
@@ -86,7 +86,8 @@ export async function loadSample(file: string | Buffer, spec: TransformSpec, see
     if (spec.upsideDown) t = t.flip();
     pipeline = t;
   }
-  const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  // Transparency composited onto white (image/io.ts readImage's contract, as the synthesizer's images).
+  const { data, info } = await pipeline.flatten({ background: '#ffffff' }).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   const mean = spec.mean ?? IMAGENET_MEAN;
   const std = spec.std ?? IMAGENET_STD;
   const ch = info.channels;
