@@ -42,7 +42,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
+    const sys = err as NodeJS.ErrnoException & { dest?: string };
     if (err instanceof AttnvisionError) console.error(`attnvision: ${err.message}`);
+    // File-system failures (a path that is a folder, a read-only or full disk, ...) are the user's to
+    // fix: one line naming the operation and the path, no stack trace.
+    else if (typeof sys?.code === 'string' && typeof sys.syscall === 'string') console.error(`attnvision: ${sys.syscall} ${sys.path ?? ''}${sys.dest ? ` -> ${sys.dest}` : ''}: ${sys.code} (${sys.message.replace(/^\w+: /, '').split(',')[0]})`);
     else console.error(err);
     process.exitCode = 1;
   },

@@ -30,6 +30,12 @@ export interface Dataset {
 
 export class DatasetError extends AttnvisionError {}
 
+function checkDistinct(classes: readonly string[], where: string): void {
+  const dup = classes.filter((c, i) => classes.indexOf(c) !== i);
+  if (dup.length) throw new DatasetError(`${where}: label "${dup[0]}" is given twice (labels: ${classes.join(', ')})`);
+  if (classes.some((c) => !c.trim())) throw new DatasetError(`${where}: empty label name in [${classes.join(', ')}]`);
+}
+
 /** Reads `root/<class>/*.{jpg,png,...}`; classes sorted by name (or in the order given). */
 export async function imageFolder(root: string, classes?: readonly string[]): Promise<Dataset> {
   let entries: import('node:fs').Dirent[];
@@ -40,6 +46,7 @@ export async function imageFolder(root: string, classes?: readonly string[]): Pr
   }
   const found = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
   const cls = classes ? [...classes] : found;
+  checkDistinct(cls, root);
   if (!cls.length) throw new DatasetError(`${root}: no class sub-folders found (expected root/<class>/<image files>)`);
   const samples: Sample[] = [];
   for (let c = 0; c < cls.length; c++) {
@@ -72,6 +79,7 @@ export interface ManifestLine {
  */
 export async function manifestDataset(file: string, classes: readonly string[], split?: string, opts: { strictLabels?: boolean } = {}): Promise<Dataset> {
   const root = path.dirname(file);
+  checkDistinct(classes, file);
   const samples: Sample[] = [];
   for (const { line, value: m } of await readJsonlLines<ManifestLine>(file, { error: DatasetError })) {
     if (!m || typeof m !== 'object' || typeof m.file !== 'string' || !Array.isArray(m.labels)) throw new DatasetError(`${file}:${line}: expected {file, labels[]}`);

@@ -47,6 +47,7 @@ async function readMember(checkpoint: string, o: PackageOptions): Promise<Member
   const size = Number(ck.metadata.imageSize);
   const numOutputs = Number(ck.metadata.numOutputs);
   if (!model || !classes.length) throw new ArgumentError(`${checkpoint}: not a trainer checkpoint (no model/classes metadata)`);
+  if (ck.metadata.head === 'single-label') throw new ArgumentError(`${checkpoint}: a single-label (softmax) checkpoint; an inspector needs a multi-label model trained on a manifest (train --data manifest.jsonl --labels ...)`);
   const unknown = classes.filter((c) => !(QUALITY_LABELS as readonly string[]).includes(c));
   if (unknown.length) throw new ArgumentError(`${checkpoint}: labels ${unknown.join(', ')} are not quality labels (${QUALITY_LABELS.join(', ')})`);
   const badDetail = (o.detailLabels ?? []).filter((l) => !classes.includes(l));

@@ -7,6 +7,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { AttnvisionError } from '../util/errors.js';
 import { Inspector } from './inspector.js';
 import { baselineLabels, baselineScores, DEFAULT_BASELINE_THRESHOLDS, type BaselineScores, type BaselineThresholds } from './baselines.js';
 import { QUALITY_LABELS } from './labels.js';
@@ -26,23 +27,31 @@ export interface RealEvalResult {
   rows: ClassRow[];
   thresholds: BaselineThresholds;
   files: { file: string; cls: string; inspector: string[]; baseline: string[] }[];
+  /** Files that could not be inspected, with the reason (not counted in the rows' n). */
+  failures: { file: string; cls: string; error: string }[];
 }
 
 export async function evaluateRealFolder(dir: string, inspector: Inspector, thresholds: BaselineThresholds = DEFAULT_BASELINE_THRESHOLDS, onFile?: (i: number, n: number) => void): Promise<RealEvalResult> {
-  const classes = (await fs.readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  const entries = await fs.readdir(dir, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
+    throw new AttnvisionError(`${dir}: cannot read folder (${e.code ?? e.message})`);
+  });
+  const classes = entries.filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name).sort();
+  if (!classes.length) throw new AttnvisionError(`${dir}: no class sub-folders (expected ${dir}/<class>/<images>, e.g. clean/, noise/)`);
   const jobs: { file: string; cls: string }[] = [];
   for (const cls of classes) {
     for (const f of (await fs.readdir(path.join(dir, cls))).sort()) if (IMAGE_EXTENSIONS.includes(path.extname(f).toLowerCase())) jobs.push({ file: path.join(dir, cls, f), cls });
   }
   const files: RealEvalResult['files'] = [];
   const errs = new Map<string, number>();
+  const failures: RealEvalResult['failures'] = [];
   for (const [i, j] of jobs.entries()) {
     try {
       const r = await inspector.inspect(j.file);
       const b = baselineLabels(await baselineScores(j.file), thresholds);
       files.push({ ...j, inspector: r.labels.map((l) => l.label), baseline: b });
-    } catch {
+    } catch (e) {
       errs.set(j.cls, (errs.get(j.cls) ?? 0) + 1);
+      failures.push({ ...j, error: (e as Error).message });
     }
     onFile?.(i + 1, jobs.length);
   }
@@ -60,7 +69,8 @@ export async function evaluateRealFolder(dir: string, inspector: Inspector, thre
       errors: errs.get(cls) ?? 0,
     };
   });
-  return { rows, thresholds, files };
+  if (!jobs.length) throw new AttnvisionError(`${dir}: no images in its class folders (${classes.join(', ')})`);
+  return { rows, thresholds, files, failures };
 }
 
 export function realEvalMarkdown(r: RealEvalResult): string {

@@ -5,6 +5,7 @@
  *   an L-inf ball of radius epsilon around the image, L = cross-entropy to a random wrong target;
  *   reports attack success rate (prediction = target) and accuracy under attack.
  */
+import { ArgumentError } from '../util/errors.js';
 import { Graph, type Tensor } from '../graph/graph.js';
 import * as F from '../graph/ops/index.js';
 import { grad } from '../autodiff/grad.js';
@@ -65,6 +66,7 @@ export interface PgdResult extends PgdOptions {
 /** Targeted PGD on single-label data. */
 export async function pgdAttack(h: ModelHandle, ds: Dataset, size: number, batch: number, o: PgdOptions): Promise<PgdResult> {
   const K = ds.classes.length;
+  if (K < 2) throw new ArgumentError(`targeted PGD needs at least 2 classes (a target other than the true class); ${ds.root} has ${K}`);
   const B = batch;
   h.model.eval();
   const graph = new Graph();

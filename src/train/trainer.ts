@@ -28,7 +28,7 @@ import type { TransformSpec } from '../data/loader/transform.js';
 import { saveCheckpoint, readCheckpoint } from '../io/checkpoint.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { multiLabelMetrics, singleLabelMetrics, sigmoid, type MultiLabelMetrics, type SingleLabelMetrics } from './metrics.js';
-import { ArgumentError } from '../util/errors.js';
+import { ArgumentError, AttnvisionError } from '../util/errors.js';
 
 export interface TrainConfig {
   /** Registered model name. */
@@ -102,6 +102,8 @@ export interface TrainerEvents {
   onStep?(info: { epoch: number; batch: number; batches: number; loss: number; acc?: number; imagesPerSec: number; lr: number }): void;
   onEpoch?(log: EpochLog): void;
   onLoadError?(file: string, message: string): void;
+  /** Something the user should know that is not an error (e.g. --resume found no checkpoint). */
+  onNotice?(message: string): void;
 }
 
 export interface TrainResult {
@@ -126,6 +128,7 @@ export class Trainer {
     if (config.severityHead && !train.multiLabel) throw new ArgumentError('a severity head needs a multi-label (manifest) dataset');
     if (config.pairWeight !== undefined && !train.multiLabel) throw new ArgumentError('a pair weight needs a multi-label (manifest) dataset');
     if (config.pairWeight !== undefined && !(config.pairWeight > 0)) throw new ArgumentError(`pair weight (--pair-weight) must be > 0, received ${config.pairWeight}`);
+    checkClassesCovered(train);
     if (config.ema !== undefined && !(config.ema > 0 && config.ema < 1)) throw new ArgumentError(`EMA decay (--ema) must be in (0, 1), received ${config.ema}`);
     if (config.pairWeightLabels !== undefined) {
       if (config.pairWeight === undefined) throw new ArgumentError('pair-weighted labels (--pair-weight-labels) need a pair weight (--pair-weight)');
@@ -193,10 +196,11 @@ export class Trainer {
       if (c.severityHead) inputs.push({ name: 'severities', shape: [B, K], dtype: 'float32' });
       if (c.pairWeight !== undefined) inputs.push({ name: 'lossWeights', shape: [B, K], dtype: 'float32' });
     } else inputs.push({ name: 'y', shape: [B], dtype: 'int64' as never });
-    const step = await TrainStep.build({ model: handle.model, state: handle.state, inputs, optimizer, clipNorm: c.clipNorm, loss: this.lossFn(handle) });
+    // clipNorm 0 (or none): no clipping.
+    const step = await TrainStep.build({ model: handle.model, state: handle.state, inputs, optimizer, clipNorm: c.clipNorm ? c.clipNorm : undefined, loss: this.lossFn(handle) });
     const loader = new DataLoader(this.train, { batchSize: B, shuffle: true, seed: c.seed, transform: { size: S, mode: c.cropMode ?? 'crop', flip: true }, workers: c.workers });
     const stepsPerEpoch = loader.batchesPerEpoch;
-    if (stepsPerEpoch < 1) throw new ArgumentError(`training set has ${this.train.samples.length} images, fewer than one batch of ${B}`);
+    if (stepsPerEpoch < 1) throw new ArgumentError(`training set has ${this.train.samples.length} images, fewer than one batch of ${B} (--batch)`);
     const schedule = cosineWithWarmup({ baseLr: c.lr, totalSteps: c.epochs * stepsPerEpoch, warmupSteps: Math.round(c.warmupEpochs * stepsPerEpoch), minLr: c.lr * 1e-3 });
     const logs: EpochLog[] = [];
     const cached: Batch[] = [];
@@ -208,13 +212,15 @@ export class Trainer {
     const withEvalWeights = <T>(fn: () => Promise<T>) => (ema ? withSwapped([[state.params, ema.params], [state.buffers, ema.buffers]], fn) : fn());
     const lastFile = path.join(this.outDir, 'last.safetensors');
     if (opts.resume) {
-      const ck = await readCheckpoint(lastFile).catch(() => null);
+      const exists = await fs.stat(lastFile).then(() => true, () => false);
+      // A missing checkpoint starts the run; a damaged one is an error (never silently overwritten).
+      const ck = exists ? await readCheckpoint(lastFile) : null;
+      if (!ck) this.events.onNotice?.(`${lastFile} not found: starting a new run`);
       if (ck) {
         handle.state.loadStateDict(ck.entries, { source: lastFile });
         const meta = JSON.parse(ck.metadata.trainer ?? '{}') as { epoch: number; step: number; logs: EpochLog[]; config: TrainConfig };
-        if (JSON.stringify({ ...meta.config, epochs: 0 }) !== JSON.stringify({ ...c, epochs: 0 })) {
-          throw new ArgumentError(`${lastFile}: checkpoint was trained with a different configuration; start a new run folder`);
-        }
+        const changed = configDifferences(meta.config, c);
+        if (changed.length) throw new ArgumentError(`${lastFile}: checkpoint was trained with a different configuration (${changed.join('; ')}); resume with the same flags or start a new run folder`);
         step.restore({ step: meta.step, states: ck.optimizer });
         ema?.restore(ck.optimizer.ema_params, ck.optimizer.ema_buffers, lastFile);
         startEpoch = meta.epoch + 1;
@@ -239,7 +245,7 @@ export class Trainer {
           for (const e of b.errors) this.events.onLoadError?.(e.file, e.message);
           const lr = schedule(step.step);
           const r = await step.run(this.feeds(b, S, K), { lr, seed: c.seed });
-          if (!Number.isFinite(r.loss)) throw new Error(`loss became ${r.loss} at epoch ${epoch + 1}, step ${step.step}: lower the learning rate or enable --clip-norm`);
+          if (!Number.isFinite(r.loss)) throw new AttnvisionError(`loss became ${r.loss} at epoch ${epoch + 1}, step ${step.step}: lower the learning rate (--lr) or clip gradients harder (--clip)`);
           ema?.update(state.params, state.buffers, step.step - 1);
           lossSum += r.loss * b.size;
           seen += b.size;
@@ -252,7 +258,7 @@ export class Trainer {
         const log: EpochLog = { epoch: epoch + 1, step: step.step, lr: schedule(Math.max(0, step.step - 1)), trainLoss: lossSum / seen, imagesPerSec: seen / seconds, seconds };
         if (!this.train.multiLabel) log.trainAcc = correct / seen;
         if (valPredictor && valLoader) {
-          const evaluate = () => evaluateLoader(valPredictor, valLoader, this.val!, { severityHead: !!c.severityHead });
+          const evaluate = () => evaluateLoader(valPredictor, valLoader, this.val!, { severityHead: !!c.severityHead, onLoadError: this.events.onLoadError });
           if (ema) {
             const raw = await evaluate();
             log.valMetricRaw = raw.metrics.kind === 'single' ? raw.metrics.top1 : raw.metrics.macroF1;
@@ -271,7 +277,7 @@ export class Trainer {
         }
         logs.push(log);
         const trainerMeta = { epoch, step: step.step, logs, config: c };
-        const metadata = { trainer: toMeta(trainerMeta), model: c.model, classes: toMeta(this.train.classes), numOutputs: String(this.numOutputs), imageSize: String(S) };
+        const metadata = { trainer: toMeta(trainerMeta), model: c.model, classes: toMeta(this.train.classes), numOutputs: String(this.numOutputs), imageSize: String(S), head: this.train.multiLabel ? 'multi-label' : 'single-label' };
         const emaStates: Record<string, Float32Array> = ema ? { ema_params: ema.params, ema_buffers: ema.buffers } : {};
         await saveCheckpoint(lastFile, state, { optimizer: { ...step.snapshot().states, ...emaStates }, metadata });
         if (log.valMetric !== undefined && (!best || log.valMetric > best.valMetric!)) {
@@ -287,6 +293,32 @@ export class Trainer {
     }
     return { logs, best, handle };
   }
+}
+
+/**
+ * Every class must be learnable: single-label sets need two classes or more and images of each;
+ * multi-label sets need each label on at least one image (a label given by mistake, such as a typo
+ * in --labels, would otherwise train an all-zero target).
+ */
+export function checkClassesCovered(ds: Dataset): void {
+  const K = ds.classes.length;
+  const count = new Array<number>(K).fill(0);
+  for (const s of ds.samples) {
+    if (ds.multiLabel) s.labels!.forEach((v, c) => (count[c]! += v > 0.5 ? 1 : 0));
+    else if (s.label >= 0) count[s.label]!++;
+  }
+  if (!ds.multiLabel && K < 2) throw new ArgumentError(`${ds.root}: single-label training needs at least 2 classes, found ${K} (${ds.classes.join(', ')})`);
+  const empty = ds.classes.filter((_, c) => count[c] === 0);
+  if (empty.length) throw new ArgumentError(`${ds.root}: ${ds.multiLabel ? 'label' : 'class'}${empty.length > 1 ? 's' : ''} ${empty.map((e) => `"${e}"`).join(', ')} ${ds.multiLabel ? 'on no training image' : 'with no training images'} (classes: ${ds.classes.join(', ')})`);
+}
+
+/** The settings two runs differ in, as "name: old -> new" (loader threads excluded: they do not change results). */
+export function configDifferences(before: TrainConfig, after: TrainConfig): string[] {
+  const ignore = new Set(['epochs', 'workers']);
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => !ignore.has(k));
+  return keys
+    .filter((k) => JSON.stringify((before as unknown as Record<string, unknown>)[k]) !== JSON.stringify((after as unknown as Record<string, unknown>)[k]))
+    .map((k) => `${k}: ${JSON.stringify((before as unknown as Record<string, unknown>)[k])} -> ${JSON.stringify((after as unknown as Record<string, unknown>)[k])}`);
 }
 
 /**
@@ -327,32 +359,56 @@ export async function writeLogs(dir: string, logs: EpochLog[]): Promise<void> {
 
 export interface EvalOutput {
   loss: number;
+  /** Metrics over the images that loaded (`failed` ones left out). */
   metrics: SingleLabelMetrics | MultiLabelMetrics;
-  /** Raw model outputs [N, outputs] in dataset order. */
+  /** Raw model outputs [N, outputs] in dataset order (rows of `failed` images are meaningless). */
   outputs: Float32Array;
+  /** Images that could not be loaded, by dataset index; not scored. */
+  failed: { index: number; file: string; message: string }[];
 }
 
-/** Runs a predictor over a (non-shuffled) loader and computes metrics. Pads the last batch. */
-export async function evaluateLoader(pred: Predictor<ModelHandle['model']>, loader: DataLoader, ds: Dataset, opts: { severityHead?: boolean; threshold?: number } = {}): Promise<EvalOutput> {
+/**
+ * Runs a predictor over a (non-shuffled) loader and computes metrics. Pads the last batch. Images
+ * that fail to load are reported (`onLoadError`, `failed`) and left out of the metrics; all of
+ * them failing is an error.
+ */
+export async function evaluateLoader(
+  pred: Predictor<ModelHandle['model']>, loader: DataLoader, ds: Dataset,
+  opts: { severityHead?: boolean; threshold?: number; onLoadError?: (file: string, message: string) => void; onBatch?: (images: number) => void } = {},
+): Promise<EvalOutput> {
   const B = loader.opts.batchSize;
   const S = loader.opts.transform.size;
-  const K = ds.classes.length;
-  const N = ds.samples.length;
+  const NA = ds.samples.length;
   let outDim = 0;
-  let all = new Float32Array(0);
+  let raw = new Float32Array(0);
+  const failed: EvalOutput['failed'] = [];
   for await (const b of loader.epoch(0)) {
+    for (const e of b.errors) {
+      failed.push(e);
+      opts.onLoadError?.(e.file, e.message);
+    }
+    opts.onBatch?.(b.size);
     const x = new Float32Array(B * 3 * S * S);
     x.set(b.x);
     const res = Object.values(await pred.run({ input: { data: x, shape: [B, 3, S, S], dtype: 'float32' } }))[0]!;
     const data = res.data as Float32Array;
     if (!outDim) {
       outDim = data.length / B;
-      all = new Float32Array(N * outDim);
+      raw = new Float32Array(NA * outDim);
     }
-    b.indices.forEach((idx, j) => all.set(data.subarray(j * outDim, (j + 1) * outDim), idx * outDim));
+    b.indices.forEach((idx, j) => raw.set(data.subarray(j * outDim, (j + 1) * outDim), idx * outDim));
   }
+  // Score the images that loaded only.
+  const bad = new Set(failed.map((f) => f.index));
+  const keep = ds.samples.map((_, i) => i).filter((i) => !bad.has(i));
+  if (!keep.length) throw new AttnvisionError(`${ds.root}: none of the ${NA} images could be loaded (first: ${failed[0]?.file}: ${failed[0]?.message})`);
+  const samples = keep.map((i) => ds.samples[i]!);
+  const all = new Float32Array(keep.length * outDim);
+  keep.forEach((i, r) => all.set(raw.subarray(i * outDim, (i + 1) * outDim), r * outDim));
+  const N = samples.length;
+  const K = ds.classes.length;
   if (!ds.multiLabel) {
-    const labels = ds.samples.map((s) => s.label);
+    const labels = samples.map((s) => s.label);
     const metrics = singleLabelMetrics(all, labels, ds.classes);
     let loss = 0;
     for (let i = 0; i < N; i++) {
@@ -361,7 +417,7 @@ export async function evaluateLoader(pred: Predictor<ModelHandle['model']>, load
       const lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
       loss += lse - row[labels[i]!]!;
     }
-    return { loss: loss / N, metrics, outputs: all };
+    return { loss: loss / N, metrics, outputs: raw, failed };
   }
   const probs = new Float32Array(N * K);
   const targets = new Float32Array(N * K);
@@ -370,10 +426,10 @@ export async function evaluateLoader(pred: Predictor<ModelHandle['model']>, load
     for (let c = 0; c < K; c++) {
       const z = all[i * outDim + c]!;
       probs[i * K + c] = sigmoid(z);
-      const t = ds.samples[i]!.labels![c]!;
+      const t = samples[i]!.labels![c]!;
       targets[i * K + c] = t;
       loss += Math.max(z, 0) - z * t + Math.log1p(Math.exp(-Math.abs(z)));
     }
   }
-  return { loss: loss / (N * K), metrics: multiLabelMetrics(probs, targets, ds.classes, opts.threshold ?? 0.5), outputs: all };
+  return { loss: loss / (N * K), metrics: multiLabelMetrics(probs, targets, ds.classes, opts.threshold ?? 0.5), outputs: raw, failed };
 }

@@ -8,14 +8,24 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { AttnvisionError } from './errors.js';
 
 /** Suffix of in-progress temporary files; `removeStaleTemps` deletes leftovers of crashed runs. */
 export const TEMP_MARKER = '.tmp-';
 
-/** Writes `data` to `file` atomically (temp file + rename). Creates the parent folder if needed. */
+/**
+ * Writes `data` to `file` atomically (temp file + rename). Creates the parent folder if needed.
+ * Failures throw an AttnvisionError naming `file` and the reason (e.g. EISDIR: it is a folder).
+ */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const tmp = `${file}${TEMP_MARKER}${process.pid}`;
-  await fs.mkdir(path.dirname(file), { recursive: true });
+  const fail = (e: unknown): never => {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new AttnvisionError(`${file}: cannot write (${code === 'EISDIR' ? 'it is a folder' : code === 'EEXIST' || code === 'ENOTDIR' ? 'a parent path is a file' : (code ?? (e as Error).message)})`);
+  };
+  const st = await fs.stat(file).catch(() => null);
+  if (st?.isDirectory()) fail(Object.assign(new Error('is a directory'), { code: 'EISDIR' }));
+  await fs.mkdir(path.dirname(file), { recursive: true }).catch(fail);
   try {
     // fsync before rename: after a crash the new name never points at unwritten blocks.
     const fh = await fs.open(tmp, 'w');
@@ -27,8 +37,8 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
     }
     await fs.rename(tmp, file);
   } catch (e) {
-    await fs.rm(tmp, { force: true });
-    throw e;
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    fail(e);
   }
 }
 

@@ -134,11 +134,12 @@ test('pairLossWeights: the pair weight lands on the present labels of rows with 
 test('trainer: --pair-weight scales the loss of multi-label images only (lr 0, the same batches)', async () => {
   const { train } = await data();
   const K = 3;
-  const withLabels = (on: number[]): Dataset => ({
+  // Labels of image i: `on(i)`. Every label occurs somewhere (the trainer refuses a label on no image).
+  const withLabels = (on: (i: number) => number[]): Dataset => ({
     classes: ['a', 'b', 'c'],
     multiLabel: true,
     root: train.root,
-    samples: train.samples.map((s) => ({ ...s, labels: new Float32Array(Array.from({ length: K }, (_, c) => (on.includes(c) ? 1 : 0))), severities: new Float32Array(K) })),
+    samples: train.samples.map((s, i) => ({ ...s, labels: new Float32Array(Array.from({ length: K }, (_, c) => (on(i).includes(c) ? 1 : 0))), severities: new Float32Array(K) })),
   });
   const cfg: TrainConfig = { ...config, epochs: 1, lr: 0, labelSmoothing: 0 };
   const lossOf = async (ds: Dataset, pairWeight?: number, extra: Partial<TrainConfig> = {}) => {
@@ -147,15 +148,15 @@ test('trainer: --pair-weight scales the loss of multi-label images only (lr 0, t
     return r.logs[0]!.trainLoss;
   };
   // Every label present on every image: every term is a pair term, so the loss triples.
-  const all = withLabels([0, 1, 2]);
+  const all = withLabels(() => [0, 1, 2]);
   const plain = await lossOf(all);
   const weighted = await lossOf(all, 3);
   assert.ok(Math.abs(weighted / plain - 3) < 1e-5, `all-pairs loss ratio ${weighted / plain}`);
   // One label per image: no pair term, the loss is unchanged.
-  const single = withLabels([1]);
+  const single = withLabels((i) => [i % K]);
   assert.ok(Math.abs((await lossOf(single, 3)) - (await lossOf(single))) < 1e-7, 'single-label loss unchanged');
   // Two of three labels: the present terms get 3, the absent one 1, so the ratio lies strictly between.
-  const pair = withLabels([0, 2]);
+  const pair = withLabels((i) => [i % K, (i + 1) % K]);
   const ratio = (await lossOf(pair, 3)) / (await lossOf(pair));
   assert.ok(ratio > 1.05 && ratio < 2.95, `pair loss ratio ${ratio}`);
   await assert.rejects(lossOf(all, 0), /pair weight \(--pair-weight\) must be > 0/);

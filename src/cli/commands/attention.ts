@@ -38,6 +38,9 @@ coarse token to its 2 x 2 fine tokens), onto the first stage's grid: once from a
     if (query.length !== 2 || query.some((v) => !(v >= 0 && v <= 1))) throw new ArgumentError(`attention: expected X,Y in [0, 1] for --query but received "${flagString(a, 'query')}"`);
     const ckFile = flagString(a, 'checkpoint');
     const ck = ckFile ? await readCheckpoint(ckFile) : null;
+    if (ck && !ck.metadata.model) throw new ArgumentError(`attention: ${ckFile} is not a trainer checkpoint (no model metadata); use --weights`);
+    if (ck && ck.metadata.model !== name) throw new ArgumentError(`attention: ${ckFile} holds a ${ck.metadata.model}, not a ${name}`);
+    for (const f of ['size', 'classes', 'weights']) if (ck && a.flags.has(f)) throw new ArgumentError(`attention: --${f} cannot be combined with --checkpoint (which sets it)`);
     const size = ck ? Number(ck.metadata.imageSize) : flagNumber(a, 'size', 224, 'attention', { int: true, min: 8 });
     const h = await createModel(ck?.metadata.model ?? name, {
       numClasses: ck ? Number(ck.metadata.numOutputs) : a.flags.has('classes') ? flagNumber(a, 'classes', 1000, 'attention', { int: true, min: 1 }) : undefined,

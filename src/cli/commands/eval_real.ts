@@ -2,6 +2,7 @@
  * `attnvision eval-real`: the inspector and the classic baselines on a folder of real photos sorted
  * by problem (evaluation only).
  */
+import { stat } from 'node:fs/promises';
 import type { Command } from '../command.js';
 import { parseArgs, flagString } from '../command.js';
 import { Inspector } from '../../quality/inspector.js';
@@ -23,7 +24,8 @@ jpeg; other folders are reported as-is). Prints a markdown table: recall per cla
 fraction kept clean) for the inspector and for the classic baselines (Laplacian variance, Immerkaer
 noise sigma, dark channel, mean luminance, blockiness).
   --calibrate F   calibrate baseline thresholds on the val split of a synthetic manifest (never on <dir>)
-  --json F        write per-file results and the table as JSON`,
+  --json F        write per-file results and the table as JSON
+Files that cannot be inspected are named on stderr and not counted (exit code 3).`,
   async run(argv) {
     const a = parseArgs(argv, { values: ['model', 'calibrate', 'json'] }, 'eval-real');
     const dir = a.positional[0];
@@ -35,6 +37,8 @@ noise sigma, dark channel, mean luminance, blockiness).
       thresholds = c.thresholds;
       console.error(`baseline thresholds calibrated on ${cal} (val): ${JSON.stringify(c.thresholds)} (synthetic F1 ${JSON.stringify(c.f1)})`);
     }
+    const out = flagString(a, 'json');
+    if (out && (await stat(out).then((s) => s.isDirectory(), () => false))) throw new ArgumentError(`eval-real: --json ${out} is a folder; give a file name`);
     const inspector = await Inspector.load({ model: flagString(a, 'model') });
     const bars: Progress[] = [];
     try {
@@ -43,12 +47,12 @@ noise sigma, dark channel, mean luminance, blockiness).
         bars[0]!.tick();
       });
       bars[0]?.finish();
+      for (const f of r.failures) console.error(f.error.startsWith(f.file) ? f.error : `${f.file}: ${f.error}`);
       console.log(realEvalMarkdown(r));
-      const out = flagString(a, 'json');
       if (out) await writeFileAtomic(out, JSON.stringify(r, null, 1));
+      return r.failures.length ? 3 : 0;
     } finally {
       await inspector.dispose();
     }
-    return 0;
   },
 };

@@ -7,6 +7,7 @@ import { createModel, defaultForward } from '../../models/index.js';
 import { exportOnnxFile } from '../../io/export.js';
 import { ArgumentError } from '../../util/errors.js';
 import { parseInputSize } from './models.js';
+import { readCheckpoint } from '../../io/checkpoint.js';
 
 export const exportCommand: Command = {
   name: 'export',
@@ -26,8 +27,19 @@ its first output the logits. Weights are stored as initializers under their stat
     if (!name) throw new ArgumentError('export: expected a model name (see attnvision models)');
     const out = flagString(args, 'out');
     if (!out) throw new ArgumentError('export: --out model.onnx is required');
-    const classes = args.flags.has('classes') ? flagNumber(args, 'classes', 0, 'export', { int: true, min: 1 }) : undefined;
-    const h = await createModel(name, { weights: flagString(args, 'weights'), numClasses: classes, inputSize: parseInputSize(flagString(args, 'input'), 'export') });
+    let classes = args.flags.has('classes') ? flagNumber(args, 'classes', 0, 'export', { int: true, min: 1 }) : undefined;
+    const weights = flagString(args, 'weights');
+    let inputSize = parseInputSize(flagString(args, 'input'), 'export');
+    // An attnvision trainer checkpoint says which model, head size and input size it was trained with.
+    const meta = weights?.endsWith('.safetensors') ? (await readCheckpoint(weights)).metadata : {};
+    if (meta.model && meta.model !== name) throw new ArgumentError(`export: ${weights} holds a ${meta.model}, not a ${name}`);
+    if (meta.numOutputs) {
+      const n = Number(meta.numOutputs);
+      if (classes !== undefined && classes !== n) throw new ArgumentError(`export: --classes ${classes} but ${weights} has a head of ${n} outputs`);
+      classes = n;
+      inputSize ??= meta.imageSize ? [3, Number(meta.imageSize), Number(meta.imageSize)] : undefined;
+    }
+    const h = await createModel(name, { weights, numClasses: classes, inputSize });
     const staticBatch = args.flags.has('static-batch') ? flagNumber(args, 'static-batch', 1, 'export', { int: true, min: 1 }) : undefined;
     if ((h.info.inputs?.(1, h.inputSize, h.numClasses).length ?? 1) !== 1) throw new ArgumentError(`export: ${name} takes several inputs; export it from the library API`);
     await exportOnnxFile(out, {

@@ -7,6 +7,8 @@ import { parseArgs, flagList, flagNumber, flagString } from '../command.js';
 import { packageInspector } from '../../quality/package.js';
 import { calibrationFlags, runCalibration, CALIBRATION_FLAGS_USAGE } from './calibrate.js';
 import { ArgumentError } from '../../util/errors.js';
+import { manifestDataset } from '../../data/dataset.js';
+import { QUALITY_LABELS } from '../../quality/labels.js';
 
 export const packageInspectorCommand: Command = {
   name: 'package-inspector',
@@ -45,6 +47,9 @@ ${CALIBRATION_FLAGS_USAGE}`,
     const detailFlag = flagString(a, 'detail-labels');
     const detailLabels = flagList(a, 'detail-labels');
     if (detailFlag !== undefined && !detailLabels!.length) throw new ArgumentError(`package-inspector: expected a comma list of labels for --detail-labels but received "${detailFlag}"`);
+    // The calibration split is checked before anything is written (a package is not replaced by
+    // an uncalibrated one because the manifest has no val split).
+    if (calibrate) await manifestDataset(calibrate, [...QUALITY_LABELS], 'val');
     const r = await packageInspector({
       ...(detailLabels ? { detailLabels } : {}),
       ...(a.flags.has('detail-tiles') ? { detailTilesPerSide: flagNumber(a, 'detail-tiles', 5, 'package-inspector', { int: true, min: 1, max: 16 }) } : {}),

@@ -22,32 +22,52 @@ import { Inspector } from '../../quality/inspector.js';
 import { evaluateInspectorOnDataset } from '../../quality/dataset_eval.js';
 import { SCAN_THRESHOLDS } from '../../quality/calibrate.js';
 
-/** Loads `--data`: a manifest.jsonl (with --labels) or a folder with train/ val/ test/ sub-folders or class folders. */
+/** `loadData` found no such split (the caller decides whether that is an error). */
+export class MissingSplitError extends ArgumentError {}
+
+/**
+ * Loads `--data`: a manifest.jsonl (with --labels), a folder holding one (DIR/manifest.jsonl, with
+ * --labels), or a folder with train/ val/ test/ sub-folders of class folders. A folder of class
+ * folders alone is the train split only: it is never used again as val or test.
+ */
 export async function loadData(spec: string, split: string, labels: string[] | undefined, opts: { strictLabels?: boolean } = {}): Promise<Dataset> {
   if (spec.endsWith('.jsonl')) {
-    if (!labels) throw new ArgumentError('--labels a,b,c is required with a manifest dataset');
-    return manifestDataset(spec, labels, split, opts);
+    if (!labels) throw new ArgumentError(`--data ${spec}: a manifest dataset needs --labels a,b,c`);
+    return manifestDataset(spec, labels, split, opts).catch((e: unknown) => {
+      throw e instanceof Error && /no samples in split/.test(e.message) ? new MissingSplitError(e.message) : e;
+    });
   }
   const stat = await fs.stat(spec).catch(() => null);
   if (!stat?.isDirectory()) throw new ArgumentError(`--data ${spec}: not a folder or a .jsonl manifest`);
   const manifest = path.join(spec, 'manifest.jsonl');
-  if (labels && (await fs.stat(manifest).catch(() => null))) return manifestDataset(manifest, labels, split, opts);
+  if (await fs.stat(manifest).catch(() => null)) return loadData(manifest, split, labels, opts);
   const sub = path.join(spec, split);
   if (await fs.stat(sub).catch(() => null)) return imageFolder(sub, labels);
-  return imageFolder(spec, labels);
+  const hasSplits = await fs.stat(path.join(spec, 'train')).then(() => true, () => false);
+  if (split === 'train' && !hasSplits) return imageFolder(spec, labels);
+  throw new MissingSplitError(`--data ${spec}: no ${split}/ folder${hasSplits ? '' : ` (a folder of class folders is the train split only; put validation images in ${path.join(spec, 'val')}/<class>/)`}`);
+}
+
+/** Every image a dataset names must exist: found before training, not as blank images mid-run. */
+async function checkFilesExist(ds: Dataset): Promise<void> {
+  const missing: string[] = [];
+  for (const s of ds.samples) if (!(await fs.stat(s.file).then((st) => st.isFile(), () => false))) missing.push(s.file);
+  if (missing.length) throw new ArgumentError(`${ds.root}: ${missing.length} of the ${ds.samples.length} training images do not exist (first: ${missing.slice(0, 3).join(', ')})`);
 }
 
 const trainUsage = `Usage: attnvision train --data DIR|manifest.jsonl --model NAME --out DIR [options]
 
-Data: an image folder (DIR/train/<class>/*, DIR/val/<class>/*), or a manifest dataset (attnvision synth
-output; give --labels) with train/val splits.
+Data: an image folder (DIR/train/<class>/*, DIR/val/<class>/*; a folder of class folders alone is
+training data without validation), or a manifest dataset (attnvision synth output, or its folder;
+give --labels) with train/val splits. Every class needs training images (single-label: at least 2
+classes; multi-label: each label on some image); every image a manifest names must exist.
   --labels a,b,...     label order for manifest data (multi-label, sigmoid BCE)
   --model NAME         zoo model (attnvision models)
   --weights FILE       initial weights: a checkpoint (.safetensors) or an exported model (.onnx, e.g.
                        models/inspector.onnx); fine-tuning; classifier re-initialised if sizes differ
   --epochs N [10]  --batch N [32]  --size PX [224]  --workers N [cores-1]
   --opt sgd|adamw [adamw]  --lr X [1e-3]  --wd X [0.05]  --momentum X [0.9]
-  --warmup EPOCHS [1]  --smoothing X [0.1, single-label]  --clip X [5]
+  --warmup EPOCHS [1]  --smoothing X [0.1, single-label]  --clip X [5; 0: no clipping]
   --crop crop|resized-crop [crop: random crop at native scale]
   --severity-head      also regress a severity per label (manifest data)
   --pair-weight W      weight W on the BCE term of each present label of images with two or more
@@ -57,10 +77,12 @@ output; give --labels) with train/val splits.
   --ema D              keep an exponential moving average of the weights with decay D (e.g. 0.999;
                        warm-up min(D, (1+t)/(10+t))); validation scores it and best.safetensors holds
                        it; log.csv's valMetricRaw scores the raw weights
-  --seed S [0]  --resume (continue DIR/last.safetensors exactly)
+  --seed S [0]  --resume (continue DIR/last.safetensors exactly, with the same flags; starts a new
+                       run when there is none; a damaged one is an error)
   --cache-batches      replay the first epoch's decoded batches from memory in later epochs (to
                        measure loader overhead: compare the epoch times in log.csv with a normal run)
-Writes DIR/last.safetensors (every epoch), DIR/best.safetensors, DIR/log.jsonl, DIR/log.csv, DIR/report.html.`;
+Writes DIR/last.safetensors (every epoch), DIR/log.jsonl, DIR/log.csv and, with a validation split,
+DIR/best.safetensors and DIR/report.html.`;
 
 function trainConfig(a: ParsedArgs): TrainConfig {
   const w = 'train';
@@ -108,7 +130,12 @@ export const trainCommand: Command = {
     const labels = flagList(a, 'labels');
     const config = trainConfig(a);
     const train = await loadData(data, 'train', labels);
-    const val = await loadData(data, 'val', labels ?? [...train.classes]).catch(() => undefined);
+    await checkFilesExist(train);
+    const val = await loadData(data, 'val', labels ?? [...train.classes]).catch((e: unknown) => {
+      if (!(e instanceof MissingSplitError)) throw e;
+      console.error(`train: no validation split (${e.message}); best.safetensors and report.html need one and are not written`);
+      return undefined;
+    });
     console.error(`train: ${train.samples.length} training images, ${val?.samples.length ?? 0} validation images, classes: ${train.classes.join(', ')}`);
     let bar: Progress | null = null;
     const trainer = new Trainer(config, train, val, out, {
@@ -120,7 +147,8 @@ export const trainCommand: Command = {
         bar?.finish();
         console.error(`epoch ${l.epoch}: train loss ${l.trainLoss.toFixed(4)}${l.trainAcc !== undefined ? ` acc ${(100 * l.trainAcc).toFixed(2)}%` : ''}${l.valLoss !== undefined ? `, val loss ${l.valLoss.toFixed(4)} metric ${l.valMetric!.toFixed(4)}${l.valMetricRaw !== undefined ? ` (raw weights ${l.valMetricRaw.toFixed(4)})` : ''}` : ''}, ${l.imagesPerSec.toFixed(1)} img/s, ${l.seconds.toFixed(0)} s`);
       },
-      onLoadError: (f, m) => console.error(`warning: ${f}: ${m} (skipped as zeros)`),
+      onLoadError: (f, m) => console.error(`warning: ${f}: ${m} (a blank image in its place this time)`),
+      onNotice: (m) => console.error(`train: ${m}`),
     });
     const res = await trainer.run({ resume: a.flags.has('resume') });
     if (val) {
@@ -132,8 +160,8 @@ export const trainCommand: Command = {
   },
 };
 
-/** Rebuilds the model recorded in a trainer checkpoint and evaluates it on `ds`. */
-export async function evaluateCheckpoint(file: string, ds: Dataset, batch: number) {
+/** Rebuilds the model recorded in a trainer checkpoint and evaluates it on `ds`; unreadable images are named on stderr and left out. */
+export async function evaluateCheckpoint(file: string, ds: Dataset, batch: number, opts: { threshold?: number; progress?: boolean } = {}) {
   const ck = await readCheckpoint(file);
   const model = ck.metadata.model;
   if (!model) throw new ArgumentError(`${file}: not a trainer checkpoint (no model metadata)`);
@@ -141,12 +169,21 @@ export async function evaluateCheckpoint(file: string, ds: Dataset, batch: numbe
   const numOutputs = Number(ck.metadata.numOutputs);
   const classes = JSON.parse(ck.metadata.classes ?? '[]') as string[];
   if (classes.join() !== ds.classes.join()) throw new ArgumentError(`${file}: trained on classes [${classes}] but the data has [${ds.classes}]`);
+  const head = ck.metadata.head;
+  if (head && (head === 'multi-label') !== ds.multiLabel) throw new ArgumentError(`${file}: a ${head} checkpoint cannot be scored on ${ds.multiLabel ? 'a multi-label manifest' : 'a single-label image folder'} (${ds.root})`);
   const h = await createModel(model, { numClasses: numOutputs, inputSize: [3, size, size] });
   h.state.loadStateDict(ck.entries, { source: file });
   const pred = await Predictor.build({ model: h.model, state: h.state, inputs: [{ name: 'input', shape: [batch, 3, size, size], dtype: 'float32' }], forward: (m, ins) => defaultForward(h.info, m, ins) });
   const loader = new DataLoader(ds, { batchSize: batch, shuffle: false, seed: 0, transform: { size, mode: 'center', flip: false } });
   try {
-    const ev = await evaluateLoader(pred, loader, ds, { severityHead: numOutputs === 2 * ds.classes.length });
+    const bar = opts.progress ? new Progress({ total: ds.samples.length, label: 'eval', unit: 'img' }) : null;
+    const ev = await evaluateLoader(pred, loader, ds, {
+      severityHead: numOutputs === 2 * ds.classes.length,
+      threshold: opts.threshold,
+      onLoadError: (f, m) => console.error(`${f}: ${m} (not scored)`),
+      onBatch: (n) => bar?.tick(n),
+    });
+    bar?.finish();
     const trainer = JSON.parse(ck.metadata.trainer ?? '{}') as { logs?: EpochLog[] };
     return { ...ev, logs: trainer.logs ?? [], model, handle: h, size };
   } finally {
@@ -169,7 +206,7 @@ async function evalInspector(a: ParsedArgs): Promise<number> {
   const threshold = a.flags.has('threshold') ? flagNumber(a, 'threshold', 0.5, 'eval', { min: 0, max: 1 }) : undefined;
   const inspector = await Inspector.load({ model });
   try {
-    const given = flagString(a, 'labels')?.split(',');
+    const given = flagList(a, 'labels');
     // Scored on the inspector's own labels, a row with a label it does not know would count as clean.
     const ds = await loadData(data, flagString(a, 'split', 'test')!, given ?? [...inspector.config.labels], { strictLabels: !given });
     const bar = new Progress({ total: ds.samples.length, label: 'eval', unit: 'img' });
@@ -205,7 +242,7 @@ export const evalCommand: Command = {
   name: 'eval',
   summary: 'evaluate a checkpoint: metrics, confusion matrix, HTML report',
   usage: `Usage: attnvision eval --checkpoint FILE --data DIR|manifest.jsonl [--split test] [--labels a,b] [--report out.html] [--json] [--batch N]
-                       [--robustness] [--pgd EPS,STEP,ITERS]
+                       [--threshold t] [--robustness] [--pgd EPS,STEP,ITERS]
        attnvision eval --inspector model.onnx --data manifest.jsonl [--split test] [--threshold t] [--scan] [--report out.html] [--json]
 
 Prints top-1/top-5, per-class precision/recall/F1, macro-F1 and calibration error (single-label), or
@@ -222,8 +259,10 @@ curves stored in the checkpoint and a confusion-matrix heatmap; --json prints th
                         names the labels to score)
   --scan                with --inspector: macro-F1 and clean-kept share at thresholds 0.05..0.95 (choose
                         the threshold on a validation split, never on test)
-Multi-label metrics also score "clean" (no label at its threshold) as a class: its recall is the
-share of clean images kept clean, and "with clean" is the macro-F1 over the labels and clean.`,
+Multi-label metrics also score "clean" (no label at its threshold, 0.5 unless --threshold) as a
+class: its recall is the share of clean images kept clean, and "with clean" is the macro-F1 over the
+labels and clean. Images that cannot be loaded are named on stderr and not scored (exit code 3; with
+--inspector 1).`,
   async run(argv) {
     const a = parseArgs(argv, { values: ['checkpoint', 'inspector', 'data', 'split', 'labels', 'report', 'batch', 'pgd', 'threshold'], booleans: ['json', 'robustness', 'scan'] }, 'eval');
     if (a.flags.has('scan') && !flagString(a, 'inspector')) throw new ArgumentError('eval: --scan needs --inspector');
@@ -237,14 +276,16 @@ share of clean images kept clean, and "with clean" is the macro-F1 over the labe
     const data = flagString(a, 'data');
     if (!file || !data) throw new ArgumentError('eval: --checkpoint and --data are required');
     const ck = await readCheckpoint(file);
-    const labels = flagString(a, 'labels')?.split(',') ?? (JSON.parse(ck.metadata.classes ?? 'null') as string[] | null) ?? undefined;
+    const labels = flagList(a, 'labels') ?? (JSON.parse(ck.metadata.classes ?? 'null') as string[] | null) ?? undefined;
     const ds = await loadData(data, flagString(a, 'split', 'test')!, labels);
     const batch = flagNumber(a, 'batch', 32, 'eval', { int: true, min: 1 });
-    const ev = await evaluateCheckpoint(file, ds, batch);
+    const threshold = a.flags.has('threshold') ? flagNumber(a, 'threshold', 0.5, 'eval', { min: 0, max: 1 }) : undefined;
+    if (threshold !== undefined && !ds.multiLabel) throw new ArgumentError('eval: --threshold applies to multi-label data (or --inspector)');
+    if (pgd && ds.multiLabel) throw new ArgumentError('eval: --pgd needs a single-label dataset');
+    const ev = await evaluateCheckpoint(file, ds, batch, { threshold, progress: true });
     const extra: Record<string, unknown> = {};
     if (a.flags.has('robustness')) extra.rotations = await rotationRobustness(ev.handle, ds, ev.size, batch);
     if (pgd) {
-      if (ds.multiLabel) throw new ArgumentError('eval: --pgd needs a single-label dataset');
       extra.pgd = await pgdAttack(ev.handle, ds, ev.size, batch, { epsilon: pgd[0]!, step: pgd[1]!, iterations: pgd[2]!, seed: 1 });
     }
     const report = flagString(a, 'report');
@@ -261,6 +302,7 @@ share of clean images kept clean, and "with clean" is the macro-F1 over the labe
       if (p) console.log(`  PGD: success ${(100 * p.successRate).toFixed(2)}%, accuracy under attack ${(100 * p.accuracyUnderAttack).toFixed(2)}% (clean ${(100 * p.cleanAccuracy).toFixed(2)}%)`);
       if (report) console.log(`wrote ${report}`);
     }
-    return 0;
+    if (ev.failed.length) console.error(`eval: ${ev.failed.length} of ${ds.samples.length} images could not be loaded and were not scored`);
+    return ev.failed.length ? 3 : 0;
   },
 };

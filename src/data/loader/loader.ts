@@ -24,8 +24,8 @@ export interface Batch {
   /** Dataset indices of the batch samples. */
   indices: number[];
   size: number;
-  /** Files that failed to load (replaced by zeros; reported, not fatal). */
-  errors: { file: string; message: string }[];
+  /** Files that failed to load (replaced by zeros; reported, not fatal); `index` is the dataset index. */
+  errors: { index: number; file: string; message: string }[];
 }
 
 export interface LoaderOptions {
@@ -124,7 +124,7 @@ export class DataLoader {
       const B = indices.length;
       const K = ds.classes.length;
       const y = BigInt64Array.from(indices.map((i) => BigInt(Math.max(0, ds.samples[i]!.label))));
-      const batch: Batch = { x: r.data, y, indices, size: B, errors: r.errors.map(({ file, message }) => ({ file, message })) };
+      const batch: Batch = { x: r.data, y, indices, size: B, errors: r.errors.map(({ index, file, message }) => ({ index: indices[index] ?? -1, file, message })) };
       if (ds.multiLabel) {
         batch.targets = new Float32Array(B * K);
         batch.severities = new Float32Array(B * K);

@@ -1,0 +1,143 @@
+/**
+ * Bad and unusual input to the training-side commands (train, eval, export, eval-real, synth):
+ * named errors, never silent garbage. From an audit of the CLI (session 24).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cp, mkdir, mkdtemp, writeFile, truncate, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeToyImageFolder } from '../helpers/toy_images.js';
+import { imageFolder } from '../../src/data/dataset.js';
+import { Trainer, checkClassesCovered, configDifferences, type TrainConfig } from '../../src/train/trainer.js';
+import { evaluateCheckpoint, loadData, MissingSplitError } from '../../src/cli/commands/train.js';
+import { flagNumber, parseArgs } from '../../src/cli/command.js';
+import { writeFileAtomic } from '../../src/util/fs.js';
+import { readCheckpoint } from '../../src/io/checkpoint.js';
+import * as ort from 'onnxruntime-node';
+
+const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
+const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ATTNVISION_THREADS: '1' } });
+
+const config: TrainConfig = { model: 'tiny_cnn', epochs: 1, batchSize: 8, imageSize: 16, optimizer: 'sgd', lr: 0.05, weightDecay: 1e-4, warmupEpochs: 0, seed: 1, cropMode: 'crop', workers: 1 };
+
+async function toy() {
+  const root = await mkdtemp(path.join(tmpdir(), 'attnvision-bad-'));
+  await writeToyImageFolder(path.join(root, 'train'), 12, 20, 1);
+  await writeToyImageFolder(path.join(root, 'val'), 6, 16, 2);
+  return root;
+}
+
+test('loadData: a folder of class folders is the train split only; a synth folder needs --labels', async () => {
+  const root = await toy();
+  const flat = path.join(root, 'train');
+  assert.equal((await loadData(flat, 'train', undefined)).root, flat);
+  await assert.rejects(loadData(flat, 'val', undefined), (e: unknown) => e instanceof MissingSplitError && /no val\/ folder \(a folder of class folders is the train split only/.test(e.message));
+  await assert.rejects(loadData(root, 'test', undefined), (e: unknown) => e instanceof MissingSplitError && /no test\/ folder$/.test(e.message));
+  const synthDir = path.join(root, 'synth');
+  await mkdir(path.join(synthDir, 'noise'), { recursive: true });
+  await writeFile(path.join(synthDir, 'manifest.jsonl'), '{"file":"noise/a.png","labels":["noise"],"split":"train"}\n');
+  await assert.rejects(loadData(synthDir, 'train', undefined), /manifest dataset needs --labels/);
+});
+
+test('training data: duplicate labels, classes without images and a single class are refused by name', async () => {
+  const root = await toy();
+  await assert.rejects(imageFolder(path.join(root, 'train'), ['horizontal', 'horizontal']), /label "horizontal" is given twice/);
+  const ds = await imageFolder(path.join(root, 'train'));
+  assert.throws(() => checkClassesCovered({ ...ds, classes: [...ds.classes, 'bird'] }), /class "bird" with no training images/);
+  assert.throws(() => checkClassesCovered({ ...ds, classes: [ds.classes[0]!], samples: ds.samples.filter((s) => s.label === 0) }), /needs at least 2 classes/);
+  const multi = { ...ds, multiLabel: true, classes: ['a', 'b'], samples: ds.samples.map((s) => ({ ...s, labels: Float32Array.of(1, 0) })) };
+  assert.throws(() => checkClassesCovered(multi), /label "b" on no training image/);
+});
+
+test('resume: a damaged checkpoint is an error, a missing one a notice; changed flags are named (loader threads are not a change)', async () => {
+  const root = await toy();
+  const [train, val] = [await imageFolder(path.join(root, 'train')), await imageFolder(path.join(root, 'val'))];
+  const out = await mkdtemp(path.join(tmpdir(), 'attnvision-bad-run-'));
+  const notices: string[] = [];
+  await new Trainer(config, train, val, out, { onNotice: (m) => notices.push(m) }).run({ resume: true });
+  assert.match(notices.join(), /last\.safetensors not found: starting a new run/);
+  const last = path.join(out, 'last.safetensors');
+  const good = await readFile(last);
+  await truncate(last, 1000);
+  await assert.rejects(new Trainer({ ...config, epochs: 2 }, train, val, out).run({ resume: true }), /last\.safetensors/);
+  assert.equal((await readFile(last)).length, 1000, 'the damaged file is left for the user, not overwritten');
+  await writeFile(last, good);
+  await assert.rejects(new Trainer({ ...config, epochs: 2, lr: 0.1 }, train, val, out).run({ resume: true }), /different configuration \(lr: 0\.05 -> 0\.1\)/);
+  const resumed = await new Trainer({ ...config, epochs: 2, workers: 2 }, train, val, out).run({ resume: true });
+  assert.equal(resumed.logs.length, 2);
+  assert.deepEqual(configDifferences(config, { ...config, workers: 3, epochs: 9 }), []);
+});
+
+test('--clip 0 means no clipping (it used to scale every gradient to zero)', async () => {
+  const root = await toy();
+  const train = await imageFolder(path.join(root, 'train'));
+  const r = await new Trainer({ ...config, clipNorm: 0 }, train, undefined, await mkdtemp(path.join(tmpdir(), 'attnvision-bad-run-'))).run();
+  const r0 = await new Trainer({ ...config, clipNorm: 0, lr: 0 }, train, undefined, await mkdtemp(path.join(tmpdir(), 'attnvision-bad-run-'))).run();
+  assert.notDeepEqual(r.handle.state.params, r0.handle.state.params, 'the weights moved');
+});
+
+test('eval: unreadable images are named and left out of the scores; single-label checkpoints are not scored on manifests', async () => {
+  const root = await toy();
+  const out = await mkdtemp(path.join(tmpdir(), 'attnvision-bad-run-'));
+  // Two of the toy classes: a head size unlike the model's default (4), so export must read it.
+  const two = (await imageFolder(path.join(root, 'train'))).classes.slice(0, 2);
+  await new Trainer(config, await imageFolder(path.join(root, 'train'), two), await imageFolder(path.join(root, 'val'), two), out).run();
+  const ck = path.join(out, 'best.safetensors');
+  assert.equal((await readCheckpoint(ck)).metadata.head, 'single-label');
+  const val = await imageFolder(path.join(root, 'val'), two);
+  assert.equal(val.classes.length, 2);
+  await writeFile(val.samples[0]!.file, 'not an image any more');
+  const ev = await evaluateCheckpoint(ck, val, 4);
+  assert.deepEqual(ev.failed.map((f) => f.file), [val.samples[0]!.file]);
+  assert.equal(ev.metrics.n, val.samples.length - 1);
+  const r = run('eval', '--checkpoint', ck, '--data', root, '--split', 'val', '--batch', '4', '--labels', two.join(','));
+  assert.equal(r.status, 3, r.stderr);
+  assert.match(r.stderr, /not scored/);
+  const manifest = path.join(root, 'm.jsonl');
+  await writeFile(manifest, val.samples.slice(1).map((s) => JSON.stringify({ file: path.relative(root, s.file), labels: [val.classes[s.label]], split: 'val' })).join('\n') + '\n');
+  const m = run('eval', '--checkpoint', ck, '--data', manifest, '--labels', val.classes.join(','), '--split', 'val');
+  assert.equal(m.status, 1);
+  assert.match(m.stderr, /a single-label checkpoint cannot be scored on a multi-label manifest/);
+
+  // An inspector is a multi-label model: a softmax checkpoint is refused, even with quality labels.
+  const q = path.join(root, 'quality');
+  for (const [from, to] of [[two[0]!, 'noise'], [two[1]!, 'haze']] as const) await cp(path.join(root, 'train', from), path.join(q, to), { recursive: true });
+  const qOut = await mkdtemp(path.join(tmpdir(), 'attnvision-bad-run-'));
+  await new Trainer(config, await imageFolder(q), undefined, qOut).run();
+  const p = run('package-inspector', '--checkpoint', path.join(qOut, 'last.safetensors'), '--out', path.join(qOut, 'i.onnx'));
+  assert.equal(p.status, 1);
+  assert.match(p.stderr, /a single-label \(softmax\) checkpoint; an inspector needs a multi-label model/);
+
+  // export takes the head size from the checkpoint, and refuses a contradicting --classes.
+  const onnx = path.join(out, 'e.onnx');
+  const e = run('export', 'tiny_cnn', '--out', onnx, '--weights', ck);
+  assert.equal(e.status, 0, e.stderr);
+  const session = await ort.InferenceSession.create(onnx);
+  const y = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', new Float32Array(3 * 16 * 16), [1, 3, 16, 16]) });
+  assert.deepEqual(y[session.outputNames[0]!]!.dims, [1, val.classes.length], 'the trained head, not the model\'s default one');
+  await session.release();
+  assert.match(run('export', 'tiny_cnn', '--out', onnx, '--weights', ck, '--classes', '7').stderr, new RegExp(`--classes 7 but .* has a head of ${val.classes.length} outputs`));
+  assert.match(run('export', 'tiny_vit', '--out', onnx, '--weights', ck).stderr, /holds a tiny_cnn, not a tiny_vit/);
+});
+
+test('outputs: a folder given as a file is a one-line named error', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'attnvision-bad-out-'));
+  await assert.rejects(writeFileAtomic(dir, 'x'), new RegExp(`${dir.replace(/[/.]/g, '\\$&')}: cannot write \\(it is a folder\\)`));
+  const r = run('export', 'tiny_cnn', '--out', dir);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^attnvision: .*cannot write \(it is a folder\)\n$/);
+  const empty = path.join(dir, 'nothing');
+  await mkdir(empty);
+  assert.match(run('eval-real', empty).stderr, /no class sub-folders/);
+  assert.match(run('eval-real', path.join(dir, 'missing')).stderr, /^attnvision: .*missing: cannot read folder \(ENOENT\)/);
+});
+
+test('flagNumber: decimal numbers only (an empty value or hex is an error, not 0 or 16)', () => {
+  const p = (v: string) => parseArgs([`--lr=${v}`], { values: ['lr'] }, 't');
+  assert.equal(flagNumber(p('1e-3'), 'lr', 1, 't'), 1e-3);
+  assert.equal(flagNumber(p('.5'), 'lr', 1, 't'), 0.5);
+  for (const bad of ['', ' ', '0x10', '1,5', 'abc']) assert.throws(() => flagNumber(p(bad), 'lr', 1, 't'), /expected a number for --lr/, JSON.stringify(bad));
+});
