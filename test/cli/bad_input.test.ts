@@ -87,6 +87,9 @@ test('eval: unreadable images are named and left out of the scores; single-label
   await new Trainer(config, await imageFolder(path.join(root, 'train'), two), await imageFolder(path.join(root, 'val'), two), out).run();
   const ck = path.join(out, 'best.safetensors');
   assert.equal((await readCheckpoint(ck)).metadata.head, 'single-label');
+  const again = run('train', '--data', root, '--model', 'tiny_cnn', '--out', out, '--size', '16', '--epochs', '1');
+  assert.equal(again.status, 1);
+  assert.match(again.stderr, /already holds a run \(last\.safetensors\); give --resume to continue it, or a new --out/);
   const val = await imageFolder(path.join(root, 'val'), two);
   assert.equal(val.classes.length, 2);
   await writeFile(val.samples[0]!.file, 'not an image any more');

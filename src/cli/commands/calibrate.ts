@@ -63,7 +63,8 @@ export async function runCalibration(model: string, manifest: string, flags: Cal
   const joint = isJointObjective(c.objective);
   const score = (x: ScanPoint) => (joint ? x.macroF1WithClean : x.macroF1);
   console.log(`threshold scan (${split}, n=${v.metrics.n}, ${joint ? 'macro-F1 with clean' : 'macro-F1'}): ${v.scan!.map((x) => `${x.threshold.toFixed(2)}:${score(x).toFixed(3)}`).join(' ')}`);
-  console.log(`threshold ${c.threshold} (${c.objective}): ${split} macro-F1 ${c.best.macroF1.toFixed(4)}, with clean ${c.best.macroF1WithClean.toFixed(4)}, clean kept clean ${(100 * c.best.cleanKept).toFixed(1)}%`);
+  const kept = Number.isNaN(c.best.cleanKept) ? 'n/a (no clean image in the split)' : `${(100 * c.best.cleanKept).toFixed(1)}%`;
+  console.log(`threshold ${c.threshold} (${c.objective}): ${split} macro-F1 ${c.best.macroF1.toFixed(4)}, with clean ${c.best.macroF1WithClean.toFixed(4)}, clean kept clean ${kept}`);
   const j = v.bestJoint;
   if (flags.perLabel && j) {
     const floor = flags.minCleanKept !== undefined ? `, floor ${(100 * flags.minCleanKept).toFixed(1)}% ${j.feasible ? 'met' : 'NOT met'}` : '';
@@ -89,7 +90,8 @@ scans thresholds 0.05..0.95 and rewrites MODEL.json (next to the model) with the
 validation split of your own images to fit the shipped model to them; never a test split.
   --data F        labelled manifest (the synthesizer's format: file, labels, split)  (required)
   --split S       the split to calibrate on                                          [val]
-${CALIBRATION_FLAGS_USAGE}`,
+${CALIBRATION_FLAGS_USAGE}
+Images that cannot be inspected are named on stderr and left out (exit code 3).`,
   async run(argv) {
     const a = parseArgs(argv, { values: ['data', 'split', 'objective', 'min-clean-kept'], booleans: ['per-label', 'per-label-tiles'] }, 'calibrate');
     const [model, ...extra] = a.positional;
@@ -99,7 +101,7 @@ ${CALIBRATION_FLAGS_USAGE}`,
     if (!data) throw new ArgumentError('calibrate: --data manifest.jsonl is required');
     const split = flagString(a, 'split', 'val')!;
     if (split === 'test') console.error('calibrate: warning: calibrating on a test split makes its scores no longer a test');
-    await runCalibration(model, data, calibrationFlags(a, 'calibrate'), split);
-    return 0;
+    const c = await runCalibration(model, data, calibrationFlags(a, 'calibrate'), split);
+    return c.validation.errors.length ? 3 : 0;
   },
 };

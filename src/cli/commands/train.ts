@@ -78,7 +78,8 @@ classes; multi-label: each label on some image); every image a manifest names mu
                        warm-up min(D, (1+t)/(10+t))); validation scores it and best.safetensors holds
                        it; log.csv's valMetricRaw scores the raw weights
   --seed S [0]  --resume (continue DIR/last.safetensors exactly, with the same flags; starts a new
-                       run when there is none; a damaged one is an error)
+                       run when there is none; a damaged one is an error). Without --resume, a DIR
+                       that already holds a run is refused.
   --cache-batches      replay the first epoch's decoded batches from memory in later epochs (to
                        measure loader overhead: compare the epoch times in log.csv with a normal run)
 Writes DIR/last.safetensors (every epoch), DIR/log.jsonl, DIR/log.csv and, with a validation split,
@@ -150,6 +151,10 @@ export const trainCommand: Command = {
       onLoadError: (f, m) => console.error(`warning: ${f}: ${m} (a blank image in its place this time)`),
       onNotice: (m) => console.error(`train: ${m}`),
     });
+    // A finished or interrupted run is not overwritten by accident: continue it or use a new folder.
+    if (!a.flags.has('resume') && (await fs.stat(path.join(out, 'last.safetensors')).then(() => true, () => false))) {
+      throw new ArgumentError(`train: ${out} already holds a run (last.safetensors); give --resume to continue it, or a new --out`);
+    }
     const res = await trainer.run({ resume: a.flags.has('resume') });
     if (val) {
       const ev = await evaluateCheckpoint(path.join(out, 'best.safetensors'), val, config.batchSize);
