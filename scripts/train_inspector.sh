@@ -11,7 +11,8 @@ RUNS=${RUNS:-../runs}
 LABELS=defocus_blur,motion_blur,noise,rain,haze,low_light,jpeg
 av() { node dist/src/cli/main.js "$@"; }
 # Training flags shared by every run; each run adds its --data.
-HP="--labels $LABELS --severity-head --size 112 --batch 32 --opt adamw --wd 0.05 --clip 5 --seed 1"
+# --overwrite: a re-run of this script replaces the runs it made before (train refuses otherwise).
+HP="--labels $LABELS --severity-head --size 112 --batch 32 --opt adamw --wd 0.05 --clip 5 --seed 1 --overwrite"
 COMMON="--data $DATA/manifest.jsonl $HP"
 # Every fine-tune of the shipped chain (step 3): from the previous model's weights, 3 epochs, warm-up 0.3.
 FINETUNE="$HP --model swin_mini_convstem_224 --epochs 3 --lr 2e-4 --warmup 0.3"

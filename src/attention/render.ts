@@ -212,7 +212,7 @@ export function rollout(mats: Float32Array[], n: number): Float32Array {
 
 /** Renders the input and one overlay panel per map into a PNG grid. */
 export async function renderAttentionPng(image: string | Buffer, maps: AttentionMap[], out: string, panelWidth = 256): Promise<void> {
-  const { img, width: w, height: h } = await openImagePipeline(image);
+  const { img, width: w, height: h } = await openImagePipeline(image, { failOn: 'error' });
   const pw = panelWidth;
   const ph = Math.max(1, Math.min(4 * pw, Math.round((h / w) * pw)));
   const cap = 20;

@@ -43,6 +43,19 @@ export interface ReadOptions {
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 
 /**
+ * libjpeg warnings that real cameras' files trigger without damage to the pixels (trailing bytes
+ * after the image data; some phone firmware's scan headers; lovell/sharp#1578, #3488). Decoding
+ * treats other warnings ("Corrupt JPEG data: premature end of data segment": grey fill) as errors
+ * and retries these with warnings allowed.
+ */
+export const BENIGN_DECODE_WARNING = /extraneous bytes before marker|Invalid SOS parameters for sequential JPEG/i;
+
+/** Whether a decode failure is only a benign libjpeg warning (see BENIGN_DECODE_WARNING). */
+export function isBenignDecodeWarning(e: unknown): boolean {
+  return BENIGN_DECODE_WARNING.test(String((e as Error)?.message ?? e));
+}
+
+/**
  * Detects the format from the first bytes; returns null for unknown content and a string starting
  * with 'unsupported:' for recognised but unsupported formats.
  */
@@ -160,21 +173,23 @@ export async function readImage(input: string | Uint8Array, opts: ReadOptions = 
     pipeline = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } });
   } else {
     // failOn 'warning' (sharp's default): libjpeg's "corrupt data" warnings would otherwise give
-    // a grey-filled image without an error.
+    // a grey-filled image without an error; benign ones are retried below.
     pipeline = sharp(buf, { limitInputPixels: maxPixels, failOn: 'warning', pages: 1 }).rotate();
   }
-  if (scale < 1) {
-    const w = Math.max(1, Math.round(info.width * scale));
-    const h = Math.max(1, Math.round(info.height * scale));
-    pipeline = pipeline.resize(w, h, { fit: 'fill', kernel: 'lanczos3' });
-  }
+  const tolerant = format === 'bmp' ? null : sharp(buf, { limitInputPixels: maxPixels, failOn: 'error', pages: 1 }).rotate();
+  const finish = (p: Sharp) => {
+    if (scale < 1) {
+      const w = Math.max(1, Math.round(info.width * scale));
+      const h = Math.max(1, Math.round(info.height * scale));
+      p = p.resize(w, h, { fit: 'fill', kernel: 'lanczos3' });
+    }
+    return p.timeout({ seconds: opts.timeoutSeconds ?? 60 }).flatten({ background: '#ffffff' }).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  };
   try {
-    const { data, info: out } = await pipeline
-      .timeout({ seconds: opts.timeoutSeconds ?? 60 })
-      .flatten({ background: '#ffffff' })
-      .toColourspace('srgb')
-      .raw()
-      .toBuffer({ resolveWithObject: true });
+    const { data, info: out } = await finish(pipeline).catch((e: unknown) => {
+      if (tolerant && isBenignDecodeWarning(e)) return finish(tolerant);
+      throw e;
+    });
     let img = fromInterleavedU8(data, out.channels, out.height, out.width);
     if (out.channels !== 3) img = toRgb(img);
     return img;
@@ -187,11 +202,12 @@ export async function readImage(input: string | Uint8Array, opts: ReadOptions = 
  * Opens an image as a sharp pipeline, for callers that resize or crop before decoding the pixels
  * (the inspector, heatmaps, attention maps): identified by content (unknown, unsupported and SVG
  * input refused; only regular files read), EXIF-oriented, first frame of animations, libjpeg
- * warnings treated as corruption when the pixels are decoded; BMP through attnvision's decoder.
+ * warnings treated as corruption when the pixels are decoded (`failOn: 'error'` allows them: retry
+ * with it when `isBenignDecodeWarning`); BMP through attnvision's decoder.
  * Returns the pipeline and the oriented size. Callers should `flatten` (transparency on white) and
  * set a `timeout`. Throws ImageDecodeError.
  */
-export async function openImagePipeline(input: string | Uint8Array, opts: { maxPixels?: number } = {}): Promise<{ img: Sharp; width: number; height: number }> {
+export async function openImagePipeline(input: string | Uint8Array, opts: { maxPixels?: number; failOn?: 'warning' | 'error' } = {}): Promise<{ img: Sharp; width: number; height: number }> {
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
   const { buf, file, format } = await loadImageBytes(input);
   let img: Sharp;
@@ -201,7 +217,7 @@ export async function openImagePipeline(input: string | Uint8Array, opts: { maxP
       const decoded = await readImage(buf, { maxPixels });
       img = sharp(toInterleavedU8(decoded), { raw: { width: decoded.width, height: decoded.height, channels: decoded.channels as 1 | 3 | 4 } });
     } else {
-      img = sharp(buf, { limitInputPixels: maxPixels, failOn: 'warning', pages: 1 }).rotate();
+      img = sharp(buf, { limitInputPixels: maxPixels, failOn: opts.failOn ?? 'warning', pages: 1 }).rotate();
     }
     meta = await img.metadata();
   } catch (e) {

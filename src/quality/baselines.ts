@@ -16,7 +16,7 @@ import { openImagePipeline } from '../image/io.js';
  * (image/io.ts `openImagePipeline`: by content, BMP through our own decoder, transparency on white).
  */
 async function decodeForBaselines(input: string | Buffer): Promise<{ data: Uint8Array; info: { width: number; height: number; channels: number } }> {
-  const { img } = await openImagePipeline(typeof input === 'string' ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength));
+  const { img } = await openImagePipeline(typeof input === 'string' ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength), { failOn: 'error' });
   return img.resize(1024, 1024, { fit: 'inside', withoutEnlargement: true }).flatten({ background: '#ffffff' }).toColourspace('srgb').timeout({ seconds: 60 }).raw().toBuffer({ resolveWithObject: true });
 }
 

@@ -5,10 +5,10 @@
  * photo, the images carry mild camera sensor noise (2/255, after the optics, before compression),
  * except where the label brings its own (noise, low light): a noiseless render is not a photo.
  * The images are seeded, so every run writes the same files to the same folder
- * (`<tmp>/attnvision-demo`, atomically), which is left for the user to look at and not filled up.
+ * (`<tmp>/attnvision-demo-<uid>`, atomically), which is left for the user to look at and not filled up.
  */
 import { mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { deadLeaves } from '../data/synth/dead_leaves.js';
 import { Rng } from '../degrade/index.js';
@@ -17,7 +17,7 @@ import { QUALITY_LABELS } from './labels.js';
 import { carriesSensorNoise, degradeWithSensorFinish, finishNoiseParams } from '../data/synth/finish.js';
 
 /** Writes the demo images to `dir` (default `<tmp>/attnvision-demo`) and returns their paths (clean first). */
-export async function writeDemoImages(size = 384, seed = 7, dir = path.join(tmpdir(), 'attnvision-demo')): Promise<string[]> {
+export async function writeDemoImages(size = 384, seed = 7, dir = path.join(tmpdir(), `attnvision-demo-${userInfo().uid}`)): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const scene = deadLeaves(seed, { size, rMin: 3 });
   const sensor = finishNoiseParams(2 / 255, new Rng(seed));

@@ -26,7 +26,8 @@ export async function renderHeatmap(input: string | Buffer, r: InspectResult, ou
   const { width, height } = r.tiles;
   const { pw, ph } = panelSize(width, height, panelWidth);
   const capH = 22;
-  const { img } = await openImage(input, name);
+  // The inspector has decoded this file already (and refused corrupt data): warnings allowed here.
+  const { img } = await openImage(input, name, undefined, 'error');
   const base = await img.resize(pw, ph, { fit: 'fill' }).flatten({ background: '#ffffff' }).png().toBuffer();
   const panels: { svg: string; caption: string }[] = [{ svg: '', caption: 'input' }];
   r.scores.forEach((s, k) => {

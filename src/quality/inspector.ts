@@ -16,7 +16,7 @@ import { defaultThreads } from '../runtime/session.js';
 import { AttnvisionError } from '../util/errors.js';
 import { planTiles, type TilePlan } from './tiling.js';
 import { checkInspectorConfig, detailPlanOf, labelThresholdsOf, resultFromTileOutputs, runTiles, tileBatch } from './core.js';
-import { openImagePipeline } from '../image/io.js';
+import { isBenignDecodeWarning, openImagePipeline } from '../image/io.js';
 import { ImageDecodeError } from '../image/errors.js';
 import type { InspectorConfig, InspectResult } from './labels.js';
 
@@ -91,6 +91,8 @@ export class Inspector {
     const name = typeof input === 'string' ? input : (opts.name ?? '<buffer>');
     const S = this.config.inputSize;
     const { img, width, height } = await openImage(input, name, opts.maxPixels);
+    // Benign libjpeg warnings (image/io.ts): decoded again with warnings allowed.
+    const tolerant = async () => (await openImage(input, name, opts.maxPixels, 'error')).img;
     let plan: TilePlan;
     try {
       plan = planTiles(width, height, S, this.config.maxTilesPerSide);
@@ -104,8 +106,14 @@ export class Inspector {
       // The native decode first: resize() changes the pipeline it is called on. Transparency is
       // composited onto white, as the photo is seen and as the training images were made.
       const finish = (p: Sharp) => p.flatten({ background: '#ffffff' }).toColourspace('srgb').timeout({ seconds: DECODE_TIMEOUT_SECONDS }).raw().toBuffer();
-      if (detailPlan) native = await finish(img.clone());
-      raw = await finish(img.resize(plan.width, plan.height, { fit: 'fill', kernel: 'lanczos3' }));
+      const decode = async (base: Sharp) => {
+        if (detailPlan) native = await finish(base.clone());
+        return finish(base.resize(plan.width, plan.height, { fit: 'fill', kernel: 'lanczos3' }));
+      };
+      raw = await decode(img).catch(async (e: unknown) => {
+        if (isBenignDecodeWarning(e)) return decode(await tolerant());
+        throw e;
+      });
     } catch (e) {
       throw new InspectError(name, describeDecodeError(e));
     }
@@ -145,9 +153,9 @@ export class Inspector {
 const DECODE_TIMEOUT_SECONDS = 60;
 
 /** Opens an image as `openImagePipeline` (image/io.ts) does; errors become InspectError naming `name`. */
-export async function openImage(input: string | Buffer, name: string, maxPixels?: number): Promise<{ img: Sharp; width: number; height: number }> {
+export async function openImage(input: string | Buffer, name: string, maxPixels?: number, failOn?: 'warning' | 'error'): Promise<{ img: Sharp; width: number; height: number }> {
   try {
-    return await openImagePipeline(typeof input === 'string' ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength), { maxPixels });
+    return await openImagePipeline(typeof input === 'string' ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength), { maxPixels, failOn });
   } catch (e) {
     throw new InspectError(name, e instanceof ImageDecodeError ? e.reason : describeDecodeError(e));
   }

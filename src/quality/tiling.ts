@@ -29,13 +29,13 @@ export interface TilePlan {
 /**
  * Covers a srcW x srcH image with tiles: scaled so the longer side fits in `maxPerSide` tiles,
  * never below one tile on the shorter side. That floor lets a thin strip need many tiles (a
- * 1 x 600 px strip would need 600), so images thinner than 1 : maxPerSide^2 are refused: work per
- * image stays bounded by maxPerSide^2 tiles.
+ * 1 x 600 px strip would need 600), so images thinner than 1 : max(maxPerSide^2, 16) are refused:
+ * work per image stays bounded by that many tiles.
  */
 export function planTiles(srcW: number, srcH: number, tile: number, maxPerSide: number): TilePlan {
   const long = Math.max(srcW, srcH);
   const short = Math.min(srcW, srcH);
-  const maxAspect = maxPerSide * maxPerSide;
+  const maxAspect = Math.max(maxPerSide * maxPerSide, 16);
   if (long > maxAspect * short) {
     throw new AttnvisionError(`image is ${srcW}x${srcH} px: too thin to inspect (aspect ratio ${(long / short).toFixed(0)}:1; at most ${maxAspect}:1, which ${maxAspect} tiles cover)`);
   }

@@ -101,7 +101,8 @@ export interface TrainerEvents {
   /** After every step (for progress bars). */
   onStep?(info: { epoch: number; batch: number; batches: number; loss: number; acc?: number; imagesPerSec: number; lr: number }): void;
   onEpoch?(log: EpochLog): void;
-  onLoadError?(file: string, message: string): void;
+  /** An image that failed to load: in training ('train': a blank image takes its place) or validation ('val': not scored). */
+  onLoadError?(file: string, message: string, phase: 'train' | 'val'): void;
   /** Something the user should know that is not an error (e.g. --resume found no checkpoint). */
   onNotice?(message: string): void;
 }
@@ -181,6 +182,26 @@ export class Trainer {
     return f;
   }
 
+  /** Restores a run from `lastFile` (a missing file starts a new run; a damaged or mismatched one is an error). */
+  private async resume(lastFile: string, r: { handle: ModelHandle; step: TrainStep<ModelHandle['model']>; ema?: WeightEma; logs: EpochLog[] }): Promise<{ startEpoch: number; best: EpochLog | undefined }> {
+    const exists = await fs.stat(lastFile).then(() => true, () => false);
+    // A damaged checkpoint is an error, never silently overwritten.
+    const ck = exists ? await readCheckpoint(lastFile) : null;
+    if (!ck) {
+      this.events.onNotice?.(`${lastFile} not found: starting a new run`);
+      return { startEpoch: 0, best: undefined };
+    }
+    r.handle.state.loadStateDict(ck.entries, { source: lastFile });
+    const meta = JSON.parse(ck.metadata.trainer ?? '{}') as { epoch: number; step: number; logs: EpochLog[]; config: TrainConfig };
+    const changed = configDifferences(meta.config, this.config);
+    if (changed.length) throw new ArgumentError(`${lastFile}: checkpoint was trained with a different configuration (${changed.join('; ')}); resume with the same flags or start a new run folder`);
+    r.step.restore({ step: meta.step, states: ck.optimizer });
+    r.ema?.restore(ck.optimizer.ema_params, ck.optimizer.ema_buffers, lastFile);
+    r.logs.push(...meta.logs);
+    const best = r.logs.reduce<EpochLog | undefined>((b, l) => (l.valMetric !== undefined && (!b || l.valMetric > b.valMetric!) ? l : b), undefined);
+    return { startEpoch: meta.epoch + 1, best };
+  }
+
   /** Runs (or resumes) training. */
   async run(opts: { resume?: boolean } = {}): Promise<TrainResult> {
     const c = this.config;
@@ -211,23 +232,10 @@ export class Trainer {
     // Runs fn with the averaged weights in the model state (the raw weights without EMA).
     const withEvalWeights = <T>(fn: () => Promise<T>) => (ema ? withSwapped([[state.params, ema.params], [state.buffers, ema.buffers]], fn) : fn());
     const lastFile = path.join(this.outDir, 'last.safetensors');
-    if (opts.resume) {
-      const exists = await fs.stat(lastFile).then(() => true, () => false);
-      // A missing checkpoint starts the run; a damaged one is an error (never silently overwritten).
-      const ck = exists ? await readCheckpoint(lastFile) : null;
-      if (!ck) this.events.onNotice?.(`${lastFile} not found: starting a new run`);
-      if (ck) {
-        handle.state.loadStateDict(ck.entries, { source: lastFile });
-        const meta = JSON.parse(ck.metadata.trainer ?? '{}') as { epoch: number; step: number; logs: EpochLog[]; config: TrainConfig };
-        const changed = configDifferences(meta.config, c);
-        if (changed.length) throw new ArgumentError(`${lastFile}: checkpoint was trained with a different configuration (${changed.join('; ')}); resume with the same flags or start a new run folder`);
-        step.restore({ step: meta.step, states: ck.optimizer });
-        ema?.restore(ck.optimizer.ema_params, ck.optimizer.ema_buffers, lastFile);
-        startEpoch = meta.epoch + 1;
-        logs.push(...meta.logs);
-        best = logs.reduce<EpochLog | undefined>((b, l) => (l.valMetric !== undefined && (!b || l.valMetric > b.valMetric!) ? l : b), undefined);
-      }
-    }
+    if (opts.resume) await this.resume(lastFile, { handle, step, ema, logs }).then((r) => ({ startEpoch, best } = r), async (e: unknown) => {
+      await loader.close(); // the workers are already running
+      throw e;
+    });
     const valPredictor = this.val
       ? await Predictor.build({ model: handle.model, state: handle.state, inputs: [{ name: 'input', shape: [B, 3, S, S], dtype: 'float32' }], forward: (m, ins) => defaultForward(handle.info, m, ins), weights: 'fed' })
       : undefined;
@@ -242,7 +250,7 @@ export class Trainer {
         const replay = c.cacheBatches && cached.length === stepsPerEpoch;
         for await (const b of replay ? cached : loader.epoch(c.cacheBatches ? 0 : epoch)) {
           if (c.cacheBatches && !replay) cached.push(b);
-          for (const e of b.errors) this.events.onLoadError?.(e.file, e.message);
+          for (const e of b.errors) this.events.onLoadError?.(e.file, e.message, 'train');
           const lr = schedule(step.step);
           const r = await step.run(this.feeds(b, S, K), { lr, seed: c.seed });
           if (!Number.isFinite(r.loss)) throw new AttnvisionError(`loss became ${r.loss} at epoch ${epoch + 1}, step ${step.step}: lower the learning rate (--lr) or clip gradients harder (--clip)`);
@@ -258,12 +266,14 @@ export class Trainer {
         const log: EpochLog = { epoch: epoch + 1, step: step.step, lr: schedule(Math.max(0, step.step - 1)), trainLoss: lossSum / seen, imagesPerSec: seen / seconds, seconds };
         if (!this.train.multiLabel) log.trainAcc = correct / seen;
         if (valPredictor && valLoader) {
-          const evaluate = () => evaluateLoader(valPredictor, valLoader, this.val!, { severityHead: !!c.severityHead, onLoadError: this.events.onLoadError });
+          // Load failures are reported once per epoch (the EMA run's second pass stays quiet).
+          const evaluate = (report: boolean) =>
+            evaluateLoader(valPredictor, valLoader, this.val!, { severityHead: !!c.severityHead, onLoadError: report ? (f, m) => this.events.onLoadError?.(f, m, 'val') : undefined });
           if (ema) {
-            const raw = await evaluate();
+            const raw = await evaluate(true);
             log.valMetricRaw = raw.metrics.kind === 'single' ? raw.metrics.top1 : raw.metrics.macroF1;
           }
-          const ev = await withEvalWeights(evaluate);
+          const ev = await withEvalWeights(() => evaluate(!ema));
           log.valLoss = ev.loss;
           if (ev.metrics.kind === 'single') {
             log.valTop1 = ev.metrics.top1;

@@ -34,7 +34,8 @@ test('loadData: a folder of class folders is the train split only; a synth folde
   const root = await toy();
   const flat = path.join(root, 'train');
   assert.equal((await loadData(flat, 'train', undefined)).root, flat);
-  await assert.rejects(loadData(flat, 'val', undefined), (e: unknown) => e instanceof MissingSplitError && /no val\/ folder \(a folder of class folders is the train split only/.test(e.message));
+  assert.equal((await loadData(flat, 'test', undefined)).root, flat, 'eval --data DIR scores a folder of class folders whole');
+  await assert.rejects(loadData(flat, 'val', undefined, { flatIsTrainOnly: true }), (e: unknown) => e instanceof MissingSplitError && /no val\/ folder \(a folder of class folders is the train split only/.test(e.message));
   await assert.rejects(loadData(root, 'test', undefined), (e: unknown) => e instanceof MissingSplitError && /no test\/ folder$/.test(e.message));
   const synthDir = path.join(root, 'synth');
   await mkdir(path.join(synthDir, 'noise'), { recursive: true });
@@ -89,7 +90,7 @@ test('eval: unreadable images are named and left out of the scores; single-label
   assert.equal((await readCheckpoint(ck)).metadata.head, 'single-label');
   const again = run('train', '--data', root, '--model', 'tiny_cnn', '--out', out, '--size', '16', '--epochs', '1');
   assert.equal(again.status, 1);
-  assert.match(again.stderr, /already holds a run \(last\.safetensors\); give --resume to continue it, or a new --out/);
+  assert.match(again.stderr, /already holds a run \(last\.safetensors\); give --resume to continue it, --overwrite to replace it, or a new --out/);
   const val = await imageFolder(path.join(root, 'val'), two);
   assert.equal(val.classes.length, 2);
   await writeFile(val.samples[0]!.file, 'not an image any more');

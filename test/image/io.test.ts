@@ -6,7 +6,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { spawnSync } from 'node:child_process';
 import {
-  readImage, probeImage, encodePng, encodeJpeg, writeImage, ImageDecodeError, encodeBmp24, decodeBmp, sniffFormat,
+  readImage, probeImage, isBenignDecodeWarning, encodePng, encodeJpeg, writeImage, ImageDecodeError, encodeBmp24, decodeBmp, sniffFormat,
   toInterleavedU8, createImage, type ImageF32,
 } from '../../src/image/index.js';
 
@@ -146,6 +146,10 @@ test('bad input: typed errors naming the file and the reason', async () => {
   const corrupt = Uint8Array.from(big);
   corrupt.fill(0xff, corrupt.length >> 2, (corrupt.length >> 2) + 400);
   await expectDecodeError(await write('corrupt_mid.jpg', corrupt), /corrupt/i);
+  // Benign libjpeg warnings (trailing bytes, some phones' scan headers) are told apart from corruption.
+  assert.ok(isBenignDecodeWarning(new Error('VipsJpeg: Corrupt JPEG data: 3 extraneous bytes before marker 0xd9')));
+  assert.ok(isBenignDecodeWarning(new Error('VipsJpeg: Invalid SOS parameters for sequential JPEG')));
+  assert.ok(!isBenignDecodeWarning(new Error('VipsJpeg: Corrupt JPEG data: premature end of data segment')));
   // A pipe would block a read forever: refused without reading.
   const fifo = path.join(dir, 'pipe.jpg');
   if (spawnSync('mkfifo', [fifo]).status === 0) await expectDecodeError(fifo, /not a regular file/);

@@ -38,6 +38,8 @@ test('tiling covers any image size with tiles at near-native scale', () => {
   assert.equal(planTiles(25 * 40, 40, 112, 5).origins.length, 25);
   assert.throws(() => planTiles(1, 600, 112, 5), /image is 1x600 px: too thin to inspect \(aspect ratio 600:1; at most 25:1/);
   assert.throws(() => planTiles(26 * 40, 40, 112, 5), /too thin/);
+  // A small tile budget still takes ordinary photos (the limit is at least 16:1).
+  assert.deepEqual([planTiles(640, 480, 112, 1).cols, planTiles(640, 480, 112, 1).rows], [2, 1]);
 });
 
 test('tile display cells partition the source image and are centred on their (overlapping) tiles', () => {

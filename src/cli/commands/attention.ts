@@ -59,7 +59,7 @@ coarse token to its 2 x 2 fine tokens), onto the first stage's grid: once from a
     });
     if (!captured.length) throw new ArgumentError(`attention: no attention was recorded by ${h.info.name}`);
     const run = await CompiledGraph.compile(graph, captured.map((c) => c.tensor as Tensor), { outputNames: captured.map((_, i) => `a${i}`) });
-    const { img } = await openImagePipeline(image);
+    const { img } = await openImagePipeline(image, { failOn: 'error' });
     const raw = await img.resize(size, size, { fit: 'fill' }).flatten({ background: '#ffffff' }).toColourspace('srgb').timeout({ seconds: 60 }).raw().toBuffer();
     const ch = raw.length / (size * size);
     const x = new Float32Array(3 * size * size);

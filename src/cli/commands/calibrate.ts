@@ -53,6 +53,9 @@ export function calibrationFlags(a: ParsedArgs, where: string): CalibrationFlags
 }
 
 /** Calibrates `model` on `split` of `manifest` with a progress bar, and prints what was chosen. */
+/** A share as a percentage; "n/a" when undefined (a split without clean images). */
+const pct = (x: number) => (Number.isNaN(x) ? 'n/a (no clean image)' : `${(100 * x).toFixed(1)}%`);
+
 export async function runCalibration(model: string, manifest: string, flags: CalibrationFlags, split = 'val'): Promise<CalibrationResult> {
   let bar: Progress | undefined;
   const c = await calibrateInspector(model, manifest, { ...flags, split, onFile: (_, n) => (bar ??= new Progress({ total: n, label: 'calibrate', unit: 'img' })).tick() });
@@ -63,15 +66,14 @@ export async function runCalibration(model: string, manifest: string, flags: Cal
   const joint = isJointObjective(c.objective);
   const score = (x: ScanPoint) => (joint ? x.macroF1WithClean : x.macroF1);
   console.log(`threshold scan (${split}, n=${v.metrics.n}, ${joint ? 'macro-F1 with clean' : 'macro-F1'}): ${v.scan!.map((x) => `${x.threshold.toFixed(2)}:${score(x).toFixed(3)}`).join(' ')}`);
-  const kept = Number.isNaN(c.best.cleanKept) ? 'n/a (no clean image in the split)' : `${(100 * c.best.cleanKept).toFixed(1)}%`;
-  console.log(`threshold ${c.threshold} (${c.objective}): ${split} macro-F1 ${c.best.macroF1.toFixed(4)}, with clean ${c.best.macroF1WithClean.toFixed(4)}, clean kept clean ${kept}`);
+  console.log(`threshold ${c.threshold} (${c.objective}): ${split} macro-F1 ${c.best.macroF1.toFixed(4)}, with clean ${c.best.macroF1WithClean.toFixed(4)}, clean kept clean ${pct(c.best.cleanKept)}`);
   const j = v.bestJoint;
   if (flags.perLabel && j) {
     const floor = flags.minCleanKept !== undefined ? `, floor ${(100 * flags.minCleanKept).toFixed(1)}% ${j.feasible ? 'met' : 'NOT met'}` : '';
     const what = j.objective === 'bars' ? 'bar score min(single macro-F1 / 0.97, pair recall / 0.90)' : 'macro-F1 with clean';
-    console.log(`joint per-label rules: ${split} ${what} ${j.startScore.toFixed(4)} (each label's own best) -> ${j.score.toFixed(4)} after ${j.rounds} rounds from the ${j.start} start; clean kept clean ${(100 * j.cleanKept).toFixed(1)}%${floor}`);
+    console.log(`joint per-label rules: ${split} ${what} ${j.startScore.toFixed(4)} (each label's own best) -> ${j.score.toFixed(4)} after ${j.rounds} rounds from the ${j.start} start; clean kept clean ${pct(j.cleanKept)}${floor}`);
     console.log(`  at these rules: macro-F1 with clean ${j.macroF1WithClean.toFixed(4)}, single-problem macro-F1 ${j.singleMacroF1.toFixed(4)}, mean recall on two-problem images ${j.pairRecallMean.toFixed(4)}`);
-    console.log(`  ascents: ${j.starts.map((x) => `from ${x.start} ${x.score.toFixed(4)}, clean kept ${(100 * x.cleanKept).toFixed(1)}%${x.feasible ? '' : ' (below the floor)'}`).join('; ')}`);
+    console.log(`  ascents: ${j.starts.map((x) => `from ${x.start} ${x.score.toFixed(4)}, clean kept ${pct(x.cleanKept)}${x.feasible ? '' : ' (below the floor)'}`).join('; ')}`);
   }
   if (c.labelThresholds) console.log(`per-label thresholds: ${c.config.labels.map((l, k) => `${l} ${c.labelThresholds![k]}`).join(', ')}`);
   if (c.labelTopFraction) console.log(`per-label tile shares: ${c.config.labels.map((l, k) => `${l} ${c.labelTopFraction![k]}`).join(', ')}`);

@@ -25,7 +25,8 @@ model's tile budget is downscaled for that scan, and the labels its config reads
 (the shipped model: noise, jpeg) come from native-scale tiles spread over the photo instead.
   --json          print one JSON array: [{file, clean, labels: [{label, probability, severity}], error?}]
                   (labels: the problems found, most probable first; a file that failed has
-                  clean null, labels [] and error)
+                  clean null, labels [] and error; a heatmap that could not be written keeps
+                  the file's results and adds error)
   --threshold T   decision threshold in (0, 1) (default: the model's)
   --heatmap F.png write a per-label heatmap PNG (several inputs: F-<name>.png each; a repeated
                   name gets -2, -3, ...)
@@ -33,7 +34,7 @@ model's tile budget is downscaled for that scan, and the labels its config reads
                   severity; .jsonl: the --json objects plus scores, every label's)
   --model F.onnx  another inspector ONNX model (config read from F with .json)
   --demo          inspect built-in example images (procedural scene, clean + each degradation,
-                  written to <tmp>/attnvision-demo)
+                  written to <tmp>/attnvision-demo-<uid>)
 Folders are searched recursively for images (links followed); bad files get an error entry and
 the rest continue, as do empty folders, unreadable folders and paths that match nothing. Images
 thinner than 1:25 (the shipped model's 5 x 5 tile budget) are refused, by name.
@@ -131,7 +132,8 @@ export const inspectCommand: Command = {
             const out = heatmaps.get(inp.file);
             if (out) await renderHeatmap(inp.file, r, out).catch((e: unknown) => (row.error = `heatmap ${out} not written: ${reason(e, inp.file)}`));
           } catch (e) {
-            // Any failure on one file is that file's error; the others go on.
+            // A bad file is that file's error and the others go on; anything else is a bug and stops.
+            if (!(e instanceof AttnvisionError)) throw e;
             row = { file: inp.file, error: reason(e, inp.file) };
           }
           rows.push(row);

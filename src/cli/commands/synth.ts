@@ -135,7 +135,6 @@ export const synthCommand: Command = {
       ...(strictDof ? { strictPartlyBlurred: true } : {}),
       ...(ownProblems ? { ownProblems: true } : {}),
     });
-    if (!summary.total) throw new ArgumentError(`synth: no samples were made in ${out} (with --per-class ${perClass}${onlySplits ? ` and --only-splits ${onlySplits.join(',')}` : ''}, every sample fell in a split not kept; give a larger --per-class)`);
     if (!quiet) {
       console.error(`synth: ${summary.total} samples in ${out} (${summary.generated} new, ${summary.resumed} resumed) in ${summary.seconds.toFixed(1)} s, ` +
         `${summary.imagesPerSecond.toFixed(1)} img/s on ${summary.workers} worker(s); ${summary.rejectedPhotos} samples moved off their planned photo (no sharp crop, or a problem of its own the labels deny)`);

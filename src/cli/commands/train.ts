@@ -28,9 +28,10 @@ export class MissingSplitError extends ArgumentError {}
 /**
  * Loads `--data`: a manifest.jsonl (with --labels), a folder holding one (DIR/manifest.jsonl, with
  * --labels), or a folder with train/ val/ test/ sub-folders of class folders. A folder of class
- * folders alone is the train split only: it is never used again as val or test.
+ * folders alone is taken whole for any split (`eval --data DIR`), except with `flatIsTrainOnly`
+ * (training: it is the train split and never again its own validation split).
  */
-export async function loadData(spec: string, split: string, labels: string[] | undefined, opts: { strictLabels?: boolean } = {}): Promise<Dataset> {
+export async function loadData(spec: string, split: string, labels: string[] | undefined, opts: { strictLabels?: boolean; flatIsTrainOnly?: boolean } = {}): Promise<Dataset> {
   if (spec.endsWith('.jsonl')) {
     if (!labels) throw new ArgumentError(`--data ${spec}: a manifest dataset needs --labels a,b,c`);
     return manifestDataset(spec, labels, split, opts).catch((e: unknown) => {
@@ -43,8 +44,9 @@ export async function loadData(spec: string, split: string, labels: string[] | u
   if (await fs.stat(manifest).catch(() => null)) return loadData(manifest, split, labels, opts);
   const sub = path.join(spec, split);
   if (await fs.stat(sub).catch(() => null)) return imageFolder(sub, labels);
-  const hasSplits = await fs.stat(path.join(spec, 'train')).then(() => true, () => false);
-  if (split === 'train' && !hasSplits) return imageFolder(spec, labels);
+  let hasSplits = false;
+  for (const s of ['train', 'val', 'test']) if (await fs.stat(path.join(spec, s)).then(() => true, () => false)) hasSplits = true;
+  if (!hasSplits && (split === 'train' || !opts.flatIsTrainOnly)) return imageFolder(spec, labels);
   throw new MissingSplitError(`--data ${spec}: no ${split}/ folder${hasSplits ? '' : ` (a folder of class folders is the train split only; put validation images in ${path.join(spec, 'val')}/<class>/)`}`);
 }
 
@@ -52,7 +54,7 @@ export async function loadData(spec: string, split: string, labels: string[] | u
 async function checkFilesExist(ds: Dataset): Promise<void> {
   const missing: string[] = [];
   for (const s of ds.samples) if (!(await fs.stat(s.file).then((st) => st.isFile(), () => false))) missing.push(s.file);
-  if (missing.length) throw new ArgumentError(`${ds.root}: ${missing.length} of the ${ds.samples.length} training images do not exist (first: ${missing.slice(0, 3).join(', ')})`);
+  if (missing.length) throw new ArgumentError(`${ds.root}: ${missing.length} of the ${ds.samples.length} images do not exist (first: ${missing.slice(0, 3).join(', ')})`);
 }
 
 const trainUsage = `Usage: attnvision train --data DIR|manifest.jsonl --model NAME --out DIR [options]
@@ -79,7 +81,8 @@ classes; multi-label: each label on some image); every image a manifest names mu
                        it; log.csv's valMetricRaw scores the raw weights
   --seed S [0]  --resume (continue DIR/last.safetensors exactly, with the same flags; starts a new
                        run when there is none; a damaged one is an error). Without --resume, a DIR
-                       that already holds a run is refused.
+                       that already holds a run is refused unless --overwrite (which deletes that
+                       run's checkpoints, logs and report first).
   --cache-batches      replay the first epoch's decoded batches from memory in later epochs (to
                        measure loader overhead: compare the epoch times in log.csv with a normal run)
 Writes DIR/last.safetensors (every epoch), DIR/log.jsonl, DIR/log.csv and, with a validation split,
@@ -124,19 +127,27 @@ export const trainCommand: Command = {
   summary: 'train a zoo model on an image folder or manifest dataset',
   usage: trainUsage,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['data', 'labels', 'model', 'weights', 'epochs', 'batch', 'size', 'workers', 'opt', 'lr', 'wd', 'momentum', 'warmup', 'smoothing', 'clip', 'crop', 'seed', 'out', 'pair-weight', 'pair-weight-labels', 'ema'], booleans: ['severity-head', 'resume', 'cache-batches'] }, 'train');
+    const a = parseArgs(argv, { values: ['data', 'labels', 'model', 'weights', 'epochs', 'batch', 'size', 'workers', 'opt', 'lr', 'wd', 'momentum', 'warmup', 'smoothing', 'clip', 'crop', 'seed', 'out', 'pair-weight', 'pair-weight-labels', 'ema'], booleans: ['severity-head', 'resume', 'overwrite', 'cache-batches'] }, 'train');
     const data = flagString(a, 'data');
     const out = flagString(a, 'out');
     if (!data || !out) throw new ArgumentError('train: --data and --out are required');
     const labels = flagList(a, 'labels');
     const config = trainConfig(a);
+    // A finished or interrupted run is not overwritten by accident: continue it, replace it with
+    // --overwrite (its checkpoints, logs and report are removed first), or use a new folder.
+    if (a.flags.has('resume') && a.flags.has('overwrite')) throw new ArgumentError('train: give --resume or --overwrite, not both');
+    if (!a.flags.has('resume') && (await fs.stat(path.join(out, 'last.safetensors')).then(() => true, () => false))) {
+      if (!a.flags.has('overwrite')) throw new ArgumentError(`train: ${out} already holds a run (last.safetensors); give --resume to continue it, --overwrite to replace it, or a new --out`);
+      for (const f of ['last.safetensors', 'best.safetensors', 'log.jsonl', 'log.csv', 'report.html']) await fs.rm(path.join(out, f), { force: true });
+    }
     const train = await loadData(data, 'train', labels);
     await checkFilesExist(train);
-    const val = await loadData(data, 'val', labels ?? [...train.classes]).catch((e: unknown) => {
+    const val = await loadData(data, 'val', labels ?? [...train.classes], { flatIsTrainOnly: true }).catch((e: unknown) => {
       if (!(e instanceof MissingSplitError)) throw e;
       console.error(`train: no validation split (${e.message}); best.safetensors and report.html need one and are not written`);
       return undefined;
     });
+    if (val) await checkFilesExist(val);
     console.error(`train: ${train.samples.length} training images, ${val?.samples.length ?? 0} validation images, classes: ${train.classes.join(', ')}`);
     let bar: Progress | null = null;
     const trainer = new Trainer(config, train, val, out, {
@@ -148,13 +159,9 @@ export const trainCommand: Command = {
         bar?.finish();
         console.error(`epoch ${l.epoch}: train loss ${l.trainLoss.toFixed(4)}${l.trainAcc !== undefined ? ` acc ${(100 * l.trainAcc).toFixed(2)}%` : ''}${l.valLoss !== undefined ? `, val loss ${l.valLoss.toFixed(4)} metric ${l.valMetric!.toFixed(4)}${l.valMetricRaw !== undefined ? ` (raw weights ${l.valMetricRaw.toFixed(4)})` : ''}` : ''}, ${l.imagesPerSec.toFixed(1)} img/s, ${l.seconds.toFixed(0)} s`);
       },
-      onLoadError: (f, m) => console.error(`warning: ${f}: ${m} (a blank image in its place this time)`),
+      onLoadError: (f, m, phase) => console.error(`warning: ${f}: ${m} (${phase === 'val' ? 'not scored' : 'a blank image in its place this time'})`),
       onNotice: (m) => console.error(`train: ${m}`),
     });
-    // A finished or interrupted run is not overwritten by accident: continue it or use a new folder.
-    if (!a.flags.has('resume') && (await fs.stat(path.join(out, 'last.safetensors')).then(() => true, () => false))) {
-      throw new ArgumentError(`train: ${out} already holds a run (last.safetensors); give --resume to continue it, or a new --out`);
-    }
     const res = await trainer.run({ resume: a.flags.has('resume') });
     if (val) {
       const ev = await evaluateCheckpoint(path.join(out, 'best.safetensors'), val, config.batchSize);
@@ -237,7 +244,7 @@ async function evalInspector(a: ParsedArgs): Promise<number> {
       }
       if (report) console.log(`wrote ${report}`);
     }
-    return r.errors.length ? 1 : 0;
+    return r.errors.length ? 3 : 0;
   } finally {
     await inspector.dispose();
   }
@@ -266,8 +273,7 @@ curves stored in the checkpoint and a confusion-matrix heatmap; --json prints th
                         the threshold on a validation split, never on test)
 Multi-label metrics also score "clean" (no label at its threshold, 0.5 unless --threshold) as a
 class: its recall is the share of clean images kept clean, and "with clean" is the macro-F1 over the
-labels and clean. Images that cannot be loaded are named on stderr and not scored (exit code 3; with
---inspector 1).`,
+labels and clean. Images that cannot be loaded are named on stderr and not scored (exit code 3).`,
   async run(argv) {
     const a = parseArgs(argv, { values: ['checkpoint', 'inspector', 'data', 'split', 'labels', 'report', 'batch', 'pgd', 'threshold'], booleans: ['json', 'robustness', 'scan'] }, 'eval');
     if (a.flags.has('scan') && !flagString(a, 'inspector')) throw new ArgumentError('eval: --scan needs --inspector');

@@ -41,7 +41,9 @@ export function sampleRng(seed: number): () => number {
 export async function loadSample(file: string | Buffer, spec: TransformSpec, seed: number, out: Float32Array, offset: number): Promise<void> {
   const rnd = sampleRng(seed);
   const S = spec.size;
-  const base = sharp(file, { limitInputPixels: spec.maxPixels ?? 100_000_000, failOn: 'warning' }).rotate();
+  // failOn 'error': training folders of camera photos often carry benign libjpeg warnings (trailing
+  // bytes); the inspector, which scores user photos, is the strict one (image/io.ts).
+  const base = sharp(file, { limitInputPixels: spec.maxPixels ?? 100_000_000, failOn: 'error' }).rotate();
   const meta = await base.metadata();
   // After EXIF rotation, width/height swap for orientations 5-8.
   const swap = (meta.orientation ?? 1) >= 5;

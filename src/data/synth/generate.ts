@@ -206,6 +206,9 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
     ...(ownProblems ? { ownProblems } : {}),
   };
 
+  // Nothing is written for a plan without samples (e.g. --only-splits val,test with a --per-class
+  // so small that every sample lands in train).
+  if (!planJobs(cfg).length) throw new ArgumentError(`${where}: the plan has no samples (with --per-class ${cfg.perClass}${cfg.onlySplits ? ` and --only-splits ${cfg.onlySplits.join(',')}` : ''}, every sample falls in a split not kept); give a larger --per-class`);
   await fs.mkdir(out, { recursive: true });
   const cfgFile = path.join(out, 'synth.json');
   const cfgText = JSON.stringify(cfg, null, 1);
