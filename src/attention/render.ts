@@ -10,7 +10,7 @@
  */
 import sharp, { type OverlayOptions } from 'sharp';
 import { ArgumentError } from '../util/errors.js';
-import { openImagePipeline } from '../image/io.js';
+import { DECODE_TIMEOUT_SECONDS, openImagePipeline } from '../image/io.js';
 import { writeFileAtomic } from '../util/fs.js';
 import type { WindowLayout } from './window_attention.js';
 
@@ -216,7 +216,7 @@ export async function renderAttentionPng(image: string | Buffer, maps: Attention
   const pw = panelWidth;
   const ph = Math.max(1, Math.min(4 * pw, Math.round((h / w) * pw)));
   const cap = 20;
-  const base = await img.resize(pw, ph, { fit: 'fill' }).flatten({ background: '#ffffff' }).png().toBuffer();
+  const base = await img.resize(pw, ph, { fit: 'fill' }).flatten({ background: '#ffffff' }).timeout({ seconds: DECODE_TIMEOUT_SECONDS }).png().toBuffer();
   const panels = [{ title: 'input', svg: '' }, ...maps.map((m) => {
     const cells: string[] = [];
     for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.cols; j++) {

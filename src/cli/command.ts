@@ -62,11 +62,15 @@ export function flagList(p: ParsedArgs, name: string): string[] | undefined {
   return flagString(p, name)?.split(',').map((x) => x.trim()).filter(Boolean);
 }
 
+/** A decimal number ("1e-3", "-2", ".5"); NaN for anything else (Number() would read "" as 0 and "0x10" as 16). */
+export function parseDecimal(v: string): number {
+  return /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(v) ? Number(v) : NaN;
+}
+
 export function flagNumber(p: ParsedArgs, name: string, dflt: number, where: string, opts: { int?: boolean; min?: number; max?: number } = {}): number {
   const v = p.flags.get(name);
   if (v === undefined || v === true) return dflt;
-  // Decimal notation only: Number() would read "" as 0 and "0x10" as 16.
-  const n = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(v) ? Number(v) : NaN;
+  const n = parseDecimal(v);
   if (!Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
     const range = opts.min !== undefined || opts.max !== undefined ? ` in [${opts.min ?? '-inf'}, ${opts.max ?? 'inf'}]` : '';
     throw new ArgumentError(`${where}: expected ${opts.int ? 'an integer' : 'a number'}${range} for --${name} but received "${v}"`);

@@ -42,6 +42,9 @@ export interface ReadOptions {
 
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 
+/** Give up decoding one image after this long (a batch job or a service must not stall on one file). */
+export const DECODE_TIMEOUT_SECONDS = 60;
+
 /**
  * libjpeg warnings that real cameras' files trigger without damage to the pixels (trailing bytes
  * after the image data; some phone firmware's scan headers; lovell/sharp#1578, #3488). Decoding
@@ -183,7 +186,7 @@ export async function readImage(input: string | Uint8Array, opts: ReadOptions = 
       const h = Math.max(1, Math.round(info.height * scale));
       p = p.resize(w, h, { fit: 'fill', kernel: 'lanczos3' });
     }
-    return p.timeout({ seconds: opts.timeoutSeconds ?? 60 }).flatten({ background: '#ffffff' }).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    return p.timeout({ seconds: opts.timeoutSeconds ?? DECODE_TIMEOUT_SECONDS }).flatten({ background: '#ffffff' }).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   };
   try {
     const { data, info: out } = await finish(pipeline).catch((e: unknown) => {

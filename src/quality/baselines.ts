@@ -9,7 +9,7 @@
  *   inside blocks (> 1 means visible block edges).
  * Computed on the image resized so its long side is at most 1024 px.
  */
-import { openImagePipeline } from '../image/io.js';
+import { DECODE_TIMEOUT_SECONDS, openImagePipeline } from '../image/io.js';
 
 /**
  * Interleaved 8-bit RGB, at most 1024 px on the longer side, opened as the inspector opens images
@@ -17,7 +17,7 @@ import { openImagePipeline } from '../image/io.js';
  */
 async function decodeForBaselines(input: string | Buffer): Promise<{ data: Uint8Array; info: { width: number; height: number; channels: number } }> {
   const { img } = await openImagePipeline(typeof input === 'string' ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength), { failOn: 'error' });
-  return img.resize(1024, 1024, { fit: 'inside', withoutEnlargement: true }).flatten({ background: '#ffffff' }).toColourspace('srgb').timeout({ seconds: 60 }).raw().toBuffer({ resolveWithObject: true });
+  return img.resize(1024, 1024, { fit: 'inside', withoutEnlargement: true }).flatten({ background: '#ffffff' }).toColourspace('srgb').timeout({ seconds: DECODE_TIMEOUT_SECONDS }).raw().toBuffer({ resolveWithObject: true });
 }
 
 export interface BaselineScores {

@@ -9,6 +9,7 @@ import type { InspectResult } from './labels.js';
 import { labelTiles } from './core.js';
 import { openImage } from './inspector.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { DECODE_TIMEOUT_SECONDS } from '../image/io.js';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
@@ -28,7 +29,7 @@ export async function renderHeatmap(input: string | Buffer, r: InspectResult, ou
   const capH = 22;
   // The inspector has decoded this file already (and refused corrupt data): warnings allowed here.
   const { img } = await openImage(input, name, undefined, 'error');
-  const base = await img.resize(pw, ph, { fit: 'fill' }).flatten({ background: '#ffffff' }).png().toBuffer();
+  const base = await img.resize(pw, ph, { fit: 'fill' }).flatten({ background: '#ffffff' }).timeout({ seconds: DECODE_TIMEOUT_SECONDS }).png().toBuffer();
   const panels: { svg: string; caption: string }[] = [{ svg: '', caption: 'input' }];
   r.scores.forEach((s, k) => {
     const rects: string[] = [];

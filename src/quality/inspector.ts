@@ -16,7 +16,7 @@ import { defaultThreads } from '../runtime/session.js';
 import { AttnvisionError } from '../util/errors.js';
 import { planTiles, type TilePlan } from './tiling.js';
 import { checkInspectorConfig, detailPlanOf, labelThresholdsOf, resultFromTileOutputs, runTiles, tileBatch } from './core.js';
-import { isBenignDecodeWarning, openImagePipeline } from '../image/io.js';
+import { DECODE_TIMEOUT_SECONDS, isBenignDecodeWarning, openImagePipeline } from '../image/io.js';
 import { ImageDecodeError } from '../image/errors.js';
 import type { InspectorConfig, InspectResult } from './labels.js';
 
@@ -148,9 +148,6 @@ export class Inspector {
     await this.session.release();
   }
 }
-
-/** Give up decoding one image after this long (a service must not stall on one upload). */
-const DECODE_TIMEOUT_SECONDS = 60;
 
 /** Opens an image as `openImagePipeline` (image/io.ts) does; errors become InspectError naming `name`. */
 export async function openImage(input: string | Buffer, name: string, maxPixels?: number, failOn?: 'warning' | 'error'): Promise<{ img: Sharp; width: number; height: number }> {

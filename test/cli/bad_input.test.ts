@@ -13,7 +13,7 @@ import { writeToyImageFolder } from '../helpers/toy_images.js';
 import { imageFolder } from '../../src/data/dataset.js';
 import { Trainer, checkClassesCovered, configDifferences, type TrainConfig } from '../../src/train/trainer.js';
 import { evaluateCheckpoint, loadData, MissingSplitError } from '../../src/cli/commands/train.js';
-import { flagNumber, parseArgs } from '../../src/cli/command.js';
+import { flagNumber, parseArgs, parseDecimal } from '../../src/cli/command.js';
 import { writeFileAtomic } from '../../src/util/fs.js';
 import { readCheckpoint } from '../../src/io/checkpoint.js';
 import * as ort from 'onnxruntime-node';
@@ -144,4 +144,8 @@ test('flagNumber: decimal numbers only (an empty value or hex is an error, not 0
   assert.equal(flagNumber(p('1e-3'), 'lr', 1, 't'), 1e-3);
   assert.equal(flagNumber(p('.5'), 'lr', 1, 't'), 0.5);
   for (const bad of ['', ' ', '0x10', '1,5', 'abc']) assert.throws(() => flagNumber(p(bad), 'lr', 1, 't'), /expected a number for --lr/, JSON.stringify(bad));
+  // The same parser for list flags (--pgd, --query, --input, --photo-scales).
+  assert.deepEqual(['8', '-2', '+2', '5.', '1e-3'].map(parseDecimal), [8, -2, 2, 5, 1e-3]);
+  assert.ok(['', '0x8', 'Infinity', '1_0'].every((v) => Number.isNaN(parseDecimal(v))));
+  assert.match(run('eval', '--checkpoint', 'x.safetensors', '--data', 'y', '--pgd', '0x8,,10').stderr, /expected EPS,STEP,ITERS/);
 });

@@ -2,7 +2,7 @@
  * `attnvision attention`: renders what a model's attention modules look at, overlaid on an image.
  */
 import type { Command } from '../command.js';
-import { parseArgs, flagNumber, flagString } from '../command.js';
+import { parseArgs, flagNumber, flagString, parseDecimal } from '../command.js';
 import { Graph, type Tensor } from '../../graph/graph.js';
 import { ConstantBinding } from '../../nn/binding.js';
 import { withBinding } from '../../nn/module.js';
@@ -13,7 +13,7 @@ import { setAttentionCapture, collectAttention } from '../../attention/capture.j
 import { mapsFromAttention, renderAttentionPng, rollout, gridFor, windowQueryMap, windowRollout, normaliseMap, type AttentionMap, type WindowLayer } from '../../attention/render.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../../data/loader/transform.js';
 import { ArgumentError } from '../../util/errors.js';
-import { openImagePipeline } from '../../image/io.js';
+import { DECODE_TIMEOUT_SECONDS, openImagePipeline } from '../../image/io.js';
 
 export const attentionCommand: Command = {
   name: 'attention',
@@ -34,7 +34,7 @@ coarse token to its 2 x 2 fine tokens), onto the first stage's grid: once from a
     const [name, image] = a.positional;
     const out = flagString(a, 'out');
     if (!name || !image || !out) throw new ArgumentError('attention: expected <model> <image> --out file.png');
-    const query = (flagString(a, 'query', '0.5,0.5')!).split(',').map(Number) as [number, number];
+    const query = (flagString(a, 'query', '0.5,0.5')!).split(',').map(parseDecimal) as [number, number];
     if (query.length !== 2 || query.some((v) => !(v >= 0 && v <= 1))) throw new ArgumentError(`attention: expected X,Y in [0, 1] for --query but received "${flagString(a, 'query')}"`);
     const ckFile = flagString(a, 'checkpoint');
     const ck = ckFile ? await readCheckpoint(ckFile) : null;
@@ -60,7 +60,7 @@ coarse token to its 2 x 2 fine tokens), onto the first stage's grid: once from a
     if (!captured.length) throw new ArgumentError(`attention: no attention was recorded by ${h.info.name}`);
     const run = await CompiledGraph.compile(graph, captured.map((c) => c.tensor as Tensor), { outputNames: captured.map((_, i) => `a${i}`) });
     const { img } = await openImagePipeline(image, { failOn: 'error' });
-    const raw = await img.resize(size, size, { fit: 'fill' }).flatten({ background: '#ffffff' }).toColourspace('srgb').timeout({ seconds: 60 }).raw().toBuffer();
+    const raw = await img.resize(size, size, { fit: 'fill' }).flatten({ background: '#ffffff' }).toColourspace('srgb').timeout({ seconds: DECODE_TIMEOUT_SECONDS }).raw().toBuffer();
     const ch = raw.length / (size * size);
     const x = new Float32Array(3 * size * size);
     for (let c = 0; c < 3; c++) for (let i = 0; i < size * size; i++) x[c * size * size + i] = (raw[i * ch + (ch === 1 ? 0 : c)]! / 255 - IMAGENET_MEAN[c]!) / IMAGENET_STD[c]!;

@@ -2,13 +2,13 @@
  * `attnvision models` and `attnvision summary`: the zoo with parameter and FLOP counts.
  */
 import type { Command } from '../command.js';
-import { parseArgs, flagString } from '../command.js';
+import { parseArgs, flagString, parseDecimal } from '../command.js';
 import { createModel, listModels, modelInfo, summarize } from '../../models/index.js';
 import { ArgumentError } from '../../util/errors.js';
 
 function parseInputSize(s: string | undefined, where: string): number[] | undefined {
   if (s === undefined) return undefined;
-  const parts = s.split('x').map(Number);
+  const parts = s.split('x').map(parseDecimal);
   if (parts.length !== 3 || parts.some((d) => !Number.isInteger(d) || d < 1)) {
     throw new ArgumentError(`${where}: expected CxHxW (e.g. 3x224x224) for --input but received "${s}"`);
   }

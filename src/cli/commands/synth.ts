@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { Command } from '../command.js';
-import { flagNumber, flagString, parseArgs } from '../command.js';
+import { flagNumber, flagString, parseArgs, parseDecimal } from '../command.js';
 import { ArgumentError } from '../../util/errors.js';
 import { synthesize } from '../../data/synth/generate.js';
 import { SPLITS, type Split } from '../../data/synth/plan.js';
@@ -113,7 +113,7 @@ export const synthCommand: Command = {
     const scalesFlag = flagString(args, 'photo-scales');
     let photoScales: number[] | undefined;
     if (scalesFlag !== undefined) {
-      photoScales = scalesFlag.split(',').map((x) => Number(x.trim()));
+      photoScales = scalesFlag.split(',').map(parseDecimal);
       if (!photoScales.length || photoScales.some((x) => !(Number.isFinite(x) && x > 0 && x <= 1))) throw new ArgumentError(`synth: expected a comma list of numbers in (0, 1] for --photo-scales but received "${scalesFlag}"`);
       if (!photos) throw new ArgumentError('synth: --photo-scales needs --photos');
     }

@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Command, ParsedArgs } from '../command.js';
-import { parseArgs, flagList, flagNumber, flagString } from '../command.js';
+import { parseArgs, flagList, flagNumber, flagString, parseDecimal } from '../command.js';
 import { imageFolder, manifestDataset, type Dataset } from '../../data/dataset.js';
 import { Trainer, evaluateLoader, type TrainConfig, type EpochLog } from '../../train/trainer.js';
 import { renderReport } from '../../train/report.js';
@@ -279,7 +279,7 @@ labels and clean. Images that cannot be loaded are named on stderr and not score
     if (a.flags.has('scan') && !flagString(a, 'inspector')) throw new ArgumentError('eval: --scan needs --inspector');
     if (flagString(a, 'inspector')) return evalInspector(a);
     const pgdSpec = flagString(a, 'pgd');
-    const pgd = pgdSpec?.split(',').map(Number);
+    const pgd = pgdSpec?.split(',').map(parseDecimal);
     if (pgd && (pgd.length !== 3 || pgd.some((v) => !Number.isFinite(v) || v < 0) || !Number.isInteger(pgd[2]))) {
       throw new ArgumentError(`eval: expected EPS,STEP,ITERS (e.g. 8,2,10) for --pgd but received "${pgdSpec}"`);
     }
