@@ -8,6 +8,11 @@
  */
 import { ArgumentError, AttnvisionError } from '../util/errors.js';
 
+/** Refuses a decay outside (0, 1), naming the flag. */
+export function checkEmaDecay(decay: number): void {
+  if (!(decay > 0 && decay < 1)) throw new ArgumentError(`EMA decay (--ema) must be in (0, 1), received ${decay}`);
+}
+
 export class WeightEma {
   readonly params: Float32Array;
   readonly buffers: Float32Array;
@@ -18,7 +23,7 @@ export class WeightEma {
     params: Float32Array,
     buffers: Float32Array,
   ) {
-    if (!(decay > 0 && decay < 1)) throw new ArgumentError(`EMA decay (--ema) must be in (0, 1), received ${decay}`);
+    checkEmaDecay(decay);
     this.params = Float32Array.from(params);
     this.buffers = Float32Array.from(buffers);
   }

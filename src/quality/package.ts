@@ -28,6 +28,11 @@ export interface PackageOptions {
   detailTilesPerSide?: number;
   /** Store weights as float16 to halve the file (default true; computation stays float32). */
   halfPrecisionWeights?: boolean;
+  /**
+   * Called with the checkpoints' labels once they are read and agree, before anything is exported
+   * or written (e.g. to check that a calibration split can be read with those labels).
+   */
+  beforeWriting?: (labels: readonly string[]) => Promise<void>;
 }
 
 /** A trainer checkpoint read and checked to be a quality checkpoint (not yet exported). */
@@ -82,6 +87,7 @@ export async function packageInspector(o: PackageOptions): Promise<{ onnx: strin
     if (what(m) !== what(first)) throw new ArgumentError(`package-inspector: ${m.checkpoint} has ${what(m)} but ${first.checkpoint} has ${what(first)}; ensemble members must agree`);
   }
   const { classes, size, numOutputs } = first;
+  await o.beforeWriting?.(classes);
   const model = members.map((m) => m.model).join(' + ');
   const exported: Uint8Array[] = [];
   for (const m of members) exported.push(await exportMember(m, o));

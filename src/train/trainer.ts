@@ -19,7 +19,7 @@ import * as F from '../graph/ops/index.js';
 import { createModel, defaultForward, type ModelHandle } from '../models/index.js';
 import { AdamW, SGD, type Optimizer } from '../optim/optimizer.js';
 import { cosineWithWarmup } from '../optim/schedule.js';
-import { WeightEma, withSwapped } from '../optim/ema.js';
+import { WeightEma, checkEmaDecay, withSwapped } from '../optim/ema.js';
 import { TrainStep } from './step.js';
 import { Predictor } from './infer.js';
 import { DataLoader, type Batch } from '../data/loader/loader.js';
@@ -130,7 +130,7 @@ export class Trainer {
     if (config.pairWeight !== undefined && !train.multiLabel) throw new ArgumentError('a pair weight needs a multi-label (manifest) dataset');
     if (config.pairWeight !== undefined && !(config.pairWeight > 0)) throw new ArgumentError(`pair weight (--pair-weight) must be > 0, received ${config.pairWeight}`);
     checkClassesCovered(train);
-    if (config.ema !== undefined && !(config.ema > 0 && config.ema < 1)) throw new ArgumentError(`EMA decay (--ema) must be in (0, 1), received ${config.ema}`);
+    if (config.ema !== undefined) checkEmaDecay(config.ema);
     if (config.pairWeightLabels !== undefined) {
       if (config.pairWeight === undefined) throw new ArgumentError('pair-weighted labels (--pair-weight-labels) need a pair weight (--pair-weight)');
       const unknown = config.pairWeightLabels.filter((l) => !train.classes.includes(l));
@@ -232,10 +232,14 @@ export class Trainer {
     // Runs fn with the averaged weights in the model state (the raw weights without EMA).
     const withEvalWeights = <T>(fn: () => Promise<T>) => (ema ? withSwapped([[state.params, ema.params], [state.buffers, ema.buffers]], fn) : fn());
     const lastFile = path.join(this.outDir, 'last.safetensors');
-    if (opts.resume) await this.resume(lastFile, { handle, step, ema, logs }).then((r) => ({ startEpoch, best } = r), async (e: unknown) => {
-      await loader.close(); // the workers are already running
-      throw e;
-    });
+    if (opts.resume) {
+      try {
+        ({ startEpoch, best } = await this.resume(lastFile, { handle, step, ema, logs }));
+      } catch (e) {
+        await loader.close(); // its workers are already running
+        throw e;
+      }
+    }
     const valPredictor = this.val
       ? await Predictor.build({ model: handle.model, state: handle.state, inputs: [{ name: 'input', shape: [B, 3, S, S], dtype: 'float32' }], forward: (m, ins) => defaultForward(handle.info, m, ins), weights: 'fed' })
       : undefined;
@@ -325,10 +329,10 @@ export function checkClassesCovered(ds: Dataset): void {
 /** The settings two runs differ in, as "name: old -> new" (loader threads excluded: they do not change results). */
 export function configDifferences(before: TrainConfig, after: TrainConfig): string[] {
   const ignore = new Set(['epochs', 'workers']);
-  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => !ignore.has(k));
-  return keys
-    .filter((k) => JSON.stringify((before as unknown as Record<string, unknown>)[k]) !== JSON.stringify((after as unknown as Record<string, unknown>)[k]))
-    .map((k) => `${k}: ${JSON.stringify((before as unknown as Record<string, unknown>)[k])} -> ${JSON.stringify((after as unknown as Record<string, unknown>)[k])}`);
+  const was = before as unknown as Record<string, unknown>;
+  const now = after as unknown as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(was), ...Object.keys(now)])].filter((k) => !ignore.has(k));
+  return keys.filter((k) => JSON.stringify(was[k]) !== JSON.stringify(now[k])).map((k) => `${k}: ${JSON.stringify(was[k])} -> ${JSON.stringify(now[k])}`);
 }
 
 /**

@@ -6,9 +6,9 @@
  * rename(2) is atomic within one file system; the temporary file lives beside the target for that
  * reason.
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
-import { AttnvisionError } from './errors.js';
+import { ArgumentError, AttnvisionError } from './errors.js';
 
 /** Suffix of in-progress temporary files; `removeStaleTemps` deletes leftovers of crashed runs. */
 export const TEMP_MARKER = '.tmp-';
@@ -39,6 +39,22 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   } catch (e) {
     await fs.rm(tmp, { force: true }).catch(() => undefined);
     fail(e);
+  }
+}
+
+/**
+ * Refuses, before any work, an output file that cannot be written: a folder at its path, or a parent
+ * folder that cannot be created or written. `what` starts the message (e.g. "inspect: --report out.csv").
+ */
+export async function checkWritableFile(file: string, what: string): Promise<void> {
+  const st = await fs.stat(file).catch(() => null);
+  if (st?.isDirectory()) throw new ArgumentError(`${what} is a folder; give a file name`);
+  const dir = path.dirname(file);
+  try {
+    await fs.mkdir(dir, { recursive: true });
+    await fs.access(dir, fsConstants.W_OK);
+  } catch (e) {
+    throw new ArgumentError(`${what}: cannot write to ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
 }
 

@@ -52,10 +52,10 @@ export function calibrationFlags(a: ParsedArgs, where: string): CalibrationFlags
   return { perLabel: a.flags.has('per-label'), fractions: a.flags.has('per-label-tiles'), objective: objective as CalibrationObjective, minCleanKept };
 }
 
-/** Calibrates `model` on `split` of `manifest` with a progress bar, and prints what was chosen. */
 /** A share as a percentage; "n/a" when undefined (a split without clean images). */
 const pct = (x: number) => (Number.isNaN(x) ? 'n/a (no clean image)' : `${(100 * x).toFixed(1)}%`);
 
+/** Calibrates `model` on `split` of `manifest` with a progress bar, and prints what was chosen. */
 export async function runCalibration(model: string, manifest: string, flags: CalibrationFlags, split = 'val'): Promise<CalibrationResult> {
   let bar: Progress | undefined;
   const c = await calibrateInspector(model, manifest, { ...flags, split, onFile: (_, n) => (bar ??= new Progress({ total: n, label: 'calibrate', unit: 'img' })).tick() });

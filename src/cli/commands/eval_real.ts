@@ -2,7 +2,6 @@
  * `attnvision eval-real`: the inspector and the classic baselines on a folder of real photos sorted
  * by problem (evaluation only).
  */
-import { stat } from 'node:fs/promises';
 import type { Command } from '../command.js';
 import { parseArgs, flagString } from '../command.js';
 import { Inspector } from '../../quality/inspector.js';
@@ -10,7 +9,7 @@ import { evaluateRealFolder, realEvalMarkdown, calibrateBaselines } from '../../
 import { DEFAULT_BASELINE_THRESHOLDS, type BaselineThresholds } from '../../quality/baselines.js';
 import { manifestDataset } from '../../data/dataset.js';
 import { QUALITY_LABELS } from '../../quality/labels.js';
-import { writeFileAtomic } from '../../util/fs.js';
+import { checkWritableFile, writeFileAtomic } from '../../util/fs.js';
 import { ArgumentError } from '../../util/errors.js';
 import { Progress } from '../../util/progress.js';
 
@@ -38,7 +37,7 @@ Files that cannot be inspected are named on stderr and not counted (exit code 3)
       console.error(`baseline thresholds calibrated on ${cal} (val): ${JSON.stringify(c.thresholds)} (synthetic F1 ${JSON.stringify(c.f1)})`);
     }
     const out = flagString(a, 'json');
-    if (out && (await stat(out).then((s) => s.isDirectory(), () => false))) throw new ArgumentError(`eval-real: --json ${out} is a folder; give a file name`);
+    if (out) await checkWritableFile(out, `eval-real: --json ${out}`);
     const inspector = await Inspector.load({ model: flagString(a, 'model') });
     const bars: Progress[] = [];
     try {

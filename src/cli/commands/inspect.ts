@@ -1,7 +1,6 @@
 /**
  * `attnvision inspect`: which quality problems do these photos have?
  */
-import { promises as fs, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import type { Command } from '../command.js';
 import { parseArgs, flagNumber, flagString } from '../command.js';
@@ -10,7 +9,7 @@ import { renderHeatmap } from '../../quality/heatmap.js';
 import { writeDemoImages } from '../../quality/demo.js';
 import { expandInputs } from '../../util/glob.js';
 import { IMAGE_EXTENSIONS } from '../../data/dataset.js';
-import { writeFileAtomic } from '../../util/fs.js';
+import { checkWritableFile, writeFileAtomic } from '../../util/fs.js';
 import { ArgumentError, AttnvisionError } from '../../util/errors.js';
 import { Progress } from '../../util/progress.js';
 import type { LabelResult } from '../../quality/labels.js';
@@ -69,19 +68,6 @@ export function heatmapPaths(out: string, files: readonly string[]): Map<string,
   return paths;
 }
 
-/** Refuses, before any work, an output path that cannot be written (what, where and why). */
-async function checkWritable(file: string, flag: string): Promise<void> {
-  const st = await fs.stat(file).catch(() => null);
-  if (st?.isDirectory()) throw new ArgumentError(`inspect: ${flag} ${file} is a folder; give a file name`);
-  const dir = path.dirname(file);
-  try {
-    await fs.mkdir(dir, { recursive: true });
-    await fs.access(dir, fsConstants.W_OK);
-  } catch (e) {
-    throw new ArgumentError(`inspect: ${flag} ${file}: cannot write to ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-}
-
 function toCsv(rows: Row[], labels: readonly string[]): string {
   const q = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
   const head = ['file', 'clean', ...labels.flatMap((l) => [`${l}_probability`, `${l}_severity`]), 'error'];
@@ -105,8 +91,8 @@ export const inspectCommand: Command = {
     if (report && !/\.(csv|jsonl)$/i.test(report)) throw new ArgumentError(`inspect: expected a .csv or .jsonl file for --report but received "${report}"`);
     const heatmap = flagString(a, 'heatmap');
     if (heatmap !== undefined && !/\.png$/i.test(heatmap)) throw new ArgumentError(`inspect: expected a .png file for --heatmap but received "${heatmap}"`);
-    if (report) await checkWritable(report, '--report');
-    if (heatmap) await checkWritable(heatmap, '--heatmap');
+    if (report) await checkWritableFile(report, `inspect: --report ${report}`);
+    if (heatmap) await checkWritableFile(heatmap, `inspect: --heatmap ${heatmap}`);
     const inputs = await expandInputs(a.positional, IMAGE_EXTENSIONS);
     const files = inputs.filter((i) => !i.missing).map((i) => i.file);
     const heatmaps = heatmap ? heatmapPaths(heatmap, files) : new Map<string, string>();

@@ -8,7 +8,6 @@ import { packageInspector } from '../../quality/package.js';
 import { calibrationFlags, runCalibration, CALIBRATION_FLAGS_USAGE } from './calibrate.js';
 import { ArgumentError } from '../../util/errors.js';
 import { manifestDataset } from '../../data/dataset.js';
-import { readCheckpoint } from '../../io/checkpoint.js';
 
 export const packageInspectorCommand: Command = {
   name: 'package-inspector',
@@ -47,14 +46,11 @@ ${CALIBRATION_FLAGS_USAGE}`,
     const detailFlag = flagString(a, 'detail-labels');
     const detailLabels = flagList(a, 'detail-labels');
     if (detailFlag !== undefined && !detailLabels!.length) throw new ArgumentError(`package-inspector: expected a comma list of labels for --detail-labels but received "${detailFlag}"`);
-    // The calibration split is read as calibration will read it (the checkpoint's labels, strictly)
-    // before anything is written: a package is not replaced by an uncalibrated one because the
-    // manifest has no val split or labels the model does not know.
-    if (calibrate) {
-      const classes = JSON.parse((await readCheckpoint(checkpoint[0]!)).metadata.classes ?? '[]') as string[];
-      if (classes.length) await manifestDataset(calibrate, classes, 'val', { strictLabels: true });
-    }
     const r = await packageInspector({
+      // The calibration split is read as calibration will read it (the checkpoints' labels,
+      // strictly) before anything is written: a package is not replaced by an uncalibrated one
+      // because the manifest has no val split or labels the model does not know.
+      ...(calibrate ? { beforeWriting: async (labels: readonly string[]) => void (await manifestDataset(calibrate, labels, 'val', { strictLabels: true })) } : {}),
       ...(detailLabels ? { detailLabels } : {}),
       ...(a.flags.has('detail-tiles') ? { detailTilesPerSide: flagNumber(a, 'detail-tiles', 5, 'package-inspector', { int: true, min: 1, max: 16 }) } : {}),
       checkpoint,

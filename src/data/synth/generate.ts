@@ -208,7 +208,8 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
 
   // Nothing is written for a plan without samples (e.g. --only-splits val,test with a --per-class
   // so small that every sample lands in train).
-  if (!planJobs(cfg).length) throw new ArgumentError(`${where}: the plan has no samples (with --per-class ${cfg.perClass}${cfg.onlySplits ? ` and --only-splits ${cfg.onlySplits.join(',')}` : ''}, every sample falls in a split not kept); give a larger --per-class`);
+  const jobs = planJobs(cfg);
+  if (!jobs.length) throw new ArgumentError(`${where}: the plan has no samples (with --per-class ${cfg.perClass}${cfg.onlySplits ? ` and --only-splits ${cfg.onlySplits.join(',')}` : ''}, every sample falls in a split not kept); give a larger --per-class`);
   await fs.mkdir(out, { recursive: true });
   const cfgFile = path.join(out, 'synth.json');
   const cfgText = JSON.stringify(cfg, null, 1);
@@ -225,7 +226,6 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
   await writeFileAtomic(manifest, manifestText(doneEntries));
   const done = new Set(doneEntries.map((e) => e.id));
 
-  const jobs = planJobs(cfg);
   let todo = jobs.filter((j) => !done.has(j.id));
   // Consecutive jobs of one photo go to the same worker so its decoded photo is reused.
   todo.sort((a, b) => (a.photo ?? '').localeCompare(b.photo ?? '') || a.id - b.id);
