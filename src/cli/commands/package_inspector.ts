@@ -32,7 +32,8 @@ config next to it (labels, input size, normalisation, threshold, tile aggregatio
   --calibrate F   then choose the threshold on the val split of manifest F: every image inspected
                   whole, thresholds 0.05..0.95 scanned, the best by --objective written to the config
 Calibration flags (with --calibrate):
-${CALIBRATION_FLAGS_USAGE}`,
+${CALIBRATION_FLAGS_USAGE}
+With --calibrate, images that cannot be inspected are named on stderr and left out (exit code 3).`,
   async run(argv) {
     const a = parseArgs(argv, { values: ['checkpoint', 'out', 'threshold', 'top-k', 'max-tiles', 'detail-labels', 'detail-tiles', 'calibrate', 'objective', 'min-clean-kept'], booleans: ['per-label', 'per-label-tiles'] }, 'package-inspector');
     const calibrate = flagString(a, 'calibrate');
