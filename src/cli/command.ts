@@ -1,7 +1,9 @@
 /**
  * The CLI command contract and a tiny argument parser shared by all commands.
  */
-import { ArgumentError } from '../util/errors.js';
+import { ArgumentError, parseDecimal } from '../util/errors.js';
+
+export { parseDecimal };
 
 export interface Command {
   /** Subcommand name, e.g. `synth`. */
@@ -62,17 +64,16 @@ export function flagList(p: ParsedArgs, name: string): string[] | undefined {
   return flagString(p, name)?.split(',').map((x) => x.trim()).filter(Boolean);
 }
 
-/** A decimal number ("1e-3", "-2", ".5"); NaN for anything else (Number() would read "" as 0 and "0x10" as 16). */
-export function parseDecimal(v: string): number {
-  return /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(v) ? Number(v) : NaN;
-}
-
-export function flagNumber(p: ParsedArgs, name: string, dflt: number, where: string, opts: { int?: boolean; min?: number; max?: number } = {}): number {
+/** A number flag; `open` makes both bounds exclusive ("in (0, 1)"). */
+export function flagNumber(p: ParsedArgs, name: string, dflt: number, where: string, opts: { int?: boolean; min?: number; max?: number; open?: boolean } = {}): number {
   const v = p.flags.get(name);
   if (v === undefined || v === true) return dflt;
   const n = parseDecimal(v);
-  if (!Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
-    const range = opts.min !== undefined || opts.max !== undefined ? ` in [${opts.min ?? '-inf'}, ${opts.max ?? 'inf'}]` : '';
+  const below = opts.min !== undefined && (opts.open ? n <= opts.min : n < opts.min);
+  const above = opts.max !== undefined && (opts.open ? n >= opts.max : n > opts.max);
+  if (!Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || below || above) {
+    const [lo, hi] = opts.open ? ['(', ')'] : ['[', ']'];
+    const range = opts.min !== undefined || opts.max !== undefined ? ` in ${lo}${opts.min ?? '-inf'}, ${opts.max ?? 'inf'}${hi}` : '';
     throw new ArgumentError(`${where}: expected ${opts.int ? 'an integer' : 'a number'}${range} for --${name} but received "${v}"`);
   }
   return n;

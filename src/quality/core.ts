@@ -74,7 +74,10 @@ export function detailPlanOf(config: InspectorConfig, width: number, height: num
 /** The threshold of each label: `override` for all, else the config's per-label or global one. */
 export function labelThresholdsOf(config: InspectorConfig, where: string, override?: number): number[] {
   const { labels, labelThresholds, threshold } = config;
-  if (override !== undefined) return labels.map(() => override);
+  if (override !== undefined) {
+    if (typeof override !== 'number' || !(override > 0 && override < 1)) throw new RangeError(`threshold must be a number in (0, 1); got ${typeof override === 'number' ? String(override) : JSON.stringify(override)}`);
+    return labels.map(() => override);
+  }
   if (labelThresholds && labelThresholds.length !== labels.length) throw new InspectorConfigError(`${where}: config has ${labelThresholds.length} labelThresholds for ${labels.length} labels`);
   return labels.map((_, k) => labelThresholds?.[k] ?? threshold);
 }

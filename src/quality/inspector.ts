@@ -129,10 +129,11 @@ export class Inspector {
 
   /** Inspects one image (path or encoded bytes). */
   async inspect(input: string | Buffer, opts: InspectOptions = {}): Promise<InspectResult> {
+    const thresholds = this.thresholds(opts.threshold);
     const { batch, plan, width, height, detail } = await this.prepare(input, opts);
     const out = await this.runTiles(batch, plan.origins.length);
     const detailOut = detail ? { out: await this.runTiles(detail.batch, detail.plan.origins.length), plan: detail.plan } : undefined;
-    return resultFromTileOutputs(out, plan, { width, height }, this.config, this.thresholds(opts.threshold), detailOut);
+    return resultFromTileOutputs(out, plan, { width, height }, this.config, thresholds, detailOut);
   }
 
   /** The threshold of each label: `override` for all, else the config's per-label or global one. */

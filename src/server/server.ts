@@ -17,7 +17,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { InspectError, type Inspector } from '../quality/inspector.js';
-import { AttnvisionError } from '../util/errors.js';
+import { AttnvisionError, parseDecimal } from '../util/errors.js';
 import { inspectorPage } from './page.js';
 import { StaticAssets } from './assets.js';
 import { BoundedQueue, QueueFullError } from './queue.js';
@@ -71,8 +71,8 @@ async function readBody(req: http.IncomingMessage, max: number): Promise<Buffer>
 
 function parseThreshold(v: string | null): number | undefined {
   if (v === null) return undefined;
-  const t = Number(v);
-  if (v.trim() === '' || !Number.isFinite(t) || t <= 0 || t >= 1) throw new HttpError(400, `expected a number in (0, 1) for threshold but received "${v}"`);
+  const t = parseDecimal(v);
+  if (!(t > 0 && t < 1)) throw new HttpError(400, `expected a number in (0, 1) for threshold but received "${v}"`);
   return t;
 }
 

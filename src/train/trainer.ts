@@ -22,7 +22,7 @@ import { cosineWithWarmup } from '../optim/schedule.js';
 import { WeightEma, checkEmaDecay, withSwapped } from '../optim/ema.js';
 import { TrainStep } from './step.js';
 import { Predictor } from './infer.js';
-import { DataLoader, type Batch } from '../data/loader/loader.js';
+import { DataLoader, replaceFailedSamples, type Batch } from '../data/loader/loader.js';
 import type { Dataset } from '../data/dataset.js';
 import type { TransformSpec } from '../data/loader/transform.js';
 import { saveCheckpoint, readCheckpoint } from '../io/checkpoint.js';
@@ -101,7 +101,7 @@ export interface TrainerEvents {
   /** After every step (for progress bars). */
   onStep?(info: { epoch: number; batch: number; batches: number; loss: number; acc?: number; imagesPerSec: number; lr: number }): void;
   onEpoch?(log: EpochLog): void;
-  /** An image that failed to load: in training ('train': a blank image takes its place) or validation ('val': not scored). */
+  /** An image that failed to load: in training ('train': a loaded image of the same batch takes its place in that step) or validation ('val': not scored). */
   onLoadError?(file: string, message: string, phase: 'train' | 'val'): void;
   /** Something the user should know that is not an error (e.g. --resume found no checkpoint). */
   onNotice?(message: string): void;
@@ -255,13 +255,15 @@ export class Trainer {
         for await (const b of replay ? cached : loader.epoch(c.cacheBatches ? 0 : epoch)) {
           if (c.cacheBatches && !replay) cached.push(b);
           for (const e of b.errors) this.events.onLoadError?.(e.file, e.message, 'train');
+          const usable = replaceFailedSamples(b);
+          if (!usable) throw new AttnvisionError(`epoch ${epoch + 1}, batch ${batchIndex + 1}: none of its ${b.size} images could be loaded (first: ${b.errors[0]!.file}: ${b.errors[0]!.message})`);
           const lr = schedule(step.step);
-          const r = await step.run(this.feeds(b, S, K), { lr, seed: c.seed });
+          const r = await step.run(this.feeds(usable, S, K), { lr, seed: c.seed });
           if (!Number.isFinite(r.loss)) throw new AttnvisionError(`loss became ${r.loss} at epoch ${epoch + 1}, step ${step.step}: lower the learning rate (--lr) or clip gradients harder (--clip)`);
           ema?.update(state.params, state.buffers, step.step - 1);
           lossSum += r.loss * b.size;
           seen += b.size;
-          if (!this.train.multiLabel) correct += countCorrect(r.outputs.logits!.data as Float32Array, b.y, K);
+          if (!this.train.multiLabel) correct += countCorrect(r.outputs.logits!.data as Float32Array, usable.y, K);
           batchIndex++;
           const secs = (performance.now() - t0) / 1000;
           this.events.onStep?.({ epoch, batch: batchIndex, batches: stepsPerEpoch, loss: lossSum / seen, acc: this.train.multiLabel ? undefined : correct / seen, imagesPerSec: seen / secs, lr });

@@ -21,6 +21,11 @@ export class ArgumentError extends AttnvisionError {}
 /** A checkpoint or state dict does not match a model. */
 export class StateDictError extends AttnvisionError {}
 
+/** A decimal number ("1e-3", "-2", ".5"); NaN for anything else (Number() would read "" as 0 and "0x10" as 16). */
+export function parseDecimal(v: string): number {
+  return /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(v) ? Number(v) : NaN;
+}
+
 /** Describes a value for an error message without dumping huge arrays. */
 export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);

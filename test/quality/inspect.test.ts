@@ -201,7 +201,14 @@ test('attnvision inspect --json: one object per file, per-file errors, heatmap a
   assert.match(lines[0]!, /^file,clean,defocus_blur_probability,defocus_blur_severity/);
   const bad2 = spawnSync(process.execPath, [cli, 'inspect', good, '--threshold', '2', '--model', model], { encoding: 'utf8' });
   assert.equal(bad2.status, 1);
-  assert.match(bad2.stderr, /--threshold/);
+  assert.match(bad2.stderr, /expected a number in \(0, 1\) for --threshold but received "2"/);
+  // The CLI, the service and the library accept the same open interval (0, 1).
+  const near1 = spawnSync(process.execPath, [cli, 'inspect', good, '--threshold', '0.9999999', '--json', '--model', model], { encoding: 'utf8' });
+  assert.equal(near1.status, 0, near1.stderr);
+  assert.equal((JSON.parse(near1.stdout) as { clean: boolean }[])[0]!.clean, true);
+  const insp = await Inspector.load({ model });
+  for (const t of [0, 1, 5, Number.NaN]) await assert.rejects(insp.inspect(good, { threshold: t }), /threshold must be a number in \(0, 1\); got /);
+  await insp.dispose();
 });
 
 test('Inspector: transparency is composited onto white; thin strips, SVG, corrupt JPEG and a non-.onnx model are named errors', async () => {

@@ -100,6 +100,8 @@ test('server: page, health, inspect equals the library, clear errors, and it kee
     const thr = await request(port, 'POST', '/inspect?threshold=2', img);
     assert.equal(thr.status, 400);
     assert.match(JSON.parse(thr.body).error, /expected a number in \(0, 1\) for threshold but received "2"/);
+    for (const v of ['0x0.5', '', '1']) assert.equal((await request(port, 'POST', `/inspect?threshold=${v}`, img)).status, 400, v);
+    assert.equal((await request(port, 'POST', '/inspect?threshold=0.9999999', img)).status, 200);
     const big = await request(port, 'POST', '/inspect', Buffer.alloc(300_000, 1));
     assert.equal(big.status, 413);
     assert.match(JSON.parse(big.body).error, /300000 bytes is over the 200000-byte limit/);

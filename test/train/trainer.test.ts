@@ -4,7 +4,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { imageFolder, type Dataset } from '../../src/data/dataset.js';
-import { DataLoader } from '../../src/data/loader/loader.js';
+import { DataLoader, replaceFailedSamples, type Batch } from '../../src/data/loader/loader.js';
 import { Trainer, pairLossWeights, type TrainConfig, type EpochLog } from '../../src/train/trainer.js';
 import { writeToyImageFolder } from '../helpers/toy_images.js';
 import { readCheckpoint } from '../../src/io/checkpoint.js';
@@ -66,6 +66,42 @@ test('loader: seeded epochs are reproducible, differ between epochs, and report 
   assert.notDeepEqual(ea.map((x) => x.indices), e1.map((x) => x.indices));
   const errors = [...ea, ...e1].flatMap((x) => x.errors);
   assert.ok(errors.length >= 1 && errors.every((e) => e.file === bad), 'the broken file is reported by name');
+  // In training the broken file's slot gets a loaded image of the same batch, never zeros under its label.
+  const withError = ea.find((x) => x.errors.length)!;
+  const p = withError.indices.indexOf(withError.errors[0]!.index);
+  const per = withError.x.length / withError.size;
+  assert.ok(withError.x.subarray(p * per, (p + 1) * per).every((v) => v === 0), 'the loader leaves zeros');
+  const fixed = replaceFailedSamples(withError)!;
+  const slot = fixed.x.subarray(p * per, (p + 1) * per);
+  const from = [...Array(withError.size).keys()].find((q) => q !== p && withError.x.subarray(q * per, (q + 1) * per).every((v, i) => v === slot[i]));
+  assert.ok(from !== undefined, 'the slot holds a copy of another image of the batch');
+  assert.equal(fixed.y[p], withError.y[from]);
+  assert.ok(withError.x.subarray(p * per, (p + 1) * per).every((v) => v === 0), 'the input batch is unchanged');
+});
+
+test('replaceFailedSamples: failed slots take loaded samples in turn (image, label, targets, severities); null when none loaded', () => {
+  const K = 2;
+  const per = 3;
+  const mk = (failed: number[]): Batch => ({
+    x: Float32Array.from({ length: 4 * per }, (_, i) => (failed.includes(Math.floor(i / per)) ? 0 : 10 * Math.floor(i / per) + (i % per) + 1)),
+    y: BigInt64Array.from([0n, 1n, 2n, 3n]),
+    targets: Float32Array.from({ length: 4 * K }, (_, i) => i),
+    severities: Float32Array.from({ length: 4 * K }, (_, i) => 100 + i),
+    indices: [40, 41, 42, 43],
+    size: 4,
+    errors: failed.map((p) => ({ index: 40 + p, file: `f${p}`, message: 'bad' })),
+  });
+  const b = mk([1, 3]);
+  const r = replaceFailedSamples(b)!;
+  // Slot 1 <- loaded slot 0, slot 3 <- loaded slot 2.
+  assert.deepEqual([...r.x], [1, 2, 3, 1, 2, 3, 21, 22, 23, 21, 22, 23]);
+  assert.deepEqual([...r.y], [0n, 0n, 2n, 2n]);
+  assert.deepEqual([...r.targets!], [0, 1, 0, 1, 4, 5, 4, 5]);
+  assert.deepEqual([...r.severities!], [100, 101, 100, 101, 104, 105, 104, 105]);
+  assert.equal(r.errors.length, 2, 'errors are kept for reporting');
+  const clean = mk([]);
+  assert.equal(replaceFailedSamples(clean), clean, 'a batch without failures is returned as is');
+  assert.equal(replaceFailedSamples(mk([0, 1, 2, 3])), null);
 });
 
 test('trainer: learns, writes logs and checkpoints, and resumes exactly', async () => {
@@ -106,8 +142,8 @@ test('trainer: --cache-batches decodes epoch 0 once and replays it; resuming sta
   // The same images, decoded normally, now fail: the loader really was bypassed above.
   const out2 = await mkdtemp(path.join(tmpdir(), 'attnvision-run-'));
   const failed: string[] = [];
-  await new Trainer({ ...config, epochs: 1 }, train, val, out2, { onLoadError: (f) => failed.push(f) }).run().catch(() => undefined);
-  assert.ok(failed.length > 0, 'a normal run reports the overwritten files');
+  await assert.rejects(new Trainer({ ...config, epochs: 1 }, train, val, out2, { onLoadError: (f) => failed.push(f) }).run(), /epoch 1, batch 1: none of its 16 images could be loaded \(first: .*: /);
+  assert.equal(failed.length, 16, 'a normal run reports the overwritten files of the first batch');
 });
 
 test('trainer: --cache-batches resume gives the uninterrupted curve', async () => {

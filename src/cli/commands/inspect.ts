@@ -86,7 +86,7 @@ export const inspectCommand: Command = {
     const a = parseArgs(argv, { values: ['threshold', 'heatmap', 'report', 'model'], booleans: ['json', 'demo'] }, 'inspect');
     if (a.flags.has('demo')) a.positional.push(...(await writeDemoImages()));
     if (!a.positional.length) throw new ArgumentError('inspect: expected at least one image, folder or glob (see attnvision inspect --help)');
-    const threshold = a.flags.has('threshold') ? flagNumber(a, 'threshold', 0.5, 'inspect', { min: 1e-6, max: 1 - 1e-6 }) : undefined;
+    const threshold = a.flags.has('threshold') ? flagNumber(a, 'threshold', 0.5, 'inspect', { min: 0, max: 1, open: true }) : undefined;
     const report = flagString(a, 'report');
     if (report && !/\.(csv|jsonl)$/i.test(report)) throw new ArgumentError(`inspect: expected a .csv or .jsonl file for --report but received "${report}"`);
     const heatmap = flagString(a, 'heatmap');

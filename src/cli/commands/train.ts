@@ -159,7 +159,7 @@ export const trainCommand: Command = {
         bar?.finish();
         console.error(`epoch ${l.epoch}: train loss ${l.trainLoss.toFixed(4)}${l.trainAcc !== undefined ? ` acc ${(100 * l.trainAcc).toFixed(2)}%` : ''}${l.valLoss !== undefined ? `, val loss ${l.valLoss.toFixed(4)} metric ${l.valMetric!.toFixed(4)}${l.valMetricRaw !== undefined ? ` (raw weights ${l.valMetricRaw.toFixed(4)})` : ''}` : ''}, ${l.imagesPerSec.toFixed(1)} img/s, ${l.seconds.toFixed(0)} s`);
       },
-      onLoadError: (f, m, phase) => console.error(`warning: ${f}: ${m} (${phase === 'val' ? 'not scored' : 'a blank image in its place this time'})`),
+      onLoadError: (f, m, phase) => console.error(`warning: ${f}: ${m} (${phase === 'val' ? 'not scored' : 'another image of its batch trained in its place this time'})`),
       onNotice: (m) => console.error(`train: ${m}`),
     });
     const res = await trainer.run({ resume: a.flags.has('resume') });

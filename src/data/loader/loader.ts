@@ -24,7 +24,7 @@ export interface Batch {
   /** Dataset indices of the batch samples. */
   indices: number[];
   size: number;
-  /** Files that failed to load (replaced by zeros; reported, not fatal); `index` is the dataset index. */
+  /** Files that failed to load (zeros in `x`; reported, not fatal); `index` is the dataset index. */
   errors: { index: number; file: string; message: string }[];
 }
 
@@ -39,6 +39,34 @@ export interface LoaderOptions {
   workers?: number;
   /** Batches prepared ahead (default 3). */
   prefetch?: number;
+}
+
+/**
+ * The batch with each image that failed to load replaced by a copy of a loaded one of the same
+ * batch (image, label, targets and severities), taken in turn, so a training step never learns
+ * a blank image under the failed file's label; `errors` is kept for reporting. Null when no image
+ * of the batch loaded. The input batch is not changed.
+ */
+export function replaceFailedSamples(b: Batch): Batch | null {
+  if (!b.errors.length) return b;
+  const failed = new Set(b.errors.map((e) => b.indices.indexOf(e.index)));
+  const loaded = [...Array(b.size).keys()].filter((p) => !failed.has(p));
+  if (!loaded.length) return null;
+  const x = b.x.slice();
+  const y = b.y.slice();
+  const targets = b.targets?.slice();
+  const severities = b.severities?.slice();
+  const per = b.x.length / b.size; // 3 * S * S values per image
+  const K = b.targets ? b.targets.length / b.size : 0;
+  let next = 0;
+  for (const p of failed) {
+    const from = loaded[next++ % loaded.length]!;
+    x.copyWithin(p * per, from * per, (from + 1) * per);
+    y[p] = y[from]!;
+    targets?.copyWithin(p * K, from * K, (from + 1) * K);
+    severities?.copyWithin(p * K, from * K, (from + 1) * K);
+  }
+  return { ...b, x, y, ...(targets ? { targets } : {}), ...(severities ? { severities } : {}) };
 }
 
 function mix(a: number, b: number, c = 0): number {
