@@ -8,7 +8,7 @@ import { ModelState, formatLoadReport, type LoadReport, type NamedArray } from '
 import type { InputSpec } from '../train/step.js';
 import { readCheckpoint } from '../io/checkpoint.js';
 import { readOnnxWeights } from '../io/onnx_weights.js';
-import { ArgumentError } from '../util/errors.js';
+import { ArgumentError, ShapeError } from '../util/errors.js';
 
 export interface CreateOptions {
   /** Output classes (default: the model's default, usually 1000). */
@@ -75,9 +75,19 @@ export function defaultInputs(info: ModelInfo, batch: number, inputSize: readonl
   return info.inputs ? info.inputs(batch, inputSize, numClasses) : [{ name: 'input', shape: [batch, ...inputSize], dtype: 'float32' }];
 }
 
+/**
+ * The model's forward pass on graph inputs. A shape error while tracing (an input size the model's
+ * patch, window or pooling grid cannot take) names the model and the input it was traced for.
+ */
 export function defaultForward(info: ModelInfo, model: Module, inputs: Record<string, Tensor>): Record<string, Tensor> {
-  if (info.forward) return info.forward(model, inputs);
-  return { logits: (model as unknown as { call(x: Tensor): Tensor }).call(inputs.input!) };
+  try {
+    if (info.forward) return info.forward(model, inputs);
+    return { logits: (model as unknown as { call(x: Tensor): Tensor }).call(inputs.input!) };
+  } catch (e) {
+    if (!(e instanceof ShapeError)) throw e;
+    const shapes = Object.entries(inputs).map(([k, t]) => `${k} [${t.shape.join(', ')}]`).join(', ');
+    throw new ShapeError(`${info.name} does not take ${shapes} (default input ${info.defaultInputSize.join('x')}): ${e.message}`);
+  }
 }
 
 export interface ModelHandle {

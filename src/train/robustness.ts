@@ -19,9 +19,12 @@ import { IMAGENET_MEAN, IMAGENET_STD, type TransformSpec } from '../data/loader/
 import { Predictor } from './infer.js';
 import { evaluateLoader } from './trainer.js';
 
+/** Scores on the transformed test images: top-1 for single-label data, mAP for multi-label data; macro-F1 for both. */
 export interface RotationResult {
   transform: string;
-  top1: number;
+  top1?: number;
+  mAP?: number;
+  macroF1: number;
 }
 
 export async function rotationRobustness(h: ModelHandle, ds: Dataset, size: number, batch: number): Promise<RotationResult[]> {
@@ -38,7 +41,8 @@ export async function rotationRobustness(h: ModelHandle, ds: Dataset, size: numb
     const loader = new DataLoader(ds, { batchSize: batch, shuffle: false, seed: 0, transform: { size, mode: 'center', flip: false, ...extra } });
     try {
       const ev = await evaluateLoader(pred, loader, ds);
-      out.push({ transform: name, top1: ev.metrics.kind === 'single' ? ev.metrics.top1 : ev.metrics.macroF1 });
+      const m = ev.metrics;
+      out.push(m.kind === 'single' ? { transform: name, top1: m.top1, macroF1: m.macroF1 } : { transform: name, mAP: m.mAP, macroF1: m.macroF1 });
     } finally {
       await loader.close();
     }

@@ -149,3 +149,13 @@ test('flagNumber: decimal numbers only (an empty value or hex is an error, not 0
   assert.ok(['', '0x8', 'Infinity', '1_0'].every((v) => Number.isNaN(parseDecimal(v))));
   assert.match(run('eval', '--checkpoint', 'x.safetensors', '--data', 'y', '--pgd', '0x8,,10').stderr, /expected EPS,STEP,ITERS/);
 });
+
+test('an input size the model cannot take is a shape error naming the model and the input', async () => {
+  const root = await toy();
+  const [train, val] = [await imageFolder(path.join(root, 'train')), await imageFolder(path.join(root, 'val'))];
+  const out = await mkdtemp(path.join(tmpdir(), 'attnvision-bad-run-'));
+  await assert.rejects(
+    new Trainer({ ...config, model: 'tiny_vit', imageSize: 18 }, train, val, out).run(),
+    /^ShapeError: tiny_vit does not take input \[8, 3, 18, 18\] \(default input 1x16x16\): pos: reshape /,
+  );
+});

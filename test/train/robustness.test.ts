@@ -22,9 +22,17 @@ test('robustness: 90-degree rotation swaps stripe classes; targeted PGD reaches 
   ).run();
   const rot = await rotationRobustness(handle, testSet, 16, 16);
   const acc = Object.fromEntries(rot.map((r) => [r.transform, r.top1]));
+  assert.deepEqual(rot.map((r) => r.transform), ['none', 'rotate90', 'rotate180', 'rotate270', 'upside-down']);
+  assert.ok(rot.every((r) => r.mAP === undefined && r.macroF1 >= 0 && r.macroF1 <= 1), 'single-label: top-1 and macro-F1');
   assert.ok(acc.none! > 0.8, `clean accuracy ${acc.none}`);
   // Horizontal and vertical stripes trade places under a quarter turn.
   assert.ok(acc.rotate90! < acc.none! - 0.3, `rotate90 ${acc.rotate90} vs none ${acc.none}`);
+  // The same model read as multi-label (one sigmoid per stripe class): mAP and macro-F1, no top-1.
+  const K = testSet.classes.length;
+  const multi = { ...testSet, multiLabel: true, samples: testSet.samples.map((x) => ({ ...x, labels: Float32Array.from({ length: K }, (_, c) => (c === x.label ? 1 : 0)), severities: new Float32Array(K) })) };
+  const rotMulti = await rotationRobustness(handle, multi, 16, 16);
+  assert.ok(rotMulti.every((r) => r.top1 === undefined && r.mAP !== undefined), 'multi-label: mAP, not top-1');
+  assert.ok(rotMulti[0]!.mAP! > rotMulti[1]!.mAP!, `mAP none ${rotMulti[0]!.mAP} vs rotate90 ${rotMulti[1]!.mAP}`);
   const weak = await pgdAttack(handle, testSet, 16, 16, { epsilon: 1, step: 0.5, iterations: 2, seed: 3 });
   const strong = await pgdAttack(handle, testSet, 16, 16, { epsilon: 64, step: 8, iterations: 10, seed: 3 });
   assert.equal(weak.n, testSet.samples.length);

@@ -16,7 +16,7 @@ import { Predictor } from '../../train/infer.js';
 import { DataLoader } from '../../data/loader/loader.js';
 import { ArgumentError } from '../../util/errors.js';
 import { Progress } from '../../util/progress.js';
-import { rotationRobustness, pgdAttack } from '../../train/robustness.js';
+import { rotationRobustness, pgdAttack, type RotationResult } from '../../train/robustness.js';
 import type { MultiLabelMetrics } from '../../train/metrics.js';
 import { Inspector } from '../../quality/inspector.js';
 import { evaluateInspectorOnDataset } from '../../quality/dataset_eval.js';
@@ -260,7 +260,8 @@ export const evalCommand: Command = {
 Prints top-1/top-5, per-class precision/recall/F1, macro-F1 and calibration error (single-label), or
 mAP, per-label F1 and exact match (multi-label); --report writes an HTML report with the training
 curves stored in the checkpoint and a confusion-matrix heatmap; --json prints the metrics as JSON.
-  --robustness          zero-shot accuracy under 90/180/270-degree rotation and upside-down flip
+  --robustness          zero-shot scores under 90/180/270-degree rotation and upside-down flip:
+                        top-1 (single-label) or mAP (multi-label), and macro-F1; JSON key "rotations"
   --pgd EPS,STEP,ITERS  targeted PGD attack (pixel units of 1/255, e.g. 8,2,10): success rate and
                         accuracy under attack (single-label models)
   --inspector FILE      evaluate a packaged inspector (ONNX + its .json config) instead of a checkpoint:
@@ -308,7 +309,10 @@ labels and clean. Images that cannot be loaded are named on stderr and not score
         console.log(`top-1 ${(100 * m.top1).toFixed(2)}%  top-5 ${(100 * m.top5).toFixed(2)}%  macro-F1 ${m.macroF1.toFixed(4)}  ECE ${m.ece.toFixed(4)}  (n=${m.n})`);
         for (const p of m.perClass) console.log(`  ${p.label.padEnd(16)} P ${p.precision.toFixed(3)}  R ${p.recall.toFixed(3)}  F1 ${p.f1.toFixed(3)}  n ${p.support}`);
       } else printMultiLabel(m);
-      for (const r of (extra.rotations as { transform: string; top1: number }[] | undefined) ?? []) console.log(`  rotation ${r.transform.padEnd(12)} ${(100 * r.top1).toFixed(2)}%`);
+      for (const r of (extra.rotations as RotationResult[] | undefined) ?? []) {
+        const main = r.top1 !== undefined ? `top-1 ${(100 * r.top1).toFixed(2)}%` : `mAP ${r.mAP!.toFixed(4)}`;
+        console.log(`  rotation ${r.transform.padEnd(12)} ${main}  macro-F1 ${r.macroF1.toFixed(4)}`);
+      }
       const p = extra.pgd as { successRate: number; accuracyUnderAttack: number; cleanAccuracy: number } | undefined;
       if (p) console.log(`  PGD: success ${(100 * p.successRate).toFixed(2)}%, accuracy under attack ${(100 * p.accuracyUnderAttack).toFixed(2)}% (clean ${(100 * p.cleanAccuracy).toFixed(2)}%)`);
       if (report) console.log(`wrote ${report}`);
