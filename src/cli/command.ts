@@ -23,9 +23,10 @@ export interface ParsedArgs {
 
 /**
  * Parses `--flag value`, `--flag=value` and boolean `--flag` (for names listed in `booleans`).
- * Unknown flags are an error naming the flag, so typos never pass silently.
+ * Unknown flags are an error naming the flag, so typos never pass silently; so are more than
+ * `positional` plain arguments (default: any number).
  */
-export function parseArgs(argv: string[], spec: { values?: string[]; booleans?: string[] }, where: string): ParsedArgs {
+export function parseArgs(argv: string[], spec: { values?: string[]; booleans?: string[]; positional?: number }, where: string): ParsedArgs {
   const values = new Set(spec.values ?? []);
   const booleans = new Set([...(spec.booleans ?? []), 'help']);
   const flags = new Map<string, string | true>();
@@ -50,6 +51,9 @@ export function parseArgs(argv: string[], spec: { values?: string[]; booleans?: 
     } else {
       positional.push(a);
     }
+  }
+  if (spec.positional !== undefined && positional.length > spec.positional) {
+    throw new ArgumentError(`${where}: unexpected argument "${positional[spec.positional]}" (see attnvision ${where} --help)`);
   }
   return { positional, flags };
 }

@@ -98,6 +98,8 @@ export interface EpochLog {
 }
 
 export interface TrainerEvents {
+  /** Before an epoch's first batch is loaded (epoch is 0-based; progress bars start their clock here). */
+  onEpochStart?(info: { epoch: number; batches: number }): void;
   /** After every step (for progress bars). */
   onStep?(info: { epoch: number; batch: number; batches: number; loss: number; acc?: number; imagesPerSec: number; lr: number }): void;
   onEpoch?(log: EpochLog): void;
@@ -246,6 +248,7 @@ export class Trainer {
     const valLoader = this.val ? new DataLoader(this.val, { batchSize: B, shuffle: false, seed: c.seed, transform: { size: S, mode: 'center', flip: false }, workers: c.workers }) : undefined;
     try {
       for (let epoch = startEpoch; epoch < c.epochs; epoch++) {
+        this.events.onEpochStart?.({ epoch, batches: stepsPerEpoch });
         const t0 = performance.now();
         let lossSum = 0;
         let correct = 0;

@@ -159,3 +159,13 @@ test('an input size the model cannot take is a shape error naming the model and 
     /^ShapeError: tiny_vit does not take input \[8, 3, 18, 18\] \(default input 1x16x16\): pos: reshape /,
   );
 });
+
+test('parseArgs: more plain arguments than a command takes are an error naming the first extra one', () => {
+  assert.deepEqual(parseArgs(['model', '--out', 'x.onnx'], { values: ['out'], positional: 1 }, 'export').positional, ['model']);
+  assert.throws(() => parseArgs(['model', 'extra', '--out', 'x.onnx'], { values: ['out'], positional: 1 }, 'export'), /^ArgumentError: export: unexpected argument "extra" \(see attnvision export --help\)$/);
+  assert.throws(() => parseArgs(['--data', 'a', 'b'], { values: ['data'], positional: 0 }, 'train'), /train: unexpected argument "b"/);
+  assert.equal(parseArgs(['a', 'b', 'c'], {}, 'inspect').positional.length, 3, 'no limit unless given');
+  const r = run('train', '--data', 'a', 'b');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /train: unexpected argument "b"/);
+});

@@ -297,6 +297,7 @@ test('splits from another dataset, only some splits: same photo splits, larger p
   await synthesize({ out: a, perClass: 10, size: 64, seed: 3, photos, quiet: true, workers: 0, limit: 1 });
   const cfgA = JSON.parse(await fs.readFile(path.join(a, 'synth.json'), 'utf8')) as SynthConfig;
   const splitsA = photoSplits(cfgA);
+  await fs.writeFile(path.join(photos, 'zz_broken.jpg'), 'not a jpeg');
   const b = await tmpDir();
   const sb = await synthesize({ out: b, perClass: 10, size: 150, seed: 4, photos, quiet: true, workers: 2, splitsFrom: path.join(a, 'synth.json'), onlySplits: ['val', 'test'] });
   const lines = await readLines(sb.manifest);
@@ -305,6 +306,10 @@ test('splits from another dataset, only some splits: same photo splits, larger p
   assert.deepEqual([...new Set(lines.map((l) => l.split))].sort(), ['test', 'val']);
   const cfgB = JSON.parse(await fs.readFile(path.join(b, 'synth.json'), 'utf8')) as SynthConfig;
   assert.ok(cfgB.photos.every((p) => p.width === 200), 'small photos left out');
+  // The summary names what was left out and why (the CLI prints it).
+  assert.equal(sb.skippedPhotos.filter((p) => p.reason === 'smaller than 150 px').length, 10);
+  assert.deepEqual(sb.skippedPhotos.filter((p) => p.reason !== 'smaller than 150 px').map((p) => p.name), ['zz_broken.jpg']);
+  assert.match(sb.skippedPhotos.find((p) => p.name === 'zz_broken.jpg')!.reason, /not an image|unrecognised/);
   for (const l of lines) {
     assert.match(l.file, new RegExp(`^${l.split}/`));
     await fs.access(path.join(b, l.file));
@@ -314,6 +319,7 @@ test('splits from another dataset, only some splits: same photo splits, larger p
   await assert.rejects(synthesize({ out: await tmpDir(), perClass: 1, size: 64, quiet: true, splitsFrom: path.join(a, 'synth.json') }), /needs a photo folder/);
   await assert.rejects(synthesize({ out: await tmpDir(), perClass: 1, size: 64, photos, quiet: true, splitsFrom: path.join(a, 'nope.json') }), /cannot read the synth.json/);
   await assert.rejects(synthCommand.run(['--out', await tmpDir(), '--per-class', '1', '--only-splits', 'val,dev']), /--only-splits/);
+  await assert.rejects(synthCommand.run(['--out', await tmpDir(), '--per-class', '1', '--splits-from', path.join(a, 'synth.json')]), /synth: --splits-from needs --photos/);
 });
 
 test('photo decode scales: drawn from the given list (1 = native), recorded in synth.json only when given; bad lists named', async () => {

@@ -107,8 +107,16 @@ test('replaceFailedSamples: failed slots take loaded samples in turn (image, lab
 test('trainer: learns, writes logs and checkpoints, and resumes exactly', async () => {
   const { train, val } = await data();
   const out1 = await mkdtemp(path.join(tmpdir(), 'attnvision-run-'));
-  const full = await new Trainer(config, train, val, out1).run();
+  const events: string[] = [];
+  const full = await new Trainer(config, train, val, out1, {
+    onEpochStart: (e) => events.push(`start ${e.epoch} ${e.batches}`),
+    onStep: (st) => events.push(`step ${st.epoch} ${st.batch}/${st.batches}`),
+  }).run();
   assert.equal(full.logs.length, 4);
+  // Progress bars start before the first batch of each epoch.
+  const n = Math.floor(train.samples.length / config.batchSize);
+  const want = [0, 1, 2, 3].flatMap((e) => [`start ${e} ${n}`, ...Array.from({ length: n }, (_, i) => `step ${e} ${i + 1}/${n}`)]);
+  assert.deepEqual(events, want);
   assert.ok(full.logs[3]!.trainLoss < full.logs[0]!.trainLoss, 'loss falls');
   assert.ok(full.best!.valTop1! > 0.8, `validation top-1 ${full.best!.valTop1}`);
   const jsonl = (await readFile(path.join(out1, 'log.jsonl'), 'utf8')).trim().split('\n');

@@ -30,7 +30,7 @@ coarse token to its 2 x 2 fine tokens), onto the first stage's grid: once from a
   --checkpoint FILE   a trainer checkpoint (model, classes and size from its metadata)
   --weights FILE      safetensors weights for <model>`,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['out', 'checkpoint', 'weights', 'size', 'query', 'classes'] }, 'attention');
+    const a = parseArgs(argv, { values: ['out', 'checkpoint', 'weights', 'size', 'query', 'classes'], positional: 2 }, 'attention');
     const [name, image] = a.positional;
     const out = flagString(a, 'out');
     if (!name || !image || !out) throw new ArgumentError('attention: expected <model> <image> --out file.png');

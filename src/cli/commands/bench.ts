@@ -41,7 +41,7 @@ export const benchCommand: Command = {
   summary: 'benchmark gemm / train-step / infer, optionally against PyTorch',
   usage,
   async run(argv) {
-    const args = parseArgs(argv, { values: ['model', 'batch', 'size', 'height', 'classes', 'iters', 'warmup', 'python'], booleans: ['json', 'vs-torch'] }, 'bench');
+    const args = parseArgs(argv, { values: ['model', 'batch', 'size', 'height', 'classes', 'iters', 'warmup', 'python'], booleans: ['json', 'vs-torch'], positional: 1 }, 'bench');
     const name = args.positional[0];
     if (!name || !['gemm', 'train-step', 'infer', 'inspect'].includes(name)) throw new ArgumentError(`bench: expected gemm, train-step, infer or inspect but received ${name === undefined ? 'nothing' : `"${name}"`}`);
     if (name === 'inspect' && args.flags.has('vs-torch')) throw new ArgumentError('bench: inspect has no PyTorch peer (drop --vs-torch)');

@@ -30,7 +30,7 @@ export const demoCommand: Command = {
   summary: 'train a tiny model on synthetic data and print its accuracy',
   usage,
   async run(argv) {
-    const args = parseArgs(argv, { values: ['model', 'steps', 'batch', 'seed'] }, 'demo');
+    const args = parseArgs(argv, { values: ['model', 'steps', 'batch', 'seed'], positional: 0 }, 'demo');
     const kind = flagString(args, 'model', 'cnn')!;
     if (kind !== 'cnn' && kind !== 'vit') throw new ArgumentError(`demo: expected cnn or vit for --model but received "${kind}"`);
     const steps = flagNumber(args, 'steps', 150, 'demo', { int: true, min: 1 });

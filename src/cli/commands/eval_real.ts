@@ -26,7 +26,7 @@ noise sigma, dark channel, mean luminance, blockiness).
   --json F        write per-file results and the table as JSON
 Files that cannot be inspected are named on stderr and not counted (exit code 3).`,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['model', 'calibrate', 'json'] }, 'eval-real');
+    const a = parseArgs(argv, { values: ['model', 'calibrate', 'json'], positional: 1 }, 'eval-real');
     const dir = a.positional[0];
     if (!dir) throw new ArgumentError('eval-real: expected a folder of class sub-folders');
     let thresholds: BaselineThresholds = DEFAULT_BASELINE_THRESHOLDS;

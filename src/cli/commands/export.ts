@@ -22,7 +22,7 @@ its first output the logits. Weights are stored as initializers under their stat
   --static-batch N   fix the batch size to N instead of a dynamic batch
   --fp16-weights     store weights as float16 (half the file size; computation stays float32)`,
   async run(argv) {
-    const args = parseArgs(argv, { values: ['out', 'weights', 'classes', 'input', 'static-batch'], booleans: ['fp16-weights'] }, 'export');
+    const args = parseArgs(argv, { values: ['out', 'weights', 'classes', 'input', 'static-batch'], booleans: ['fp16-weights'], positional: 1 }, 'export');
     const name = args.positional[0];
     if (!name) throw new ArgumentError('export: expected a model name (see attnvision models)');
     const out = flagString(args, 'out');

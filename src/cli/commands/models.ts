@@ -27,7 +27,7 @@ and the paper's numbers where the paper states them.
   --json             print an array of {name, params, gflops, inputSize}
   --filter S         only models whose name contains S`,
   async run(argv) {
-    const args = parseArgs(argv, { values: ['filter'], booleans: ['json'] }, 'models');
+    const args = parseArgs(argv, { values: ['filter'], booleans: ['json'], positional: 0 }, 'models');
     const filter = flagString(args, 'filter');
     const rows = [];
     for (const name of listModels().filter((n) => !filter || n.includes(filter))) {
@@ -58,7 +58,7 @@ export const summaryCommand: Command = {
   --classes N     number of classes (default: the model's default)
   --json          print {name, params, gflops, inputSize, layers: [{path, type, outputShape, params, flops}]}`,
   async run(argv) {
-    const args = parseArgs(argv, { values: ['input', 'classes'], booleans: ['json'] }, 'summary');
+    const args = parseArgs(argv, { values: ['input', 'classes'], booleans: ['json'], positional: 1 }, 'summary');
     const name = args.positional[0];
     if (!name) throw new ArgumentError('summary: expected a model name (see attnvision models)');
     modelInfo(name);

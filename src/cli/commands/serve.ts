@@ -29,7 +29,7 @@ export const serveCommand: Command = {
   summary: 'run the inspector as an HTTP service with a web page',
   usage,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['port', 'host', 'model', 'max-mb', 'queue'], booleans: ['quiet'] }, 'serve');
+    const a = parseArgs(argv, { values: ['port', 'host', 'model', 'max-mb', 'queue'], booleans: ['quiet'], positional: 0 }, 'serve');
     const port = flagNumber(a, 'port', 8080, 'serve', { int: true, min: 0, max: 65535 });
     const host = flagString(a, 'host', '127.0.0.1')!;
     const maxBytes = Math.round(flagNumber(a, 'max-mb', 25, 'serve', { min: 0.001 }) * 1e6);

@@ -36,7 +36,8 @@ Options:
   --per-class N    samples per class                                        (required)
   --size S         image side in px                                         [256]
   --seed S         run seed; the same seed gives the same dataset            [0]
-  --photos DIR     folder of clean photos (else procedural dead leaves only)
+  --photos DIR     folder of clean photos (else procedural dead leaves only); photos with a short
+                   side below S are left out (counted), unreadable ones named with a warning
   --mix F          share of each degradation class with a second label      [0.2]
   --workers N      worker threads (0 = in-process)                          [all cores]
   --preview        also write DIR/preview.png: one row per class, severity rising
@@ -44,7 +45,7 @@ Options:
   --splits-from F  keep the photo -> split assignment of the dataset whose synth.json is F
                    (photos it did not use are left out); for a second dataset of the same photos,
                    e.g. larger val/test images, with no photo crossing splits; F may also be
-                   a photo split file (scripts/photo_split.mjs, docs/degradations.md)
+                   a photo split file (scripts/photo_split.mjs, docs/degradations.md); needs --photos
   --only-splits L  keep only these splits (comma list of train, val, test); the plan is the full
                    one, filtered, so N still counts samples per class before the filter
   --photo-scales L photo decode scales to draw crops from (comma list in (0, 1]; 1 = native
@@ -85,12 +86,11 @@ export const synthCommand: Command = {
   summary: 'synthesise a degradation dataset (clean photos or dead leaves -> 7 labelled degradations)',
   usage,
   async run(argv) {
-    const args = parseArgs(argv, { values: ['out', 'per-class', 'size', 'seed', 'photos', 'mix', 'workers', 'splits-from', 'only-splits', 'photo-scales', 'soft-finish', 'noise-grain'], booleans: ['preview', 'quiet', 'strict-dof', 'own-problems'] }, 'synth');
+    const args = parseArgs(argv, { values: ['out', 'per-class', 'size', 'seed', 'photos', 'mix', 'workers', 'splits-from', 'only-splits', 'photo-scales', 'soft-finish', 'noise-grain'], booleans: ['preview', 'quiet', 'strict-dof', 'own-problems'], positional: 0 }, 'synth');
     if (args.flags.get('help')) {
       console.log(usage);
       return 0;
     }
-    if (args.positional.length) throw new ArgumentError(`synth: unexpected argument "${args.positional[0]}" (see attnvision synth --help)`);
     const out = flagString(args, 'out');
     if (!out) throw new ArgumentError('synth: expected a folder for --out but received nothing (see attnvision synth --help)');
     if (!args.flags.has('per-class')) throw new ArgumentError('synth: expected an integer >= 1 for --per-class but received nothing');
@@ -119,6 +119,7 @@ export const synthCommand: Command = {
     }
     const softFinish = args.flags.has('soft-finish') ? flagNumber(args, 'soft-finish', 0, 'synth', { min: 0, max: 1 }) : undefined;
     const noiseGrain = args.flags.has('noise-grain') ? flagNumber(args, 'noise-grain', 0, 'synth', { min: 0, max: 1 }) : undefined;
+    if (splitsFrom && !photos) throw new ArgumentError('synth: --splits-from needs --photos (procedural samples have no photo splits to keep)');
     const strictDof = args.flags.get('strict-dof') === true;
     if (strictDof && !photos) throw new ArgumentError('synth: --strict-dof needs --photos');
     const ownProblems = args.flags.get('own-problems') === true;
@@ -135,6 +136,11 @@ export const synthCommand: Command = {
       ...(strictDof ? { strictPartlyBlurred: true } : {}),
       ...(ownProblems ? { ownProblems: true } : {}),
     });
+    const small = summary.skippedPhotos.filter((p) => p.reason.startsWith('smaller than'));
+    const unreadable = summary.skippedPhotos.filter((p) => !small.includes(p));
+    // Unreadable photos are named even with --quiet: a photo folder should not hold broken files unnoticed.
+    for (const p of unreadable) console.error(`synth: warning: ${path.join(photos!, p.name)} left out: ${p.reason}`);
+    if (!quiet && small.length) console.error(`synth: ${small.length} photo${small.length > 1 ? 's' : ''} left out with a short side below ${size} px`);
     if (!quiet) {
       console.error(`synth: ${summary.total} samples in ${out} (${summary.generated} new, ${summary.resumed} resumed) in ${summary.seconds.toFixed(1)} s, ` +
         `${summary.imagesPerSecond.toFixed(1)} img/s on ${summary.workers} worker(s); ${summary.rejectedPhotos} samples moved off their planned photo (no sharp crop, or a problem of its own the labels deny)`);

@@ -127,7 +127,7 @@ export const trainCommand: Command = {
   summary: 'train a zoo model on an image folder or manifest dataset',
   usage: trainUsage,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['data', 'labels', 'model', 'weights', 'epochs', 'batch', 'size', 'workers', 'opt', 'lr', 'wd', 'momentum', 'warmup', 'smoothing', 'clip', 'crop', 'seed', 'out', 'pair-weight', 'pair-weight-labels', 'ema'], booleans: ['severity-head', 'resume', 'overwrite', 'cache-batches'] }, 'train');
+    const a = parseArgs(argv, { values: ['data', 'labels', 'model', 'weights', 'epochs', 'batch', 'size', 'workers', 'opt', 'lr', 'wd', 'momentum', 'warmup', 'smoothing', 'clip', 'crop', 'seed', 'out', 'pair-weight', 'pair-weight-labels', 'ema'], booleans: ['severity-head', 'resume', 'overwrite', 'cache-batches'], positional: 0 }, 'train');
     const data = flagString(a, 'data');
     const out = flagString(a, 'out');
     if (!data || !out) throw new ArgumentError('train: --data and --out are required');
@@ -151,8 +151,9 @@ export const trainCommand: Command = {
     console.error(`train: ${train.samples.length} training images, ${val?.samples.length ?? 0} validation images, classes: ${train.classes.join(', ')}`);
     let bar: Progress | null = null;
     const trainer = new Trainer(config, train, val, out, {
+      // The bar starts before the first batch, so its rate and ETA count that batch's time too.
+      onEpochStart: (e) => (bar = new Progress({ total: e.batches, label: `epoch ${e.epoch + 1}/${config.epochs}`, unit: 'batch' })),
       onStep: (s) => {
-        if (s.batch === 1) bar = new Progress({ total: s.batches, label: `epoch ${s.epoch + 1}/${config.epochs}`, unit: 'batch' });
         bar?.tick(1, `${s.imagesPerSec.toFixed(1)} img/s loss ${s.loss.toFixed(4)}${s.acc !== undefined ? ` acc ${(100 * s.acc).toFixed(1)}%` : ''} lr ${s.lr.toExponential(2)}`);
       },
       onEpoch: (l) => {
@@ -276,7 +277,7 @@ Multi-label metrics also score "clean" (no label at its threshold, 0.5 unless --
 class: its recall is the share of clean images kept clean, and "with clean" is the macro-F1 over the
 labels and clean. Images that cannot be loaded are named on stderr and not scored (exit code 3).`,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['checkpoint', 'inspector', 'data', 'split', 'labels', 'report', 'batch', 'pgd', 'threshold'], booleans: ['json', 'robustness', 'scan'] }, 'eval');
+    const a = parseArgs(argv, { values: ['checkpoint', 'inspector', 'data', 'split', 'labels', 'report', 'batch', 'pgd', 'threshold'], booleans: ['json', 'robustness', 'scan'], positional: 0 }, 'eval');
     if (a.flags.has('scan') && !flagString(a, 'inspector')) throw new ArgumentError('eval: --scan needs --inspector');
     if (flagString(a, 'inspector')) return evalInspector(a);
     const pgdSpec = flagString(a, 'pgd');

@@ -18,6 +18,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { ImageDecodeError } from '../../image/errors.js';
 import { probeImage } from '../../image/io.js';
 import { parseJsonl } from '../../io/jsonl.js';
 import { ArgumentError, AttnvisionError, checkInt, checkNumber } from '../../util/errors.js';
@@ -86,6 +87,8 @@ export interface SynthSummary {
   workers: number;
   /** Samples of the whole dataset (resumed ones included) moved off their planned photo (no sharp crop, or a problem of its own the labels deny): another photo or dead leaves used instead. */
   rejectedPhotos: number;
+  /** Files of the photo folder left out: undecodable, or with a short side below the sample size. */
+  skippedPhotos: { name: string; reason: string }[];
   manifest: string;
 }
 
@@ -109,7 +112,7 @@ export async function listPhotos(dir: string, size: number): Promise<{ photos: S
       if (Math.min(info.width, info.height) < size) skipped.push({ name, reason: `smaller than ${size} px` });
       else photos.push({ name, width: info.width, height: info.height });
     } catch (e) {
-      skipped.push({ name, reason: (e as Error).message });
+      skipped.push({ name, reason: e instanceof ImageDecodeError ? e.reason : (e as Error).message });
     }
   }
   return { photos, skipped };
@@ -161,7 +164,8 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
   const mix = checkNumber(where, 'mix', opts.mix ?? 0.2, 0, 1);
   const out = path.resolve(opts.out);
   const photosDir = opts.photos ? path.resolve(opts.photos) : null;
-  let photos = photosDir ? (await listPhotos(photosDir, size)).photos : [];
+  const listed = photosDir ? await listPhotos(photosDir, size) : { photos: [], skipped: [] };
+  let photos = listed.photos;
   if (photosDir && !photos.length) throw new SynthError(`${photosDir}: no usable photos (need decodable images with a short side >= ${size} px)`);
   let splits: Record<string, Split> | undefined;
   if (opts.splitsFrom) {
@@ -267,6 +271,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
     imagesPerSecond: seconds > 0 ? todo.length / seconds : 0,
     workers: nWorkers,
     rejectedPhotos: [...byId.values()].filter((e) => e.source.rejectedPhoto).length,
+    skippedPhotos: listed.skipped,
     manifest,
   };
 }
