@@ -8,6 +8,10 @@ import { DataLoader, replaceFailedSamples, type Batch } from '../../src/data/loa
 import { Trainer, pairLossWeights, type TrainConfig, type EpochLog } from '../../src/train/trainer.js';
 import { writeToyImageFolder } from '../helpers/toy_images.js';
 import { readCheckpoint } from '../../src/io/checkpoint.js';
+import { loadSample } from '../../src/data/loader/transform.js';
+import { encodeBmp24 } from '../../src/image/bmp.js';
+import { encodePng } from '../../src/image/io.js';
+import { execFileSync } from 'node:child_process';
 
 const config: TrainConfig = {
   model: 'tiny_cnn',
@@ -234,4 +238,28 @@ test('trainer: --ema validates and saves the averaged weights, logs the raw ones
   assert.deepEqual(resumed.logs.map((l) => [l.trainLoss, l.valLoss, l.valMetric, l.valMetricRaw]), full.logs.map((l) => [l.trainLoss, l.valLoss, l.valMetric, l.valMetricRaw]));
   assert.deepEqual(flat(await readCheckpoint(path.join(out2, 'best.safetensors'))), flat(bestCk));
   assert.throws(() => new Trainer({ ...config, ema: 1 }, train, val, out2), /EMA decay \(--ema\) must be in \(0, 1\), received 1/);
+});
+
+test('loadSample: the image/io way in (BMP by content decodes; SVG and pipes are refused by name)', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'attnvision-ls-'));
+  const rgb = new Uint8Array(20 * 20 * 3);
+  for (let i = 0; i < 20 * 20; i++) rgb.set([(i * 13) % 256, (i * 7) % 256, 90], i * 3);
+  const bmp = path.join(dir, 'really_a_bmp.jpg');
+  await writeFile(bmp, encodeBmp24(rgb, 20, 20));
+  const png = path.join(dir, 'same.png');
+  await writeFile(png, await encodePng({ data: Float32Array.from({ length: 3 * 400 }, (_, k) => rgb[(k % 400) * 3 + Math.floor(k / 400)]! / 255), channels: 3, height: 20, width: 20 }));
+  const spec = { size: 16, mode: 'center' as const, flip: false };
+  const a = new Float32Array(3 * 16 * 16);
+  const b = new Float32Array(3 * 16 * 16);
+  await loadSample(bmp, spec, 1, a, 0);
+  await loadSample(png, spec, 1, b, 0);
+  assert.deepEqual(a, b, 'the BMP gives the pixels of the same image as PNG');
+  const svg = path.join(dir, 'vector.png');
+  await writeFile(svg, '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20"><rect width="20" height="20"/></svg>');
+  await assert.rejects(loadSample(svg, spec, 1, a, 0), /unsupported format: SVG/);
+  if (process.platform !== 'win32') {
+    const fifo = path.join(dir, 'pipe.png');
+    execFileSync('mkfifo', [fifo]);
+    await assert.rejects(loadSample(fifo, spec, 1, a, 0), /not a regular file/);
+  }
 });

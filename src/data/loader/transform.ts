@@ -1,5 +1,5 @@
 /**
- * Per-sample image pipeline run in loader workers: decode with sharp (EXIF orientation applied),
+ * Per-sample image pipeline run in loader workers: decode with sharp (image/io.ts openImagePipeline: format by content, EXIF orientation applied),
  * crop (random-resized, random at native scale, or center), optional horizontal flip, and
  * normalisation to a CHW float tensor.
  *
@@ -7,6 +7,7 @@
  * and JPEG artifacts look.
  */
 import sharp from 'sharp';
+import { DECODE_TIMEOUT_SECONDS, DEFAULT_MAX_PIXELS, openImagePipeline } from '../../image/io.js';
 import { mulberry32 } from '../../util/rng.js';
 
 export interface TransformSpec {
@@ -41,15 +42,11 @@ export function sampleRng(seed: number): () => number {
 export async function loadSample(file: string | Buffer, spec: TransformSpec, seed: number, out: Float32Array, offset: number): Promise<void> {
   const rnd = sampleRng(seed);
   const S = spec.size;
-  // failOn 'error': training folders of camera photos often carry benign libjpeg warnings (trailing
-  // bytes); the inspector, which scores user photos, is the strict one (image/io.ts).
-  const base = sharp(file, { limitInputPixels: spec.maxPixels ?? 100_000_000, failOn: 'error' }).rotate();
-  const meta = await base.metadata();
-  // After EXIF rotation, width/height swap for orientations 5-8.
-  const swap = (meta.orientation ?? 1) >= 5;
-  const W = (swap ? meta.height : meta.width) ?? 0;
-  const H = (swap ? meta.width : meta.height) ?? 0;
-  if (!W || !H) throw new Error('image has no dimensions');
+  // The one way in for image files (image/io.ts): format by content (BMP through our decoder; SVG,
+  // pipes and devices refused), EXIF orientation, first frame. failOn 'error': training folders
+  // of camera photos often carry benign libjpeg warnings (trailing bytes); the inspector, which
+  // scores user photos, is the strict one.
+  const { img: base, width: W, height: H } = await openImagePipeline(file, { maxPixels: spec.maxPixels ?? DEFAULT_MAX_PIXELS, failOn: 'error' });
   let pipeline = base;
   if (spec.mode === 'resized-crop') {
     const [lo, hi] = spec.scale ?? [0.08, 1];
@@ -74,7 +71,7 @@ export async function loadSample(file: string | Buffer, spec: TransformSpec, see
       const f = S / Math.min(W, H);
       w = Math.max(S, Math.round(W * f));
       h = Math.max(S, Math.round(H * f));
-      pipeline = sharp(await pipeline.resize(w, h, { fit: 'fill' }).toBuffer());
+      pipeline = sharp(await pipeline.resize(w, h, { fit: 'fill' }).timeout({ seconds: DECODE_TIMEOUT_SECONDS }).toBuffer());
     }
     const left = spec.mode === 'crop' ? Math.floor(rnd() * (w - S + 1)) : Math.floor((w - S) / 2);
     const top = spec.mode === 'crop' ? Math.floor(rnd() * (h - S + 1)) : Math.floor((h - S) / 2);
@@ -89,7 +86,7 @@ export async function loadSample(file: string | Buffer, spec: TransformSpec, see
     pipeline = t;
   }
   // Transparency composited onto white (image/io.ts readImage's contract, as the synthesizer's images).
-  const { data, info } = await pipeline.flatten({ background: '#ffffff' }).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await pipeline.flatten({ background: '#ffffff' }).toColourspace('srgb').timeout({ seconds: DECODE_TIMEOUT_SECONDS }).raw().toBuffer({ resolveWithObject: true });
   const mean = spec.mean ?? IMAGENET_MEAN;
   const std = spec.std ?? IMAGENET_STD;
   const ch = info.channels;

@@ -3,6 +3,7 @@
  * batch buffer, and transfers it back. A bad file becomes an error entry (named) instead of a crash.
  */
 import { parentPort } from 'node:worker_threads';
+import { ImageDecodeError } from '../../image/errors.js';
 import { loadSample, type TransformSpec } from './transform.js';
 
 export interface WorkerRequest {
@@ -28,7 +29,8 @@ parentPort!.on('message', async (req: WorkerRequest) => {
       try {
         await loadSample(f, req.spec, req.seeds[i]!, data, i * per);
       } catch (e) {
-        errors.push({ index: i, file: f, message: (e as Error).message });
+        // The file is named by the caller; the message says why.
+        errors.push({ index: i, file: f, message: e instanceof ImageDecodeError ? `cannot decode image: ${e.reason}` : (e as Error).message });
       }
     }),
   );
