@@ -119,11 +119,12 @@ function checkFormat(buf: Uint8Array, file: string): ImageFormat {
   return fmt as ImageFormat;
 }
 
-/** libvips error text -> a short reason. */
-function vipsReason(e: unknown): string {
+/** A libvips/sharp decode failure -> a short reason for ImageDecodeError and the inspector's errors. */
+export function decodeFailureReason(e: unknown): string {
   const msg = String((e as Error)?.message ?? e).split('\n')[0]!.trim();
   if (/premature end|truncated|unexpected end|end of (file|stream)|not enough data|Read error|short read|corrupt/i.test(msg)) return `truncated or corrupt data (${msg})`;
   if (/timeout/i.test(msg)) return `decoding timed out (${msg})`;
+  if (/pixel limit/i.test(msg)) return `image is too large (${msg.replace(/^.*?:\s*/, '')})`;
   return `corrupt or unsupported data (${msg})`;
 }
 
@@ -143,7 +144,7 @@ export async function probeImage(input: string | Uint8Array): Promise<ImageInfo>
   try {
     meta = await sharp(buf, { limitInputPixels: false, failOn: 'error' }).metadata();
   } catch (e) {
-    throw new ImageDecodeError(file, vipsReason(e));
+    throw new ImageDecodeError(file, decodeFailureReason(e));
   }
   const w = meta.width ?? 0;
   const h = meta.pageHeight ?? meta.height ?? 0;
@@ -197,7 +198,7 @@ export async function readImage(input: string | Uint8Array, opts: ReadOptions = 
     if (out.channels !== 3) img = toRgb(img);
     return img;
   } catch (e) {
-    throw new ImageDecodeError(file, vipsReason(e));
+    throw new ImageDecodeError(file, decodeFailureReason(e));
   }
 }
 
@@ -224,7 +225,7 @@ export async function openImagePipeline(input: string | Uint8Array, opts: { maxP
     }
     meta = await img.metadata();
   } catch (e) {
-    throw new ImageDecodeError(file, e instanceof ImageDecodeError ? e.reason : vipsReason(e));
+    throw new ImageDecodeError(file, e instanceof ImageDecodeError ? e.reason : decodeFailureReason(e));
   }
   const swap = (meta.orientation ?? 1) >= 5;
   const width = (swap ? meta.height : meta.width) ?? 0;

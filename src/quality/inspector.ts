@@ -16,7 +16,7 @@ import { defaultThreads } from '../runtime/session.js';
 import { AttnvisionError } from '../util/errors.js';
 import { planTiles, type TilePlan } from './tiling.js';
 import { checkInspectorConfig, detailPlanOf, labelThresholdsOf, resultFromTileOutputs, runTiles, tileBatch } from './core.js';
-import { DECODE_TIMEOUT_SECONDS, isBenignDecodeWarning, openImagePipeline } from '../image/io.js';
+import { DECODE_TIMEOUT_SECONDS, decodeFailureReason, isBenignDecodeWarning, openImagePipeline } from '../image/io.js';
 import { ImageDecodeError } from '../image/errors.js';
 import type { InspectorConfig, InspectResult } from './labels.js';
 
@@ -115,7 +115,7 @@ export class Inspector {
         throw e;
       });
     } catch (e) {
-      throw new InspectError(name, describeDecodeError(e));
+      throw new InspectError(name, decodeFailureReason(e));
     }
     const batch = tileBatch(raw, raw.length / (plan.width * plan.height), plan, this.config);
     const detail = detailPlan && native ? { batch: tileBatch(native, native.length / (width * height), detailPlan, this.config), plan: detailPlan } : undefined;
@@ -155,17 +155,7 @@ export async function openImage(input: string | Buffer, name: string, maxPixels?
   try {
     return await openImagePipeline(typeof input === 'string' ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength), { maxPixels, failOn });
   } catch (e) {
-    throw new InspectError(name, e instanceof ImageDecodeError ? e.reason : describeDecodeError(e));
+    throw new InspectError(name, e instanceof ImageDecodeError ? e.reason : decodeFailureReason(e));
   }
 }
 
-/** Turns libvips/sharp messages into short reasons. */
-export function describeDecodeError(e: unknown): string {
-  const m = (e as Error).message ?? String(e);
-  if (/unsupported image format/i.test(m)) return 'not a supported image (unknown or unsupported format)';
-  if (/pixel limit/i.test(m)) return `image is too large (${m.replace(/^.*?:\s*/, '')})`;
-  if (/premature end|truncated|unexpected end|corrupt|Invalid|read error/i.test(m)) return `corrupt or truncated image (${m.split('\n')[0]})`;
-  if (/ENOENT|no such file/i.test(m)) return 'file not found';
-  if (/empty/i.test(m)) return 'empty file';
-  return m.split('\n')[0]!;
-}

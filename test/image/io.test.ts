@@ -6,7 +6,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { spawnSync } from 'node:child_process';
 import {
-  readImage, probeImage, isBenignDecodeWarning, encodePng, encodeJpeg, writeImage, ImageDecodeError, encodeBmp24, decodeBmp, sniffFormat,
+  readImage, probeImage, isBenignDecodeWarning, decodeFailureReason, encodePng, encodeJpeg, writeImage, ImageDecodeError, encodeBmp24, decodeBmp, sniffFormat,
   toInterleavedU8, createImage, type ImageF32,
 } from '../../src/image/index.js';
 
@@ -169,4 +169,11 @@ test('decodes the shared clean photos that are present', async () => {
     assert.ok(img.width >= 16 && img.height >= 16);
     assert.ok(img.data.every((v) => v >= 0 && v <= 1));
   }
+});
+
+test('decodeFailureReason: one wording for libvips failures (truncated, timeout, pixel limit, other)', () => {
+  assert.match(decodeFailureReason(new Error('VipsJpeg: Premature end of input file\nmore')), /^truncated or corrupt data \(VipsJpeg: Premature end of input file\)$/);
+  assert.match(decodeFailureReason(new Error('timeout: 60s')), /^decoding timed out/);
+  assert.equal(decodeFailureReason(new Error('Input image exceeds pixel limit')), 'image is too large (Input image exceeds pixel limit)');
+  assert.match(decodeFailureReason('something else'), /^corrupt or unsupported data \(something else\)$/);
 });
