@@ -129,3 +129,34 @@ export async function readSafetensors(file: string): Promise<{ tensors: Map<stri
   }
   return decodeSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), file);
 }
+
+/**
+ * The `__metadata__` of a safetensors file from its header alone (the tensors are not read), for
+ * callers that need a checkpoint's model name, classes or input size before loading its weights.
+ */
+export async function readSafetensorsMetadata(file: string): Promise<Record<string, string>> {
+  let fh: fs.FileHandle | undefined;
+  try {
+    fh = await fs.open(file, 'r');
+    const size = (await fh.stat()).size;
+    const head = new Uint8Array(8);
+    const got = (await fh.read(head, 0, 8, 0)).bytesRead;
+    if (got < 8) throw new SafetensorsError(`${file}: too short for a safetensors file (${size} bytes)`);
+    const hlen = Number(new DataView(head.buffer).getBigUint64(0, true));
+    if (hlen > size - 8 || hlen > 100_000_000) throw new SafetensorsError(`${file}: header length ${hlen} exceeds file size ${size}`);
+    const text = new Uint8Array(hlen);
+    await fh.read(text, 0, hlen, 8);
+    let header: Record<string, unknown>;
+    try {
+      header = JSON.parse(Buffer.from(text).toString('utf8')) as Record<string, unknown>;
+    } catch (e) {
+      throw new SafetensorsError(`${file}: header is not valid JSON (${(e as Error).message})`);
+    }
+    return (header.__metadata__ as Record<string, string> | undefined) ?? {};
+  } catch (e) {
+    if (e instanceof SafetensorsError) throw e;
+    throw new SafetensorsError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  } finally {
+    await fh?.close();
+  }
+}

@@ -11,7 +11,7 @@ import { TrainStep } from '../../src/train/step.js';
 import { Predictor } from '../../src/train/infer.js';
 import { TinyCNN, TinyViT } from '../../src/models/toy.js';
 import { toyBatch } from '../../src/data/toy.js';
-import { saveCheckpoint, loadCheckpoint, exportOnnxFile, decodeSafetensors, encodeSafetensors, fromFloat32 } from '../../src/io/index.js';
+import { saveCheckpoint, loadCheckpoint, exportOnnxFile, decodeSafetensors, encodeSafetensors, fromFloat32, readSafetensorsMetadata } from '../../src/io/index.js';
 import { StateDictError } from '../../src/util/errors.js';
 import { onnx } from '../../src/graph/emitter.js';
 
@@ -127,4 +127,23 @@ test('safetensors: header is 8-byte aligned, round-trips, and corrupt files give
   assert.deepEqual([...new Float32Array(back.tensors.get('w')!.bytes.slice().buffer)], [1, 2, 3, 4, 5, 6]);
   assert.throws(() => decodeSafetensors(bytes.slice(0, 20), 'x.safetensors'), /x\.safetensors: header length/);
   assert.throws(() => decodeSafetensors(new Uint8Array(3), 'y.safetensors'), /y\.safetensors: too short/);
+});
+
+test('readSafetensorsMetadata: the metadata from the header alone; bad files named', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'attnvision-stmeta-'));
+  const file = path.join(dir, 'ck.safetensors');
+  const bytes = encodeSafetensors(new Map([['w', fromFloat32(new Float32Array(1000), [10, 100])]]), { model: 'tiny_cnn', classes: '["a","b"]' });
+  await writeFile(file, bytes);
+  assert.deepEqual(await readSafetensorsMetadata(file), { model: 'tiny_cnn', classes: '["a","b"]' });
+  // The tensor bytes are never read: a file cut right after the header still gives its metadata.
+  const hlen = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+  const cut = path.join(dir, 'cut.safetensors');
+  await writeFile(cut, bytes.slice(0, 8 + hlen));
+  assert.equal((await readSafetensorsMetadata(cut)).model, 'tiny_cnn');
+  await writeFile(cut, bytes.slice(0, 20));
+  await assert.rejects(readSafetensorsMetadata(cut), /cut\.safetensors: header length \d+ exceeds file size 20/);
+  await writeFile(cut, bytes.slice(0, 5));
+  await assert.rejects(readSafetensorsMetadata(cut), /cut\.safetensors: too short for a safetensors file \(5 bytes\)/);
+  await assert.rejects(readSafetensorsMetadata(path.join(dir, 'missing.safetensors')), /missing\.safetensors: cannot read \(ENOENT\)/);
+  await assert.rejects(readSafetensorsMetadata(dir), /cannot read \(EISDIR\)/);
 });

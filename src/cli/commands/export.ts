@@ -7,7 +7,7 @@ import { createModel, defaultForward } from '../../models/index.js';
 import { exportOnnxFile } from '../../io/export.js';
 import { ArgumentError } from '../../util/errors.js';
 import { parseInputSize } from './models.js';
-import { readCheckpoint } from '../../io/checkpoint.js';
+import { readSafetensorsMetadata } from '../../io/safetensors.js';
 
 export const exportCommand: Command = {
   name: 'export',
@@ -31,7 +31,7 @@ its first output the logits. Weights are stored as initializers under their stat
     const weights = flagString(args, 'weights');
     let inputSize = parseInputSize(flagString(args, 'input'), 'export');
     // An attnvision trainer checkpoint says which model, head size and input size it was trained with.
-    const meta = weights?.endsWith('.safetensors') ? (await readCheckpoint(weights)).metadata : {};
+    const meta = weights?.endsWith('.safetensors') ? await readSafetensorsMetadata(weights) : {};
     if (meta.model && meta.model !== name) throw new ArgumentError(`export: ${weights} holds a ${meta.model}, not a ${name}`);
     if (meta.numOutputs) {
       const n = Number(meta.numOutputs);

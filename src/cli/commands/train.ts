@@ -10,6 +10,7 @@ import { imageFolder, manifestDataset, type Dataset } from '../../data/dataset.j
 import { Trainer, evaluateLoader, type TrainConfig, type EpochLog } from '../../train/trainer.js';
 import { renderReport } from '../../train/report.js';
 import { readCheckpoint } from '../../io/checkpoint.js';
+import { readSafetensorsMetadata } from '../../io/safetensors.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { createModel, defaultForward, modelInfo } from '../../models/index.js';
 import { Predictor } from '../../train/infer.js';
@@ -288,8 +289,8 @@ labels and clean. Images that cannot be loaded are named on stderr and not score
     const file = flagString(a, 'checkpoint');
     const data = flagString(a, 'data');
     if (!file || !data) throw new ArgumentError('eval: --checkpoint and --data are required');
-    const ck = await readCheckpoint(file);
-    const labels = flagList(a, 'labels') ?? (JSON.parse(ck.metadata.classes ?? 'null') as string[] | null) ?? undefined;
+    const meta = await readSafetensorsMetadata(file); // the header only: evaluateCheckpoint reads the weights
+    const labels = flagList(a, 'labels') ?? (JSON.parse(meta.classes ?? 'null') as string[] | null) ?? undefined;
     const ds = await loadData(data, flagString(a, 'split', 'test')!, labels);
     const batch = flagNumber(a, 'batch', 32, 'eval', { int: true, min: 1 });
     const threshold = a.flags.has('threshold') ? flagNumber(a, 'threshold', 0.5, 'eval', { min: 0, max: 1 }) : undefined;
