@@ -11,6 +11,7 @@
 import sharp, { type OverlayOptions } from 'sharp';
 import { ArgumentError } from '../util/errors.js';
 import { DECODE_TIMEOUT_SECONDS, openImagePipeline } from '../image/io.js';
+import { panelSize } from '../image/panel.js';
 import { writeFileAtomic } from '../util/fs.js';
 import type { WindowLayout } from './window_attention.js';
 
@@ -213,8 +214,9 @@ export function rollout(mats: Float32Array[], n: number): Float32Array {
 /** Renders the input and one overlay panel per map into a PNG grid. */
 export async function renderAttentionPng(image: string | Buffer, maps: AttentionMap[], out: string, panelWidth = 256): Promise<void> {
   const { img, width: w, height: h } = await openImagePipeline(image, { failOn: 'error' });
-  const pw = panelWidth;
-  const ph = Math.max(1, Math.min(4 * pw, Math.round((h / w) * pw)));
+  // Tall images get narrower panels (aspect kept, image/panel.ts); cells stay wide enough for a title.
+  const { pw, ph } = panelSize(w, h, panelWidth);
+  const cellW = Math.max(pw, 160);
   const cap = 20;
   const base = await img.resize(pw, ph, { fit: 'fill' }).flatten({ background: '#ffffff' }).timeout({ seconds: DECODE_TIMEOUT_SECONDS }).png().toBuffer();
   const panels = [{ title: 'input', svg: '' }, ...maps.map((m) => {
@@ -226,15 +228,15 @@ export async function renderAttentionPng(image: string | Buffer, maps: Attention
     return { title: m.title, svg: cells.join('') };
   })];
   const perRow = Math.min(4, panels.length);
-  const W = perRow * pw;
+  const W = perRow * cellW;
   const H = Math.ceil(panels.length / perRow) * (ph + cap);
   const comps: OverlayOptions[] = [];
   panels.forEach((p, i) => {
-    const left = (i % perRow) * pw;
+    const left = (i % perRow) * cellW;
     const top = Math.floor(i / perRow) * (ph + cap);
     comps.push({ input: base, left, top: top + cap });
     const t = p.title.replace(/[&<>"]/g, '');
-    comps.push({ input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${pw}" height="${ph + cap}"><rect width="${pw}" height="${cap}" fill="#222"/><text x="4" y="14" font-family="sans-serif" font-size="11" fill="#fff">${t.slice(0, 44)}</text><g transform="translate(0,${cap})">${p.svg}</g></svg>`), left, top });
+    comps.push({ input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${cellW}" height="${ph + cap}"><rect width="${cellW}" height="${cap}" fill="#222"/><text x="4" y="14" font-family="sans-serif" font-size="11" fill="#fff">${t.slice(0, 44)}</text><g transform="translate(0,${cap})">${p.svg}</g></svg>`), left, top });
   });
   await writeFileAtomic(out, await sharp({ create: { width: W, height: H, channels: 3, background: '#fff' } }).composite(comps).png().toBuffer());
 }

@@ -13,3 +13,4 @@ export * from './tensor.js';
 export * from './bmp.js';
 export * from './io.js';
 export * from './transform.js';
+export * from './panel.js';

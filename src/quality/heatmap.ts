@@ -10,18 +10,11 @@ import { labelTiles } from './core.js';
 import { openImage } from './inspector.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { DECODE_TIMEOUT_SECONDS } from '../image/io.js';
+import { panelSize } from '../image/panel.js';
+
+export { panelSize };
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-
-/**
- * Panel size of a width x height image: `panelWidth` wide, or narrower for tall images so a panel
- * is at most twice as tall as `panelWidth` (at least 8 px on each side).
- */
-export function panelSize(width: number, height: number, panelWidth: number): { pw: number; ph: number } {
-  const maxH = 2 * panelWidth;
-  const pw = height / width > maxH / panelWidth ? Math.max(8, Math.round((width / height) * maxH)) : panelWidth;
-  return { pw, ph: Math.max(8, Math.round((height / width) * pw)) };
-}
 
 export async function renderHeatmap(input: string | Buffer, r: InspectResult, out: string, panelWidth = 320, name = typeof input === 'string' ? input : '<buffer>'): Promise<void> {
   const { width, height } = r.tiles;

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { gridFor, mapsFromAttention, rollout, windowQueryMap, windowRollout } from '../../src/attention/render.js';
+import { gridFor, mapsFromAttention, renderAttentionPng, rollout, windowQueryMap, windowRollout } from '../../src/attention/render.js';
+import { panelSize } from '../../src/image/panel.js';
 import { SwinBlock } from '../../src/attention/swin.js';
 import { collectAttention } from '../../src/attention/capture.js';
 import { ModelState } from '../../src/nn/state.js';
@@ -188,4 +189,16 @@ test('attnvision attention on a Swin model renders the cross-stage rollout', asy
   assert.deepEqual([meta.width, meta.height], [1024, Math.ceil((Number(maps) + 1) / 4) * 276]);
   assert.match(r.stdout, /attention modules \(.*layers\.\d+\.blocks\.\d+/);
   assert.ok((await stat(out)).size > 500);
+});
+
+test('attention maps of a tall image keep its aspect (narrow panels, as heatmaps), never squash it', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'attnvision-tall-'));
+  const img = path.join(dir, 'tall.png');
+  await sharp({ create: { width: 20, height: 400, channels: 3, background: '#36a' } }).png().toFile(img);
+  const out = path.join(dir, 'attn.png');
+  await renderAttentionPng(img, [{ title: 'map', rows: 2, cols: 1, values: Float32Array.of(1, 0) }], out, 256);
+  const { pw, ph } = panelSize(20, 400, 256);
+  assert.deepEqual([pw, ph], [26, 520]);
+  const meta = await sharp(out).metadata();
+  assert.deepEqual([meta.width, meta.height], [2 * 160, ph + 20], 'two cells of the caption width, one panel tall plus its title');
 });
