@@ -7,7 +7,7 @@
  * The images are seeded, so every run writes the same files to the same folder
  * (`<tmp>/attnvision-demo-<uid>`, atomically), which is left for the user to look at and not filled up.
  */
-import { mkdir } from 'node:fs/promises';
+import { makeDirs } from '../util/fs.js';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { deadLeaves } from '../data/synth/dead_leaves.js';
@@ -18,7 +18,7 @@ import { carriesSensorNoise, degradeWithSensorFinish, finishNoiseParams } from '
 
 /** Writes the demo images to `dir` (default `<tmp>/attnvision-demo`) and returns their paths (clean first). */
 export async function writeDemoImages(size = 384, seed = 7, dir = path.join(tmpdir(), `attnvision-demo-${userInfo().uid}`)): Promise<string[]> {
-  await mkdir(dir, { recursive: true });
+  await makeDirs(dir);
   const scene = deadLeaves(seed, { size, rMin: 3 });
   const sensor = finishNoiseParams(2 / 255, new Rng(seed));
   const files: string[] = [];

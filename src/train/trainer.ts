@@ -26,7 +26,7 @@ import { DataLoader, replaceFailedSamples, type Batch } from '../data/loader/loa
 import type { Dataset } from '../data/dataset.js';
 import type { TransformSpec } from '../data/loader/transform.js';
 import { saveCheckpoint, readCheckpoint } from '../io/checkpoint.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { makeDirs, writeFileAtomic } from '../util/fs.js';
 import { multiLabelMetrics, singleLabelMetrics, sigmoid, type MultiLabelMetrics, type SingleLabelMetrics } from './metrics.js';
 import { ArgumentError, AttnvisionError } from '../util/errors.js';
 
@@ -209,7 +209,7 @@ export class Trainer {
     const c = this.config;
     const S = c.imageSize;
     const K = this.train.classes.length;
-    await fs.mkdir(this.outDir, { recursive: true });
+    await makeDirs(this.outDir);
     const handle = await createModel(c.model, { ...c.modelOptions, numClasses: this.numOutputs, inputSize: [3, S, S], seed: c.seed, weights: c.weights });
     const optimizer: Optimizer = c.optimizer === 'sgd' ? new SGD({ momentum: c.momentum ?? 0.9, weightDecay: c.weightDecay, nesterov: true }) : new AdamW({ weightDecay: c.weightDecay });
     const B = c.batchSize;

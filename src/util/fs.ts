@@ -14,6 +14,31 @@ import { ArgumentError, AttnvisionError } from './errors.js';
 export const TEMP_MARKER = '.tmp-';
 
 /**
+ * Creates `dir` and its missing parents, as `mkdir -p`, one level at a time. Node's own
+ * `mkdir(dir, { recursive: true })` spins forever where the parent exists but refuses new entries
+ * with ENOENT (e.g. under /proc); here that is an ENOENT error. Errors keep their errno `code`.
+ */
+export async function makeDirs(dir: string): Promise<void> {
+  const abs = path.resolve(dir);
+  const exists = async (e: unknown) => {
+    const st = await fs.stat(abs).catch(() => null);
+    if (!st?.isDirectory()) throw e;
+  };
+  try {
+    await fs.mkdir(abs);
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return exists(e);
+    const parent = path.dirname(abs);
+    // ENOENT with the parent present (or at the root) is final, not a missing level.
+    if (code !== 'ENOENT' || parent === abs || (await fs.stat(parent).catch(() => null))) throw e;
+  }
+  await makeDirs(path.dirname(abs));
+  await fs.mkdir(abs).catch((e: unknown) => ((e as NodeJS.ErrnoException).code === 'EEXIST' ? exists(e) : Promise.reject(e)));
+}
+
+/**
  * Writes `data` to `file` atomically (temp file + rename). Creates the parent folder if needed.
  * Failures throw an AttnvisionError naming `file` and the reason (e.g. EISDIR: it is a folder).
  */
@@ -25,7 +50,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   };
   const st = await fs.stat(file).catch(() => null);
   if (st?.isDirectory()) fail(Object.assign(new Error('is a directory'), { code: 'EISDIR' }));
-  await fs.mkdir(path.dirname(file), { recursive: true }).catch(fail);
+  await makeDirs(path.dirname(file)).catch(fail);
   try {
     // fsync before rename: after a crash the new name never points at unwritten blocks.
     const fh = await fs.open(tmp, 'w');
@@ -44,15 +69,19 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
 
 /**
  * Refuses, before any work, an output file that cannot be written: a folder at its path, or a parent
- * folder that cannot be created or written. `what` starts the message (e.g. "inspect: --report out.csv").
+ * folder that cannot be created or written (tried with a probe file, removed again). `what` starts the message (e.g. "inspect: --report out.csv").
  */
 export async function checkWritableFile(file: string, what: string): Promise<void> {
   const st = await fs.stat(file).catch(() => null);
   if (st?.isDirectory()) throw new ArgumentError(`${what} is a folder; give a file name`);
   const dir = path.dirname(file);
   try {
-    await fs.mkdir(dir, { recursive: true });
+    await makeDirs(dir);
     await fs.access(dir, fsConstants.W_OK);
+    // A real file, not only the permission bits: root passes access() on /proc and read-only mounts.
+    const probe = path.join(dir, `.attnvision-probe${TEMP_MARKER}${process.pid}`);
+    await (await fs.open(probe, 'wx')).close();
+    await fs.rm(probe, { force: true });
   } catch (e) {
     throw new ArgumentError(`${what}: cannot write to ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }

@@ -22,7 +22,7 @@ import { ImageDecodeError } from '../../image/errors.js';
 import { probeImage } from '../../image/io.js';
 import { parseJsonl } from '../../io/jsonl.js';
 import { ArgumentError, AttnvisionError, checkInt, checkNumber } from '../../util/errors.js';
-import { removeStaleTemps, writeFileAtomic } from '../../util/fs.js';
+import { makeDirs, removeStaleTemps, writeFileAtomic } from '../../util/fs.js';
 import { Progress } from '../../util/progress.js';
 import { IMAGE_EXTENSIONS } from '../dataset.js';
 import { ownProblemPhotos, partlyBlurredPhotos, PHOTO_NOTES_FILE, readPhotoNotes } from './photo_notes.js';
@@ -214,7 +214,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
   // so small that every sample lands in train).
   const jobs = planJobs(cfg);
   if (!jobs.length) throw new ArgumentError(`${where}: the plan has no samples (with --per-class ${cfg.perClass}${cfg.onlySplits ? ` and --only-splits ${cfg.onlySplits.join(',')}` : ''}, every sample falls in a split not kept); give a larger --per-class`);
-  await fs.mkdir(out, { recursive: true });
+  await makeDirs(out);
   const cfgFile = path.join(out, 'synth.json');
   const cfgText = JSON.stringify(cfg, null, 1);
   try {

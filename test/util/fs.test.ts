@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { checkWritableFile, makeDirs } from '../../src/util/fs.js';
+
+test('makeDirs: creates missing levels, accepts an existing folder, refuses a file in the way, and never spins', async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'attnvision-dirs-'));
+  const deep = path.join(root, 'a', 'b', 'c');
+  await makeDirs(deep);
+  assert.ok((await stat(deep)).isDirectory());
+  await makeDirs(deep); // again: nothing to do
+  await writeFile(path.join(root, 'file'), 'x');
+  await assert.rejects(makeDirs(path.join(root, 'file')), (e: NodeJS.ErrnoException) => e.code === 'EEXIST');
+  await assert.rejects(makeDirs(path.join(root, 'file', 'sub')), (e: NodeJS.ErrnoException) => e.code === 'ENOTDIR');
+  if (existsSync('/proc/self')) {
+    // Node's recursive mkdir loops forever here; makeDirs answers at once.
+    const t0 = Date.now();
+    await assert.rejects(makeDirs('/proc/attnvision-x/y'), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
+    assert.ok(Date.now() - t0 < 2000);
+  }
+});
+
+test('checkWritableFile: folders, unwritable places and /proc are refused up front; the probe file is removed', async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'attnvision-wr-'));
+  await checkWritableFile(path.join(root, 'new', 'out.png'), 'x: --out');
+  assert.deepEqual(await readdir(path.join(root, 'new')), [], 'no probe file left behind');
+  await assert.rejects(checkWritableFile(root, 'x: --out'), /x: --out is a folder; give a file name/);
+  if (existsSync('/proc/self')) await assert.rejects(checkWritableFile('/proc/out.png', 'x: --out /proc/out.png'), /x: --out \/proc\/out\.png: cannot write to \/proc \(ENOENT\)/);
+});
