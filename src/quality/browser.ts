@@ -12,7 +12,7 @@
  * can differ slightly from `attnvision inspect` on the same photo; with the same resized pixels
  * (`inspectResized`) they agree to float precision.
  */
-import { checkInspectorConfig, detailPlanOf, labelThresholdsOf, resultFromTileOutputs, runTiles, tileBatch, type OrtModule, type OrtSession } from './core.js';
+import { checkInspectorConfig, detailPlanOf, labelThresholdsOf, probeModel, resultFromTileOutputs, runTiles, tileBatch, type OrtModule, type OrtSession } from './core.js';
 import type { InspectorConfig, InspectResult } from './labels.js';
 import { mosaicPlan, planTiles, type TilePlan } from './tiling.js';
 
@@ -70,6 +70,12 @@ export class BrowserInspector {
     checkInspectorConfig(config, typeof o.config === 'string' ? o.config : where);
     const bytes = typeof o.model === 'string' ? await fetchBytes(o.model) : o.model instanceof Uint8Array ? o.model : new Uint8Array(o.model);
     const session = await o.ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', ...o.sessionOptions });
+    try {
+      await probeModel(o.ort.Tensor, session, config, where, typeof o.config === 'string' ? o.config : 'the config');
+    } catch (e) {
+      await session.release();
+      throw e;
+    }
     return new BrowserInspector(o.ort, session, config, where);
   }
 

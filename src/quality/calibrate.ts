@@ -56,6 +56,16 @@ export async function calibrateInspector(
   } finally {
     await inspector.dispose();
   }
+  // Nothing to choose by: the config is left as it is rather than fitted to no images.
+  const split = opts.split ?? 'val';
+  const { n } = validation.metrics;
+  if (n === 0) {
+    const first = validation.errors[0];
+    throw new CalibrationError(`${manifest}: no image of split "${split}" could be inspected${first ? ` (${validation.errors.length} failed; first: ${first.error})` : ''}; ${configPath} left unchanged`);
+  }
+  if (validation.unsupportedLabels?.length === validation.metrics.classes.length) {
+    throw new CalibrationError(`${manifest}: none of the ${n} images of split "${split}" has a label, so no threshold can be chosen by them; ${configPath} left unchanged`);
+  }
   const best = validation.bestScan!;
   const joint = validation.bestJoint;
   if (opts.minCleanKept !== undefined && joint && !joint.feasible) {

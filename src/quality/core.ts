@@ -45,15 +45,37 @@ export async function runTiles(Tensor: OrtModule['Tensor'], session: OrtSession,
   return all;
 }
 
-/** Checks the parts of a config that later code indexes per label; `where` names the file. */
+/**
+ * Checks every field of an inspector config that the inspectors use, so that a damaged or
+ * hand-edited config is refused at load, naming the field (`where` names the file), instead of
+ * giving NaN scores, thresholds that never fire or labels read from the wrong outputs.
+ */
 export function checkInspectorConfig(config: InspectorConfig, where: string): InspectorConfig {
-  const K = config.labels?.length;
-  if (!Array.isArray(config.labels) || !K) throw new InspectorConfigError(`${where}: config has no labels`);
-  if (!(config.inputSize > 0)) throw new InspectorConfigError(`${where}: config inputSize must be a positive number, got ${JSON.stringify(config.inputSize)}`);
+  const bad = (field: string, expected: string, got: unknown): never => {
+    throw new InspectorConfigError(`${where}: ${field} must be ${expected}; got ${got === undefined ? 'nothing' : JSON.stringify(got)}`);
+  };
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) bad('the config', 'a JSON object', config);
+  const labels = config.labels as unknown;
+  if (!Array.isArray(labels) || !labels.length) throw new InspectorConfigError(`${where}: config has no labels`);
+  if (labels.some((l) => typeof l !== 'string' || !l) || new Set(labels).size !== labels.length) bad('labels', 'a list of distinct label names', labels);
+  const K = labels.length;
+  const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+  if (!(Number.isInteger(config.inputSize) && config.inputSize > 0 && config.inputSize <= 4096)) bad('inputSize', 'an integer tile side in [1, 4096] px', config.inputSize);
+  if (!Array.isArray(config.mean) || config.mean.length !== 3 || !config.mean.every(isNum)) bad('mean', 'three numbers (R, G, B)', config.mean);
+  if (!Array.isArray(config.std) || config.std.length !== 3 || !config.std.every((v) => isNum(v) && v > 0)) bad('std', 'three positive numbers (R, G, B)', config.std);
+  const inOpenUnit = (v: unknown) => isNum(v) && v > 0 && v < 1;
+  if (!inOpenUnit(config.threshold)) bad('threshold', 'a number in (0, 1)', config.threshold);
+  const thresholds = config.labelThresholds;
+  if (thresholds !== undefined && (!Array.isArray(thresholds) || thresholds.length !== K || !thresholds.every(inOpenUnit))) {
+    bad('labelThresholds', `${K} numbers in (0, 1), one per label`, thresholds);
+  }
+  if (config.severityHead !== undefined && typeof config.severityHead !== 'boolean') bad('severityHead', 'true or false', config.severityHead);
   const fractions = config.labelTopFraction;
-  if (fractions && (!Array.isArray(fractions) || fractions.length !== K || fractions.some((f) => !(typeof f === 'number' && f > 0 && f <= 1)))) {
+  if (fractions !== undefined && (!Array.isArray(fractions) || fractions.length !== K || fractions.some((f) => !(isNum(f) && f > 0 && f <= 1)))) {
     throw new InspectorConfigError(`${where}: labelTopFraction must hold ${K} numbers in (0, 1], one per label; got ${JSON.stringify(fractions)}`);
   }
+  if (!(Number.isInteger(config.topK) && config.topK >= 1)) bad('topK', 'an integer >= 1 (tiles averaged per label)', config.topK);
+  if (!(Number.isInteger(config.maxTilesPerSide) && config.maxTilesPerSide >= 1 && config.maxTilesPerSide <= 16)) bad('maxTilesPerSide', 'an integer in [1, 16]', config.maxTilesPerSide);
   const detail = config.detailLabels;
   if (detail !== undefined && (!Array.isArray(detail) || detail.some((l) => !config.labels.includes(l)))) {
     throw new InspectorConfigError(`${where}: detailLabels must be a list of the config's labels (${config.labels.join(', ')}); got ${JSON.stringify(detail)}`);
@@ -63,6 +85,30 @@ export function checkInspectorConfig(config: InspectorConfig, where: string): In
     throw new InspectorConfigError(`${where}: detailTilesPerSide must be an integer in [1, 16]; got ${JSON.stringify(perSide)}`);
   }
   return config;
+}
+
+/** Outputs per tile the config expects: a presence logit per label, and a severity logit per label with `severityHead`. */
+export function expectedOutputs(config: Pick<InspectorConfig, 'labels' | 'severityHead'>): number {
+  return config.labels.length * (config.severityHead ? 2 : 1);
+}
+
+/**
+ * Runs one blank tile through the model at load: a model that does not take the config's tile
+ * size, or gives another number of outputs than the config's labels need, is refused naming both
+ * files, instead of failing on every image or reading labels from the wrong outputs.
+ */
+export async function probeModel(Tensor: OrtModule['Tensor'], session: OrtSession, config: InspectorConfig, modelName: string, configName: string): Promise<void> {
+  const S = config.inputSize;
+  let out: Float32Array;
+  try {
+    out = await runTiles(Tensor, session, new Float32Array(3 * S * S), 1, S);
+  } catch (e) {
+    throw new InspectorConfigError(`${modelName}: the model does not take ${S} x ${S} tiles (inputSize in ${configName}): ${(e as Error).message.split('\n')[0]}`);
+  }
+  const want = expectedOutputs(config);
+  if (out.length !== want) {
+    throw new InspectorConfigError(`${modelName}: the model gives ${out.length} outputs per tile, but ${configName} needs ${want} (${config.labels.length} labels${config.severityHead ? ' and their severities' : ''})`);
+  }
 }
 
 /** The native-scale detail tiles of a width x height image under `config` (tiling.ts), or null when it reads no label from them or the image is not downscaled. */

@@ -12,10 +12,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Sharp } from 'sharp';
 import * as ort from 'onnxruntime-node';
-import { defaultThreads } from '../runtime/session.js';
+import { defaultThreads, MAX_THREADS } from '../runtime/session.js';
 import { AttnvisionError } from '../util/errors.js';
 import { planTiles, type TilePlan } from './tiling.js';
-import { checkInspectorConfig, detailPlanOf, labelThresholdsOf, resultFromTileOutputs, runTiles, tileBatch } from './core.js';
+import { checkInspectorConfig, detailPlanOf, labelThresholdsOf, probeModel, resultFromTileOutputs, runTiles, tileBatch } from './core.js';
 import { DECODE_TIMEOUT_SECONDS, decodeFailureReason, isBenignDecodeWarning, openImagePipeline } from '../image/io.js';
 import { ImageDecodeError } from '../image/errors.js';
 import type { InspectorConfig, InspectResult } from './labels.js';
@@ -59,15 +59,27 @@ export class Inspector {
     readonly modelPath: string,
   ) {}
 
-  static async load(opts: LoadOptions = {}): Promise<Inspector> {
+  /** Loads an inspector: `Inspector.load()` (the shipped model), `Inspector.load('model.onnx')` or `Inspector.load({ model, config, threads })`. */
+  static async load(options: LoadOptions | string = {}): Promise<Inspector> {
+    const opts: LoadOptions = typeof options === 'string' ? { model: options } : options;
+    if (typeof opts !== 'object' || opts === null) throw new AttnvisionError(`Inspector.load: expected a model path or { model, config, threads }; got ${String(opts)}`);
     const modelPath = opts.model ?? path.join(shippedModelDir(), 'inspector.onnx');
+    if (typeof modelPath !== 'string') throw new AttnvisionError(`Inspector.load: model must be a file path; got ${typeof modelPath}`);
     if (!opts.config && !/\.onnx$/i.test(modelPath)) throw new AttnvisionError(`${modelPath}: expected an .onnx inspector model (its config is read from the same name with .json)`);
+    const threads = opts.threads ?? defaultThreads();
+    if (!(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) throw new AttnvisionError(`Inspector.load: threads must be an integer in [1, ${MAX_THREADS}]; got ${String(opts.threads)}`);
     const configPath = opts.config ?? modelPath.replace(/\.onnx$/i, '.json');
+    // The model first: a missing model is named as such, not as its missing config.
+    const modelStat = await fs.stat(modelPath).catch((e: NodeJS.ErrnoException) => e);
+    if (modelStat instanceof Error) throw new AttnvisionError(`${modelPath}: cannot read inspector model (${modelStat.code === 'ENOENT' ? 'file not found' : (modelStat.code ?? modelStat.message)})`);
+    if (!modelStat.isFile()) throw new AttnvisionError(`${modelPath}: cannot read inspector model (not a file)`);
     let config: InspectorConfig;
     try {
-      config = JSON.parse(await fs.readFile(configPath, 'utf8')) as InspectorConfig;
+      // A UTF-8 byte-order mark (some editors write one) is not JSON: skipped.
+      config = JSON.parse((await fs.readFile(configPath, 'utf8')).replace(/^\uFEFF/, '')) as InspectorConfig;
     } catch (e) {
-      throw new AttnvisionError(`${configPath}: cannot read inspector config (${(e as Error).message})`);
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new AttnvisionError(`${configPath}: cannot read inspector config (${code === 'ENOENT' ? 'file not found' : (e as Error).message})`);
     }
     try {
       checkInspectorConfig(config, configPath);
@@ -76,9 +88,15 @@ export class Inspector {
     }
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: opts.threads ?? defaultThreads(), interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+      session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
     } catch (e) {
       throw new AttnvisionError(`${modelPath}: cannot load inspector model (${(e as Error).message})`);
+    }
+    try {
+      await probeModel(ort.Tensor, session, config, modelPath, configPath);
+    } catch (e) {
+      await session.release();
+      throw new AttnvisionError((e as Error).message);
     }
     return new Inspector(session, config, modelPath);
   }

@@ -28,9 +28,26 @@ export function setRuntimeDefaults(opts: RuntimeOptions): void {
   defaults = { ...defaults, ...opts };
 }
 
+/** Upper bound for thread counts: ORT spends seconds creating thousands of threads (and hangs on 99,999). */
+export const MAX_THREADS = 256;
+
+const warnedThreads = new Set<string>();
+
+/**
+ * Compute threads: ATTNVISION_THREADS when it is an integer in [1, MAX_THREADS], else the
+ * configured default or the available cores. Another value is named in a warning (once), not
+ * silently ignored.
+ */
 export function defaultThreads(): number {
-  const env = Number(process.env.ATTNVISION_THREADS);
-  if (Number.isInteger(env) && env > 0) return env;
+  const raw = process.env.ATTNVISION_THREADS;
+  if (raw !== undefined && raw.trim() !== '') {
+    const env = /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
+    if (Number.isInteger(env) && env >= 1 && env <= MAX_THREADS) return env;
+    if (!warnedThreads.has(raw)) {
+      warnedThreads.add(raw);
+      process.emitWarning(`ATTNVISION_THREADS="${raw}" is not an integer in [1, ${MAX_THREADS}]; using the default`, { code: 'ATTNVISION_THREADS' });
+    }
+  }
   return defaults.threads ?? (os.availableParallelism?.() ?? os.cpus().length);
 }
 

@@ -162,9 +162,8 @@ test('per-label thresholds: metrics, inspector decisions and calibration on a va
   assert.deepEqual((await insp.inspect(ds.samples[1]!.file, { threshold: 0.3 })).thresholds, QUALITY_LABELS.map(() => 0.3));
   await insp.dispose();
   await writeFile(model.replace(/\.onnx$/, '.json'), JSON.stringify({ ...config, labelThresholds: [0.5] }));
-  const broken = await Inspector.load({ model });
-  await assert.rejects(broken.inspect(ds.samples[1]!.file), /config has 1 labelThresholds for 7 labels/);
-  await broken.dispose();
+  // Refused at load, naming the config file and the field (it used to fail on every image, naming the .onnx).
+  await assert.rejects(Inspector.load({ model }), /inspector\.json: labelThresholds must be 7 numbers in \(0, 1\), one per label; got \[0\.5\]/);
 });
 
 test('per-label tile shares: aggregation, calibration of share and threshold together, config checks', async () => {
@@ -206,4 +205,19 @@ test('per-label tile shares: aggregation, calibration of share and threshold tog
   await insp.dispose();
   await writeFile(model.replace(/\.onnx$/, '.json'), JSON.stringify({ ...config, labelTopFraction: [0.5, 2, 1, 1, 1, 1, 1] }));
   await assert.rejects(Inspector.load({ model }), /labelTopFraction must hold 7 numbers in \(0, 1\], one per label; got \[0\.5,2/);
+});
+
+test('calibration refuses a split with no inspectable image or no labelled image and leaves the config unchanged', async () => {
+  const { dir, model } = await tinyInspectorModel();
+  const cfgFile = model.replace(/\.onnx$/, '.json');
+  const before = await readFile(cfgFile, 'utf8');
+  const missing = path.join(dir, 'missing.jsonl');
+  await writeFile(missing, ['a', 'b'].map((f) => JSON.stringify({ file: `img/${f}.png`, labels: ['noise'], split: 'val' })).join('\n') + '\n');
+  await assert.rejects(calibrateInspector(model, missing, { perLabel: true }), /missing\.jsonl: no image of split "val" could be inspected \(2 failed; first: .*file not found\); .*inspector\.json left unchanged/);
+  const manifest = await smallManifest(dir, 6);
+  const cleanOnly = path.join(dir, 'clean.jsonl');
+  const lines = (await readFile(manifest, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { labels: string[]; split: string });
+  await writeFile(cleanOnly, lines.filter((l) => l.labels.join() === 'clean').map((l) => JSON.stringify({ ...l, split: 'val' })).join('\n') + '\n');
+  await assert.rejects(calibrateInspector(model, cleanOnly, {}), /clean\.jsonl: none of the 2 images of split "val" has a label, so no threshold can be chosen by them; .* left unchanged/);
+  assert.equal(await readFile(cfgFile, 'utf8'), before, 'config untouched');
 });

@@ -289,3 +289,42 @@ test('attnvision inspect: outputs checked before work, heatmaps never overwrite,
   assert.ok(text.includes(`"${cr}"`), 'quoted');
   assert.equal(text.replace(/"[^"]*"/g, '').trim().split('\n').length, 4);
 });
+
+test('Inspector.load refuses a damaged config or a config that does not fit the model, naming the file and field', async () => {
+  const { dir, model } = await tinyInspectorModel();
+  const cfgFile = path.join(dir, 'inspector.json');
+  const good = JSON.parse(await readFile(cfgFile, 'utf8')) as Record<string, unknown>;
+  const cases: [Record<string, unknown> | null, RegExp][] = [
+    [null, /inspector\.json: the config must be a JSON object; got null/],
+    [{ ...good, threshold: undefined }, /inspector\.json: threshold must be a number in \(0, 1\); got nothing/],
+    [{ ...good, threshold: 5 }, /threshold must be a number in \(0, 1\); got 5/],
+    [{ ...good, threshold: '0.5' }, /threshold must be a number in \(0, 1\); got "0\.5"/],
+    [{ ...good, topK: undefined }, /topK must be an integer >= 1/],
+    [{ ...good, topK: 0 }, /topK must be an integer >= 1 \(tiles averaged per label\); got 0/],
+    [{ ...good, std: [0, 0, 0] }, /std must be three positive numbers/],
+    [{ ...good, mean: [0.5] }, /mean must be three numbers/],
+    [{ ...good, mean: undefined }, /mean must be three numbers \(R, G, B\); got nothing/],
+    [{ ...good, inputSize: '32' }, /inputSize must be an integer tile side/],
+    [{ ...good, inputSize: 32.5 }, /inputSize must be an integer tile side/],
+    [{ ...good, maxTilesPerSide: undefined }, /maxTilesPerSide must be an integer in \[1, 16\]/],
+    [{ ...good, maxTilesPerSide: 1000 }, /maxTilesPerSide must be an integer in \[1, 16\]; got 1000/],
+    [{ ...good, severityHead: 'no' }, /severityHead must be true or false/],
+    [{ ...good, labels: ['a', 'a'] }, /labels must be a list of distinct label names/],
+    [{ ...good, labelThresholds: [0.5, null, 0.5, 0.5, 0.5, 0.5, 0.5] }, /labelThresholds must be 7 numbers in \(0, 1\)/],
+    // Fits the JSON rules but not the model: 14 outputs per tile.
+    [{ ...good, labels: ['noise', 'jpeg'] }, /inspector\.onnx: the model gives 14 outputs per tile, but .*inspector\.json needs 4 \(2 labels and their severities\)/],
+    [{ ...good, severityHead: false }, /the model gives 14 outputs per tile, but .* needs 7 \(7 labels\)/],
+    [{ ...good, inputSize: 64 }, /inspector\.onnx: the model does not take 64 x 64 tiles \(inputSize in .*inspector\.json\)/],
+  ];
+  for (const [cfg, want] of cases) {
+    await writeFile(cfgFile, JSON.stringify(cfg));
+    await assert.rejects(Inspector.load({ model }), want, JSON.stringify(cfg));
+  }
+  // A byte-order mark is tolerated; a path string is the model; a missing model is named as the model.
+  await writeFile(cfgFile, '\uFEFF' + JSON.stringify(good));
+  const insp = await Inspector.load(model);
+  assert.equal(insp.modelPath, model);
+  await insp.dispose();
+  await assert.rejects(Inspector.load(path.join(dir, 'nope.onnx')), /nope\.onnx: cannot read inspector model \(file not found\)/);
+  for (const threads of [-1, 1.5, Number.NaN, 100000]) await assert.rejects(Inspector.load({ model, threads }), /Inspector\.load: threads must be an integer in \[1, 256\]/);
+});

@@ -32,7 +32,9 @@ export const CALIBRATION_FLAGS_USAGE = `  --per-label     also write each label'
                   keeps at least the share F of the split's clean images clean (e.g. 0.85), then
                   maximises the score above that floor (costs recall); when no rules reach F, exits
                   1 and leaves the config unchanged
-Labels with no positive image in the split keep their current threshold and tile share (warned).`;
+Labels with no positive image in the split keep their current threshold with --per-label (and their tile
+share when it is one of the scanned ones, else all tiles); warned. A split with no inspectable image, or
+with no labelled image, is refused and the config left unchanged.`;
 
 export interface CalibrationFlags {
   perLabel: boolean;
@@ -62,7 +64,12 @@ export async function runCalibration(model: string, manifest: string, flags: Cal
   bar?.finish();
   const v = c.validation;
   for (const e of v.errors) console.error(e.error.startsWith(e.file) ? e.error : `${e.file}: ${e.error}`);
-  if (v.unsupportedLabels?.length) console.error(`calibrate: warning: no ${split} image has ${v.unsupportedLabels.join(', ')}; kept their current rules`);
+  if (v.unsupportedLabels?.length) {
+    const kept = !flags.perLabel
+      ? 'the global threshold is chosen without them'
+      : `their thresholds are kept${flags.fractions ? " (tile shares too when the config's is 0.25, 0.5 or 1; otherwise all tiles)" : ''}`;
+    console.error(`calibrate: warning: no ${split} image has ${v.unsupportedLabels.join(', ')}; ${kept}`);
+  }
   const joint = isJointObjective(c.objective);
   const score = (x: ScanPoint) => (joint ? x.macroF1WithClean : x.macroF1);
   console.log(`threshold scan (${split}, n=${v.metrics.n}, ${joint ? 'macro-F1 with clean' : 'macro-F1'}): ${v.scan!.map((x) => `${x.threshold.toFixed(2)}:${score(x).toFixed(3)}`).join(' ')}`);
