@@ -105,7 +105,9 @@ export class Inspector {
    * Decodes, tiles and normalises an image: [T, 3, S, S]; for a downscaled image with config
    * `detailLabels`, also the native-scale detail tiles [Td, 3, S, S] (tiling.ts).
    */
-  async prepare(input: string | Buffer, opts: InspectOptions = {}): Promise<{ batch: Float32Array; plan: TilePlan; width: number; height: number; detail?: { batch: Float32Array; plan: TilePlan } }> {
+  async prepare(source: ImageInput, options: InspectOptions | null = {}): Promise<{ batch: Float32Array; plan: TilePlan; width: number; height: number; detail?: { batch: Float32Array; plan: TilePlan } }> {
+    const opts = checkInspectOptions(options);
+    const input = imageInput(source);
     const name = typeof input === 'string' ? input : (opts.name ?? '<buffer>');
     const S = this.config.inputSize;
     const { img, width, height } = await openImage(input, name, opts.maxPixels);
@@ -145,8 +147,9 @@ export class Inspector {
     return runTiles(ort.Tensor, this.session, batch, tiles, this.config.inputSize);
   }
 
-  /** Inspects one image (path or encoded bytes). */
-  async inspect(input: string | Buffer, opts: InspectOptions = {}): Promise<InspectResult> {
+  /** Inspects one image: a file path (or file: URL) or its encoded bytes (Buffer, Uint8Array, ArrayBuffer). */
+  async inspect(input: ImageInput, options: InspectOptions | null = {}): Promise<InspectResult> {
+    const opts = checkInspectOptions(options);
     const thresholds = this.thresholds(opts.threshold);
     const { batch, plan, width, height, detail } = await this.prepare(input, opts);
     const out = await this.runTiles(batch, plan.origins.length);
@@ -166,6 +169,35 @@ export class Inspector {
   async dispose(): Promise<void> {
     await this.session.release();
   }
+}
+
+/** What `inspect` reads: a file path or file: URL, or the encoded bytes of an image. */
+export type ImageInput = string | URL | Buffer | Uint8Array | ArrayBuffer;
+
+/** A path or the bytes of an image; anything else is an error saying what was given. */
+function imageInput(source: ImageInput): string | Buffer {
+  if (typeof source === 'string') {
+    if (!source) throw new AttnvisionError('inspect: expected an image path but received an empty string');
+    return source.startsWith('file://') ? fileURLToPath(source) : source;
+  }
+  if (source instanceof URL) {
+    if (source.protocol !== 'file:') throw new AttnvisionError(`inspect: only file: URLs can be read (got ${source.protocol} ${source.href}); fetch the bytes and pass a Buffer`);
+    return fileURLToPath(source);
+  }
+  if (Buffer.isBuffer(source)) return source;
+  if (source instanceof Uint8Array) return Buffer.from(source.buffer, source.byteOffset, source.byteLength);
+  if (source instanceof ArrayBuffer) return Buffer.from(source);
+  const got = source === null || source === undefined ? String(source) : typeof source === 'object' ? ((source as object).constructor?.name ?? 'object') : typeof source;
+  throw new AttnvisionError(`inspect: expected an image path, file: URL, Buffer, Uint8Array or ArrayBuffer but received ${got}`);
+}
+
+/** Inspect options with their values checked (null = none). */
+function checkInspectOptions(options: InspectOptions | null | undefined): InspectOptions {
+  const opts = options ?? {};
+  if (typeof opts !== 'object') throw new AttnvisionError(`inspect: expected an options object but received ${typeof opts}`);
+  if (opts.maxPixels !== undefined && !(Number.isInteger(opts.maxPixels) && opts.maxPixels > 0)) throw new AttnvisionError(`inspect: maxPixels must be a positive integer; got ${String(opts.maxPixels)}`);
+  if (opts.name !== undefined && typeof opts.name !== 'string') throw new AttnvisionError(`inspect: name must be a string; got ${typeof opts.name}`);
+  return opts;
 }
 
 /** Opens an image as `openImagePipeline` (image/io.ts) does; errors become InspectError naming `name`. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, readdir, symlink, writeFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { Inspector } from '../../src/quality/inspector.js';
 import { mosaicPlan, planDetailTiles, planTiles, tileCells } from '../../src/quality/tiling.js';
@@ -327,4 +327,21 @@ test('Inspector.load refuses a damaged config or a config that does not fit the 
   await insp.dispose();
   await assert.rejects(Inspector.load(path.join(dir, 'nope.onnx')), /nope\.onnx: cannot read inspector model \(file not found\)/);
   for (const threads of [-1, 1.5, Number.NaN, 100000]) await assert.rejects(Inspector.load({ model, threads }), /Inspector\.load: threads must be an integer in \[1, 256\]/);
+});
+
+test('inspect: paths, file: URLs, Buffers, Uint8Arrays and ArrayBuffers give the same result; other inputs and bad options are named', async () => {
+  const { dir, model } = await tinyInspectorModel();
+  const file = path.join(dir, 'photo.png');
+  await sharp({ create: { width: 50, height: 40, channels: 3, background: '#a85' } }).png().toFile(file);
+  const bytes = await readFile(file);
+  const insp = await Inspector.load(model);
+  const want = (await insp.inspect(file)).scores;
+  const u8 = new Uint8Array(bytes);
+  for (const input of [pathToFileURL(file), pathToFileURL(file).href, bytes, u8, u8.buffer]) assert.deepEqual((await insp.inspect(input)).scores, want, String(input));
+  for (const bad of [42, undefined, null, { path: file }]) await assert.rejects(insp.inspect(bad as never), /inspect: expected an image path, file: URL, Buffer, Uint8Array or ArrayBuffer but received /);
+  await assert.rejects(insp.inspect(''), /expected an image path but received an empty string/);
+  await assert.rejects(insp.inspect(new URL('https://example.com/x.jpg')), /only file: URLs can be read/);
+  for (const maxPixels of [-1, 0, 1.5, Number.NaN]) await assert.rejects(insp.inspect(file, { maxPixels }), /inspect: maxPixels must be a positive integer/);
+  assert.deepEqual((await insp.inspect(file, null)).scores, want, 'null options = none');
+  await insp.dispose();
 });
