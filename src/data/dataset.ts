@@ -71,7 +71,7 @@ export interface ManifestLine {
 }
 
 /**
- * Reads a manifest.jsonl (paths relative to its folder). `classes` fixes the label order
+ * Reads a manifest.jsonl (paths relative to its folder, or absolute). `classes` fixes the label order
  * (labels absent from `classes`, such as "clean", mean "no positive label").
  * With `strictLabels`, a manifest label that is neither one of `classes` nor "clean" is an error
  * naming the line (an inspector scored on such a row would count it as clean). Without it such
@@ -95,7 +95,7 @@ export async function manifestDataset(file: string, classes: readonly string[], 
       severities[c] = typeof sev === 'number' ? sev : 1;
     });
     const first = labels.findIndex((v) => v === 1);
-    samples.push({ file: path.join(root, m.file), label: first, labels, severities });
+    samples.push({ file: path.isAbsolute(m.file) ? m.file : path.join(root, m.file), label: first, labels, severities });
   }
   if (!samples.length) throw new DatasetError(`${file}: no samples${split ? ` in split "${split}"` : ''}`);
   return { classes: [...classes], samples, multiLabel: true, root };

@@ -11,7 +11,7 @@ export async function sourcePhotoGroups(manifest: string): Promise<Map<string, s
   const root = path.dirname(manifest);
   const lines = await readJsonl<{ file: string; source?: { photo?: string } }>(manifest);
   return new Map(lines.map((m) => {
-    const file = path.join(root, m.file);
+    const file = path.isAbsolute(m.file) ? m.file : path.join(root, m.file);
     return [file, m.source?.photo ? `photo:${m.source.photo}` : file];
   }));
 }

@@ -40,4 +40,7 @@ test('manifestDataset: a bad or non-object line is a DatasetError naming the man
   await assert.rejects(manifestDataset(file, ['noise']), (e: Error) => e instanceof DatasetError && e.message === `${file}:2: expected {file, labels[]}`);
   await fs.writeFile(file, '{"file":"a.png","labels":["noise"]}\n');
   assert.equal((await manifestDataset(file, ['noise'])).samples.length, 1);
+  // Relative paths are read from the manifest's folder; absolute ones as they are.
+  await fs.writeFile(file, '{"file":"a.png","labels":["noise"]}\n{"file":"/elsewhere/b.png","labels":["noise"]}\n');
+  assert.deepEqual((await manifestDataset(file, ['noise'])).samples.map((s) => s.file), [path.join(dir, 'a.png'), '/elsewhere/b.png']);
 });

@@ -343,5 +343,6 @@ test('inspect: paths, file: URLs, Buffers, Uint8Arrays and ArrayBuffers give the
   await assert.rejects(insp.inspect(new URL('https://example.com/x.jpg')), /only file: URLs can be read/);
   for (const maxPixels of [-1, 0, 1.5, Number.NaN]) await assert.rejects(insp.inspect(file, { maxPixels }), /inspect: maxPixels must be a positive integer/);
   assert.deepEqual((await insp.inspect(file, null)).scores, want, 'null options = none');
+  assert.equal((await import('../../src/index.js')).Inspector, Inspector, "the package root exports the inspector ('attnvision')");
   await insp.dispose();
 });
