@@ -169,3 +169,11 @@ test('parseArgs: more plain arguments than a command takes are an error naming t
   assert.equal(r.status, 1);
   assert.match(r.stderr, /train: unexpected argument "b"/);
 });
+
+test('bench refuses sizes whose buffers cannot be allocated, by name (was a RangeError stack trace)', () => {
+  const r = run('bench', 'gemm', '--size', '100000');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^attnvision: bench: gemm --size 100000 is above 8192/);
+  assert.match(run('bench', 'infer', '--model', 'tiny_cnn', '--size', '16', '--batch', '100000000').stderr, /input values are above 268,435,456/);
+  assert.match(run('bench', 'inspect', '--size', '70000').stderr, /a 70000 x 70000 image is above the inspector's 100,000,000-pixel limit/);
+});

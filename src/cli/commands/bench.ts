@@ -9,6 +9,7 @@ import { parseArgs, flagNumber, flagString } from '../command.js';
 import { runWorkload, type BenchResult } from '../../bench/workloads.js';
 import { defaultThreads } from '../../runtime/session.js';
 import { ArgumentError } from '../../util/errors.js';
+import { DEFAULT_MAX_PIXELS } from '../../image/io.js';
 
 const usage = `Usage: attnvision bench <gemm|train-step|infer|inspect> [options] [--json] [--vs-torch]
 
@@ -36,6 +37,10 @@ function torchPeer(py: string, name: string, o: Record<string, number | string>,
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
 
+const MAX_GEMM_SIDE = 8192;
+const MAX_INPUT_VALUES = 2 ** 28;
+const MAX_INSPECT_PIXELS = DEFAULT_MAX_PIXELS;
+
 export const benchCommand: Command = {
   name: 'bench',
   summary: 'benchmark gemm / train-step / infer, optionally against PyTorch',
@@ -54,6 +59,11 @@ export const benchCommand: Command = {
       iters: flagNumber(args, 'iters', 5, 'bench', { int: true, min: 1 }),
       warmup: flagNumber(args, 'warmup', 2, 'bench', { int: true, min: 0 }),
     };
+    // Sizes whose buffers cannot be allocated are refused here, not as a RangeError deep in a workload.
+    const height = o.height ?? o.size;
+    if (name === 'gemm' && o.size > MAX_GEMM_SIDE) throw new ArgumentError(`bench: gemm --size ${o.size} is above ${MAX_GEMM_SIDE} (three ${o.size} x ${o.size} float matrices)`);
+    if ((name === 'infer' || name === 'train-step') && o.batch * 3 * o.size * o.size > MAX_INPUT_VALUES) throw new ArgumentError(`bench: --batch ${o.batch} x 3 x ${o.size} x ${o.size} input values are above ${MAX_INPUT_VALUES.toLocaleString('en-US')}`);
+    if (name === 'inspect' && o.size * height > MAX_INSPECT_PIXELS) throw new ArgumentError(`bench: a ${o.size} x ${height} image is above the inspector's ${MAX_INSPECT_PIXELS.toLocaleString('en-US')}-pixel limit`);
     const ours: BenchResult = await runWorkload(name, o);
     const out: Record<string, unknown> = { ...ours };
     if (name === 'gemm') delete out.model;
