@@ -50,7 +50,7 @@ export function encodeSafetensors(tensors: ReadonlyMap<string, SafeTensor>, meta
 export function decodeSafetensors(buf: Uint8Array, source = 'buffer'): { tensors: Map<string, SafeTensor>; metadata: Record<string, string> } {
   if (buf.byteLength < 8) throw new SafetensorsError(`${source}: too short for a safetensors file (${buf.byteLength} bytes)`);
   const hlen = Number(new DataView(buf.buffer, buf.byteOffset, 8).getBigUint64(0, true));
-  if (hlen > buf.byteLength - 8 || hlen > 100_000_000) throw new SafetensorsError(`${source}: header length ${hlen} exceeds file size ${buf.byteLength}`);
+  if (hlen > buf.byteLength - 8 || hlen > 100_000_000) throw new SafetensorsError(`${source}: header length ${hlen} exceeds file size ${buf.byteLength} (not a safetensors file, or a truncated one)`);
   let header: Record<string, { dtype: SafeDType; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
   try {
     header = JSON.parse(Buffer.from(buf.buffer, buf.byteOffset + 8, hlen).toString('utf8'));
@@ -143,7 +143,7 @@ export async function readSafetensorsMetadata(file: string): Promise<Record<stri
     const got = (await fh.read(head, 0, 8, 0)).bytesRead;
     if (got < 8) throw new SafetensorsError(`${file}: too short for a safetensors file (${size} bytes)`);
     const hlen = Number(new DataView(head.buffer).getBigUint64(0, true));
-    if (hlen > size - 8 || hlen > 100_000_000) throw new SafetensorsError(`${file}: header length ${hlen} exceeds file size ${size}`);
+    if (hlen > size - 8 || hlen > 100_000_000) throw new SafetensorsError(`${file}: header length ${hlen} exceeds file size ${size} (not a safetensors file, or a truncated one)`);
     const text = new Uint8Array(hlen);
     await fh.read(text, 0, hlen, 8);
     let header: Record<string, unknown>;

@@ -166,7 +166,12 @@ export class Inspector {
     }
   }
 
+  private disposed = false;
+
+  /** Releases the ONNX Runtime session (once; later calls do nothing). */
   async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
     await this.session.release();
   }
 }

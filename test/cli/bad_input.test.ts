@@ -177,3 +177,11 @@ test('bench refuses sizes whose buffers cannot be allocated, by name (was a Rang
   assert.match(run('bench', 'infer', '--model', 'tiny_cnn', '--size', '16', '--batch', '100000000').stderr, /input values are above 268,435,456/);
   assert.match(run('bench', 'inspect', '--size', '70000').stderr, /a 70000 x 70000 image is above the inspector's 100,000,000-pixel limit/);
 });
+
+test('models --filter without a match, attention --out that is not .png and summary --classes are named errors', () => {
+  const m = run('models', '--filter', 'zzz');
+  assert.equal(m.status, 1);
+  assert.match(m.stderr, /models: no model name contains "zzz"/);
+  assert.match(run('attention', 'tiny_vit', 'x.png', '--out', 'maps.jpg').stderr, /attention: --out maps\.jpg: the maps are written as PNG; give a \.png file name/);
+  assert.match(run('summary', 'tiny_cnn', '--classes', 'two').stderr, /summary: expected an integer in \[1, inf\] for --classes but received "two"/);
+});

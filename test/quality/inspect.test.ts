@@ -345,4 +345,5 @@ test('inspect: paths, file: URLs, Buffers, Uint8Arrays and ArrayBuffers give the
   assert.deepEqual((await insp.inspect(file, null)).scores, want, 'null options = none');
   assert.equal((await import('../../src/index.js')).Inspector, Inspector, "the package root exports the inspector ('attnvision')");
   await insp.dispose();
+  await insp.dispose(); // a second dispose does nothing
 });

@@ -34,6 +34,7 @@ coarse token to its 2 x 2 fine tokens), onto the first stage's grid: once from a
     const [name, image] = a.positional;
     const out = flagString(a, 'out');
     if (!name || !image || !out) throw new ArgumentError('attention: expected <model> <image> --out file.png');
+    if (!/\.png$/i.test(out)) throw new ArgumentError(`attention: --out ${out}: the maps are written as PNG; give a .png file name`);
     const query = (flagString(a, 'query', '0.5,0.5')!).split(',').map(parseDecimal) as [number, number];
     if (query.length !== 2 || query.some((v) => !(v >= 0 && v <= 1))) throw new ArgumentError(`attention: expected X,Y in [0, 1] for --query but received "${flagString(a, 'query')}"`);
     const ckFile = flagString(a, 'checkpoint');

@@ -2,7 +2,7 @@
  * `attnvision models` and `attnvision summary`: the zoo with parameter and FLOP counts.
  */
 import type { Command } from '../command.js';
-import { parseArgs, flagString, parseDecimal } from '../command.js';
+import { parseArgs, flagNumber, flagString, parseDecimal } from '../command.js';
 import { createModel, listModels, modelInfo, summarize } from '../../models/index.js';
 import { ArgumentError } from '../../util/errors.js';
 
@@ -29,8 +29,10 @@ and the paper's numbers where the paper states them.
   async run(argv) {
     const args = parseArgs(argv, { values: ['filter'], booleans: ['json'], positional: 0 }, 'models');
     const filter = flagString(args, 'filter');
+    const names = listModels().filter((n) => !filter || n.includes(filter));
+    if (!names.length) throw new ArgumentError(`models: no model name contains "${filter}" (attnvision models lists them all)`);
     const rows = [];
-    for (const name of listModels().filter((n) => !filter || n.includes(filter))) {
+    for (const name of names) {
       const h = await createModel(name);
       const s = summarize(h);
       rows.push({ name, params: s.params, gflops: Number(s.gflops.toFixed(4)), inputSize: s.inputSize, paper: h.info.paper });
@@ -63,8 +65,8 @@ export const summaryCommand: Command = {
     if (!name) throw new ArgumentError('summary: expected a model name (see attnvision models)');
     modelInfo(name);
     const inputSize = parseInputSize(flagString(args, 'input'), 'summary');
-    const classes = flagString(args, 'classes');
-    const h = await createModel(name, { inputSize, numClasses: classes === undefined ? undefined : Number(classes) });
+    const classes = args.flags.has('classes') ? flagNumber(args, 'classes', 0, 'summary', { int: true, min: 1 }) : undefined;
+    const h = await createModel(name, { inputSize, numClasses: classes });
     const s = summarize(h);
     if (args.flags.has('json')) {
       console.log(JSON.stringify(s));
