@@ -23,6 +23,11 @@ export interface CreateOptions {
    * classifier is re-initialised for fine-tuning.
    */
   weights?: string;
+  /**
+   * Initialise the weights (default true). false leaves every parameter and buffer at zero: enough
+   * for shapes, parameter counts and FLOPs (listings, summaries), and seconds faster for large models.
+   */
+  init?: boolean;
   /** Model-specific options (documented by each model). */
   [key: string]: unknown;
 }
@@ -107,7 +112,7 @@ export async function createModel(name: string, opts: CreateOptions = {}): Promi
   const inputSize = opts.inputSize ?? info.defaultInputSize;
   if (!Number.isInteger(numClasses) || numClasses < 1) throw new ArgumentError(`${name}: expected a positive integer for numClasses but received ${numClasses}`);
   const model = info.create({ ...opts, numClasses, inputSize });
-  const state = ModelState.init(model, opts.seed ?? 0);
+  const state = opts.init === false ? new ModelState(model) : ModelState.init(model, opts.seed ?? 0);
   const handle: ModelHandle = { info, model, state, numClasses, inputSize };
   if (opts.weights) handle.loadReport = await loadWeights(handle, opts.weights);
   return handle;

@@ -71,3 +71,11 @@ test('a torchvision ResNet state dict loads by name and reproduces its logits', 
   for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
   assert.ok(worst < 1e-4, `max |logit error| ${worst}`);
 });
+
+test('createModel({ init: false }): zero weights, the same parameter count, layers and FLOPs as an initialised model', async () => {
+  const a = await createModel('resnet26');
+  const b = await createModel('resnet26', { init: false });
+  assert.equal(b.state.numParams, a.state.numParams);
+  assert.ok(b.state.params.every((v) => v === 0) && a.state.params.some((v) => v !== 0));
+  assert.deepEqual(summarize(b), summarize(a));
+});

@@ -268,7 +268,11 @@ test('calibration: labels the split lacks keep their rules, and an unreachable f
   assert.deepEqual([1, 3, 4, 5, 6].map((k) => written.labelThresholds[k]), [0.61, 0.62, 0.63, 0.64, 0.65]);
   assert.deepEqual([1, 3, 4, 5, 6].map((k) => written.labelTopFraction[k]), [0.5, 0.25, 1, 1, 1]);
   const warned = spawnSync(process.execPath, [cli, 'calibrate', model, '--data', manifest, '--per-label'], { encoding: 'utf8' });
-  assert.match(warned.stderr, /warning: no val image has motion_blur, rain, haze, low_light, jpeg; kept their current rules/);
+  assert.match(warned.stderr, /warning: no val image has motion_blur, rain, haze, low_light, jpeg; their thresholds are kept\n/);
+  const tiles = spawnSync(process.execPath, [cli, 'calibrate', model, '--data', manifest, '--per-label', '--per-label-tiles'], { encoding: 'utf8' });
+  assert.match(tiles.stderr, /their thresholds are kept \(tile shares too when the config's is 0\.25, 0\.5 or 1; otherwise all tiles\)/);
+  const global = spawnSync(process.execPath, [cli, 'calibrate', model, '--data', manifest], { encoding: 'utf8' });
+  assert.match(global.stderr, /jpeg; the global threshold is chosen without them/);
 
   // Every label at probability sigmoid(4) = 0.982 on every image: no scanned threshold (<= 0.95)
   // keeps any clean image clean, so a floor cannot be met; nothing is written, the CLI exits 1.

@@ -33,7 +33,7 @@ and the paper's numbers where the paper states them.
     if (!names.length) throw new ArgumentError(`models: no model name contains "${filter}" (attnvision models lists them all)`);
     const rows = [];
     for (const name of names) {
-      const h = await createModel(name);
+      const h = await createModel(name, { init: false }); // shapes only: counts and FLOPs
       const s = summarize(h);
       rows.push({ name, params: s.params, gflops: Number(s.gflops.toFixed(4)), inputSize: s.inputSize, paper: h.info.paper });
     }
@@ -66,7 +66,7 @@ export const summaryCommand: Command = {
     modelInfo(name);
     const inputSize = parseInputSize(flagString(args, 'input'), 'summary');
     const classes = args.flags.has('classes') ? flagNumber(args, 'classes', 0, 'summary', { int: true, min: 1 }) : undefined;
-    const h = await createModel(name, { inputSize, numClasses: classes });
+    const h = await createModel(name, { inputSize, numClasses: classes, init: false }); // shapes only
     const s = summarize(h);
     if (args.flags.has('json')) {
       console.log(JSON.stringify(s));
