@@ -3,6 +3,7 @@
  */
 import { registerModel } from './registry.js';
 import { TinyCNN, TinyViT } from './toy.js';
+import { ArgumentError } from '../util/errors.js';
 
 registerModel({
   name: 'tiny_cnn',
@@ -21,5 +22,9 @@ registerModel({
   defaultInputSize: [1, 16, 16],
   defaultNumClasses: 4,
   classifier: ['head'],
-  create: ({ numClasses, inputSize }) => new TinyViT(inputSize[0]!, numClasses, inputSize[1]!),
+  create: ({ numClasses, inputSize }) => {
+    const [, h, w] = inputSize as [number, number, number];
+    if (h !== w || h % 4 !== 0) throw new ArgumentError(`tiny_vit: expected a square input whose side is a multiple of its 4 px patches but received ${inputSize.join('x')}`);
+    return new TinyViT(inputSize[0]!, numClasses, h);
+  },
 });
