@@ -24,7 +24,7 @@ if (missing.length) throw new Error(`${nativeArg}: no native scores for ${missin
 const inspector = await Inspector.load(model ? { model } : {});
 const coarse = new Map();
 for (const r of rows) {
-  const file = path.join(root, r.file);
+  const file = path.resolve(root, r.file);
   const img = sharp(file);
   const meta = await img.metadata();
   const small = await img.resize(Math.round(meta.width * factor), Math.round(meta.height * factor), { kernel: 'cubic' }).png().toBuffer();

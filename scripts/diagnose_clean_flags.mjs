@@ -18,7 +18,7 @@ const inspector = await Inspector.load(model ? { model } : {});
 if (!inspector.config.labels.includes(label)) throw new Error(`${label}: not a label of this inspector (${inspector.config.labels.join(', ')})`);
 const seen = [];
 for (const r of rows) {
-  const res = await inspector.inspect(path.join(root, r.file));
+  const res = await inspector.inspect(path.resolve(root, r.file));
   const p = res.scores.find((s) => s.label === label).probability;
   seen.push({ kind: r.source.kind, photo: r.source.photo ?? '', scale: r.source.scale ?? null, sigma: (r.finish?.noiseSigma ?? 0) * 255, p });
 }

@@ -48,7 +48,7 @@ for (const spec of specs) {
   const counts = {};
   let noiseFound = 0;
   for (const [i, e] of entries.entries()) {
-    const crop = await readImage(path.join(root, e.file));
+    const crop = await readImage(path.resolve(root, e.file));
     let img = crop;
     if (spec.std) img = grainNoise(crop, spec.std, spec.grain, new Rng(1000 + i));
     if (spec.q) img = await jpegRoundTrip(img, spec.q, '4:2:0');

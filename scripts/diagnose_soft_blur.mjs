@@ -49,7 +49,7 @@ console.log(`${entries.length} clean validation crops from ${root}; labels given
 for (const [name, kernel] of psfs) {
   const counts = {};
   for (const e of entries) {
-    const crop = await readImage(path.join(root, e.file));
+    const crop = await readImage(path.resolve(root, e.file));
     const blurred = kernel ? toSrgb(convolve(toLinear(crop), kernel)) : crop;
     const r = await inspector.inspect(Buffer.from(await encodePng(blurred)));
     const got = r.clean ? 'clean' : r.labels.map((l) => l.label).sort().join('+');

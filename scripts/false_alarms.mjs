@@ -26,7 +26,7 @@ for (const d of detail) if (!labels.includes(d)) throw new Error(`${d}: not a la
 const seen = [];
 let done = 0;
 for (const r of rows) {
-  const res = await inspector.inspect(path.join(root, r.file));
+  const res = await inspector.inspect(path.resolve(root, r.file));
   const truth = r.labels.filter((l) => l !== 'clean');
   seen.push({ file: r.file, truth, severities: r.severities ?? {}, predicted: res.labels.map((l) => l.label), scores: Object.fromEntries(res.scores.map((s) => [s.label, s.probability])) });
   if (++done % 100 === 0) process.stderr.write(`\r${done}/${rows.length}`);

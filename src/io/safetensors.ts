@@ -47,16 +47,29 @@ export function encodeSafetensors(tensors: ReadonlyMap<string, SafeTensor>, meta
 }
 
 /** Parses a safetensors buffer; `source` names the file in errors. */
-export function decodeSafetensors(buf: Uint8Array, source = 'buffer'): { tensors: Map<string, SafeTensor>; metadata: Record<string, string> } {
-  if (buf.byteLength < 8) throw new SafetensorsError(`${source}: too short for a safetensors file (${buf.byteLength} bytes)`);
-  const hlen = Number(new DataView(buf.buffer, buf.byteOffset, 8).getBigUint64(0, true));
-  if (hlen > buf.byteLength - 8 || hlen > 100_000_000) throw new SafetensorsError(`${source}: header length ${hlen} exceeds file size ${buf.byteLength} (not a safetensors file, or a truncated one)`);
-  let header: Record<string, { dtype: SafeDType; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
+/** The header length stored in a file's first 8 bytes, checked against the file size. */
+function headerLength(first8: Uint8Array, fileSize: number, source: string): number {
+  if (fileSize < 8 || first8.byteLength < 8) throw new SafetensorsError(`${source}: too short for a safetensors file (${fileSize} bytes)`);
+  const hlen = Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true));
+  if (hlen > fileSize - 8 || hlen > 100_000_000) throw new SafetensorsError(`${source}: header length ${hlen} exceeds file size ${fileSize} (not a safetensors file, or a truncated one)`);
+  return hlen;
+}
+
+/** The JSON header (tensor entries and `__metadata__`). */
+function parseHeader(bytes: Uint8Array, source: string): Record<string, unknown> {
+  let header: unknown;
   try {
-    header = JSON.parse(Buffer.from(buf.buffer, buf.byteOffset + 8, hlen).toString('utf8'));
+    header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
   } catch (e) {
     throw new SafetensorsError(`${source}: header is not valid JSON (${(e as Error).message})`);
   }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new SafetensorsError(`${source}: header is not a JSON object`);
+  return header as Record<string, unknown>;
+}
+
+export function decodeSafetensors(buf: Uint8Array, source = 'buffer'): { tensors: Map<string, SafeTensor>; metadata: Record<string, string> } {
+  const hlen = headerLength(buf.subarray(0, 8), buf.byteLength, source);
+  const header = parseHeader(buf.subarray(8, 8 + hlen), source) as Record<string, { dtype: SafeDType; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
   const dataStart = 8 + hlen;
   const tensors = new Map<string, SafeTensor>();
   let metadata: Record<string, string> = {};
@@ -141,18 +154,10 @@ export async function readSafetensorsMetadata(file: string): Promise<Record<stri
     const size = (await fh.stat()).size;
     const head = new Uint8Array(8);
     const got = (await fh.read(head, 0, 8, 0)).bytesRead;
-    if (got < 8) throw new SafetensorsError(`${file}: too short for a safetensors file (${size} bytes)`);
-    const hlen = Number(new DataView(head.buffer).getBigUint64(0, true));
-    if (hlen > size - 8 || hlen > 100_000_000) throw new SafetensorsError(`${file}: header length ${hlen} exceeds file size ${size} (not a safetensors file, or a truncated one)`);
+    const hlen = headerLength(head.subarray(0, got), size, file);
     const text = new Uint8Array(hlen);
     await fh.read(text, 0, hlen, 8);
-    let header: Record<string, unknown>;
-    try {
-      header = JSON.parse(Buffer.from(text).toString('utf8')) as Record<string, unknown>;
-    } catch (e) {
-      throw new SafetensorsError(`${file}: header is not valid JSON (${(e as Error).message})`);
-    }
-    return (header.__metadata__ as Record<string, string> | undefined) ?? {};
+    return (parseHeader(text, file).__metadata__ as Record<string, string> | undefined) ?? {};
   } catch (e) {
     if (e instanceof SafetensorsError) throw e;
     throw new SafetensorsError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);

@@ -73,7 +73,7 @@ export class BrowserInspector {
     try {
       await probeModel(o.ort.Tensor, session, config, where, typeof o.config === 'string' ? o.config : 'the config');
     } catch (e) {
-      await session.release();
+      await session.release().catch(() => undefined); // the probe's error is the one to report
       throw e;
     }
     return new BrowserInspector(o.ort, session, config, where);

@@ -8,11 +8,10 @@
  * the labels' rules jointly (joint_calibration.ts); 'bars' chooses them jointly for the issue's two
  * synthetic bars (needs perLabel); 'label-f1' gives each label its own best F1.
  */
-import { promises as fs } from 'node:fs';
 import { manifestDataset } from '../data/dataset.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { evaluateInspectorOnDataset, isJointObjective, type CalibrationObjective, type InspectorDatasetEval, type ScanPoint } from './dataset_eval.js';
-import { Inspector } from './inspector.js';
+import { Inspector, readInspectorConfig } from './inspector.js';
 import type { InspectorConfig } from './labels.js';
 import { SCAN_FRACTIONS } from './aggregate.js';
 import type { LabelRule } from './joint_calibration.js';
@@ -71,7 +70,7 @@ export async function calibrateInspector(
   if (opts.minCleanKept !== undefined && joint && !joint.feasible) {
     throw new CalibrationError(`${manifest}: the clean-kept floor ${(100 * opts.minCleanKept).toFixed(1)}% cannot be met on split "${opts.split ?? 'val'}": the best rules found keep ${(100 * joint.cleanKept).toFixed(1)}% of its clean images clean; ${configPath} left unchanged`);
   }
-  const config: InspectorConfig = { ...(JSON.parse(await fs.readFile(configPath, 'utf8')) as InspectorConfig), threshold: best.threshold };
+  const config: InspectorConfig = { ...(await readInspectorConfig(configPath)), threshold: best.threshold };
   delete config.labelThresholds;
   // Without `fractions` the scan used the config's own tile shares, so they stay.
   if (opts.fractions) delete config.labelTopFraction;

@@ -65,23 +65,26 @@ export function checkInspectorConfig(config: InspectorConfig, where: string): In
   if (!Array.isArray(config.std) || config.std.length !== 3 || !config.std.every((v) => isNum(v) && v > 0)) bad('std', 'three positive numbers (R, G, B)', config.std);
   const inOpenUnit = (v: unknown) => isNum(v) && v > 0 && v < 1;
   if (!inOpenUnit(config.threshold)) bad('threshold', 'a number in (0, 1)', config.threshold);
+  // Optional fields may be absent or null.
   const thresholds = config.labelThresholds;
-  if (thresholds !== undefined && (!Array.isArray(thresholds) || thresholds.length !== K || !thresholds.every(inOpenUnit))) {
+  if (thresholds != null && (!Array.isArray(thresholds) || thresholds.length !== K || !thresholds.every(inOpenUnit))) {
     bad('labelThresholds', `${K} numbers in (0, 1), one per label`, thresholds);
   }
-  if (config.severityHead !== undefined && typeof config.severityHead !== 'boolean') bad('severityHead', 'true or false', config.severityHead);
+  if (config.severityHead != null && typeof config.severityHead !== 'boolean') bad('severityHead', 'true or false', config.severityHead);
   const fractions = config.labelTopFraction;
-  if (fractions !== undefined && (!Array.isArray(fractions) || fractions.length !== K || fractions.some((f) => !(isNum(f) && f > 0 && f <= 1)))) {
+  if (fractions != null && (!Array.isArray(fractions) || fractions.length !== K || fractions.some((f) => !(isNum(f) && f > 0 && f <= 1)))) {
     throw new InspectorConfigError(`${where}: labelTopFraction must hold ${K} numbers in (0, 1], one per label; got ${JSON.stringify(fractions)}`);
   }
-  if (!(Number.isInteger(config.topK) && config.topK >= 1)) bad('topK', 'an integer >= 1 (tiles averaged per label)', config.topK);
+  if (fractions == null || config.topK != null) {
+    if (!(Number.isInteger(config.topK) && config.topK >= 1)) bad('topK', 'an integer >= 1 (tiles averaged per label; or labelTopFraction)', config.topK);
+  }
   if (!(Number.isInteger(config.maxTilesPerSide) && config.maxTilesPerSide >= 1 && config.maxTilesPerSide <= 16)) bad('maxTilesPerSide', 'an integer in [1, 16]', config.maxTilesPerSide);
   const detail = config.detailLabels;
-  if (detail !== undefined && (!Array.isArray(detail) || detail.some((l) => !config.labels.includes(l)))) {
+  if (detail != null && (!Array.isArray(detail) || detail.some((l) => !config.labels.includes(l)))) {
     throw new InspectorConfigError(`${where}: detailLabels must be a list of the config's labels (${config.labels.join(', ')}); got ${JSON.stringify(detail)}`);
   }
   const perSide = config.detailTilesPerSide;
-  if (perSide !== undefined && !(Number.isInteger(perSide) && perSide >= 1 && perSide <= 16)) {
+  if (perSide != null && !(Number.isInteger(perSide) && perSide >= 1 && perSide <= 16)) {
     throw new InspectorConfigError(`${where}: detailTilesPerSide must be an integer in [1, 16]; got ${JSON.stringify(perSide)}`);
   }
   return config;

@@ -79,6 +79,8 @@ export async function evaluateInspectorOnDataset(
     if (k < 0) throw new ArgumentError(`${ds.root}: dataset label "${c}" is not an inspector label (${labels.join(', ')})`);
     return k;
   });
+  // One threshold (override or the config's), or the config's per-label ones: checked before any image.
+  const perLabel = inspector.thresholds(opts.threshold);
   const K = ds.classes.length;
   const probs: number[] = [];
   const targets: number[] = [];
@@ -96,8 +98,7 @@ export async function evaluateInspectorOnDataset(
     }
     opts.onFile?.(i + 1, ds.samples.length);
   }
-  // One threshold (override or the config's), or the config's per-label ones in dataset label order.
-  const perLabel = inspector.thresholds(opts.threshold);
+  // In dataset label order.
   const threshold = opts.threshold ?? (inspector.config.labelThresholds ? index.map((k) => perLabel[k]!) : inspector.config.threshold);
   // Doubles, as the inspector decides on them (a Float32 copy of 0.35 is below a 0.35 threshold).
   const P = Float64Array.from(probs);

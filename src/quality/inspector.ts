@@ -67,25 +67,13 @@ export class Inspector {
     if (typeof modelPath !== 'string') throw new AttnvisionError(`Inspector.load: model must be a file path; got ${typeof modelPath}`);
     if (!opts.config && !/\.onnx$/i.test(modelPath)) throw new AttnvisionError(`${modelPath}: expected an .onnx inspector model (its config is read from the same name with .json)`);
     const threads = opts.threads ?? defaultThreads();
-    if (!(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) throw new AttnvisionError(`Inspector.load: threads must be an integer in [1, ${MAX_THREADS}]; got ${String(opts.threads)}`);
+    if (!(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) throw new AttnvisionError(`Inspector.load: threads must be an integer in [1, ${MAX_THREADS}]; got ${String(threads)}`);
     const configPath = opts.config ?? modelPath.replace(/\.onnx$/i, '.json');
     // The model first: a missing model is named as such, not as its missing config.
     const modelStat = await fs.stat(modelPath).catch((e: NodeJS.ErrnoException) => e);
     if (modelStat instanceof Error) throw new AttnvisionError(`${modelPath}: cannot read inspector model (${modelStat.code === 'ENOENT' ? 'file not found' : (modelStat.code ?? modelStat.message)})`);
     if (!modelStat.isFile()) throw new AttnvisionError(`${modelPath}: cannot read inspector model (not a file)`);
-    let config: InspectorConfig;
-    try {
-      // A UTF-8 byte-order mark (some editors write one) is not JSON: skipped.
-      config = JSON.parse((await fs.readFile(configPath, 'utf8')).replace(/^\uFEFF/, '')) as InspectorConfig;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new AttnvisionError(`${configPath}: cannot read inspector config (${code === 'ENOENT' ? 'file not found' : (e as Error).message})`);
-    }
-    try {
-      checkInspectorConfig(config, configPath);
-    } catch (e) {
-      throw new AttnvisionError((e as Error).message);
-    }
+    const config = await readInspectorConfig(configPath);
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
@@ -95,7 +83,7 @@ export class Inspector {
     try {
       await probeModel(ort.Tensor, session, config, modelPath, configPath);
     } catch (e) {
-      await session.release();
+      await session.release().catch(() => undefined); // the probe's error is the one to report
       throw new AttnvisionError((e as Error).message);
     }
     return new Inspector(session, config, modelPath);
@@ -173,6 +161,25 @@ export class Inspector {
     if (this.disposed) return;
     this.disposed = true;
     await this.session.release();
+  }
+}
+
+/**
+ * Reads and checks an inspector config (JSON; a UTF-8 byte-order mark is skipped): the one reader
+ * for Inspector.load and calibrate. Errors name the file.
+ */
+export async function readInspectorConfig(configPath: string): Promise<InspectorConfig> {
+  let config: InspectorConfig;
+  try {
+    config = JSON.parse((await fs.readFile(configPath, 'utf8')).replace(/^\uFEFF/, '')) as InspectorConfig;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new AttnvisionError(`${configPath}: cannot read inspector config (${code === 'ENOENT' ? 'file not found' : (e as Error).message})`);
+  }
+  try {
+    return checkInspectorConfig(config, configPath);
+  } catch (e) {
+    throw new AttnvisionError((e as Error).message);
   }
 }
 

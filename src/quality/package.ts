@@ -13,6 +13,7 @@ import { createModel, defaultForward } from '../models/index.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../data/loader/transform.js';
 import { ArgumentError } from '../util/errors.js';
 import { QUALITY_LABELS, type InspectorConfig, type QualityLabel } from './labels.js';
+import { checkInspectorConfig } from './core.js';
 
 export interface PackageOptions {
   /** A trainer checkpoint, or several (same labels, outputs and input size) for an ensemble that averages their logits. */
@@ -87,17 +88,7 @@ export async function packageInspector(o: PackageOptions): Promise<{ onnx: strin
     if (what(m) !== what(first)) throw new ArgumentError(`package-inspector: ${m.checkpoint} has ${what(m)} but ${first.checkpoint} has ${what(first)}; ensemble members must agree`);
   }
   const { classes, size, numOutputs } = first;
-  await o.beforeWriting?.(classes);
   const model = members.map((m) => m.model).join(' + ');
-  const exported: Uint8Array[] = [];
-  for (const m of members) exported.push(await exportMember(m, o));
-  const bytes =
-    members.length === 1
-      ? exported[0]!
-      : ensembleOnnx(
-          members.map((m, i) => ({ name: m.checkpoint, bytes: exported[i]! })),
-          { docString: JSON.stringify({ producer: 'attnvision inspector', model, members: members.map((m) => m.model), combine: 'mean of the members\' logits', labels: classes, outputs: 'presence logits [K] then severity logits [K]' }) },
-        );
   const config: InspectorConfig = {
     labels: classes as QualityLabel[],
     inputSize: size,
@@ -111,6 +102,22 @@ export async function packageInspector(o: PackageOptions): Promise<{ onnx: strin
     ...(o.detailLabels?.length ? { detailLabels: [...o.detailLabels] as QualityLabel[] } : {}),
     ...(o.detailTilesPerSide !== undefined ? { detailTilesPerSide: o.detailTilesPerSide } : {}),
   };
+  // The config must load: checked before the (slow) export and before anything is written.
+  try {
+    checkInspectorConfig(config, o.out.replace(/\.onnx$/, '') + '.json');
+  } catch (e) {
+    throw new ArgumentError(`package-inspector: ${(e as Error).message}`);
+  }
+  await o.beforeWriting?.(classes);
+  const exported: Uint8Array[] = [];
+  for (const m of members) exported.push(await exportMember(m, o));
+  const bytes =
+    members.length === 1
+      ? exported[0]!
+      : ensembleOnnx(
+          members.map((m, i) => ({ name: m.checkpoint, bytes: exported[i]! })),
+          { docString: JSON.stringify({ producer: 'attnvision inspector', model, members: members.map((m) => m.model), combine: 'mean of the members\' logits', labels: classes, outputs: 'presence logits [K] then severity logits [K]' }) },
+        );
   const onnxPath = o.out;
   const configPath = onnxPath.replace(/\.onnx$/, '') + '.json';
   await writeFileAtomic(onnxPath, bytes);

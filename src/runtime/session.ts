@@ -10,7 +10,7 @@ import { lowerGraph, type LowerOptions } from '../graph/lower.js';
 import type { AnyTypedArray, DType } from '../graph/dtype.js';
 import { sizeOf, fmtShape } from '../graph/shape.js';
 import { listRandomInputs, fillRandom } from '../graph/ops/random.js';
-import { AttnvisionError } from '../util/errors.js';
+import { ArgumentError, AttnvisionError } from '../util/errors.js';
 
 export interface RuntimeOptions {
   /** Intra-op threads (default: all cores, or ATTNVISION_THREADS). */
@@ -25,6 +25,9 @@ let defaults: RuntimeOptions = {};
 
 /** Sets process-wide runtime defaults (threads, execution providers). */
 export function setRuntimeDefaults(opts: RuntimeOptions): void {
+  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1 && opts.threads <= MAX_THREADS)) {
+    throw new ArgumentError(`setRuntimeDefaults: threads must be an integer in [1, ${MAX_THREADS}]; got ${String(opts.threads)}`);
+  }
   defaults = { ...defaults, ...opts };
 }
 
@@ -35,7 +38,7 @@ const warnedThreads = new Set<string>();
 
 /**
  * Compute threads: ATTNVISION_THREADS when it is an integer in [1, MAX_THREADS], else the
- * configured default or the available cores. Another value is named in a warning (once), not
+ * configured default or the available cores (at most MAX_THREADS). Another value is named in a warning (once), not
  * silently ignored.
  */
 export function defaultThreads(): number {
@@ -48,7 +51,7 @@ export function defaultThreads(): number {
       process.emitWarning(`ATTNVISION_THREADS="${raw}" is not an integer in [1, ${MAX_THREADS}]; using the default`, { code: 'ATTNVISION_THREADS' });
     }
   }
-  return defaults.threads ?? (os.availableParallelism?.() ?? os.cpus().length);
+  return Math.min(MAX_THREADS, defaults.threads ?? (os.availableParallelism?.() ?? os.cpus().length));
 }
 
 /** A host tensor: typed array + shape + dtype. */

@@ -328,7 +328,7 @@ export function checkClassesCovered(ds: Dataset): void {
   }
   if (!ds.multiLabel && K < 2) throw new ArgumentError(`${ds.root}: single-label training needs at least 2 classes, found ${K} (${ds.classes.join(', ')})`);
   const empty = ds.classes.filter((_, c) => count[c] === 0);
-  if (empty.length) throw new ArgumentError(`${ds.root}: ${ds.multiLabel ? 'label' : 'class'}${empty.length > 1 ? 's' : ''} ${empty.map((e) => `"${e}"`).join(', ')} ${ds.multiLabel ? 'on no training image' : 'with no training images'} (classes: ${ds.classes.join(', ')})`);
+  if (empty.length) throw new ArgumentError(`${ds.root}: ${ds.multiLabel ? (empty.length > 1 ? 'labels' : 'label') : empty.length > 1 ? 'classes' : 'class'} ${empty.map((e) => `"${e}"`).join(', ')} ${ds.multiLabel ? 'on no training image' : 'with no training images'} (classes: ${ds.classes.join(', ')})`);
 }
 
 /** The settings two runs differ in, as "name: old -> new" (loader threads excluded: they do not change results). */

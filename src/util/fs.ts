@@ -8,6 +8,7 @@
  */
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { ArgumentError, AttnvisionError } from './errors.js';
 
 /** Suffix of in-progress temporary files; `removeStaleTemps` deletes leftovers of crashed runs. */
@@ -30,10 +31,10 @@ export async function makeDirs(dir: string): Promise<void> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') return exists(e);
-    const parent = path.dirname(abs);
-    // ENOENT with the parent present (or at the root) is final, not a missing level.
-    if (code !== 'ENOENT' || parent === abs || (await fs.stat(parent).catch(() => null))) throw e;
+    if (code !== 'ENOENT' || path.dirname(abs) === abs) throw e;
   }
+  // A missing level (or one another writer is creating right now): make the parent, then retry
+  // once. Where the parent exists and still refuses (/proc), the retry's ENOENT is final.
   await makeDirs(path.dirname(abs));
   await fs.mkdir(abs).catch((e: unknown) => ((e as NodeJS.ErrnoException).code === 'EEXIST' ? exists(e) : Promise.reject(e)));
 }
@@ -79,7 +80,7 @@ export async function checkWritableFile(file: string, what: string): Promise<voi
     await makeDirs(dir);
     await fs.access(dir, fsConstants.W_OK);
     // A real file, not only the permission bits: root passes access() on /proc and read-only mounts.
-    const probe = path.join(dir, `.attnvision-probe${TEMP_MARKER}${process.pid}`);
+    const probe = path.join(dir, `.attnvision-probe-${randomBytes(4).toString('hex')}${TEMP_MARKER}${process.pid}`);
     await (await fs.open(probe, 'wx')).close();
     await fs.rm(probe, { force: true });
   } catch (e) {

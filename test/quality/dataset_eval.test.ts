@@ -93,6 +93,11 @@ test('inspector evaluation on a manifest equals inspecting each file and scoring
   await insp.dispose();
 
   // CLI: same numbers as JSON; the broken file is reported and makes the exit code 3 (some images not scored).
+  // A threshold outside (0, 1) is refused before any image is inspected.
+  const one = spawnSync(process.execPath, [cli, 'eval', '--inspector', model, '--data', manifest, '--threshold', '1'], { encoding: 'utf8' });
+  assert.equal(one.status, 1);
+  assert.match(one.stderr, /^attnvision: eval: expected a number in \(0, 1\) for --threshold but received "1"\n$/);
+  await assert.rejects(evaluateInspectorOnDataset(insp, await manifestDataset(manifest, [...QUALITY_LABELS], 'test'), { threshold: 0, onFile: () => assert.fail('no image before the threshold check') }), /threshold must be a number in \(0, 1\); got 0/);
   const out = spawnSync(process.execPath, [cli, 'eval', '--inspector', model, '--data', manifest, '--threshold', '0.45', '--json'], { encoding: 'utf8' });
   assert.equal(out.status, 3, out.stderr);
   assert.match(out.stderr, /broken\.png: /);

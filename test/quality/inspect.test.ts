@@ -300,7 +300,7 @@ test('Inspector.load refuses a damaged config or a config that does not fit the 
     [{ ...good, threshold: 5 }, /threshold must be a number in \(0, 1\); got 5/],
     [{ ...good, threshold: '0.5' }, /threshold must be a number in \(0, 1\); got "0\.5"/],
     [{ ...good, topK: undefined }, /topK must be an integer >= 1/],
-    [{ ...good, topK: 0 }, /topK must be an integer >= 1 \(tiles averaged per label\); got 0/],
+    [{ ...good, topK: 0 }, /topK must be an integer >= 1 \(tiles averaged per label; or labelTopFraction\); got 0/],
     [{ ...good, std: [0, 0, 0] }, /std must be three positive numbers/],
     [{ ...good, mean: [0.5] }, /mean must be three numbers/],
     [{ ...good, mean: undefined }, /mean must be three numbers \(R, G, B\); got nothing/],
@@ -319,6 +319,11 @@ test('Inspector.load refuses a damaged config or a config that does not fit the 
   for (const [cfg, want] of cases) {
     await writeFile(cfgFile, JSON.stringify(cfg));
     await assert.rejects(Inspector.load({ model }), want, JSON.stringify(cfg));
+  }
+  // Optional fields may be null; topK may be left out when every label has its tile share.
+  for (const ok of [{ ...good, labelThresholds: null, labelTopFraction: null, detailLabels: null }, { ...good, topK: undefined, labelTopFraction: [1, 1, 0.5, 1, 1, 1, 0.25] }]) {
+    await writeFile(cfgFile, JSON.stringify(ok));
+    await (await Inspector.load(model)).dispose();
   }
   // A byte-order mark is tolerated; a path string is the model; a missing model is named as the model.
   await writeFile(cfgFile, '\uFEFF' + JSON.stringify(good));

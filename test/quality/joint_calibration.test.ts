@@ -237,7 +237,7 @@ test('calibrateInspector with the default objective writes the joint rules, and 
   assert.deepEqual(after.labelThresholds, own.labelThresholds);
   const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'calibrate', ...args], { encoding: 'utf8' });
   assert.match(run(model).stderr, /calibrate: --data manifest\.jsonl is required/);
-  assert.match(run(model, model, '--data', manifest).stderr, /expected one model but received 2/);
+  assert.match(run(model, model, '--data', manifest).stderr, /calibrate: unexpected argument "[^"]*inspector\.onnx" \(see attnvision calibrate --help\)/);
   assert.match(run(model, '--data', manifest, '--per-label-tiles').stderr, /--per-label-tiles needs --per-label/);
   assert.match(run(path.join(dir, 'missing.onnx'), '--data', manifest).stderr, /missing\.(onnx|json)/);
   assert.match(run(model, '--data', manifest, '--min-clean-kept', '0.8').stderr, /--min-clean-kept needs --per-label and the with-clean or bars objective/);

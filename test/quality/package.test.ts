@@ -9,6 +9,7 @@ import sharp from 'sharp';
 import { createModel } from '../../src/models/index.js';
 import { saveCheckpoint } from '../../src/io/checkpoint.js';
 import { Inspector } from '../../src/quality/inspector.js';
+import { packageInspector } from '../../src/quality/package.js';
 import { QUALITY_LABELS } from '../../src/quality/labels.js';
 import { Rng } from '../helpers/rng.js';
 
@@ -60,6 +61,18 @@ test('package-inspector: checkpoint -> ONNX + config; --calibrate picks threshol
   const notTrainer = path.join(dir, 'plain.safetensors');
   await saveCheckpoint(notTrainer, h.state);
   assert.match(run(['--checkpoint', notTrainer, '--out', out]).stderr, /plain\.safetensors: not a trainer checkpoint/);
+
+  // Refused before anything is written: a calibration split with no labelled image or no existing
+  // image, and (library) a config the inspector could not load.
+  const before = await readFile(out);
+  const cleanOnly = path.join(dir, 'clean.jsonl');
+  await writeFile(cleanOnly, lines.filter((l) => l.includes('"clean"')).join('\n') + '\n');
+  assert.match(run(['--checkpoint', checkpoint, '--out', out, '--calibrate', cleanOnly]).stderr, /clean\.jsonl: no image of split "val" has a label; calibration needs labelled images/);
+  const gone = path.join(dir, 'gone.jsonl');
+  await writeFile(gone, lines.map((l) => l.replace('img/', 'nowhere/')).join('\n') + '\n');
+  assert.match(run(['--checkpoint', checkpoint, '--out', out, '--calibrate', gone]).stderr, /gone\.jsonl: none of the 10 images of split "val" exists/);
+  await assert.rejects(packageInspector({ checkpoint, out, maxTilesPerSide: 20 }), /package-inspector: .*insp\.json: maxTilesPerSide must be an integer in \[1, 16\]; got 20/);
+  assert.deepEqual(await readFile(out), before, 'the package was not replaced');
 });
 
 test('package-inspector: a comma list of checkpoints packages one ensemble model (mean of logits)', async () => {

@@ -263,3 +263,22 @@ test('loadSample: the image/io way in (BMP by content decodes; SVG and pipes are
     await assert.rejects(loadSample(fifo, spec, 1, a, 0), /not a regular file/);
   }
 });
+
+test('trainer: broken training images are trained as other images of their batch, the same way on every run', async () => {
+  const { train } = await data();
+  const broken = [1, 2, 3, 4, 5, 6].map((n) => path.join(train.root, 'horizontal', `zz_broken_${n}.png`));
+  for (const f of broken) await writeFile(f, 'not an image');
+  // Six broken files among 38 images: with batch 16 batches hold several of them.
+  const ds = { ...train, samples: [...train.samples.filter((_, i) => i % 3 === 0), ...broken.map((file) => ({ file, label: 0 }))] };
+  const cfg: TrainConfig = { ...config, epochs: 2, workers: 2 };
+  const runOnce = async () => {
+    const failed: string[] = [];
+    const r = await new Trainer(cfg, ds, undefined, await mkdtemp(path.join(tmpdir(), 'attnvision-run-')), { onLoadError: (f, _m, phase) => failed.push(`${phase} ${path.basename(f)}`) }).run();
+    return { losses: r.logs.map((l) => l.trainLoss), failed };
+  };
+  const a = await runOnce();
+  const b = await runOnce();
+  assert.ok(a.losses.every(Number.isFinite));
+  assert.deepEqual(a.losses, b.losses, 'bit-identical runs');
+  assert.ok(a.failed.length >= 6 && a.failed.every((f) => /^train zz_broken_\d\.png$/.test(f)), a.failed.join());
+});

@@ -23,10 +23,25 @@ test('makeDirs: creates missing levels, accepts an existing folder, refuses a fi
   }
 });
 
+test('makeDirs: concurrent callers creating sibling folders under a new parent all succeed', async () => {
+  for (let round = 0; round < 40; round++) {
+    const base = path.join(await mkdtemp(path.join(tmpdir(), 'attnvision-race-')), 'new');
+    const dirs = ['train', 'val', 'test'].flatMap((s) => ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((c) => path.join(base, s, c)));
+    await Promise.all(dirs.map((d) => makeDirs(d)));
+    for (const d of dirs) assert.ok((await stat(d)).isDirectory());
+  }
+});
+
 test('checkWritableFile: folders, unwritable places and /proc are refused up front; the probe file is removed', async () => {
   const root = await mkdtemp(path.join(tmpdir(), 'attnvision-wr-'));
   await checkWritableFile(path.join(root, 'new', 'out.png'), 'x: --out');
   assert.deepEqual(await readdir(path.join(root, 'new')), [], 'no probe file left behind');
   await assert.rejects(checkWritableFile(root, 'x: --out'), /x: --out is a folder; give a file name/);
   if (existsSync('/proc/self')) await assert.rejects(checkWritableFile('/proc/out.png', 'x: --out /proc/out.png'), /x: --out \/proc\/out\.png: cannot write to \/proc \(ENOENT\)/);
+});
+
+test('setRuntimeDefaults refuses thread counts outside [1, 256]; defaultThreads never exceeds 256', async () => {
+  const { setRuntimeDefaults, defaultThreads, MAX_THREADS } = await import('../../src/runtime/session.js');
+  for (const threads of [0, -1, 1.5, 300]) assert.throws(() => setRuntimeDefaults({ threads }), /setRuntimeDefaults: threads must be an integer in \[1, 256\]/);
+  assert.ok(defaultThreads() >= 1 && defaultThreads() <= MAX_THREADS);
 });

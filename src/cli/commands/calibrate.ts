@@ -102,10 +102,9 @@ validation split of your own images to fit the shipped model to them; never a te
 ${CALIBRATION_FLAGS_USAGE}
 Images that cannot be inspected are named on stderr and left out (exit code 3).`,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['data', 'split', 'objective', 'min-clean-kept'], booleans: ['per-label', 'per-label-tiles'] }, 'calibrate');
-    const [model, ...extra] = a.positional;
+    const a = parseArgs(argv, { values: ['data', 'split', 'objective', 'min-clean-kept'], booleans: ['per-label', 'per-label-tiles'], positional: 1 }, 'calibrate');
+    const [model] = a.positional;
     if (!model || !model.endsWith('.onnx')) throw new ArgumentError(`calibrate: expected one MODEL.onnx (with its MODEL.json next to it) but received ${model === undefined ? 'none' : `"${model}"`}`);
-    if (extra.length) throw new ArgumentError(`calibrate: expected one model but received ${a.positional.length}: ${a.positional.join(' ')}`);
     const data = flagString(a, 'data');
     if (!data) throw new ArgumentError('calibrate: --data manifest.jsonl is required');
     const split = flagString(a, 'split', 'val')!;

@@ -8,6 +8,19 @@ import { packageInspector } from '../../quality/package.js';
 import { calibrationFlags, runCalibration, CALIBRATION_FLAGS_USAGE } from './calibrate.js';
 import { ArgumentError } from '../../util/errors.js';
 import { manifestDataset } from '../../data/dataset.js';
+import { promises as fs } from 'node:fs';
+
+/**
+ * What calibration will refuse, found before the package is written: a manifest without a val
+ * split, with labels the model does not know, without a labelled image, or whose images are all
+ * missing (some missing ones are named by calibration itself, exit code 3).
+ */
+async function checkCalibrationSplit(manifest: string, labels: readonly string[]): Promise<void> {
+  const ds = await manifestDataset(manifest, labels, 'val', { strictLabels: true });
+  if (!ds.samples.some((s) => s.labels!.some((v) => v > 0.5))) throw new ArgumentError(`${manifest}: no image of split "val" has a label; calibration needs labelled images`);
+  for (const s of ds.samples) if (await fs.stat(s.file).then((st) => st.isFile(), () => false)) return;
+  throw new ArgumentError(`${manifest}: none of the ${ds.samples.length} images of split "val" exists (first: ${ds.samples[0]!.file})`);
+}
 
 export const packageInspectorCommand: Command = {
   name: 'package-inspector',
@@ -51,7 +64,7 @@ With --calibrate, images that cannot be inspected are named on stderr and left o
       // The calibration split is read as calibration will read it (the checkpoints' labels,
       // strictly) before anything is written: a package is not replaced by an uncalibrated one
       // because the manifest has no val split or labels the model does not know.
-      ...(calibrate ? { beforeWriting: async (labels: readonly string[]) => void (await manifestDataset(calibrate, labels, 'val', { strictLabels: true })) } : {}),
+      ...(calibrate ? { beforeWriting: (labels: readonly string[]) => checkCalibrationSplit(calibrate, labels) } : {}),
       ...(detailLabels ? { detailLabels } : {}),
       ...(a.flags.has('detail-tiles') ? { detailTilesPerSide: flagNumber(a, 'detail-tiles', 5, 'package-inspector', { int: true, min: 1, max: 16 }) } : {}),
       checkpoint,

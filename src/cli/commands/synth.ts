@@ -136,8 +136,8 @@ export const synthCommand: Command = {
       ...(strictDof ? { strictPartlyBlurred: true } : {}),
       ...(ownProblems ? { ownProblems: true } : {}),
     });
-    const small = summary.skippedPhotos.filter((p) => p.reason.startsWith('smaller than'));
-    const unreadable = summary.skippedPhotos.filter((p) => !small.includes(p));
+    const small = summary.skippedPhotos.filter((p) => p.kind === 'too-small');
+    const unreadable = summary.skippedPhotos.filter((p) => p.kind === 'unreadable');
     // Unreadable photos are named even with --quiet: a photo folder should not hold broken files unnoticed.
     for (const p of unreadable) console.error(`synth: warning: ${path.join(photos!, p.name)} left out: ${p.reason}`);
     if (!quiet && small.length) console.error(`synth: ${small.length} photo${small.length > 1 ? 's' : ''} left out with a short side below ${size} px`);

@@ -217,7 +217,7 @@ async function evalInspector(a: ParsedArgs): Promise<number> {
   const data = flagString(a, 'data');
   if (!data) throw new ArgumentError('eval: --data is required');
   for (const f of ['checkpoint', 'robustness', 'pgd']) if (a.flags.has(f)) throw new ArgumentError(`eval: --${f} cannot be combined with --inspector`);
-  const threshold = a.flags.has('threshold') ? flagNumber(a, 'threshold', 0.5, 'eval', { min: 0, max: 1 }) : undefined;
+  const threshold = a.flags.has('threshold') ? flagNumber(a, 'threshold', 0.5, 'eval', { min: 0, max: 1, open: true }) : undefined;
   const inspector = await Inspector.load({ model });
   try {
     const given = flagList(a, 'labels');
@@ -293,7 +293,7 @@ labels and clean. Images that cannot be loaded are named on stderr and not score
     const labels = flagList(a, 'labels') ?? (JSON.parse(meta.classes ?? 'null') as string[] | null) ?? undefined;
     const ds = await loadData(data, flagString(a, 'split', 'test')!, labels);
     const batch = flagNumber(a, 'batch', 32, 'eval', { int: true, min: 1 });
-    const threshold = a.flags.has('threshold') ? flagNumber(a, 'threshold', 0.5, 'eval', { min: 0, max: 1 }) : undefined;
+    const threshold = a.flags.has('threshold') ? flagNumber(a, 'threshold', 0.5, 'eval', { min: 0, max: 1, open: true }) : undefined;
     if (threshold !== undefined && !ds.multiLabel) throw new ArgumentError('eval: --threshold applies to multi-label data (or --inspector)');
     if (pgd && ds.multiLabel) throw new ArgumentError('eval: --pgd needs a single-label dataset');
     const ev = await evaluateCheckpoint(file, ds, batch, { threshold, progress: true });

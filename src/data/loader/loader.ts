@@ -49,7 +49,8 @@ export interface LoaderOptions {
  */
 export function replaceFailedSamples(b: Batch): Batch | null {
   if (!b.errors.length) return b;
-  const failed = new Set(b.errors.map((e) => b.indices.indexOf(e.index)));
+  // In batch order (the worker reports failures in the order they happen), so reruns agree.
+  const failed = new Set(b.errors.map((e) => b.indices.indexOf(e.index)).sort((x, y) => x - y));
   const loaded = [...Array(b.size).keys()].filter((p) => !failed.has(p));
   if (!loaded.length) return null;
   const x = b.x.slice();

@@ -87,8 +87,8 @@ export interface SynthSummary {
   workers: number;
   /** Samples of the whole dataset (resumed ones included) moved off their planned photo (no sharp crop, or a problem of its own the labels deny): another photo or dead leaves used instead. */
   rejectedPhotos: number;
-  /** Files of the photo folder left out: undecodable, or with a short side below the sample size. */
-  skippedPhotos: { name: string; reason: string }[];
+  /** Files of the photo folder left out: too small (a short side below the sample size) or unreadable. */
+  skippedPhotos: SkippedPhoto[];
   manifest: string;
 }
 
@@ -97,7 +97,14 @@ export class SynthError extends AttnvisionError {}
 const CHUNK = 8;
 
 /** Usable photos of a folder: decodable headers, short side >= size. Sorted by name. */
-export async function listPhotos(dir: string, size: number): Promise<{ photos: SynthConfig['photos']; skipped: { name: string; reason: string }[] }> {
+/** A photo `listPhotos` left out, and why. */
+export interface SkippedPhoto {
+  name: string;
+  kind: 'too-small' | 'unreadable';
+  reason: string;
+}
+
+export async function listPhotos(dir: string, size: number): Promise<{ photos: SynthConfig['photos']; skipped: SkippedPhoto[] }> {
   let names: string[];
   try {
     names = (await fs.readdir(dir)).filter((f) => IMAGE_EXTENSIONS.includes(path.extname(f).toLowerCase())).sort();
@@ -105,14 +112,14 @@ export async function listPhotos(dir: string, size: number): Promise<{ photos: S
     throw new SynthError(`${dir}: cannot read photo folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   const photos: SynthConfig['photos'] = [];
-  const skipped: { name: string; reason: string }[] = [];
+  const skipped: SkippedPhoto[] = [];
   for (const name of names) {
     try {
       const info = await probeImage(path.join(dir, name));
-      if (Math.min(info.width, info.height) < size) skipped.push({ name, reason: `smaller than ${size} px` });
+      if (Math.min(info.width, info.height) < size) skipped.push({ name, kind: 'too-small', reason: `smaller than ${size} px` });
       else photos.push({ name, width: info.width, height: info.height });
     } catch (e) {
-      skipped.push({ name, reason: e instanceof ImageDecodeError ? e.reason : (e as Error).message });
+      skipped.push({ name, kind: 'unreadable', reason: e instanceof ImageDecodeError ? e.reason : (e as Error).message });
     }
   }
   return { photos, skipped };

@@ -2,7 +2,7 @@
  * attnvision synthetic degradation datasets: planning, clean sources (photos with a sharpness test,
  * procedural dead leaves), the worker-thread generator and the contact sheet. Node-only.
  */
-export { synthesize, listPhotos, SynthError, type SynthOptions, type SynthSummary } from './generate.js';
+export { synthesize, listPhotos, SynthError, type SkippedPhoto, type SynthOptions, type SynthSummary } from './generate.js';
 export { planJobs, assignSplits, photoSplits, partnerWeight, CLASSES, SPLITS, RAIN_PAIR_MAX_BLUR, BLUR_PAIR_MAX_NOISE, BLUR_NOISE_PAIR_WEIGHT, type Job, type SynthConfig, type ClassName, type Split } from './plan.js';
 export { renderJob, cleanSource, sharpCrop, PhotoCache, type ManifestEntry, type CleanSource } from './render.js';
 export { deadLeaves, type DeadLeavesOptions } from './dead_leaves.js';
