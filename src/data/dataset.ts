@@ -70,6 +70,15 @@ export interface ManifestLine {
   split?: string;
 }
 
+/** A manifest given as its file or as the folder holding it (a synthesizer output folder). */
+export async function resolveManifest(spec: string): Promise<string> {
+  const st = await fs.stat(spec).catch(() => null);
+  if (!st?.isDirectory()) return spec;
+  const inside = path.join(spec, 'manifest.jsonl');
+  if (await fs.stat(inside).then((x) => x.isFile(), () => false)) return inside;
+  throw new DatasetError(`${spec}: a folder without manifest.jsonl (give the manifest file or the synthesizer's output folder)`);
+}
+
 /**
  * Reads a manifest.jsonl (paths relative to its folder, or absolute). `classes` fixes the label order
  * (labels absent from `classes`, such as "clean", mean "no positive label").

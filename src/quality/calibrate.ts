@@ -8,7 +8,7 @@
  * the labels' rules jointly (joint_calibration.ts); 'bars' chooses them jointly for the issue's two
  * synthetic bars (needs perLabel); 'label-f1' gives each label its own best F1.
  */
-import { manifestDataset } from '../data/dataset.js';
+import { manifestDataset, resolveManifest } from '../data/dataset.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { evaluateInspectorOnDataset, isJointObjective, type CalibrationObjective, type InspectorDatasetEval, type ScanPoint } from './dataset_eval.js';
 import { Inspector, readInspectorConfig } from './inspector.js';
@@ -47,6 +47,7 @@ export async function calibrateInspector(
   if (opts.minCleanKept !== undefined && !(opts.minCleanKept > 0 && opts.minCleanKept <= 1)) throw new ArgumentError(`calibrateInspector: expected minCleanKept in (0, 1] but received ${opts.minCleanKept}`);
   if (opts.fractions && !opts.perLabel) throw new ArgumentError('calibrateInspector: fractions are chosen per label; they need perLabel');
   const configPath = model.replace(/\.onnx$/, '') + '.json';
+  manifest = await resolveManifest(manifest);
   const inspector = await Inspector.load({ model, config: configPath });
   let validation: InspectorDatasetEval;
   try {

@@ -225,4 +225,7 @@ test('calibration refuses a split with no inspectable image or no labelled image
   await writeFile(cleanOnly, lines.filter((l) => l.labels.join() === 'clean').map((l) => JSON.stringify({ ...l, split: 'val' })).join('\n') + '\n');
   await assert.rejects(calibrateInspector(model, cleanOnly, {}), /clean\.jsonl: none of the 2 images of split "val" has a label, so no threshold can be chosen by them; .* left unchanged/);
   assert.equal(await readFile(cfgFile, 'utf8'), before, 'config untouched');
+  // A synthesizer output folder stands for its manifest.jsonl; a folder without one is named.
+  assert.equal((await calibrateInspector(model, dir, { split: 'test' })).validation.metrics.n, 6);
+  await assert.rejects(calibrateInspector(model, path.join(dir, 'img'), {}), /img: a folder without manifest\.jsonl/);
 });

@@ -97,7 +97,8 @@ export const calibrateCommand: Command = {
 Runs every image of the split through the inspector whole (tiles and aggregation as in production),
 scans thresholds 0.05..0.95 and rewrites MODEL.json (next to the model) with the best rules. Use a
 validation split of your own images to fit the shipped model to them; never a test split.
-  --data F        labelled manifest (the synthesizer's format: file, labels, split)  (required)
+  --data F        labelled manifest (the synthesizer's format: file, labels, split), or the     (required)
+                  synthesizer's output folder holding it
   --split S       the split to calibrate on                                          [val]
 ${CALIBRATION_FLAGS_USAGE}
 Images that cannot be inspected are named on stderr and left out (exit code 3).`,

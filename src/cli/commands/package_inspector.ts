@@ -7,7 +7,7 @@ import { parseArgs, flagList, flagNumber, flagString } from '../command.js';
 import { packageInspector } from '../../quality/package.js';
 import { calibrationFlags, runCalibration, CALIBRATION_FLAGS_USAGE } from './calibrate.js';
 import { ArgumentError } from '../../util/errors.js';
-import { manifestDataset } from '../../data/dataset.js';
+import { manifestDataset, resolveManifest } from '../../data/dataset.js';
 import { promises as fs } from 'node:fs';
 
 /**
@@ -15,7 +15,8 @@ import { promises as fs } from 'node:fs';
  * split, with labels the model does not know, without a labelled image, or whose images are all
  * missing (some missing ones are named by calibration itself, exit code 3).
  */
-async function checkCalibrationSplit(manifest: string, labels: readonly string[]): Promise<void> {
+async function checkCalibrationSplit(spec: string, labels: readonly string[]): Promise<void> {
+  const manifest = await resolveManifest(spec);
   const ds = await manifestDataset(manifest, labels, 'val', { strictLabels: true });
   if (!ds.samples.some((s) => s.labels!.some((v) => v > 0.5))) throw new ArgumentError(`${manifest}: no image of split "val" has a label; calibration needs labelled images`);
   for (const s of ds.samples) if (await fs.stat(s.file).then((st) => st.isFile(), () => false)) return;
