@@ -4,7 +4,7 @@
  * the parameters of the others; then all phases run sorted by stage
  * (scene -> optics -> sensor -> compression) and, within a stage, by registry order.
  */
-import type { ImageF32 } from '../image/tensor.js';
+import { checkImage, type ImageF32 } from '../image/tensor.js';
 import { invalidArg } from '../util/errors.js';
 import { checkSeverity } from './define.js';
 import type { Rng } from './rng.js';
@@ -32,16 +32,22 @@ export async function combine(
   recipe: readonly RecipeItem[],
   rng: Rng,
 ): Promise<{ image: ImageF32; applied: AppliedDegradation[] }> {
+  if (!Array.isArray(recipe)) invalidArg('applyDegradations', 'recipe', 'an array of { name, severity, params? }', recipe);
+  if (!rng || typeof (rng as Partial<Rng>).fork !== 'function') invalidArg('applyDegradations', 'rng', 'an Rng (new Rng(seed))', rng);
+  checkImage('applyDegradations', img, { finite: true });
   const seen = new Set<string>();
   const planned: { def: DegradationDef; params: object; item: RecipeItem; rng: Rng }[] = [];
   for (const item of recipe) {
-    const def = registry[item.name];
+    if (typeof item !== 'object' || item === null) invalidArg('applyDegradations', 'recipe item', '{ name, severity, params? }', item);
+    const def = Object.prototype.hasOwnProperty.call(registry, item.name) ? registry[item.name as DegradationName] : undefined;
     if (!def) invalidArg('applyDegradations', 'name', `one of ${order.join(', ')}`, item.name);
     if (seen.has(item.name)) invalidArg('applyDegradations', 'recipe', 'each degradation at most once', item.name);
     seen.add(item.name);
     checkSeverity(item.name, item.severity);
     const r = rng.fork(item.name);
-    planned.push({ def, item, rng: r, params: def.sample(item.severity, r, img, item.params as Partial<object>) });
+    const params = def.sample(item.severity, r, img, item.params as Partial<object>);
+    def.check?.(params);
+    planned.push({ def, item, rng: r, params });
   }
   const steps: { phase: Phase<object>; params: object; rng: Rng; rank: number }[] = [];
   for (const p of planned) {

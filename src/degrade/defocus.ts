@@ -15,7 +15,7 @@ import { toLinear, toSrgb, type ImageF32 } from '../image/tensor.js';
 import { depthMap, sampleDepthParams, type DepthParams } from './depth.js';
 import { defineSync, withOverrides } from './define.js';
 import { convolve, diskKernel } from './kernels.js';
-import { lerp, r4, type DegradationDef } from './types.js';
+import { lerp, needParam, r4, type DegradationDef } from './types.js';
 
 export interface DefocusParams {
   /** Largest disk radius in px. */
@@ -55,6 +55,11 @@ export const defocusDef: DegradationDef<DefocusParams> = {
         ? { cx: r4(rng.uniform(0.3, 0.7)), cy: r4(rng.uniform(0.3, 0.7)), rx: r4(rng.uniform(0.15, 0.35)), ry: r4(rng.uniform(0.15, 0.35)), feather: r4(rng.uniform(3, 12)) }
         : null,
     }, overrides);
+  },
+  check(p) {
+    needParam(p.radius > 0, 'defocus_blur', 'radius', 'a number > 0', p.radius);
+    const s = p.subject;
+    needParam(s === null || (typeof s === 'object' && [s.cx, s.cy, s.rx, s.ry, s.feather].every((v) => typeof v === 'number') && s.rx > 0 && s.ry > 0), 'defocus_blur', 'subject', 'null or {cx, cy, rx, ry, feather} (rx, ry > 0)', s);
   },
   phases: [{ stage: 'optics', run: (img, p) => applyDefocus(img, p) }],
 };

@@ -11,7 +11,7 @@
 import { srgbToLinearValue, toLinear, toSrgb, type ImageF32 } from '../image/tensor.js';
 import { depthMap, sampleDepthParams, type DepthParams } from './depth.js';
 import { defineSync, withOverrides } from './define.js';
-import { lerp, r4, type DegradationDef } from './types.js';
+import { lerp, needParam, r4, type DegradationDef } from './types.js';
 
 export interface HazeParams {
   /** Scattering coefficient (per unit depth). */
@@ -32,6 +32,10 @@ export const hazeDef: DegradationDef<HazeParams> = {
       airlight: [r4(Math.min(1, base - tint)), r4(Math.min(1, base)), r4(Math.min(1, base + tint))] as [number, number, number],
       depth: sampleDepthParams(rng),
     }, overrides);
+  },
+  check(p) {
+    needParam(p.beta >= 0, 'haze', 'beta', 'a number >= 0', p.beta);
+    needParam(Array.isArray(p.airlight) && p.airlight.length === 3 && p.airlight.every((v) => v >= 0 && v <= 1), 'haze', 'airlight', '[r, g, b] in [0, 1]', p.airlight);
   },
   phases: [{ stage: 'scene', run: (img, p) => applyHaze(img, p) }],
 };

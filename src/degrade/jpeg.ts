@@ -47,11 +47,36 @@ export const jpegDef: DegradationDef<JpegParams> = {
   phases: [{ stage: 'compression', run: (img, p) => applyJpeg(img, p) }],
 };
 
-/** One encode/decode round trip at `quality`. */
+/**
+ * One encode/decode round trip at `quality`, keeping the channel count: grey stays grey; JPEG has
+ * no alpha, so an RGBA image's colour (composited onto white, as images are read) goes through
+ * JPEG and its alpha plane is kept as it was.
+ */
 export async function jpegRoundTrip(img: ImageF32, quality: number, chromaSubsampling: JpegParams['chromaSubsampling']): Promise<ImageF32> {
-  const buf = await encodeJpeg(img, { quality, chromaSubsampling });
-  const { data, info } = await sharp(buf).raw().toBuffer({ resolveWithObject: true });
-  return fromInterleavedU8(data, info.channels, info.height, info.width);
+  const plane = img.height * img.width;
+  const rgb = img.channels === 4 ? onWhite(img) : img;
+  const buf = await encodeJpeg(rgb, { quality, chromaSubsampling });
+  const decoder = img.channels === 1 ? sharp(buf).toColourspace('b-w') : sharp(buf);
+  const { data, info } = await decoder.raw().toBuffer({ resolveWithObject: true });
+  const out = fromInterleavedU8(data, info.channels, info.height, info.width);
+  if (img.channels !== 4) return out;
+  const rgba = new Float32Array(4 * plane);
+  rgba.set(out.data.subarray(0, 3 * plane));
+  rgba.set(img.data.subarray(3 * plane), 3 * plane);
+  return { data: rgba, channels: 4, height: img.height, width: img.width };
+}
+
+/** The colour planes of an RGBA image composited onto white: [3, H, W]. */
+function onWhite(img: ImageF32): ImageF32 {
+  const plane = img.height * img.width;
+  const data = new Float32Array(3 * plane);
+  for (let c = 0; c < 3; c++) {
+    for (let i = 0; i < plane; i++) {
+      const a = img.data[3 * plane + i]!;
+      data[c * plane + i] = img.data[c * plane + i]! * a + (1 - a);
+    }
+  }
+  return { data, channels: 3, height: img.height, width: img.width };
 }
 
 export async function applyJpeg(img: ImageF32, p: Pick<JpegParams, 'quality' | 'chromaSubsampling'> & { minRatio?: number }): Promise<ImageF32> {

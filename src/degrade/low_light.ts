@@ -14,7 +14,7 @@
 import { linearToSrgbValue, srgbToLinearValue, withData, type ImageF32 } from '../image/tensor.js';
 import { defineSync, withOverrides } from './define.js';
 import type { Rng } from './rng.js';
-import { gerp, r4, type DegradationDef } from './types.js';
+import { gerp, needParam, r4, type DegradationDef } from './types.js';
 
 export interface LowLightParams {
   /** Linear-light gain, < 1. */
@@ -37,6 +37,12 @@ export const lowLightDef: DegradationDef<LowLightParams> = {
       photons: Math.round(gerp(3000, 300, severity) * rng.uniform(0.8, 1.25)),
       read: r4(rng.uniform(0.0005, 0.003)),
     }, overrides);
+  },
+  check(p) {
+    needParam(p.exposure > 0 && p.exposure <= 1, 'low_light', 'exposure', 'a number in (0, 1]', p.exposure);
+    needParam(p.gamma > 0, 'low_light', 'gamma', 'a number > 0', p.gamma);
+    needParam(p.photons > 0, 'low_light', 'photons', 'a number > 0', p.photons);
+    needParam(p.read >= 0, 'low_light', 'read', 'a number >= 0', p.read);
   },
   phases: [
     { stage: 'scene', run: (img, p) => lowLightExposure(img, p) },

@@ -12,7 +12,7 @@ import { toLinear, toSrgb, type ImageF32 } from '../image/tensor.js';
 import { defineSync, withOverrides } from './define.js';
 import { convolve, linearMotionKernel, shakeTrajectory, trajectoryKernel, type Kernel } from './kernels.js';
 import { Rng } from './rng.js';
-import { lerp, r4, type DegradationDef } from './types.js';
+import { lerp, needParam, r4, type DegradationDef } from './types.js';
 
 export interface MotionParams {
   /** 'shake' (random trajectory) or 'linear'. */
@@ -38,6 +38,10 @@ export const motionDef: DegradationDef<MotionParams> = {
       anxiety: r4(0.1 * rng.next()),
       trajectorySeed: rng.nextU32(),
     }, overrides);
+  },
+  check(p) {
+    needParam(p.kind === 'shake' || p.kind === 'linear', 'motion_blur', 'kind', '"shake" or "linear"', p.kind);
+    needParam(p.length > 0, 'motion_blur', 'length', 'a number > 0 (px)', p.length);
   },
   phases: [{ stage: 'optics', run: (img, p) => applyMotion(img, p) }],
 };

@@ -26,7 +26,7 @@
 import { srgbToLinearValue, linearToSrgbValue, withData, type ImageF32 } from '../image/tensor.js';
 import { defineSync, withOverrides } from './define.js';
 import type { Rng } from './rng.js';
-import { gerp, r4, type DegradationDef } from './types.js';
+import { gerp, needParam, r4, type DegradationDef } from './types.js';
 import { convolveSeparable, gaussianKernel1d } from './kernels.js';
 import { invalidArg } from '../util/errors.js';
 
@@ -80,6 +80,11 @@ export const noiseDef: DegradationDef<NoiseParams> = {
     const correlation = model === 'gaussian' ? 0 : r4e(rng.bool(0.6) ? rng.uniform(0.2, 0.7) : 0);
     const params = withOverrides('noise', { model, sigma: r4e(sigma), shot: r4e(shot), read: r4e(read), gains, correlation }, overrides);
     return grain ? { ...params, grain } : params;
+  },
+  check(p) {
+    needParam(['gaussian', 'poisson_gaussian', 'camera'].includes(p.model), 'noise', 'model', '"gaussian", "poisson_gaussian" or "camera"', p.model);
+    for (const k of ['sigma', 'shot', 'read', 'correlation'] as const) needParam(p[k] >= 0, 'noise', k, 'a number >= 0', p[k]);
+    needParam(Array.isArray(p.gains) && p.gains.length === 3 && p.gains.every((g) => g > 0), 'noise', 'gains', '[r, g, b] white-balance gains > 0', p.gains);
   },
   phases: [{ stage: 'sensor', run: (img, p, rng) => applyNoise(img, p, rng) }],
 };

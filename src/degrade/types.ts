@@ -2,6 +2,7 @@
  * Shared types of the degradation library: the label set, the physical stages, and the shape of a
  * degradation definition (parameter sampler + per-stage application).
  */
+import { invalidArg } from '../util/errors.js';
 import type { ImageF32 } from '../image/tensor.js';
 import type { Rng } from './rng.js';
 
@@ -38,7 +39,14 @@ export interface DegradationDef<P extends object = object> {
   /** One line for docs and the contact sheet. */
   summary: string;
   sample(severity: number, rng: Rng, img: { height: number; width: number }, overrides?: Partial<P>): P;
+  /** Checks the parameters after overrides (values the phases cannot use: an unknown model, a radius <= 0). */
+  check?(p: P): void;
   phases: Phase<P>[];
+}
+
+/** Throws "<where>: expected <expected> for params.<name> but received <value>" unless `ok`. */
+export function needParam(ok: boolean, where: string, name: string, expected: string, value: unknown): void {
+  if (!ok) invalidArg(where, `params.${name}`, expected, value);
 }
 
 /** Linear interpolation lo -> hi by t in [0, 1]. */

@@ -24,7 +24,7 @@ type Sharp = ReturnType<typeof sharp>;
 type Metadata = Awaited<ReturnType<Sharp['metadata']>>;
 import { ImageDecodeError } from './errors.js';
 import { decodeBmp, bmpDimensions, isBmp } from './bmp.js';
-import { fromInterleavedU8, toInterleavedU8, type ImageF32 } from './tensor.js';
+import { checkImage, fromInterleavedU8, toInterleavedU8, type ImageF32 } from './tensor.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { invalidArg } from '../util/errors.js';
 
@@ -87,7 +87,8 @@ export function sniffFormat(buf: Uint8Array): ImageFormat | `unsupported:${strin
 }
 
 async function readInput(input: string | Uint8Array): Promise<{ buf: Uint8Array; file: string }> {
-  if (typeof input !== 'string') return { buf: input, file: '<buffer>' };
+  if (input instanceof Uint8Array) return { buf: input, file: '<buffer>' };
+  if (typeof input !== 'string' || !input) invalidArg('image', 'input', 'a file path or a Uint8Array/Buffer of image bytes', input);
   try {
     // A FIFO or device would block readFile (or never end): only regular files are read.
     const st = await fs.stat(input);
@@ -161,7 +162,11 @@ export async function readImage(input: string | Uint8Array, opts: ReadOptions = 
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
   const scale = opts.scale ?? 1;
   if (!(scale > 0 && scale <= 1)) invalidArg('readImage', 'scale', 'number in (0, 1]', scale);
-  if (!(maxPixels > 0)) invalidArg('readImage', 'maxPixels', 'positive number', maxPixels);
+  // Infinity means no limit; sharp takes integers only.
+  if (!(maxPixels === Infinity || (Number.isInteger(maxPixels) && maxPixels > 0))) invalidArg('readImage', 'maxPixels', 'a positive integer (or Infinity)', maxPixels);
+  const timeout = opts.timeoutSeconds ?? DECODE_TIMEOUT_SECONDS;
+  if (!(Number.isInteger(timeout) && timeout >= 1 && timeout <= 3600)) invalidArg('readImage', 'timeoutSeconds', 'an integer in [1, 3600]', opts.timeoutSeconds);
+  const limit = maxPixels === Infinity ? false : maxPixels;
   const { buf, file } = await readInput(input);
   const format = checkFormat(buf, file);
   const info = await probeImage(buf).catch((e: unknown) => {
@@ -178,16 +183,16 @@ export async function readImage(input: string | Uint8Array, opts: ReadOptions = 
   } else {
     // failOn 'warning' (sharp's default): libjpeg's "corrupt data" warnings would otherwise give
     // a grey-filled image without an error; benign ones are retried below.
-    pipeline = sharp(buf, { limitInputPixels: maxPixels, failOn: 'warning', pages: 1 }).rotate();
+    pipeline = sharp(buf, { limitInputPixels: limit, failOn: 'warning', pages: 1 }).rotate();
   }
-  const tolerant = format === 'bmp' ? null : sharp(buf, { limitInputPixels: maxPixels, failOn: 'error', pages: 1 }).rotate();
+  const tolerant = format === 'bmp' ? null : sharp(buf, { limitInputPixels: limit, failOn: 'error', pages: 1 }).rotate();
   const finish = (p: Sharp) => {
     if (scale < 1) {
       const w = Math.max(1, Math.round(info.width * scale));
       const h = Math.max(1, Math.round(info.height * scale));
       p = p.resize(w, h, { fit: 'fill', kernel: 'lanczos3' });
     }
-    return p.timeout({ seconds: opts.timeoutSeconds ?? DECODE_TIMEOUT_SECONDS }).flatten({ background: '#ffffff' }).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    return p.timeout({ seconds: timeout }).flatten({ background: '#ffffff' }).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   };
   try {
     const { data, info: out } = await finish(pipeline).catch((e: unknown) => {
@@ -242,8 +247,9 @@ function toRgb(img: ImageF32): ImageF32 {
   return { data, channels: 3, height: img.height, width: img.width };
 }
 
-function toSharp(img: ImageF32): Sharp {
-  if (img.channels !== 1 && img.channels !== 3 && img.channels !== 4) invalidArg('encode', 'channels', '1, 3 or 4', img.channels);
+function toSharp(img: ImageF32, where: string): Sharp {
+  checkImage(where, img, { finite: true });
+  if (img.channels !== 1 && img.channels !== 3 && img.channels !== 4) invalidArg(where, 'channels', '1, 3 or 4', img.channels);
   return sharp(toInterleavedU8(img), { raw: { width: img.width, height: img.height, channels: img.channels as 1 | 3 | 4 } });
 }
 
@@ -254,7 +260,7 @@ export interface PngOptions {
 
 /** Encodes to an 8-bit PNG (values rounded to the 8-bit grid). */
 export async function encodePng(img: ImageF32, opts: PngOptions = {}): Promise<Buffer> {
-  return toSharp(img).png({ compressionLevel: opts.compressionLevel ?? 6 }).toBuffer();
+  return toSharp(img, 'encodePng').png({ compressionLevel: opts.compressionLevel ?? 6 }).toBuffer();
 }
 
 export interface JpegOptions {
@@ -268,7 +274,7 @@ export interface JpegOptions {
 export async function encodeJpeg(img: ImageF32, opts: JpegOptions = {}): Promise<Buffer> {
   const quality = opts.quality ?? 90;
   if (!Number.isInteger(quality) || quality < 1 || quality > 100) invalidArg('encodeJpeg', 'quality', 'integer in [1, 100]', quality);
-  return toSharp(img).jpeg({ quality, chromaSubsampling: opts.chromaSubsampling ?? '4:2:0', mozjpeg: false }).toBuffer();
+  return toSharp(img, 'encodeJpeg').jpeg({ quality, chromaSubsampling: opts.chromaSubsampling ?? '4:2:0', mozjpeg: false }).toBuffer();
 }
 
 /** Writes an image atomically; the format follows the extension (.png, .jpg/.jpeg). */

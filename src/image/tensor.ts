@@ -23,6 +23,34 @@ export function createImage(channels: number, height: number, width: number, val
   return { data, channels, height, width };
 }
 
+/**
+ * Checks that `img` is a well-formed ImageF32 (positive integer sizes, a Float32Array of exactly
+ * channels x height x width values, and with `finite`, no NaN or infinite value) before it is
+ * encoded, resized or degraded: a short buffer or a NaN would otherwise give black pixels, NaN
+ * images or a silently wrong file.
+ */
+export function checkImage(where: string, img: ImageF32, opts: { finite?: boolean } = {}): ImageF32 {
+  if (typeof img !== 'object' || img === null) invalidArg(where, 'image', 'an ImageF32 {data, channels, height, width}', img);
+  const { channels, height, width, data } = img;
+  for (const [name, v] of [['channels', channels], ['height', height], ['width', width]] as const) {
+    if (!Number.isInteger(v) || v < 1) invalidArg(where, `image ${name}`, 'integer >= 1', v);
+  }
+  if (!(data instanceof Float32Array)) invalidArg(where, 'image data', 'a Float32Array', data);
+  const want = channels * height * width;
+  if (data.length !== want) invalidArg(where, 'image data', `${channels} x ${height} x ${width} = ${want} values`, `${data.length} values`);
+  if (opts.finite) {
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i]!)) {
+        const plane = height * width;
+        const c = Math.floor(i / plane);
+        const y = Math.floor((i % plane) / width);
+        invalidArg(where, `image value at channel ${c}, row ${y}, column ${i % width}`, 'a finite number', data[i]);
+      }
+    }
+  }
+  return img;
+}
+
 export function cloneImage(img: ImageF32): ImageF32 {
   return { data: img.data.slice(), channels: img.channels, height: img.height, width: img.width };
 }

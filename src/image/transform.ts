@@ -6,7 +6,7 @@
  * bilinear interpolation with pixel centres aligned (half-pixel convention).
  */
 import { invalidArg } from '../util/errors.js';
-import { createImage, type ImageF32 } from './tensor.js';
+import { checkImage, createImage, type ImageF32 } from './tensor.js';
 
 export interface Box {
   left: number;
@@ -17,6 +17,7 @@ export interface Box {
 
 /** Copies the region `box` (must lie inside the image). */
 export function crop(img: ImageF32, box: Box): ImageF32 {
+  checkImage('crop', img);
   const { left, top, width, height } = box;
   if (!Number.isInteger(left) || !Number.isInteger(top) || !Number.isInteger(width) || !Number.isInteger(height) || left < 0 || top < 0 || width < 1 || height < 1 || left + width > img.width || top + height > img.height) {
     invalidArg('crop', 'box', `integer box inside ${img.width}x${img.height}`, `${JSON.stringify(box)}`);
@@ -35,6 +36,8 @@ export type PadMode = 'constant' | 'edge' | 'reflect';
 
 /** Pads by the given margins. 'reflect' mirrors without repeating the edge pixel (numpy 'reflect'). */
 export function pad(img: ImageF32, margins: { top?: number; bottom?: number; left?: number; right?: number }, mode: PadMode = 'constant', value = 0): ImageF32 {
+  checkImage('pad', img);
+  if (!(['constant', 'edge', 'reflect'] as const).includes(mode)) invalidArg('pad', 'mode', 'constant, edge or reflect', mode);
   const t = margins.top ?? 0;
   const b = margins.bottom ?? 0;
   const l = margins.left ?? 0;
@@ -107,6 +110,7 @@ function weights1d(inSize: number, outSize: number): { start: Int32Array; taps: 
 
 /** Resizes to width x height with an antialiased triangle filter (separable). */
 export function resize(img: ImageF32, width: number, height: number): ImageF32 {
+  checkImage('resize', img);
   if (!Number.isInteger(width) || width < 1) invalidArg('resize', 'width', 'integer >= 1', width);
   if (!Number.isInteger(height) || height < 1) invalidArg('resize', 'height', 'integer >= 1', height);
   const W = img.width;

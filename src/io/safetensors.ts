@@ -23,9 +23,15 @@ const ITEM_SIZE: Record<SafeDType, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, 
 /** Serialises tensors (in the given order) plus optional string metadata. */
 export function encodeSafetensors(tensors: ReadonlyMap<string, SafeTensor>, metadata?: Record<string, string>): Uint8Array {
   const header: Record<string, unknown> = {};
-  if (metadata) header.__metadata__ = metadata;
+  if (metadata) {
+    // The format's metadata is a string -> string map (other readers parse it as such).
+    for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') throw new SafetensorsError(`metadata "${k}": expected a string value but received ${typeof v} (JSON.stringify it)`);
+    header.__metadata__ = metadata;
+  }
   let offset = 0;
   for (const [name, t] of tensors) {
+    if (name === '__metadata__') throw new SafetensorsError('a tensor cannot be named "__metadata__" (the header key of the metadata)');
+    if (!Object.prototype.hasOwnProperty.call(ITEM_SIZE, t.dtype)) throw new SafetensorsError(`tensor "${name}": unsupported dtype ${String(t.dtype)}`);
     const expected = t.shape.reduce((p, d) => p * d, 1) * ITEM_SIZE[t.dtype];
     if (expected !== t.bytes.byteLength) throw new SafetensorsError(`tensor "${name}": ${t.bytes.byteLength} bytes for ${t.dtype}[${t.shape}] (expected ${expected})`);
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.bytes.byteLength] };
@@ -72,20 +78,29 @@ export function decodeSafetensors(buf: Uint8Array, source = 'buffer'): { tensors
   const header = parseHeader(buf.subarray(8, 8 + hlen), source) as Record<string, { dtype: SafeDType; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
   const dataStart = 8 + hlen;
   const tensors = new Map<string, SafeTensor>();
+  const spans: [number, number, string][] = [];
   let metadata: Record<string, string> = {};
   for (const [name, v] of Object.entries(header)) {
     if (name === '__metadata__') {
       metadata = v as Record<string, string>;
       continue;
     }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new SafetensorsError(`${source}: tensor "${name}" is not described by an object`);
     const info = v as { dtype: SafeDType; shape: number[]; data_offsets: [number, number] };
-    if (!(info.dtype in ITEM_SIZE)) throw new SafetensorsError(`${source}: tensor "${name}" has unsupported dtype ${String(info.dtype)}`);
-    const [s, e] = info.data_offsets ?? [];
-    const n = (info.shape ?? []).reduce((p, d) => p * d, 1);
-    if (typeof s !== 'number' || typeof e !== 'number' || e < s || dataStart + e > buf.byteLength || e - s !== n * ITEM_SIZE[info.dtype]) {
+    if (!Object.prototype.hasOwnProperty.call(ITEM_SIZE, info.dtype)) throw new SafetensorsError(`${source}: tensor "${name}" has unsupported dtype ${String(info.dtype)}`);
+    if (!Array.isArray(info.shape) || !info.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new SafetensorsError(`${source}: tensor "${name}" has an invalid shape ${JSON.stringify(info.shape)}`);
+    const [s, e] = Array.isArray(info.data_offsets) ? info.data_offsets : [];
+    const n = info.shape.reduce((p, d) => p * d, 1);
+    if (!Number.isInteger(s) || !Number.isInteger(e) || s! < 0 || e! < s! || dataStart + e! > buf.byteLength || e! - s! !== n * ITEM_SIZE[info.dtype]) {
       throw new SafetensorsError(`${source}: tensor "${name}" has invalid data offsets [${s}, ${e}] for ${info.dtype}[${info.shape}]`);
     }
-    tensors.set(name, { dtype: info.dtype, shape: info.shape, bytes: buf.subarray(dataStart + s, dataStart + e) });
+    spans.push([s!, e!, name]);
+    tensors.set(name, { dtype: info.dtype, shape: info.shape, bytes: buf.subarray(dataStart + s!, dataStart + e!) });
+  }
+  // Tensors may not share bytes.
+  spans.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < spans.length; i++) {
+    if (spans[i]![0] < spans[i - 1]![1]) throw new SafetensorsError(`${source}: tensors "${spans[i - 1]![2]}" and "${spans[i]![2]}" overlap in the data`);
   }
   return { tensors, metadata };
 }

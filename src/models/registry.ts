@@ -107,10 +107,15 @@ export interface ModelHandle {
 
 /** Creates a registered model with initialised (or loaded) weights. */
 export async function createModel(name: string, opts: CreateOptions = {}): Promise<ModelHandle> {
+  if (typeof name !== 'string') throw new ArgumentError(`createModel: expected a model name (see listModels()) but received ${String(name)}`);
   const info = modelInfo(name);
   const numClasses = opts.numClasses ?? info.defaultNumClasses;
   const inputSize = opts.inputSize ?? info.defaultInputSize;
-  if (!Number.isInteger(numClasses) || numClasses < 1) throw new ArgumentError(`${name}: expected a positive integer for numClasses but received ${numClasses}`);
+  if (!Number.isInteger(numClasses) || numClasses < 1) throw new ArgumentError(`${name}: expected a positive integer for numClasses but received ${JSON.stringify(numClasses)}`);
+  const dims = info.defaultInputSize.length;
+  if (!Array.isArray(inputSize) || inputSize.length !== dims || !inputSize.every((d) => Number.isInteger(d) && d >= 1)) {
+    throw new ArgumentError(`${name}: expected inputSize as ${dims} positive integers (like ${info.defaultInputSize.join('x')}) but received ${JSON.stringify(inputSize)}`);
+  }
   const model = info.create({ ...opts, numClasses, inputSize });
   const state = opts.init === false ? new ModelState(model) : ModelState.init(model, opts.seed ?? 0);
   const handle: ModelHandle = { info, model, state, numClasses, inputSize };

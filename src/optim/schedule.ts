@@ -22,9 +22,9 @@ export interface CosineOptions {
 export function cosineWithWarmup(o: CosineOptions): Schedule {
   checkNumber('cosineWithWarmup', 'baseLr', o.baseLr, 0);
   checkInt('cosineWithWarmup', 'totalSteps', o.totalSteps, 1);
-  const warm = o.warmupSteps ?? 0;
-  const w0 = o.warmupStartLr ?? 0;
-  const minLr = o.minLr ?? 0;
+  const warm = checkInt('cosineWithWarmup', 'warmupSteps', o.warmupSteps ?? 0, 0);
+  const w0 = checkNumber('cosineWithWarmup', 'warmupStartLr', o.warmupStartLr ?? 0, 0);
+  const minLr = checkNumber('cosineWithWarmup', 'minLr', o.minLr ?? 0, 0, o.baseLr);
   return (step) => {
     if (step < warm) return w0 + ((o.baseLr - w0) * (step + 1)) / warm;
     const t = Math.min(1, (step - warm) / Math.max(1, o.totalSteps - warm));
@@ -34,8 +34,13 @@ export function cosineWithWarmup(o: CosineOptions): Schedule {
 
 /** Multiply by `gamma` every `stepSize` steps. */
 export function stepDecay(baseLr: number, stepSize: number, gamma = 0.1): Schedule {
+  checkNumber('stepDecay', 'baseLr', baseLr, 0);
   checkInt('stepDecay', 'stepSize', stepSize, 1);
+  checkNumber('stepDecay', 'gamma', gamma, 0);
   return (step) => baseLr * Math.pow(gamma, Math.floor(step / stepSize));
 }
 
-export const constantLr = (lr: number): Schedule => () => lr;
+export const constantLr = (lr: number): Schedule => {
+  checkNumber('constantLr', 'lr', lr, 0);
+  return () => lr;
+};

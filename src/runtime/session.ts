@@ -165,6 +165,10 @@ export class CompiledGraph {
       if (ht.data.length !== sizeOf(inp.shape)) {
         throw new AttnvisionError(`feed "${inp.name}": expected ${inp.dtype}${fmtShape(inp.shape)} (${sizeOf(inp.shape)} values) but received ${ht.data.length} values`);
       }
+      // A stated shape must be the graph's (same count in another layout is another image).
+      if (!ArrayBuffer.isView(f) && ht.shape && (ht.shape.length !== inp.shape.length || ht.shape.some((d, i) => d !== inp.shape[i]))) {
+        throw new AttnvisionError(`feed "${inp.name}": expected shape ${fmtShape(inp.shape)} but received ${fmtShape(ht.shape)}`);
+      }
       ortFeeds[inp.name] = toOrt({ ...ht, shape: inp.shape });
     }
     const res = await this.session.run(ortFeeds);

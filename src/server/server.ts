@@ -90,6 +90,13 @@ function fileName(req: http.IncomingMessage): string {
 export type InspectorLike = Pick<Inspector, 'inspect' | 'config' | 'modelPath' | 'thresholds'>;
 
 export function createInspectorServer(inspector: InspectorLike, opts: ServerOptions = {}): InspectorServer {
+  // Limits that are not positive numbers would switch protection off (NaN: no body limit) or refuse everything.
+  const positive = (name: string, v: unknown) => {
+    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= 1)) throw new AttnvisionError(`createInspectorServer: ${name} must be a positive integer; got ${String(v)}`);
+  };
+  positive('maxBytes', opts.maxBytes);
+  positive('requestTimeoutMs', opts.requestTimeoutMs);
+  if (opts.log !== undefined && typeof opts.log !== 'function') throw new AttnvisionError(`createInspectorServer: log must be a function (line: string) => void; got ${typeof opts.log}`);
   const maxBytes = opts.maxBytes ?? 25_000_000;
   const queue = new BoundedQueue(opts.concurrency ?? 1, opts.maxWaiting ?? 16);
   const assets = new StaticAssets(inspector.modelPath);
@@ -152,7 +159,13 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
         else res.destroy();
         return err.status;
       })
-      .then((status) => opts.log?.(`${req.method} ${req.url} ${status} ${Math.round(performance.now() - t0)}ms`));
+      .then((status) => {
+        try {
+          opts.log?.(`${req.method} ${req.url} ${status} ${Math.round(performance.now() - t0)}ms`);
+        } catch {
+          // A failing logger must not take the service down.
+        }
+      });
   });
   server.requestTimeout = opts.requestTimeoutMs ?? 60_000;
   server.headersTimeout = Math.min(server.requestTimeout, 20_000);

@@ -13,7 +13,7 @@ import type { ModelState } from '../nn/state.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { clipByGlobalNorm } from '../optim/clip.js';
 import { CompiledGraph, type HostTensor, type RuntimeOptions } from '../runtime/session.js';
-import { AttnvisionError } from '../util/errors.js';
+import { AttnvisionError, invalidArg } from '../util/errors.js';
 
 export interface InputSpec {
   name: string;
@@ -72,6 +72,8 @@ export class TrainStep<M extends Module> {
 
   static async build<M extends Module>(spec: TrainStepSpec<M>): Promise<TrainStep<M>> {
     const { model, state, optimizer } = spec;
+    // A clip norm <= 0 would flip (negative) or zero every update; leave it out for no clipping.
+    if (spec.clipNorm !== undefined && !(spec.clipNorm > 0)) invalidArg('TrainStep.build', 'clipNorm', 'a number > 0 (or no clipNorm for none)', spec.clipNorm);
     model.train(true);
     const P = state.params.length;
     const graph = new Graph();
@@ -124,6 +126,8 @@ export class TrainStep<M extends Module> {
 
   /** Runs one optimisation step; updates params, buffers and optimizer state in place. */
   async run(batch: Record<string, HostTensor>, opts: { lr: number; seed?: number }): Promise<StepResult> {
+    // A NaN learning rate would turn every weight into NaN while this step still reports its loss.
+    if (typeof opts?.lr !== 'number' || !Number.isFinite(opts.lr) || opts.lr < 0) invalidArg('TrainStep.run', 'lr', 'a finite number >= 0', opts?.lr);
     const { state } = this.spec;
     const P = state.params.length;
     const feeds: Record<string, HostTensor> = {
