@@ -119,7 +119,10 @@ export async function createModel(name: string, opts: CreateOptions = {}): Promi
   const model = info.create({ ...opts, numClasses, inputSize });
   const state = opts.init === false ? new ModelState(model) : ModelState.init(model, opts.seed ?? 0);
   const handle: ModelHandle = { info, model, state, numClasses, inputSize };
-  if (opts.weights) handle.loadReport = await loadWeights(handle, opts.weights);
+  if (opts.weights !== undefined) {
+    if (typeof opts.weights !== 'string' || !opts.weights) throw new ArgumentError(`${name}: expected a weights file path but received ${JSON.stringify(opts.weights)}`);
+    handle.loadReport = await loadWeights(handle, opts.weights);
+  }
   return handle;
 }
 

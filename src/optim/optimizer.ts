@@ -51,6 +51,7 @@ export class SGD implements Optimizer {
     this.o = { momentum: opts.momentum ?? 0, dampening: opts.dampening ?? 0, nesterov: opts.nesterov ?? false, weightDecay: opts.weightDecay ?? 0 };
     checkNumber('SGD', 'momentum', this.o.momentum, 0, 1);
     checkNumber('SGD', 'weightDecay', this.o.weightDecay, 0);
+    checkNumber('SGD', 'dampening', this.o.dampening, 0, 1);
     if (this.o.nesterov && (this.o.momentum <= 0 || this.o.dampening !== 0)) {
       checkNumber('SGD', 'momentum (> 0 with zero dampening for Nesterov)', NaN);
     }
@@ -95,6 +96,7 @@ export class AdamW implements Optimizer {
     checkNumber('AdamW', 'beta1', this.o.beta1, 0, 0.99999);
     checkNumber('AdamW', 'beta2', this.o.beta2, 0, 0.99999999);
     checkNumber('AdamW', 'weightDecay', this.o.weightDecay, 0);
+    if (!(this.o.eps > 0 && Number.isFinite(this.o.eps))) checkNumber('AdamW', 'eps (> 0)', NaN);
   }
   update({ p, g, states, lr, step, decayMask }: UpdateInputs) {
     const { beta1, beta2, eps, weightDecay } = this.o;

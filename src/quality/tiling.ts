@@ -33,6 +33,9 @@ export interface TilePlan {
  * work per image stays bounded by that many tiles.
  */
 export function planTiles(srcW: number, srcH: number, tile: number, maxPerSide: number): TilePlan {
+  for (const [name, v, max] of [['width', srcW, Infinity], ['height', srcH, Infinity], ['tile', tile, 4096], ['maxPerSide', maxPerSide, 64]] as const) {
+    if (!(Number.isInteger(v) && v >= 1 && v <= max)) throw new AttnvisionError(`planTiles: ${name} must be an integer in [1, ${max}]; got ${String(v)}`);
+  }
   const long = Math.max(srcW, srcH);
   const short = Math.min(srcW, srcH);
   const maxAspect = Math.max(maxPerSide * maxPerSide, 16);

@@ -15,7 +15,8 @@ import { decodeSafetensors, encodeSafetensors, fromFloat32 } from '../../src/io/
 import { exportOnnx } from '../../src/io/export.js';
 import { createModel } from '../../src/models/index.js';
 import { ModelState } from '../../src/nn/index.js';
-import { SGD, cosineWithWarmup, stepDecay } from '../../src/optim/index.js';
+import { AdamW, SGD, cosineWithWarmup, stepDecay } from '../../src/optim/index.js';
+import { planTiles } from '../../src/quality/tiling.js';
 import { TrainStep } from '../../src/train/step.js';
 import { Predictor } from '../../src/train/infer.js';
 import { TinyCNN } from '../../src/models/toy.js';
@@ -102,6 +103,14 @@ test('models and export: input sizes of the wrong length, bad names, empty input
   const base = { model: h.model, state: h.state, inputShape: [1, 16, 16], forward: (m: typeof h.model, x: F.Tensor) => ({ logits: (m as unknown as { call(t: F.Tensor): F.Tensor }).call(x) }) };
   assert.throws(() => exportOnnx({ ...base, inputName: '' }), /export: expected a non-empty name .* for inputName/);
   assert.throws(() => exportOnnx({ ...base, dynamicBatch: false, batch: 0 }), /export: expected an integer >= 1 for batch but received 0/);
+  await assert.rejects(createModel('tiny_cnn', { weights: '' }), /tiny_cnn: expected a weights file path but received ""/);
+});
+
+test('optimizers and tiling refuse values they cannot use', () => {
+  assert.throws(() => new AdamW({ eps: 0 }), /AdamW: expected finite number for eps \(> 0\)/);
+  assert.throws(() => new SGD({ momentum: 0.9, dampening: 2 }), /SGD: expected finite number in \[0, 1\] for dampening but received 2/);
+  assert.throws(() => planTiles(1e5, 1e5, 1, 1e4), /planTiles: maxPerSide must be an integer in \[1, 64\]; got 10000/);
+  assert.throws(() => planTiles(Number.NaN, 10, 32, 4), /planTiles: width must be an integer/);
 });
 
 test('training: a NaN or missing learning rate, a clip norm <= 0 and bad schedule options are refused; feeds of another shape too', async () => {
