@@ -70,14 +70,21 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
 
 /**
  * Refuses, before any work, an output file that cannot be written: a folder at its path, or a parent
- * folder that cannot be created or written (tried with a probe file, removed again). `what` starts the message (e.g. "inspect: --report out.csv").
+ * folder that cannot be created or written. Nothing is created: the nearest existing ancestor folder
+ * is tried with a probe file (removed again); missing folders are made when the file is written.
+ * `what` starts the message (e.g. "inspect: --report out.csv").
  */
 export async function checkWritableFile(file: string, what: string): Promise<void> {
   const st = await fs.stat(file).catch(() => null);
   if (st?.isDirectory()) throw new ArgumentError(`${what} is a folder; give a file name`);
-  const dir = path.dirname(file);
+  let dir = path.dirname(path.resolve(file));
+  let found = await fs.stat(dir).catch(() => null);
+  while (!found && path.dirname(dir) !== dir) {
+    dir = path.dirname(dir);
+    found = await fs.stat(dir).catch(() => null);
+  }
   try {
-    await makeDirs(dir);
+    if (found && !found.isDirectory()) throw Object.assign(new Error('a parent path is a file'), { code: 'ENOTDIR' });
     await fs.access(dir, fsConstants.W_OK);
     // A real file, not only the permission bits: root passes access() on /proc and read-only mounts.
     const probe = path.join(dir, `.attnvision-probe-${randomBytes(4).toString('hex')}${TEMP_MARKER}${process.pid}`);

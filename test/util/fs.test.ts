@@ -34,8 +34,10 @@ test('makeDirs: concurrent callers creating sibling folders under a new parent a
 
 test('checkWritableFile: folders, unwritable places and /proc are refused up front; the probe file is removed', async () => {
   const root = await mkdtemp(path.join(tmpdir(), 'attnvision-wr-'));
-  await checkWritableFile(path.join(root, 'new', 'out.png'), 'x: --out');
-  assert.deepEqual(await readdir(path.join(root, 'new')), [], 'no probe file left behind');
+  await checkWritableFile(path.join(root, 'new', 'deeper', 'out.png'), 'x: --out');
+  assert.deepEqual(await readdir(root), [], 'nothing created: no folder, no probe file left behind');
+  await writeFile(path.join(root, 'file'), 'x');
+  await assert.rejects(checkWritableFile(path.join(root, 'file', 'sub', 'out.png'), 'x: --out'), /x: --out: cannot write to .*file \(ENOTDIR\)/);
   await assert.rejects(checkWritableFile(root, 'x: --out'), /x: --out is a folder; give a file name/);
   if (existsSync('/proc/self')) await assert.rejects(checkWritableFile('/proc/out.png', 'x: --out /proc/out.png'), /x: --out \/proc\/out\.png: cannot write to \/proc \(ENOENT\)/);
 });
