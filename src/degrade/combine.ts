@@ -4,9 +4,9 @@
  * the parameters of the others; then all phases run sorted by stage
  * (scene -> optics -> sensor -> compression) and, within a stage, by registry order.
  */
-import { checkImage, type ImageF32 } from '../image/tensor.js';
+import type { ImageF32 } from '../image/tensor.js';
 import { invalidArg } from '../util/errors.js';
-import { checkSeverity } from './define.js';
+import { sampleChecked } from './define.js';
 import type { Rng } from './rng.js';
 import { STAGES, type DegradationDef, type DegradationName, type Phase } from './types.js';
 
@@ -34,7 +34,6 @@ export async function combine(
 ): Promise<{ image: ImageF32; applied: AppliedDegradation[] }> {
   if (!Array.isArray(recipe)) invalidArg('applyDegradations', 'recipe', 'an array of { name, severity, params? }', recipe);
   if (!rng || typeof (rng as Partial<Rng>).fork !== 'function') invalidArg('applyDegradations', 'rng', 'an Rng (new Rng(seed))', rng);
-  checkImage('applyDegradations', img, { finite: true });
   const seen = new Set<string>();
   const planned: { def: DegradationDef; params: object; item: RecipeItem; rng: Rng }[] = [];
   for (const item of recipe) {
@@ -43,11 +42,8 @@ export async function combine(
     if (!def) invalidArg('applyDegradations', 'name', `one of ${order.join(', ')}`, item.name);
     if (seen.has(item.name)) invalidArg('applyDegradations', 'recipe', 'each degradation at most once', item.name);
     seen.add(item.name);
-    checkSeverity(item.name, item.severity);
     const r = rng.fork(item.name);
-    const params = def.sample(item.severity, r, img, item.params as Partial<object>);
-    def.check?.(params);
-    planned.push({ def, item, rng: r, params });
+    planned.push({ def, item, rng: r, params: sampleChecked(def, img, item.severity, r, item.params as Partial<object>, 'applyDegradations') });
   }
   const steps: { phase: Phase<object>; params: object; rng: Rng; rank: number }[] = [];
   for (const p of planned) {

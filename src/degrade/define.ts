@@ -13,12 +13,21 @@ export function checkSeverity(where: string, severity: number): number {
   return severity;
 }
 
+/**
+ * The checked parameters of one degradation of `img`: severity in [0, 1], a well-formed image of
+ * finite values, the sample with the caller's overrides, and the degradation's own check.
+ */
+export function sampleChecked<P extends object>(def: DegradationDef<P>, img: ImageF32, severity: number, rng: Rng, params?: Partial<P>, where: string = def.name): P {
+  checkSeverity(def.name, severity);
+  checkImage(where, img, { finite: true });
+  const p = def.sample(severity, rng, img, params);
+  def.check?.(p);
+  return p;
+}
+
 export function defineSync<P extends object>(def: DegradationDef<P>): DegradeFn<P> {
   return (img: ImageF32, severity: number, rng: Rng, params?: Partial<P>) => {
-    checkSeverity(def.name, severity);
-    checkImage(def.name, img, { finite: true });
-    const p = def.sample(severity, rng, img, params);
-    def.check?.(p);
+    const p = sampleChecked(def, img, severity, rng, params);
     let out = img;
     for (const ph of def.phases) {
       const r = ph.run(out, p, rng);
@@ -31,10 +40,7 @@ export function defineSync<P extends object>(def: DegradationDef<P>): DegradeFn<
 
 export function defineAsync<P extends object>(def: DegradationDef<P>): AsyncDegradeFn<P> {
   return async (img: ImageF32, severity: number, rng: Rng, params?: Partial<P>) => {
-    checkSeverity(def.name, severity);
-    checkImage(def.name, img, { finite: true });
-    const p = def.sample(severity, rng, img, params);
-    def.check?.(p);
+    const p = sampleChecked(def, img, severity, rng, params);
     let out = img;
     for (const ph of def.phases) out = await ph.run(out, p, rng);
     return { image: out, params: p };
@@ -49,12 +55,22 @@ function checkFiniteLeaves(where: string, name: string, v: unknown): void {
   else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) checkFiniteLeaves(where, `${name}.${k}`, x);
 }
 
-/** Applies `overrides` over sampled values, refusing keys the degradation does not have. */
+/**
+ * Applies `overrides` over sampled values, refusing keys the degradation does not have and values
+ * of another kind than the sampled one (a number must be a finite number: null, true or "5" in
+ * place of a number would leave the image unchanged or NaN). Undefined overrides are ignored.
+ */
 export function withOverrides<P extends object>(where: string, sampled: P, overrides?: Partial<P>): P {
   if (!overrides) return sampled;
-  for (const k of Object.keys(overrides)) {
-    if (!(k in sampled)) invalidArg(where, 'params', `keys among ${Object.keys(sampled).join(', ')}`, k);
-    checkFiniteLeaves(where, `params.${k}`, (overrides as Record<string, unknown>)[k]);
+  const given: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(overrides)) {
+    if (!Object.prototype.hasOwnProperty.call(sampled, k)) invalidArg(where, 'params', `keys among ${Object.keys(sampled).join(', ')}`, k);
+    if (v === undefined) continue;
+    const was = (sampled as Record<string, unknown>)[k];
+    const objectLike = was === null || typeof was === 'object';
+    if (objectLike ? v !== null && typeof v !== 'object' : typeof v !== typeof was) invalidArg(where, `params.${k}`, objectLike ? 'an object, an array or null' : `a ${typeof was}`, v);
+    checkFiniteLeaves(where, `params.${k}`, v);
+    given[k] = v;
   }
-  return { ...sampled, ...overrides };
+  return { ...sampled, ...given };
 }

@@ -18,7 +18,7 @@ import sharp from 'sharp';
 import { encodeJpeg } from '../image/io.js';
 import { fromInterleavedU8, type ImageF32 } from '../image/tensor.js';
 import { defineAsync, withOverrides } from './define.js';
-import type { DegradationDef } from './types.js';
+import { needParam, type DegradationDef } from './types.js';
 
 export interface JpegParams {
   /** IJG quality 1-100 of the first encode (lowered while the artifacts are not visible). */
@@ -44,18 +44,23 @@ export const jpegDef: DegradationDef<JpegParams> = {
       minRatio: 2.5,
     }, overrides);
   },
+  check(p) {
+    needParam(Number.isInteger(p.quality) && p.quality >= 1 && p.quality <= 100, 'jpeg', 'quality', 'an integer in [1, 100]', p.quality);
+    needParam(p.chromaSubsampling === '4:2:0' || p.chromaSubsampling === '4:4:4', 'jpeg', 'chromaSubsampling', '"4:2:0" or "4:4:4"', p.chromaSubsampling);
+    needParam(p.minRatio >= 0, 'jpeg', 'minRatio', 'a number >= 0 (0: no visibility check)', p.minRatio);
+  },
   phases: [{ stage: 'compression', run: (img, p) => applyJpeg(img, p) }],
 };
 
 /**
  * One encode/decode round trip at `quality`, keeping the channel count: grey stays grey; JPEG has
- * no alpha, so an RGBA image's colour (composited onto white, as images are read) goes through
- * JPEG and its alpha plane is kept as it was.
+ * no alpha, so an RGBA image's colour planes go through JPEG as they are and its alpha plane is
+ * kept unchanged.
  */
 export async function jpegRoundTrip(img: ImageF32, quality: number, chromaSubsampling: JpegParams['chromaSubsampling']): Promise<ImageF32> {
   const plane = img.height * img.width;
-  const rgb = img.channels === 4 ? onWhite(img) : img;
-  const buf = await encodeJpeg(rgb, { quality, chromaSubsampling });
+  const colour = img.channels === 4 ? { ...img, channels: 3, data: img.data.subarray(0, 3 * plane) } : img;
+  const buf = await encodeJpeg(colour, { quality, chromaSubsampling });
   const decoder = img.channels === 1 ? sharp(buf).toColourspace('b-w') : sharp(buf);
   const { data, info } = await decoder.raw().toBuffer({ resolveWithObject: true });
   const out = fromInterleavedU8(data, info.channels, info.height, info.width);
@@ -64,19 +69,6 @@ export async function jpegRoundTrip(img: ImageF32, quality: number, chromaSubsam
   rgba.set(out.data.subarray(0, 3 * plane));
   rgba.set(img.data.subarray(3 * plane), 3 * plane);
   return { data: rgba, channels: 4, height: img.height, width: img.width };
-}
-
-/** The colour planes of an RGBA image composited onto white: [3, H, W]. */
-function onWhite(img: ImageF32): ImageF32 {
-  const plane = img.height * img.width;
-  const data = new Float32Array(3 * plane);
-  for (let c = 0; c < 3; c++) {
-    for (let i = 0; i < plane; i++) {
-      const a = img.data[3 * plane + i]!;
-      data[c * plane + i] = img.data[c * plane + i]! * a + (1 - a);
-    }
-  }
-  return { data, channels: 3, height: img.height, width: img.width };
 }
 
 export async function applyJpeg(img: ImageF32, p: Pick<JpegParams, 'quality' | 'chromaSubsampling'> & { minRatio?: number }): Promise<ImageF32> {

@@ -129,6 +129,13 @@ export function decodeFailureReason(e: unknown): string {
   return `corrupt or unsupported data (${msg})`;
 }
 
+/** sharp's `limitInputPixels` for a pixel limit: a positive integer, or Infinity for none. */
+function pixelLimit(where: string, maxPixels: number): number | false {
+  if (maxPixels === Infinity) return false;
+  if (!(Number.isInteger(maxPixels) && maxPixels > 0)) invalidArg(where, 'maxPixels', 'a positive integer (or Infinity)', maxPixels);
+  return maxPixels;
+}
+
 export interface ImageInfo {
   format: ImageFormat;
   /** Dimensions after EXIF orientation. */
@@ -162,11 +169,9 @@ export async function readImage(input: string | Uint8Array, opts: ReadOptions = 
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
   const scale = opts.scale ?? 1;
   if (!(scale > 0 && scale <= 1)) invalidArg('readImage', 'scale', 'number in (0, 1]', scale);
-  // Infinity means no limit; sharp takes integers only.
-  if (!(maxPixels === Infinity || (Number.isInteger(maxPixels) && maxPixels > 0))) invalidArg('readImage', 'maxPixels', 'a positive integer (or Infinity)', maxPixels);
+  const limit = pixelLimit('readImage', maxPixels);
   const timeout = opts.timeoutSeconds ?? DECODE_TIMEOUT_SECONDS;
-  if (!(Number.isInteger(timeout) && timeout >= 1 && timeout <= 3600)) invalidArg('readImage', 'timeoutSeconds', 'an integer in [1, 3600]', opts.timeoutSeconds);
-  const limit = maxPixels === Infinity ? false : maxPixels;
+  if (!(Number.isInteger(timeout) && timeout >= 0 && timeout <= 3600)) invalidArg('readImage', 'timeoutSeconds', 'an integer in [0, 3600] (0: no limit)', opts.timeoutSeconds);
   const { buf, file } = await readInput(input);
   const format = checkFormat(buf, file);
   const info = await probeImage(buf).catch((e: unknown) => {
@@ -218,6 +223,7 @@ export async function readImage(input: string | Uint8Array, opts: ReadOptions = 
  */
 export async function openImagePipeline(input: string | Uint8Array, opts: { maxPixels?: number; failOn?: 'warning' | 'error' } = {}): Promise<{ img: Sharp; width: number; height: number }> {
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const limit = pixelLimit('openImagePipeline', maxPixels);
   const { buf, file, format } = await loadImageBytes(input);
   let img: Sharp;
   let meta: Metadata;
@@ -226,7 +232,7 @@ export async function openImagePipeline(input: string | Uint8Array, opts: { maxP
       const decoded = await readImage(buf, { maxPixels });
       img = sharp(toInterleavedU8(decoded), { raw: { width: decoded.width, height: decoded.height, channels: decoded.channels as 1 | 3 | 4 } });
     } else {
-      img = sharp(buf, { limitInputPixels: maxPixels, failOn: opts.failOn ?? 'warning', pages: 1 }).rotate();
+      img = sharp(buf, { limitInputPixels: limit, failOn: opts.failOn ?? 'warning', pages: 1 }).rotate();
     }
     meta = await img.metadata();
   } catch (e) {

@@ -82,6 +82,7 @@ export function decodeSafetensors(buf: Uint8Array, source = 'buffer'): { tensors
   let metadata: Record<string, string> = {};
   for (const [name, v] of Object.entries(header)) {
     if (name === '__metadata__') {
+      if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.values(v).some((x) => typeof x !== 'string')) throw new SafetensorsError(`${source}: __metadata__ must map names to strings`);
       metadata = v as Record<string, string>;
       continue;
     }
@@ -94,7 +95,7 @@ export function decodeSafetensors(buf: Uint8Array, source = 'buffer'): { tensors
     if (!Number.isInteger(s) || !Number.isInteger(e) || s! < 0 || e! < s! || dataStart + e! > buf.byteLength || e! - s! !== n * ITEM_SIZE[info.dtype]) {
       throw new SafetensorsError(`${source}: tensor "${name}" has invalid data offsets [${s}, ${e}] for ${info.dtype}[${info.shape}]`);
     }
-    spans.push([s!, e!, name]);
+    if (e! > s!) spans.push([s!, e!, name]); // empty tensors occupy no bytes
     tensors.set(name, { dtype: info.dtype, shape: info.shape, bytes: buf.subarray(dataStart + s!, dataStart + e!) });
   }
   // Tensors may not share bytes.

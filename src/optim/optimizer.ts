@@ -7,7 +7,7 @@
  */
 import type { Tensor } from '../graph/graph.js';
 import { add, div, mul, pow, sqrt, sub } from '../graph/ops/elementwise.js';
-import { checkNumber } from '../util/errors.js';
+import { checkNumber, invalidArg } from '../util/errors.js';
 
 export interface UpdateInputs {
   /** Parameters [P]. */
@@ -96,7 +96,7 @@ export class AdamW implements Optimizer {
     checkNumber('AdamW', 'beta1', this.o.beta1, 0, 0.99999);
     checkNumber('AdamW', 'beta2', this.o.beta2, 0, 0.99999999);
     checkNumber('AdamW', 'weightDecay', this.o.weightDecay, 0);
-    if (!(this.o.eps > 0 && Number.isFinite(this.o.eps))) checkNumber('AdamW', 'eps (> 0)', NaN);
+    if (!(this.o.eps > 0 && Number.isFinite(this.o.eps))) invalidArg('AdamW', 'eps', 'a finite number > 0', this.o.eps);
   }
   update({ p, g, states, lr, step, decayMask }: UpdateInputs) {
     const { beta1, beta2, eps, weightDecay } = this.o;

@@ -11,7 +11,7 @@
  * inspector reads its pixel-level labels (config `detailLabels`) from those.
  */
 import type { TileCell } from './labels.js';
-import { AttnvisionError } from '../util/errors.js';
+import { AttnvisionError, checkInt } from '../util/errors.js';
 
 export interface TilePlan {
   /** Size the image is resized to before tiling. */
@@ -33,9 +33,10 @@ export interface TilePlan {
  * work per image stays bounded by that many tiles.
  */
 export function planTiles(srcW: number, srcH: number, tile: number, maxPerSide: number): TilePlan {
-  for (const [name, v, max] of [['width', srcW, Infinity], ['height', srcH, Infinity], ['tile', tile, 4096], ['maxPerSide', maxPerSide, 64]] as const) {
-    if (!(Number.isInteger(v) && v >= 1 && v <= max)) throw new AttnvisionError(`planTiles: ${name} must be an integer in [1, ${max}]; got ${String(v)}`);
-  }
+  checkInt('planTiles', 'width', srcW, 1);
+  checkInt('planTiles', 'height', srcH, 1);
+  checkInt('planTiles', 'tile', tile, 1, 4096);
+  checkInt('planTiles', 'maxPerSide', maxPerSide, 1, 16); // as an inspector config's maxTilesPerSide
   const long = Math.max(srcW, srcH);
   const short = Math.min(srcW, srcH);
   const maxAspect = Math.max(maxPerSide * maxPerSide, 16);

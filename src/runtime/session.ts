@@ -165,8 +165,10 @@ export class CompiledGraph {
       if (ht.data.length !== sizeOf(inp.shape)) {
         throw new AttnvisionError(`feed "${inp.name}": expected ${inp.dtype}${fmtShape(inp.shape)} (${sizeOf(inp.shape)} values) but received ${ht.data.length} values`);
       }
-      // A stated shape must be the graph's (same count in another layout is another image).
-      if (!ArrayBuffer.isView(f) && ht.shape && (ht.shape.length !== inp.shape.length || ht.shape.some((d, i) => d !== inp.shape[i]))) {
+      // A stated shape must be the graph's (same count in another layout is another image); size-1
+      // dimensions do not change the layout, so [1] for [] or [4] for [1, 4] pass.
+      const squeezed = (s: readonly number[]) => s.filter((d) => d !== 1).join(',');
+      if (!ArrayBuffer.isView(f) && ht.shape && squeezed(ht.shape) !== squeezed(inp.shape)) {
         throw new AttnvisionError(`feed "${inp.name}": expected shape ${fmtShape(inp.shape)} but received ${fmtShape(ht.shape)}`);
       }
       ortFeeds[inp.name] = toOrt({ ...ht, shape: inp.shape });

@@ -17,7 +17,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { InspectError, type Inspector } from '../quality/inspector.js';
-import { AttnvisionError, parseDecimal } from '../util/errors.js';
+import { AttnvisionError, checkInt, parseDecimal } from '../util/errors.js';
 import { inspectorPage } from './page.js';
 import { StaticAssets } from './assets.js';
 import { BoundedQueue, QueueFullError } from './queue.js';
@@ -91,11 +91,10 @@ export type InspectorLike = Pick<Inspector, 'inspect' | 'config' | 'modelPath' |
 
 export function createInspectorServer(inspector: InspectorLike, opts: ServerOptions = {}): InspectorServer {
   // Limits that are not positive numbers would switch protection off (NaN: no body limit) or refuse everything.
-  const positive = (name: string, v: unknown) => {
-    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= 1)) throw new AttnvisionError(`createInspectorServer: ${name} must be a positive integer; got ${String(v)}`);
-  };
+  const positive = (name: string, v: unknown) => v !== undefined && checkInt('createInspectorServer', name, v, 1);
   positive('maxBytes', opts.maxBytes);
-  positive('requestTimeoutMs', opts.requestTimeoutMs);
+  // 0 = no request timeout, as for Node's server.requestTimeout.
+  if (opts.requestTimeoutMs !== 0) positive('requestTimeoutMs', opts.requestTimeoutMs);
   if (opts.log !== undefined && typeof opts.log !== 'function') throw new AttnvisionError(`createInspectorServer: log must be a function (line: string) => void; got ${typeof opts.log}`);
   const maxBytes = opts.maxBytes ?? 25_000_000;
   const queue = new BoundedQueue(opts.concurrency ?? 1, opts.maxWaiting ?? 16);
@@ -159,16 +158,12 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
         else res.destroy();
         return err.status;
       })
-      .then((status) => {
-        try {
-          opts.log?.(`${req.method} ${req.url} ${status} ${Math.round(performance.now() - t0)}ms`);
-        } catch {
-          // A failing logger must not take the service down.
-        }
-      });
+      // A failing logger (throwing or rejecting) must not take the service down.
+      .then((status) => opts.log?.(`${req.method} ${req.url} ${status} ${Math.round(performance.now() - t0)}ms`))
+      .catch(() => undefined);
   });
   server.requestTimeout = opts.requestTimeoutMs ?? 60_000;
-  server.headersTimeout = Math.min(server.requestTimeout, 20_000);
+  server.headersTimeout = server.requestTimeout ? Math.min(server.requestTimeout, 20_000) : 20_000;
 
   return {
     server,

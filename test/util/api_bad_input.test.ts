@@ -9,7 +9,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as F from '../../src/graph/index.js';
-import { createImage, encodePng, readImage, resize, crop, pad, writeImage, type ImageF32 } from '../../src/image/index.js';
+import { createImage, encodePng, openImagePipeline, readImage, resize, crop, pad, writeImage, type ImageF32 } from '../../src/image/index.js';
 import { applyDegradations, defocusBlur, haze, jpeg, lowLight, motionBlur, noise, Rng } from '../../src/degrade/index.js';
 import { decodeSafetensors, encodeSafetensors, fromFloat32 } from '../../src/io/safetensors.js';
 import { exportOnnx } from '../../src/io/export.js';
@@ -25,7 +25,7 @@ import { createInspectorServer, type InspectorLike } from '../../src/server/serv
 
 const grey = (h = 16, w = 16, c = 3): ImageF32 => createImage(c, h, w, 0.5);
 
-test('images: a data length that does not match the sizes, or a NaN, is refused before encoding, resizing or degrading', async () => {
+test('images: a data length that does not match the sizes is refused by encoding, resize, crop, pad and the degradations; a NaN by encoding and the degradations', async () => {
   const short: ImageF32 = { data: new Float32Array(5), channels: 3, height: 4, width: 4 };
   const want = /image data but received "5 values"|expected 3 x 4 x 4 = 48 values/;
   await assert.rejects(encodePng(short), want);
@@ -45,7 +45,14 @@ test('degradation parameters: NaN, impossible values and unknown kinds are named
   const img = grey();
   const rng = () => new Rng(3);
   assert.throws(() => haze(img, 0.5, rng(), { beta: Number.NaN }), /haze: expected a finite number for params\.beta but received NaN/);
-  assert.throws(() => haze(img, 0.5, rng(), { airlight: 0.5 as never }), /haze: expected \[r, g, b\] in \[0, 1\] for params\.airlight/);
+  assert.throws(() => haze(img, 0.5, rng(), { airlight: 0.5 as never }), /haze: expected an object, an array or null for params\.airlight but received 0\.5/);
+  assert.throws(() => haze(img, 0.5, rng(), { airlight: [2, 0, 0] }), /haze: expected \[r, g, b\] in \[0, 1\] for params\.airlight/);
+  // null (JSON's NaN), true or "5" where a number belongs: named, never an unchanged image.
+  assert.throws(() => haze(img, 0.5, rng(), { beta: null as never }), /haze: expected a number for params\.beta but received null/);
+  assert.throws(() => noise(img, 0.5, rng(), { model: 'gaussian', sigma: null as never }), /noise: expected a number for params\.sigma but received null/);
+  assert.throws(() => lowLight(img, 0.5, rng(), { exposure: true as never }), /low_light: expected a number for params\.exposure but received true/);
+  assert.throws(() => motionBlur(img, 0.5, rng(), { length: '5' as never }), /motion_blur: expected a number for params\.length but received "5"/);
+  assert.deepEqual(defocusBlur(img, 0.5, rng(), { subject: undefined }).params, defocusBlur(img, 0.5, rng()).params, 'an undefined override is no override');
   assert.throws(() => noise(img, 0.5, rng(), { model: 'laplace' as never }), /noise: expected "gaussian", "poisson_gaussian" or "camera" for params\.model but received "laplace"/);
   assert.throws(() => noise(img, 0.5, rng(), { model: 'camera', gains: [0, 1, 1] }), /noise: expected \[r, g, b\] white-balance gains > 0 for params\.gains/);
   assert.throws(() => motionBlur(img, 0.5, rng(), { kind: 'spiral' as never }), /motion_blur: expected "shake" or "linear" for params\.kind/);
@@ -65,7 +72,12 @@ test('jpeg keeps the channel count: grey stays grey, RGBA keeps its alpha', asyn
     const out = (await jpeg(img, 0.5, new Rng(2))).image;
     assert.equal(out.channels, c);
     assert.equal(out.data.length, c * 24 * 24);
-    if (c === 4) assert.ok(out.data.subarray(3 * 24 * 24).every((v) => Math.abs(v - 0.6) < 1e-6), 'alpha kept');
+    if (c === 4) {
+      assert.ok(out.data.subarray(3 * 24 * 24).every((v) => Math.abs(v - 0.6) < 1e-6), 'alpha kept');
+      // The colour planes go through JPEG as they are: the same as the RGB image's round trip.
+      const rgb = (await jpeg({ ...img, channels: 3, data: img.data.slice(0, 3 * 24 * 24) }, 0.5, new Rng(2))).image;
+      assert.deepEqual(out.data.subarray(0, 3 * 24 * 24), rgb.data);
+    }
   }
 });
 
@@ -74,12 +86,13 @@ test('readImage options and inputs of the wrong kind are argument errors', async
   await writeImage(file, grey(8, 8));
   assert.equal((await readImage(file, { maxPixels: Infinity })).width, 8, 'Infinity = no pixel limit');
   await assert.rejects(readImage(file, { maxPixels: 64.5 }), /readImage: expected a positive integer \(or Infinity\) for maxPixels/);
-  await assert.rejects(readImage(file, { timeoutSeconds: 0 }), /readImage: expected an integer in \[1, 3600\] for timeoutSeconds but received 0/);
+  await assert.rejects(readImage(file, { timeoutSeconds: -1 }), /readImage: expected an integer in \[0, 3600\] \(0: no limit\) for timeoutSeconds but received -1/);
+  assert.equal((await openImagePipeline(file, { maxPixels: Infinity })).width, 8, 'openImagePipeline takes Infinity too');
   await assert.rejects(readImage(null as never), /image: expected a file path or a Uint8Array\/Buffer of image bytes for input but received null/);
 });
 
 test('safetensors: offsets outside the data, bad shapes, overlaps, non-string metadata and a tensor named __metadata__ are refused', () => {
-  const good = encodeSafetensors(new Map([['a', fromFloat32(Float32Array.of(1, 2), [2])], ['b', fromFloat32(Float32Array.of(3, 4), [2])]]), { k: 'v' });
+  const good = encodeSafetensors(new Map([['a', fromFloat32(Float32Array.of(1, 2), [2])], ['b', fromFloat32(Float32Array.of(3, 4), [2])]]), { k: 'v'.repeat(300) });
   const hlen = Number(new DataView(good.buffer).getBigUint64(0, true));
   const withHeader = (header: object) => {
     const json = Buffer.from(JSON.stringify(header).padEnd(hlen, ' '));
@@ -93,6 +106,10 @@ test('safetensors: offsets outside the data, bad shapes, overlaps, non-string me
   assert.throws(() => decodeSafetensors(withHeader({ a: null }), 'x'), /x: tensor "a" is not described by an object/);
   assert.throws(() => decodeSafetensors(withHeader({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }), 'x'), /x: tensors "a" and "b" overlap/);
   assert.throws(() => encodeSafetensors(new Map(), { step: 5 as never }), /metadata "step": expected a string value but received number/);
+  assert.throws(() => decodeSafetensors(withHeader({ __metadata__: { step: 5 } }), 'x'), /x: __metadata__ must map names to strings/);
+  // An empty tensor occupies no bytes: listed anywhere, it overlaps nothing.
+  const d = decodeSafetensors(withHeader({ c: { dtype: 'F32', shape: [2], data_offsets: [8, 16] }, b: { dtype: 'F32', shape: [0], data_offsets: [8, 8] }, a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }), 'x');
+  assert.deepEqual([...d.tensors.keys()].sort(), ['a', 'b', 'c']);
   assert.throws(() => encodeSafetensors(new Map([['__metadata__', fromFloat32(Float32Array.of(1), [1])]])), /cannot be named "__metadata__"/);
 });
 
@@ -107,10 +124,10 @@ test('models and export: input sizes of the wrong length, bad names, empty input
 });
 
 test('optimizers and tiling refuse values they cannot use', () => {
-  assert.throws(() => new AdamW({ eps: 0 }), /AdamW: expected finite number for eps \(> 0\)/);
+  assert.throws(() => new AdamW({ eps: 0 }), /AdamW: expected a finite number > 0 for eps but received 0/);
   assert.throws(() => new SGD({ momentum: 0.9, dampening: 2 }), /SGD: expected finite number in \[0, 1\] for dampening but received 2/);
-  assert.throws(() => planTiles(1e5, 1e5, 1, 1e4), /planTiles: maxPerSide must be an integer in \[1, 64\]; got 10000/);
-  assert.throws(() => planTiles(Number.NaN, 10, 32, 4), /planTiles: width must be an integer/);
+  assert.throws(() => planTiles(1e5, 1e5, 1, 1e4), /planTiles: expected integer in \[1, 16\] for maxPerSide but received 10000/);
+  assert.throws(() => planTiles(Number.NaN, 10, 32, 4), /planTiles: expected integer >= 1 for width but received NaN/);
 });
 
 test('training: a NaN or missing learning rate, a clip norm <= 0 and bad schedule options are refused; feeds of another shape too', async () => {
@@ -129,20 +146,25 @@ test('training: a NaN or missing learning rate, a clip norm <= 0 and bad schedul
   assert.deepEqual(state.params, before, 'the weights are untouched');
   const pred = await Predictor.build({ model, state, inputs: [{ name: 'x', shape: [8, 1, 16, 16], dtype: 'float32' }], forward: (m, ins) => ({ logits: m.call(ins.x!) }) });
   await assert.rejects(pred.run({ x: { data: b.images, shape: [8, 1, 32, 8], dtype: 'float32' } }), /feed "x": expected shape \[8,1,16,16\] but received \[8,1,32,8\]/);
+  assert.equal((await pred.run({ x: { data: b.images, shape: [8, 16, 16], dtype: 'float32' } })).logits!.data.length, 8 * 4, 'size-1 dimensions may be left out');
 });
 
 test('createInspectorServer: limits that are not positive integers and a log that is not a function are refused; a throwing log does not stop the service', async () => {
   const fake: InspectorLike = { config: { labels: ['noise'], inputSize: 32, mean: [0, 0, 0], std: [1, 1, 1], threshold: 0.5, severityHead: false, model: 'fake', topK: 1, maxTilesPerSide: 1 }, modelPath: '/nowhere/fake.onnx', thresholds: () => [0.5], inspect: async () => { throw new Error('not used'); } } as unknown as InspectorLike;
-  for (const maxBytes of [Number.NaN, 0, -1]) assert.throws(() => createInspectorServer(fake, { maxBytes }), /createInspectorServer: maxBytes must be a positive integer/);
-  assert.throws(() => createInspectorServer(fake, { requestTimeoutMs: -1 }), /requestTimeoutMs must be a positive integer/);
+  for (const maxBytes of [Number.NaN, 0, -1]) assert.throws(() => createInspectorServer(fake, { maxBytes }), /createInspectorServer: expected integer >= 1 for maxBytes/);
+  assert.throws(() => createInspectorServer(fake, { requestTimeoutMs: -1 }), /expected integer >= 1 for requestTimeoutMs/);
+  assert.equal(createInspectorServer(fake, { requestTimeoutMs: 0 }).server.requestTimeout, 0, '0 = no request timeout');
   assert.throws(() => createInspectorServer(fake, { log: 'yes' as never }), /log must be a function/);
-  const service = createInspectorServer(fake, { log: () => { throw new Error('logger broke'); } });
+  let calls = 0;
+  const service = createInspectorServer(fake, { log: (() => (calls++ % 2 ? Promise.reject(new Error('async logger broke')) : (() => { throw new Error('logger broke'); })())) as never });
   const addr = await service.listen(0);
   try {
     for (let i = 0; i < 2; i++) {
       const r = await fetch(`http://127.0.0.1:${(addr as { port: number }).port}/healthz`);
-      assert.equal(r.status, 200, 'still serving after the logger threw');
+      assert.equal(r.status, 200, 'still serving after the logger threw or rejected');
     }
+    await new Promise((res) => setTimeout(res, 20));
+    assert.equal(calls, 2);
   } finally {
     await service.close();
   }
