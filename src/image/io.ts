@@ -280,7 +280,9 @@ export interface JpegOptions {
 export async function encodeJpeg(img: ImageF32, opts: JpegOptions = {}): Promise<Buffer> {
   const quality = opts.quality ?? 90;
   if (!Number.isInteger(quality) || quality < 1 || quality > 100) invalidArg('encodeJpeg', 'quality', 'integer in [1, 100]', quality);
-  return toSharp(img, 'encodeJpeg').jpeg({ quality, chromaSubsampling: opts.chromaSubsampling ?? '4:2:0', mozjpeg: false }).toBuffer();
+  // JPEG has no alpha: transparency is composited onto white, as images are read.
+  const base = toSharp(img, 'encodeJpeg');
+  return (img.channels === 4 ? base.flatten({ background: '#ffffff' }) : base).jpeg({ quality, chromaSubsampling: opts.chromaSubsampling ?? '4:2:0', mozjpeg: false }).toBuffer();
 }
 
 /** Writes an image atomically; the format follows the extension (.png, .jpg/.jpeg). */

@@ -9,7 +9,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as F from '../../src/graph/index.js';
-import { createImage, encodePng, openImagePipeline, readImage, resize, crop, pad, writeImage, type ImageF32 } from '../../src/image/index.js';
+import { createImage, encodeJpeg, encodePng, openImagePipeline, readImage, resize, crop, pad, writeImage, type ImageF32 } from '../../src/image/index.js';
 import { applyDegradations, defocusBlur, haze, jpeg, lowLight, motionBlur, noise, Rng } from '../../src/degrade/index.js';
 import { decodeSafetensors, encodeSafetensors, fromFloat32 } from '../../src/io/safetensors.js';
 import { exportOnnx } from '../../src/io/export.js';
@@ -79,6 +79,12 @@ test('jpeg keeps the channel count: grey stays grey, RGBA keeps its alpha', asyn
       assert.deepEqual(out.data.subarray(0, 3 * 24 * 24), rgb.data);
     }
   }
+});
+
+test('encodeJpeg composites transparency onto white, as images are read', async () => {
+  const img = createImage(4, 8, 8, 0);
+  const back = await readImage(await encodeJpeg(img));
+  assert.ok(back.data.every((v) => v > 0.97), 'fully transparent black reads as white');
 });
 
 test('readImage options and inputs of the wrong kind are argument errors', async () => {
