@@ -28,7 +28,7 @@ import type { TransformSpec } from '../data/loader/transform.js';
 import { saveCheckpoint, readCheckpoint } from '../io/checkpoint.js';
 import { makeDirs, writeFileAtomic } from '../util/fs.js';
 import { multiLabelMetrics, singleLabelMetrics, sigmoid, type MultiLabelMetrics, type SingleLabelMetrics } from './metrics.js';
-import { ArgumentError, AttnvisionError } from '../util/errors.js';
+import { ArgumentError, AttnvisionError, checkInt, checkNumber, invalidArg } from '../util/errors.js';
 
 export interface TrainConfig {
   /** Registered model name. */
@@ -127,6 +127,7 @@ export class Trainer {
     readonly outDir: string,
     readonly events: TrainerEvents = {},
   ) {
+    checkTrainConfig(config);
     if (val && val.classes.join() !== train.classes.join()) throw new ArgumentError(`validation classes [${val.classes}] differ from training classes [${train.classes}]`);
     if (config.severityHead && !train.multiLabel) throw new ArgumentError('a severity head needs a multi-label (manifest) dataset');
     if (config.pairWeight !== undefined && !train.multiLabel) throw new ArgumentError('a pair weight needs a multi-label (manifest) dataset');
@@ -312,6 +313,24 @@ export class Trainer {
     }
     return { logs, best, handle };
   }
+}
+
+/** The numeric and named settings of a training run, checked before anything runs (the CLI checks its flags too). */
+export function checkTrainConfig(c: TrainConfig): void {
+  const w = 'TrainConfig';
+  if (c.optimizer !== 'sgd' && c.optimizer !== 'adamw') invalidArg(w, 'optimizer', '"sgd" or "adamw"', c.optimizer);
+  checkInt(w, 'epochs', c.epochs, 1);
+  checkInt(w, 'batchSize', c.batchSize, 1);
+  checkInt(w, 'imageSize', c.imageSize, 1);
+  checkInt(w, 'seed', c.seed);
+  checkNumber(w, 'lr', c.lr, 0);
+  checkNumber(w, 'weightDecay', c.weightDecay, 0);
+  checkNumber(w, 'warmupEpochs', c.warmupEpochs, 0);
+  if (c.momentum !== undefined) checkNumber(w, 'momentum', c.momentum, 0, 1);
+  if (c.labelSmoothing !== undefined) checkNumber(w, 'labelSmoothing', c.labelSmoothing, 0, 1);
+  if (c.clipNorm !== undefined) checkNumber(w, 'clipNorm (0: none)', c.clipNorm, 0);
+  if (c.cropMode !== undefined && !['resized-crop', 'crop', 'center'].includes(c.cropMode)) invalidArg(w, 'cropMode', '"resized-crop", "crop" or "center"', c.cropMode);
+  if (c.workers !== undefined) checkInt(w, 'workers', c.workers, 1);
 }
 
 /**

@@ -175,3 +175,21 @@ test('createInspectorServer: limits that are not positive integers and a log tha
     await service.close();
   }
 });
+
+test('Trainer refuses a TrainConfig it cannot run, naming the field, before any work', async () => {
+  const { checkTrainConfig } = await import('../../src/train/trainer.js');
+  const ok = { model: 'tiny_cnn', epochs: 1, batchSize: 8, imageSize: 16, optimizer: 'sgd' as const, lr: 0.1, weightDecay: 0, warmupEpochs: 0, seed: 1 };
+  checkTrainConfig(ok);
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ optimizer: 'adam' }, /TrainConfig: expected "sgd" or "adamw" for optimizer but received "adam"/],
+    [{ epochs: 1.5 }, /expected integer >= 1 for epochs but received 1\.5/],
+    [{ batchSize: 0 }, /for batchSize but received 0/],
+    [{ lr: Number.NaN }, /for lr but received NaN/],
+    [{ labelSmoothing: 2 }, /for labelSmoothing but received 2/],
+    [{ warmupEpochs: -1 }, /for warmupEpochs but received -1/],
+    [{ cropMode: 'zoom' }, /for cropMode but received "zoom"/],
+    [{ workers: 0 }, /for workers but received 0/],
+    [{ clipNorm: -1 }, /for clipNorm \(0: none\) but received -1/],
+  ];
+  for (const [bad, want] of cases) assert.throws(() => checkTrainConfig({ ...ok, ...bad } as never), want, JSON.stringify(bad));
+});
