@@ -118,6 +118,8 @@ function halfToFloat(h: number): number {
 /** Converts any floating tensor (F32/F16/BF16/F64) to a Float32Array (copy). */
 export function toFloat32(t: SafeTensor, name = 'tensor'): Float32Array {
   const n = t.shape.reduce((p, d) => p * d, 1);
+  const size = Object.prototype.hasOwnProperty.call(ITEM_SIZE, t.dtype) ? ITEM_SIZE[t.dtype] : 0;
+  if (size && t.bytes.byteLength !== n * size) throw new SafetensorsError(`${name}: ${t.bytes.byteLength} bytes for ${t.dtype}[${t.shape}] (expected ${n * size})`);
   const dv = new DataView(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
   const out = new Float32Array(n);
   switch (t.dtype) {

@@ -61,8 +61,14 @@ export interface HostTensor {
   dtype: DType;
 }
 
+/** The dtype a typed array holds. */
+function dtypeOf(data: AnyTypedArray): DType {
+  return data instanceof Float32Array ? 'float32' : data instanceof BigInt64Array ? 'int64' : data instanceof Int32Array ? 'int32' : 'bool';
+}
+
 export function hostTensor(data: AnyTypedArray, shape: readonly number[], dtype?: DType): HostTensor {
-  const d: DType = dtype ?? (data instanceof Float32Array ? 'float32' : data instanceof BigInt64Array ? 'int64' : data instanceof Int32Array ? 'int32' : 'bool');
+  const d: DType = dtype ?? dtypeOf(data);
+  if (data.length !== sizeOf(shape)) throw new AttnvisionError(`hostTensor: ${data.length} values do not fill shape ${fmtShape(shape)} (${sizeOf(shape)} values)`);
   return { data, shape, dtype: d };
 }
 
@@ -160,7 +166,8 @@ export class CompiledGraph {
       }
       const f = feeds[inp.name];
       if (f === undefined) throw new AttnvisionError(`missing feed "${inp.name}" (expected ${inp.dtype}${fmtShape(inp.shape)})`);
-      const ht: HostTensor = ArrayBuffer.isView(f) ? hostTensor(f as AnyTypedArray, inp.shape) : (f as HostTensor);
+      // A bare typed array takes the graph's shape (its length is checked below, naming the feed).
+      const ht: HostTensor = ArrayBuffer.isView(f) ? { data: f as AnyTypedArray, shape: inp.shape, dtype: dtypeOf(f as AnyTypedArray) } : (f as HostTensor);
       if (ht.dtype !== inp.dtype) throw new AttnvisionError(`feed "${inp.name}": expected dtype ${inp.dtype} but received ${ht.dtype}`);
       if (ht.data.length !== sizeOf(inp.shape)) {
         throw new AttnvisionError(`feed "${inp.name}": expected ${inp.dtype}${fmtShape(inp.shape)} (${sizeOf(inp.shape)} values) but received ${ht.data.length} values`);

@@ -193,3 +193,10 @@ test('Trainer refuses a TrainConfig it cannot run, naming the field, before any 
   ];
   for (const [bad, want] of cases) assert.throws(() => checkTrainConfig({ ...ok, ...bad } as never), want, JSON.stringify(bad));
 });
+
+test('hostTensor and toFloat32 refuse data that does not fill the shape', async () => {
+  const { hostTensor } = await import('../../src/runtime/session.js');
+  const { toFloat32 } = await import('../../src/io/safetensors.js');
+  assert.throws(() => hostTensor(new Float32Array(3), [2, 2]), /hostTensor: 3 values do not fill shape \[2,2\] \(4 values\)/);
+  assert.throws(() => toFloat32({ dtype: 'F32', shape: [4], bytes: new Uint8Array(8) }, 'w'), /w: 8 bytes for F32\[4\] \(expected 16\)/);
+});
