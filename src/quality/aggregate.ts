@@ -24,6 +24,7 @@ export function tilesAveraged(config: Pick<InspectorConfig, 'topK' | 'labelTopFr
 
 /** Mean of the n largest values of `probs`, and the probability-weighted mean of `severity` over them. */
 export function topMean(probs: readonly number[], n: number, severity?: readonly number[]): { probability: number; severity: number } {
+  if (!probs.length) throw new RangeError('topMean: no tile probabilities to average');
   const order = [...probs.keys()].sort((a, b) => probs[b]! - probs[a]!).slice(0, Math.max(1, Math.min(n, probs.length)));
   const sum = order.reduce((s, i) => s + probs[i]!, 0);
   const sev = severity ? order.reduce((s, i) => s + probs[i]! * severity[i]!, 0) / (sum || 1) : 0;

@@ -126,7 +126,8 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<number> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    // Appended, not resolved: "//inspect" is a path here, not a protocol-relative host.
+    const url = new URL(`http://localhost${req.url ?? '/'}`);
     const method = ROUTES[url.pathname];
     if (url.pathname === '/favicon.ico') {
       res.writeHead(204).end();

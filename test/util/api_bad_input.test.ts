@@ -171,6 +171,10 @@ test('createInspectorServer: limits that are not positive integers and a log tha
     }
     await new Promise((res) => setTimeout(res, 20));
     assert.equal(calls, 2);
+    // "//inspect" is a path, not a protocol-relative URL that would route to "/".
+    const twice = await fetch(`http://127.0.0.1:${(addr as { port: number }).port}//inspect`, { method: 'POST', body: 'x' });
+    assert.equal(twice.status, 404);
+    assert.match(((await twice.json()) as { error: string }).error, /no such path \/\/inspect/);
   } finally {
     await service.close();
   }
@@ -199,4 +203,9 @@ test('hostTensor and toFloat32 refuse data that does not fill the shape', async 
   const { toFloat32 } = await import('../../src/io/safetensors.js');
   assert.throws(() => hostTensor(new Float32Array(3), [2, 2]), /hostTensor: 3 values do not fill shape \[2,2\] \(4 values\)/);
   assert.throws(() => toFloat32({ dtype: 'F32', shape: [4], bytes: new Uint8Array(8) }, 'w'), /w: 8 bytes for F32\[4\] \(expected 16\)/);
+});
+
+test('GroupNorm names the channel count that groups do not divide', async () => {
+  const { GroupNorm } = await import('../../src/nn/index.js');
+  assert.throws(() => new GroupNorm(3, 8), /GroupNorm: expected a multiple of groups \(3\) for channels but received 8/);
 });

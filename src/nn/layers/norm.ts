@@ -6,7 +6,7 @@ import type { Tensor } from '../../graph/graph.js';
 import { batchNorm, groupNorm, layerNorm } from '../../graph/ops/nn_functional.js';
 import { Module, type Parameter, type Buffer } from '../module.js';
 import { ones, zeros } from '../init.js';
-import { checkInt } from '../../util/errors.js';
+import { checkInt, invalidArg } from '../../util/errors.js';
 
 export interface BatchNormOptions {
   /** Epsilon added to the variance (default 1e-5). */
@@ -80,7 +80,7 @@ export class GroupNorm extends Module {
   ) {
     super();
     checkInt('GroupNorm', 'groups', groups, 1);
-    if (channels % groups) checkInt('GroupNorm', 'channels (multiple of groups)', NaN);
+    if (channels % groups) invalidArg('GroupNorm', 'channels', `a multiple of groups (${groups})`, channels);
     this.weight = this.addParam('weight', [channels], ones);
     this.bias = this.addParam('bias', [channels], zeros);
   }
