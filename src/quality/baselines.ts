@@ -9,6 +9,7 @@
  *   inside blocks (> 1 means visible block edges).
  * Computed on the image resized so its long side is at most 1024 px.
  */
+import { invalidArg } from '../util/errors.js';
 import { DECODE_TIMEOUT_SECONDS, openImagePipeline } from '../image/io.js';
 
 /**
@@ -16,6 +17,7 @@ import { DECODE_TIMEOUT_SECONDS, openImagePipeline } from '../image/io.js';
  * (image/io.ts `openImagePipeline`: by content, BMP through our own decoder, transparency on white).
  */
 async function decodeForBaselines(input: string | Buffer): Promise<{ data: Uint8Array; info: { width: number; height: number; channels: number } }> {
+  if (typeof input !== 'string' && !(input instanceof Uint8Array)) invalidArg('baselineScores', 'input', 'an image path or the bytes of an image file (Buffer)', input);
   const { img } = await openImagePipeline(typeof input === 'string' ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength), { failOn: 'error' });
   return img.resize(1024, 1024, { fit: 'inside', withoutEnlargement: true }).flatten({ background: '#ffffff' }).toColourspace('srgb').timeout({ seconds: DECODE_TIMEOUT_SECONDS }).raw().toBuffer({ resolveWithObject: true });
 }

@@ -170,6 +170,8 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
     server,
     listen: (port, host = '127.0.0.1') =>
       new Promise((resolve, reject) => {
+        // A string would make Node listen on a Unix socket of that name.
+        if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) return reject(new AttnvisionError(`listen: expected a port number in [0, 65535] but received ${JSON.stringify(port)}`));
         server.once('error', reject);
         server.listen(port, host, () => {
           server.off('error', reject);

@@ -209,3 +209,12 @@ test('GroupNorm names the channel count that groups do not divide', async () => 
   const { GroupNorm } = await import('../../src/nn/index.js');
   assert.throws(() => new GroupNorm(3, 8), /GroupNorm: expected a multiple of groups \(3\) for channels but received 8/);
 });
+
+test('baselineScores, panelSize and listen name inputs of the wrong kind', async () => {
+  const { baselineScores } = await import('../../src/quality/baselines.js');
+  const { panelSize } = await import('../../src/image/panel.js');
+  await assert.rejects(baselineScores(grey() as never), /baselineScores: expected an image path or the bytes of an image file \(Buffer\) for input/);
+  assert.throws(() => panelSize(0, 10, 320), /panelSize: expected integer >= 1 for width but received 0/);
+  const fake = { config: { labels: ['noise'], inputSize: 32, mean: [0, 0, 0], std: [1, 1, 1], threshold: 0.5, severityHead: false, model: 'fake', topK: 1, maxTilesPerSide: 1 }, modelPath: '/nowhere/fake.onnx', thresholds: () => [0.5], inspect: async () => { throw new Error('not used'); } } as unknown as InspectorLike;
+  await assert.rejects(createInspectorServer(fake).listen('abc' as never), /listen: expected a port number in \[0, 65535\] but received "abc"/);
+});
