@@ -274,10 +274,9 @@ curves stored in the checkpoint and a confusion-matrix heatmap; --json prints th
                         names the labels to score)
   --scan                with --inspector: macro-F1 and clean-kept share at thresholds 0.05..0.95 (choose
                         the threshold on a validation split, never on test)
-Multi-label metrics also score "clean" (no label at its threshold, 0.5 unless --threshold, a number
-in (0, 1)) as a
-class: its recall is the share of clean images kept clean, and "with clean" is the macro-F1 over the
-labels and clean. Images that cannot be loaded are named on stderr and not scored (exit code 3).`,
+Multi-label metrics also score "clean" (no label at its threshold: 0.5 unless --threshold, a number
+in (0, 1)) as a class: its recall is the share of clean images kept clean, and "with clean" is the
+macro-F1 over the labels and clean. Images that cannot be loaded are named on stderr and not scored (exit code 3).`,
   async run(argv) {
     const a = parseArgs(argv, { values: ['checkpoint', 'inspector', 'data', 'split', 'labels', 'report', 'batch', 'pgd', 'threshold'], booleans: ['json', 'robustness', 'scan'], positional: 0 }, 'eval');
     if (a.flags.has('scan') && !flagString(a, 'inspector')) throw new ArgumentError('eval: --scan needs --inspector');
