@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { AttnvisionError } from '../util/errors.js';
 import { readJsonlLines } from '../io/jsonl.js';
+import { isRegularFile } from '../util/fs.js';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.bmp'];
 
@@ -75,7 +76,7 @@ export async function resolveManifest(spec: string): Promise<string> {
   const st = await fs.stat(spec).catch(() => null);
   if (!st?.isDirectory()) return spec;
   const inside = path.join(spec, 'manifest.jsonl');
-  if (await fs.stat(inside).then((x) => x.isFile(), () => false)) return inside;
+  if (await isRegularFile(inside)) return inside;
   throw new DatasetError(`${spec}: a folder without manifest.jsonl (give the manifest file or the synthesizer's output folder)`);
 }
 

@@ -3,7 +3,7 @@
  * values in [0, 1] (not linear light), plus conversions to and from linear light (IEC 61966-2-1 sRGB
  * transfer function) and to interleaved 8-bit.
  */
-import { invalidArg } from '../util/errors.js';
+import { checkInt, invalidArg } from '../util/errors.js';
 
 /** Planar CHW image: `data[c * height * width + y * width + x]`, sRGB values in [0, 1]. */
 export interface ImageF32 {
@@ -15,9 +15,9 @@ export interface ImageF32 {
 
 /** A zero-filled image (or filled with `value`). */
 export function createImage(channels: number, height: number, width: number, value = 0): ImageF32 {
-  if (!Number.isInteger(channels) || channels < 1) invalidArg('createImage', 'channels', 'integer >= 1', channels);
-  if (!Number.isInteger(height) || height < 1) invalidArg('createImage', 'height', 'integer >= 1', height);
-  if (!Number.isInteger(width) || width < 1) invalidArg('createImage', 'width', 'integer >= 1', width);
+  checkInt('createImage', 'channels', channels, 1);
+  checkInt('createImage', 'height', height, 1);
+  checkInt('createImage', 'width', width, 1);
   const data = new Float32Array(channels * height * width);
   if (value !== 0) data.fill(value);
   return { data, channels, height, width };
@@ -32,9 +32,7 @@ export function createImage(channels: number, height: number, width: number, val
 export function checkImage(where: string, img: ImageF32, opts: { finite?: boolean } = {}): ImageF32 {
   if (typeof img !== 'object' || img === null) invalidArg(where, 'image', 'an ImageF32 {data, channels, height, width}', img);
   const { channels, height, width, data } = img;
-  for (const [name, v] of [['channels', channels], ['height', height], ['width', width]] as const) {
-    if (!Number.isInteger(v) || v < 1) invalidArg(where, `image ${name}`, 'integer >= 1', v);
-  }
+  for (const [name, v] of [['channels', channels], ['height', height], ['width', width]] as const) checkInt(where, `image ${name}`, v, 1);
   if (!(data instanceof Float32Array)) invalidArg(where, 'image data', 'a Float32Array', data);
   const want = channels * height * width;
   if (data.length !== want) invalidArg(where, 'image data', `${channels} x ${height} x ${width} = ${want} values`, `${data.length} values`);

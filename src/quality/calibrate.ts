@@ -11,7 +11,7 @@
 import { manifestDataset, resolveManifest } from '../data/dataset.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { evaluateInspectorOnDataset, isJointObjective, type CalibrationObjective, type InspectorDatasetEval, type ScanPoint } from './dataset_eval.js';
-import { Inspector, readInspectorConfig } from './inspector.js';
+import { Inspector } from './inspector.js';
 import type { InspectorConfig } from './labels.js';
 import { SCAN_FRACTIONS } from './aggregate.js';
 import type { LabelRule } from './joint_calibration.js';
@@ -49,6 +49,7 @@ export async function calibrateInspector(
   const configPath = model.replace(/\.onnx$/, '') + '.json';
   manifest = await resolveManifest(manifest);
   const inspector = await Inspector.load({ model, config: configPath });
+  const loaded = inspector.config; // read and checked by Inspector.load: the base of the rewrite
   let validation: InspectorDatasetEval;
   try {
     const ds = await manifestDataset(manifest, [...inspector.config.labels], opts.split ?? 'val', { strictLabels: true });
@@ -71,7 +72,7 @@ export async function calibrateInspector(
   if (opts.minCleanKept !== undefined && joint && !joint.feasible) {
     throw new CalibrationError(`${manifest}: the clean-kept floor ${(100 * opts.minCleanKept).toFixed(1)}% cannot be met on split "${opts.split ?? 'val'}": the best rules found keep ${(100 * joint.cleanKept).toFixed(1)}% of its clean images clean; ${configPath} left unchanged`);
   }
-  const config: InspectorConfig = { ...(await readInspectorConfig(configPath)), threshold: best.threshold };
+  const config: InspectorConfig = { ...loaded, threshold: best.threshold };
   delete config.labelThresholds;
   // Without `fractions` the scan used the config's own tile shares, so they stay.
   if (opts.fractions) delete config.labelTopFraction;

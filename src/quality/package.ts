@@ -102,9 +102,11 @@ export async function packageInspector(o: PackageOptions): Promise<{ onnx: strin
     ...(o.detailLabels?.length ? { detailLabels: [...o.detailLabels] as QualityLabel[] } : {}),
     ...(o.detailTilesPerSide !== undefined ? { detailTilesPerSide: o.detailTilesPerSide } : {}),
   };
+  const onnxPath = o.out;
+  const configPath = onnxPath.replace(/\.onnx$/, '') + '.json';
   // The config must load: checked before the (slow) export and before anything is written.
   try {
-    checkInspectorConfig(config, o.out.replace(/\.onnx$/, '') + '.json');
+    checkInspectorConfig(config, configPath);
   } catch (e) {
     throw new ArgumentError(`package-inspector: ${(e as Error).message}`);
   }
@@ -118,8 +120,6 @@ export async function packageInspector(o: PackageOptions): Promise<{ onnx: strin
           members.map((m, i) => ({ name: m.checkpoint, bytes: exported[i]! })),
           { docString: JSON.stringify({ producer: 'attnvision inspector', model, members: members.map((m) => m.model), combine: 'mean of the members\' logits', labels: classes, outputs: 'presence logits [K] then severity logits [K]' }) },
         );
-  const onnxPath = o.out;
-  const configPath = onnxPath.replace(/\.onnx$/, '') + '.json';
   await writeFileAtomic(onnxPath, bytes);
   await writeFileAtomic(configPath, JSON.stringify(config, null, 2) + '\n');
   return { onnx: path.resolve(onnxPath), config: path.resolve(configPath), bytes: bytes.length };

@@ -39,6 +39,11 @@ export async function makeDirs(dir: string): Promise<void> {
   await fs.mkdir(abs).catch((e: unknown) => ((e as NodeJS.ErrnoException).code === 'EEXIST' ? exists(e) : Promise.reject(e)));
 }
 
+/** Whether `file` exists and is a regular file (not a folder, pipe or device). */
+export async function isRegularFile(file: string): Promise<boolean> {
+  return fs.stat(file).then((st) => st.isFile(), () => false);
+}
+
 /**
  * Writes `data` to `file` atomically (temp file + rename). Creates the parent folder if needed.
  * Failures throw an AttnvisionError naming `file` and the reason (e.g. EISDIR: it is a folder).

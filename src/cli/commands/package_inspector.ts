@@ -8,7 +8,7 @@ import { packageInspector } from '../../quality/package.js';
 import { calibrationFlags, runCalibration, CALIBRATION_FLAGS_USAGE } from './calibrate.js';
 import { ArgumentError } from '../../util/errors.js';
 import { manifestDataset, resolveManifest } from '../../data/dataset.js';
-import { promises as fs } from 'node:fs';
+import { isRegularFile } from '../../util/fs.js';
 
 /**
  * What calibration will refuse, found before the package is written: a manifest without a val
@@ -19,7 +19,7 @@ async function checkCalibrationSplit(spec: string, labels: readonly string[]): P
   const manifest = await resolveManifest(spec);
   const ds = await manifestDataset(manifest, labels, 'val', { strictLabels: true });
   if (!ds.samples.some((s) => s.labels!.some((v) => v > 0.5))) throw new ArgumentError(`${manifest}: no image of split "val" has a label; calibration needs labelled images`);
-  for (const s of ds.samples) if (await fs.stat(s.file).then((st) => st.isFile(), () => false)) return;
+  for (const s of ds.samples) if (await isRegularFile(s.file)) return;
   throw new ArgumentError(`${manifest}: none of the ${ds.samples.length} images of split "val" exists (first: ${ds.samples[0]!.file})`);
 }
 

@@ -11,7 +11,7 @@ import { Trainer, evaluateLoader, type TrainConfig, type EpochLog } from '../../
 import { renderReport } from '../../train/report.js';
 import { readCheckpoint } from '../../io/checkpoint.js';
 import { readSafetensorsMetadata } from '../../io/safetensors.js';
-import { writeFileAtomic } from '../../util/fs.js';
+import { isRegularFile, writeFileAtomic } from '../../util/fs.js';
 import { createModel, defaultForward, modelInfo } from '../../models/index.js';
 import { Predictor } from '../../train/infer.js';
 import { DataLoader } from '../../data/loader/loader.js';
@@ -54,7 +54,7 @@ export async function loadData(spec: string, split: string, labels: string[] | u
 /** Every image a dataset names must exist: found before training, not as blank images mid-run. */
 async function checkFilesExist(ds: Dataset): Promise<void> {
   const missing: string[] = [];
-  for (const s of ds.samples) if (!(await fs.stat(s.file).then((st) => st.isFile(), () => false))) missing.push(s.file);
+  for (const s of ds.samples) if (!(await isRegularFile(s.file))) missing.push(s.file);
   if (missing.length) throw new ArgumentError(`${ds.root}: ${missing.length} of the ${ds.samples.length} images do not exist (first: ${missing.slice(0, 3).join(', ')})`);
 }
 

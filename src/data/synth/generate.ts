@@ -96,7 +96,6 @@ export class SynthError extends AttnvisionError {}
 
 const CHUNK = 8;
 
-/** Usable photos of a folder: decodable headers, short side >= size. Sorted by name. */
 /** A photo `listPhotos` left out, and why. */
 export interface SkippedPhoto {
   name: string;
@@ -104,6 +103,7 @@ export interface SkippedPhoto {
   reason: string;
 }
 
+/** Usable photos of a folder: decodable headers, short side >= size. Sorted by name. */
 export async function listPhotos(dir: string, size: number): Promise<{ photos: SynthConfig['photos']; skipped: SkippedPhoto[] }> {
   let names: string[];
   try {
