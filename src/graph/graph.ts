@@ -57,6 +57,12 @@ export class Node {
 }
 
 /** A graph input declared by `Graph.input`. */
+/** Values of an index input must lie in [0, size); `user` names the op and module path that needs it. */
+export interface IndexBound {
+  readonly size: number;
+  readonly user: string;
+}
+
 export interface GraphInput {
   readonly name: string;
   readonly tensor: Tensor;
@@ -71,6 +77,13 @@ export class Graph {
   /** Module calls in completion order (path and output tensors), for per-layer summaries. */
   readonly moduleCalls: { path: string; outputs: Tensor[] }[] = [];
   private readonly scopeStack: string[] = [];
+  /**
+   * Inputs that ops use as indices (class labels of one_hot/cross_entropy): their values are only
+   * known when the graph runs, so the runtime checks each feed against the bound recorded here
+   * (ONNX has no assertion op, and an out-of-range label gives an all-zero one-hot row, a finite
+   * but wrong loss).
+   */
+  readonly indexBounds = new Map<string, IndexBound>();
   private readonly inputNames = new Set<string>();
   private readonly scalarCache = new Map<string, Tensor>();
 
@@ -131,6 +144,21 @@ export class Graph {
     return t;
   }
 
+  /**
+   * Requires the values of `t` to be indices in [0, size) for `op`. A graph input's feeds are
+   * checked when the graph runs (the tightest bound wins); constant indices are checked now.
+   */
+  requireIndices(t: Tensor, size: number, op: string): void {
+    const user = this.scope ? `${op} at ${this.scope}` : op;
+    if (t.source.kind === 'input') {
+      const prev = this.indexBounds.get(t.source.name);
+      if (!prev || size < prev.size) this.indexBounds.set(t.source.name, { size, user });
+    } else if (t.source.kind === 'const') {
+      const at = firstOutOfRange(t.source.data, size);
+      if (at >= 0) throw new AttnvisionError(`${user}: index ${t.source.data[at]} at position ${at} is outside [0, ${size})`);
+    }
+  }
+
   /** A constant tensor (becomes an ONNX initializer). */
   constant(data: AnyTypedArray, shape: Shape, dtype: DType): Tensor {
     if (data.length !== sizeOf(shape)) {
@@ -164,4 +192,13 @@ export class Graph {
     this.nodes.push(node);
     return node;
   }
+}
+
+/** Position of the first value outside [0, size) (integers only), or -1. */
+export function firstOutOfRange(data: AnyTypedArray, size: number): number {
+  for (let i = 0; i < data.length; i++) {
+    const v = Number(data[i]);
+    if (!(v >= 0 && v < size) || !Number.isInteger(v)) return i;
+  }
+  return -1;
 }

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
-import type { Graph, Tensor } from '../graph/graph.js';
+import { firstOutOfRange, type Graph, type IndexBound, type Tensor } from '../graph/graph.js';
 import { lowerGraph, type LowerOptions } from '../graph/lower.js';
 import type { AnyTypedArray, DType } from '../graph/dtype.js';
 import { sizeOf, fmtShape } from '../graph/shape.js';
@@ -125,6 +125,7 @@ export class CompiledGraph {
     readonly inputs: readonly { name: string; shape: readonly number[]; dtype: DType }[],
     readonly outputNames: readonly string[],
     private readonly randomInputs: readonly { name: string; kind: 'uniform' | 'normal'; shape: readonly number[] }[],
+    private readonly indexBounds: ReadonlyMap<string, IndexBound>,
   ) {}
 
   /** Compiles `outputs` of `graph`. Output names default to out0, out1, ... */
@@ -140,7 +141,7 @@ export class CompiledGraph {
     const used = new Set(session.inputNames);
     const inputs = graph.inputs.filter((i) => used.has(i.name)).map((i) => ({ name: i.name, shape: i.tensor.shape, dtype: i.tensor.dtype }));
     const rnd = listRandomInputs(graph).filter((r) => used.has(r.name));
-    return new CompiledGraph(session, model, inputs, outputNames, rnd);
+    return new CompiledGraph(session, model, inputs, outputNames, rnd, graph.indexBounds);
   }
 
   /** Names of inputs the caller must feed (random inputs are filled by the runtime). */
@@ -177,6 +178,11 @@ export class CompiledGraph {
       const squeezed = (s: readonly number[]) => s.filter((d) => d !== 1).join(',');
       if (!ArrayBuffer.isView(f) && ht.shape && squeezed(ht.shape) !== squeezed(inp.shape)) {
         throw new AttnvisionError(`feed "${inp.name}": expected shape ${fmtShape(inp.shape)} but received ${fmtShape(ht.shape)}`);
+      }
+      const bound = this.indexBounds.get(inp.name);
+      const at = bound ? firstOutOfRange(ht.data, bound.size) : -1;
+      if (bound && at >= 0) {
+        throw new AttnvisionError(`feed "${inp.name}": value ${ht.data[at]} at position ${at} is outside [0, ${bound.size}), the indices ${bound.user} accepts`);
       }
       ortFeeds[inp.name] = toOrt({ ...ht, shape: inp.shape });
     }

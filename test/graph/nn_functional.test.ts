@@ -245,6 +245,21 @@ test('nn-function shape errors name the op, the shapes and the module path', () 
   assertShapeError((g) => F.oneHot(g.input('t', [4]), 3), ['one_hot [4]', 'labels must be int64/int32']);
 });
 
+test('cross_entropy/one_hot: labels outside [0, C) are refused (fed at run time, or constant at trace time), never a finite wrong loss', async () => {
+  const g = new Graph();
+  const loss = g.run(() => F.crossEntropy(g.input('x', [2, 3]), g.input('y', [2], 'int64')));
+  const compiled = await CompiledGraph.compile(g, [loss]);
+  const x = Float32Array.of(0, 0, Math.log(2), 1, 1, 1);
+  const labels = (v: readonly number[]) => BigInt64Array.from(v.map(BigInt));
+  const ok = await compiled.run({ x, y: labels([2, 0]) });
+  assertClose(ok.out0!, [(Math.log(4) + Math.log(3)) / 2 - Math.log(2) / 2], 'valid labels', 1e-6);
+  for (const [bad, at] of [[[0, 3], 'value 3 at position 1'], [[-1, 1], 'value -1 at position 0']] as const) {
+    await assert.rejects(compiled.run({ x, y: labels(bad) }), (e: Error) => e.message.includes(`feed "y": ${at} is outside [0, 3)`) && e.message.includes('cross_entropy'));
+  }
+  const g2 = new Graph();
+  assert.throws(() => g2.run(() => F.oneHot(g2.constant(BigInt64Array.of(1n, 4n), [2], 'int64'), 4)), /one_hot: index 4 at position 1 is outside \[0, 4\)/);
+});
+
 test('batch_normalize: closed-form gradient of the normalised output and of the batch statistics', async () => {
   const rm = () => F.zeros([3]);
   const rv = () => F.ones([3]);

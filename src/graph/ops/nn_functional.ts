@@ -236,6 +236,7 @@ export function dropPath(x: Tensor, p: number, training: boolean): Tensor {
 /** One-hot float encoding of int64 labels [...] -> [..., numClasses]. */
 export function oneHot(labels: Tensor, numClasses: number): Tensor {
   if (labels.dtype !== 'int64' && labels.dtype !== 'int32') shapeError('one_hot', [labels], `labels must be int64/int32, got ${labels.dtype}`);
+  labels.graph.requireIndices(labels, numClasses, 'one_hot');
   const classes = constantI64([...Array(numClasses).keys()]);
   return cast(equal(unsqueeze(cast(labels, 'int64'), -1), classes), 'float32');
 }
@@ -246,6 +247,7 @@ export function oneHot(labels: Tensor, numClasses: number): Tensor {
  */
 export function crossEntropy(logits: Tensor, target: Tensor, labelSmoothing = 0): Tensor {
   const C = logits.shape[logits.rank - 1]!;
+  if (target.dtype !== 'float32') target.graph.requireIndices(target, C, 'cross_entropy');
   const probs = target.dtype === 'float32' ? target : oneHot(target, C);
   if (probs.rank !== logits.rank || probs.shape.some((d, i) => d !== logits.shape[i])) {
     shapeError('cross_entropy', [logits, target], `target must be int labels ${fmtShape(logits.shape.slice(0, -1))} or probabilities ${fmtShape(logits.shape)}`);
