@@ -174,13 +174,8 @@ export async function readImage(input: string | Uint8Array, opts: ReadOptions = 
   if (!(Number.isInteger(timeout) && timeout >= 0 && timeout <= 3600)) invalidArg('readImage', 'timeoutSeconds', 'an integer in [0, 3600] (0: no limit)', opts.timeoutSeconds);
   const { buf, file } = await readInput(input);
   const format = checkFormat(buf, file);
-  const info = await probeImage(buf).catch((e: unknown) => {
-    if (e instanceof ImageDecodeError) throw new ImageDecodeError(file, e.reason);
-    throw e;
-  });
-  if (info.width * info.height > maxPixels) {
-    throw new ImageDecodeError(file, `image is ${info.width}x${info.height} = ${info.width * info.height} pixels, above the limit of ${maxPixels}`);
-  }
+  const info = await probeHeader(buf, file);
+  checkPixelCount(file, info.width, info.height, maxPixels);
   let pipeline: Sharp;
   if (format === 'bmp') {
     const raw = decodeBmp(buf, file, maxPixels);
@@ -225,24 +220,25 @@ export async function openImagePipeline(input: string | Uint8Array, opts: { maxP
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
   const limit = pixelLimit('openImagePipeline', maxPixels);
   const { buf, file, format } = await loadImageBytes(input);
-  let img: Sharp;
-  let meta: Metadata;
-  try {
-    if (format === 'bmp') {
-      const decoded = await readImage(buf, { maxPixels });
-      img = sharp(toInterleavedU8(decoded), { raw: { width: decoded.width, height: decoded.height, channels: decoded.channels as 1 | 3 | 4 } });
-    } else {
-      img = sharp(buf, { limitInputPixels: limit, failOn: opts.failOn ?? 'warning', pages: 1 }).rotate();
-    }
-    meta = await img.metadata();
-  } catch (e) {
-    throw new ImageDecodeError(file, e instanceof ImageDecodeError ? e.reason : decodeFailureReason(e));
-  }
-  const swap = (meta.orientation ?? 1) >= 5;
-  const width = (swap ? meta.height : meta.width) ?? 0;
-  const height = (swap ? meta.width : meta.height) ?? 0;
-  if (!width || !height) throw new ImageDecodeError(file, 'image has no dimensions');
-  return { img, width, height };
+  const { width, height } = await probeHeader(buf, file);
+  checkPixelCount(file, width, height, maxPixels);
+  if (format !== 'bmp') return { img: sharp(buf, { limitInputPixels: limit, failOn: opts.failOn ?? 'warning', pages: 1 }).rotate(), width, height };
+  const decoded = await readImage(buf, { maxPixels }).catch((e: unknown) => {
+    throw e instanceof ImageDecodeError ? new ImageDecodeError(file, e.reason) : e;
+  });
+  return { img: sharp(toInterleavedU8(decoded), { raw: { width: decoded.width, height: decoded.height, channels: decoded.channels as 1 | 3 | 4 } }), width, height };
+}
+
+/** probeImage for bytes read from `file`: its errors name the file. */
+async function probeHeader(buf: Uint8Array, file: string): Promise<ImageInfo> {
+  return probeImage(buf).catch((e: unknown) => {
+    throw e instanceof ImageDecodeError ? new ImageDecodeError(file, e.reason) : e;
+  });
+}
+
+/** The pixel limit, checked from the header before any pixel is decoded; the error gives the size. */
+function checkPixelCount(file: string, width: number, height: number, maxPixels: number): void {
+  if (width * height > maxPixels) throw new ImageDecodeError(file, `image is ${width}x${height} = ${width * height} pixels, above the limit of ${maxPixels}`);
 }
 
 /** Greyscale -> RGB by replication; drops channels beyond 3. */

@@ -48,8 +48,17 @@ export interface InspectOptions {
   threshold?: number;
   /** Name used in error messages for Buffer inputs. */
   name?: string;
-  /** Refuse images above this many pixels before decoding (default 100 MP). */
+  /** Refuse images above this many pixels before decoding (default 100 MP; Infinity: no limit, as in readImage). */
   maxPixels?: number;
+}
+
+/** An image decoded, tiled and normalised for the model (`Inspector.prepare`). */
+export interface PreparedImage {
+  batch: Float32Array;
+  plan: TilePlan;
+  width: number;
+  height: number;
+  detail?: { batch: Float32Array; plan: TilePlan };
 }
 
 export class Inspector {
@@ -93,8 +102,11 @@ export class Inspector {
    * Decodes, tiles and normalises an image: [T, 3, S, S]; for a downscaled image with config
    * `detailLabels`, also the native-scale detail tiles [Td, 3, S, S] (tiling.ts).
    */
-  async prepare(source: ImageInput, options: InspectOptions | null = {}): Promise<{ batch: Float32Array; plan: TilePlan; width: number; height: number; detail?: { batch: Float32Array; plan: TilePlan } }> {
-    const opts = checkInspectOptions(options);
+  async prepare(source: ImageInput, options: InspectOptions | null = {}): Promise<PreparedImage> {
+    return this.prepareChecked(source, checkInspectOptions(options));
+  }
+
+  private async prepareChecked(source: ImageInput, opts: InspectOptions): Promise<PreparedImage> {
     const input = imageInput(source);
     const name = typeof input === 'string' ? input : (opts.name ?? '<buffer>');
     const S = this.config.inputSize;
@@ -139,7 +151,7 @@ export class Inspector {
   async inspect(input: ImageInput, options: InspectOptions | null = {}): Promise<InspectResult> {
     const opts = checkInspectOptions(options);
     const thresholds = this.thresholds(opts.threshold);
-    const { batch, plan, width, height, detail } = await this.prepare(input, opts);
+    const { batch, plan, width, height, detail } = await this.prepareChecked(input, opts);
     const out = await this.runTiles(batch, plan.origins.length);
     const detailOut = detail ? { out: await this.runTiles(detail.batch, detail.plan.origins.length), plan: detail.plan } : undefined;
     return resultFromTileOutputs(out, plan, { width, height }, this.config, thresholds, detailOut);
@@ -207,7 +219,9 @@ function imageInput(source: ImageInput): string | Buffer {
 function checkInspectOptions(options: InspectOptions | null | undefined): InspectOptions {
   const opts = options ?? {};
   if (typeof opts !== 'object') throw new AttnvisionError(`inspect: expected an options object but received ${typeof opts}`);
-  if (opts.maxPixels !== undefined && !(Number.isInteger(opts.maxPixels) && opts.maxPixels > 0)) throw new AttnvisionError(`inspect: maxPixels must be a positive integer; got ${String(opts.maxPixels)}`);
+  if (opts.maxPixels !== undefined && opts.maxPixels !== Infinity && !(Number.isInteger(opts.maxPixels) && opts.maxPixels > 0)) {
+    throw new AttnvisionError(`inspect: maxPixels must be a positive integer (or Infinity); got ${String(opts.maxPixels)}`);
+  }
   if (opts.name !== undefined && typeof opts.name !== 'string') throw new AttnvisionError(`inspect: name must be a string; got ${typeof opts.name}`);
   return opts;
 }

@@ -346,7 +346,9 @@ test('inspect: paths, file: URLs, Buffers, Uint8Arrays and ArrayBuffers give the
   for (const bad of [42, undefined, null, { path: file }]) await assert.rejects(insp.inspect(bad as never), /inspect: expected an image path, file: URL, Buffer, Uint8Array or ArrayBuffer but received /);
   await assert.rejects(insp.inspect(''), /expected an image path but received an empty string/);
   await assert.rejects(insp.inspect(new URL('https://example.com/x.jpg')), /only file: URLs can be read/);
-  for (const maxPixels of [-1, 0, 1.5, Number.NaN]) await assert.rejects(insp.inspect(file, { maxPixels }), /inspect: maxPixels must be a positive integer/);
+  for (const maxPixels of [-1, 0, 1.5, Number.NaN, -Infinity]) await assert.rejects(insp.inspect(file, { maxPixels }), /inspect: maxPixels must be a positive integer \(or Infinity\)/);
+  assert.deepEqual((await insp.inspect(file, { maxPixels: Infinity })).scores, want, 'maxPixels Infinity = no limit, as in readImage');
+  await assert.rejects(insp.inspect(file, { maxPixels: 1999 }), /50x40 = 2000 pixels, above the limit of 1999/);
   assert.deepEqual((await insp.inspect(file, null)).scores, want, 'null options = none');
   assert.equal((await import('../../src/index.js')).Inspector, Inspector, "the package root exports the inspector ('attnvision')");
   await insp.dispose();
