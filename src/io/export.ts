@@ -11,7 +11,7 @@ import { lowerGraph } from '../graph/lower.js';
 import { Module, withBinding } from '../nn/module.js';
 import { ConstantBinding } from '../nn/binding.js';
 import type { ModelState } from '../nn/state.js';
-import { AttnvisionError, invalidArg } from '../util/errors.js';
+import { AttnvisionError, checkInt, invalidArg } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 
 export interface ExportOptions<M extends Module> {
@@ -47,7 +47,7 @@ function trace<M extends Module>(o: ExportOptions<M>, batch: number) {
 /** Returns the ONNX model bytes. */
 export function exportOnnx<M extends Module>(o: ExportOptions<M>): Uint8Array {
   if (o.inputName !== undefined && !/^[A-Za-z_][A-Za-z0-9_.:/-]*$/.test(o.inputName)) invalidArg('export', 'inputName', 'a non-empty name (letters, digits, _ . : / -)', o.inputName);
-  if (o.batch !== undefined && !(Number.isInteger(o.batch) && o.batch >= 1)) invalidArg('export', 'batch', 'an integer >= 1', o.batch);
+  if (o.batch !== undefined) checkInt('export', 'batch', o.batch, 1);
   if (!Array.isArray(o.inputShape) || !o.inputShape.every((d) => Number.isInteger(d) && d >= 1)) invalidArg('export', 'inputShape', 'positive integers without the batch, e.g. [3, 224, 224]', o.inputShape);
   const wasTraining = o.model.training;
   o.model.eval();

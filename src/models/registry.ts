@@ -8,7 +8,7 @@ import { ModelState, formatLoadReport, type LoadReport, type NamedArray } from '
 import type { InputSpec } from '../train/step.js';
 import { readCheckpoint } from '../io/checkpoint.js';
 import { readOnnxWeights } from '../io/onnx_weights.js';
-import { ArgumentError, ShapeError } from '../util/errors.js';
+import { ArgumentError, checkInt, ShapeError } from '../util/errors.js';
 
 export interface CreateOptions {
   /** Output classes (default: the model's default, usually 1000). */
@@ -111,7 +111,7 @@ export async function createModel(name: string, opts: CreateOptions = {}): Promi
   const info = modelInfo(name);
   const numClasses = opts.numClasses ?? info.defaultNumClasses;
   const inputSize = opts.inputSize ?? info.defaultInputSize;
-  if (!Number.isInteger(numClasses) || numClasses < 1) throw new ArgumentError(`${name}: expected a positive integer for numClasses but received ${JSON.stringify(numClasses)}`);
+  checkInt(name, 'numClasses', numClasses, 1);
   const dims = info.defaultInputSize.length;
   if (!Array.isArray(inputSize) || inputSize.length !== dims || !inputSize.every((d) => Number.isInteger(d) && d >= 1)) {
     throw new ArgumentError(`${name}: expected inputSize as ${dims} positive integers (like ${info.defaultInputSize.join('x')}) but received ${JSON.stringify(inputSize)}`);

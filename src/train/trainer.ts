@@ -131,11 +131,8 @@ export class Trainer {
     if (val && val.classes.join() !== train.classes.join()) throw new ArgumentError(`validation classes [${val.classes}] differ from training classes [${train.classes}]`);
     if (config.severityHead && !train.multiLabel) throw new ArgumentError('a severity head needs a multi-label (manifest) dataset');
     if (config.pairWeight !== undefined && !train.multiLabel) throw new ArgumentError('a pair weight needs a multi-label (manifest) dataset');
-    if (config.pairWeight !== undefined && !(config.pairWeight > 0)) throw new ArgumentError(`pair weight (--pair-weight) must be > 0, received ${config.pairWeight}`);
     checkClassesCovered(train);
-    if (config.ema !== undefined) checkEmaDecay(config.ema);
     if (config.pairWeightLabels !== undefined) {
-      if (config.pairWeight === undefined) throw new ArgumentError('pair-weighted labels (--pair-weight-labels) need a pair weight (--pair-weight)');
       const unknown = config.pairWeightLabels.filter((l) => !train.classes.includes(l));
       if (unknown.length || !config.pairWeightLabels.length) throw new ArgumentError(`pair-weighted labels must be labels of the dataset (${train.classes.join(', ')}); got ${JSON.stringify(config.pairWeightLabels)}`);
       this.pairWeighted = train.classes.map((c) => config.pairWeightLabels!.includes(c));
@@ -331,6 +328,9 @@ export function checkTrainConfig(c: TrainConfig): void {
   if (c.clipNorm !== undefined) checkNumber(w, 'clipNorm (0: none)', c.clipNorm, 0);
   if (c.cropMode !== undefined && !['resized-crop', 'crop', 'center'].includes(c.cropMode)) invalidArg(w, 'cropMode', '"resized-crop", "crop" or "center"', c.cropMode);
   if (c.workers !== undefined) checkInt(w, 'workers', c.workers, 1);
+  if (c.pairWeight !== undefined && !(c.pairWeight > 0)) throw new ArgumentError(`pair weight (--pair-weight) must be > 0, received ${c.pairWeight}`);
+  if (c.pairWeightLabels !== undefined && c.pairWeight === undefined) throw new ArgumentError('pair-weighted labels (--pair-weight-labels) need a pair weight (--pair-weight)');
+  if (c.ema !== undefined) checkEmaDecay(c.ema);
 }
 
 /**

@@ -125,7 +125,7 @@ test('models and export: input sizes of the wrong length, bad names, empty input
   const h = await createModel('tiny_cnn');
   const base = { model: h.model, state: h.state, inputShape: [1, 16, 16], forward: (m: typeof h.model, x: F.Tensor) => ({ logits: (m as unknown as { call(t: F.Tensor): F.Tensor }).call(x) }) };
   assert.throws(() => exportOnnx({ ...base, inputName: '' }), /export: expected a non-empty name .* for inputName/);
-  assert.throws(() => exportOnnx({ ...base, dynamicBatch: false, batch: 0 }), /export: expected an integer >= 1 for batch but received 0/);
+  assert.throws(() => exportOnnx({ ...base, dynamicBatch: false, batch: 0 }), /export: expected integer >= 1 for batch but received 0/);
   await assert.rejects(createModel('tiny_cnn', { weights: '' }), /tiny_cnn: expected a weights file path but received ""/);
 });
 
