@@ -74,12 +74,15 @@ export class Lesa extends Module {
   ) {
     super();
     checkInt('Lesa', 'channels', channels, 1);
+    if (typeof opts !== 'object' || opts === null) invalidArg('Lesa', 'options', '{ fmapSize, heads?, ... } (fmapSize, the feature-map size, is required)', opts);
     this.heads = checkInt('Lesa', 'heads', opts.heads ?? 8, 1);
     if (channels % (2 * this.heads)) invalidArg('Lesa', 'channels', `a multiple of 2 * heads (${2 * this.heads})`, channels);
     this.fmap = typeof opts.fmapSize === 'number' ? [opts.fmapSize, opts.fmapSize] : opts.fmapSize;
+    if (!Array.isArray(this.fmap) || this.fmap.length !== 2) invalidArg('Lesa', 'fmapSize', 'a size or [height, width]', opts.fmapSize);
     this.fmap.forEach((d) => checkInt('Lesa', 'fmapSize', d, 1));
     this.stride = checkInt('Lesa', 'stride', opts.stride ?? 1, 1);
     const k = checkInt('Lesa', 'kernelSize', opts.kernelSize ?? 3, 1);
+    if (k % 2 === 0) invalidArg('Lesa', 'kernelSize', 'an odd size (the local branch keeps the feature-map size)', k);
     const N = this.fmap[0] * this.fmap[1];
     this.qkPlanes = channels / this.heads / 2;
     this.vPlanes = channels / this.heads;

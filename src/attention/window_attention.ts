@@ -93,6 +93,9 @@ export interface WindowLayout {
   shiftW: number;
 }
 
+/** Largest window side (tokens per window side). */
+export const MAX_WINDOW_SIZE = 64;
+
 export class WindowAttention extends Module {
   readonly qkv: Linear;
   readonly proj: Linear;
@@ -115,7 +118,9 @@ export class WindowAttention extends Module {
     checkInt('WindowAttention', 'dim', dim, 1);
     checkInt('WindowAttention', 'heads', heads, 1);
     if (dim % heads) invalidArg('WindowAttention', 'heads', `a divisor of dim ${dim}`, heads);
-    this.windowSize = checkInt('WindowAttention', 'windowSize', opts.windowSize ?? 7, 1);
+    // The relative-position index has (M*M)^2 entries: M = 64 is 16.8 M (Swin uses 7-12); M = 200
+    // would be 1.6e9 and exhaust the heap before any shape is known.
+    this.windowSize = checkInt('WindowAttention', 'windowSize', opts.windowSize ?? 7, 1, MAX_WINDOW_SIZE);
     this.shiftSize = checkInt('WindowAttention', 'shiftSize', opts.shiftSize ?? 0, 0, this.windowSize - 1);
     this.returnAttention = opts.returnAttention ?? false;
     const init = opts.weightInit ?? truncNormal(0.02);

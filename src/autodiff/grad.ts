@@ -5,10 +5,10 @@
  * and accumulates gradients with `add`. The gradient nodes are appended to the same graph, so the
  * forward and backward passes compile to one ONNX model of standard ops.
  */
-import type { Tensor, Node } from '../graph/graph.js';
+import { Tensor, type Node } from '../graph/graph.js';
 import { add } from '../graph/ops/elementwise.js';
 import { expand } from '../graph/ops/shape_ops.js';
-import { AttnvisionError } from '../util/errors.js';
+import { ArgumentError, AttnvisionError } from '../util/errors.js';
 import { sameShape, fmtShape } from '../graph/shape.js';
 
 export interface GradOptions {
@@ -20,7 +20,17 @@ export interface GradOptions {
 
 /** Gradients of `output` (summed if not scalar) with respect to each tensor of `wrt`. */
 export function grad(output: Tensor, wrt: readonly Tensor[], opts: GradOptions = {}): (Tensor | null)[] {
+  if (!(output instanceof Tensor)) throw new ArgumentError(`grad: expected a Tensor as the output but received ${output === null ? 'null' : typeof output}`);
+  if (!Array.isArray(wrt)) throw new ArgumentError('grad: expected an array of tensors to differentiate with respect to (wrt)');
   const g = output.graph;
+  wrt.forEach((t, i) => {
+    if (!(t instanceof Tensor)) throw new ArgumentError(`grad: wrt[${i}] is not a Tensor (${t === null ? 'null' : typeof t})`);
+    if (t.graph !== g) throw new ArgumentError(`grad: wrt[${i}] ${fmtShape(t.shape)} belongs to a different graph than the output`);
+  });
+  if (output.dtype !== 'float32') throw new ArgumentError(`grad: the output is ${output.dtype}; only a float32 output has gradients`);
+  if (opts.seed !== undefined && (!(opts.seed instanceof Tensor) || !sameShape(opts.seed.shape, output.shape) || opts.seed.dtype !== 'float32')) {
+    throw new ArgumentError(`grad: the seed must be a float32 tensor of the output's shape ${fmtShape(output.shape)}`);
+  }
   // Which nodes lie between wrt and output? Only those need gradients.
   const wrtIds = new Set(wrt.map((t) => t.id));
   const nodes = g.nodes.slice(0, output.source.kind === 'node' ? output.source.node.index + 1 : 0);

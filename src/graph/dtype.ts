@@ -19,6 +19,16 @@ export type TypedArrayFor<D extends DType> = D extends 'float32'
 
 export type AnyTypedArray = Float32Array | BigInt64Array | Int32Array | Uint8Array;
 
+/** Whether `d` is one of the element types the graph API supports. */
+export function isDType(d: unknown): d is DType {
+  return d === 'float32' || d === 'int64' || d === 'int32' || d === 'bool';
+}
+
+/** Whether `data` is the typed array that holds `dtype` values. */
+export function holdsDType(data: unknown, dtype: DType): boolean {
+  return dtype === 'float32' ? data instanceof Float32Array : dtype === 'int64' ? data instanceof BigInt64Array : dtype === 'int32' ? data instanceof Int32Array : data instanceof Uint8Array;
+}
+
 export function bytesPerElement(dtype: DType): number {
   return dtype === 'float32' || dtype === 'int32' ? 4 : dtype === 'int64' ? 8 : 1;
 }

@@ -53,10 +53,20 @@ export class Emitter {
   readonly initializers: InstanceType<typeof onnx.TensorProto>[] = [];
   private counter = 0;
   private readonly constCache = new Map<string, string>();
+  /** Names chosen by the caller (graph inputs and outputs, weights): never given out by `fresh`. */
+  readonly reserved = new Set<string>();
 
-  /** A fresh value name. */
+  /** A fresh value name (never a reserved one). */
   fresh(prefix = 'v'): string {
-    return `${prefix}_${this.counter++}`;
+    let name: string;
+    do name = `${prefix}_${this.counter++}`;
+    while (this.reserved.has(name));
+    return name;
+  }
+
+  /** `name` when it is not reserved, else a fresh name derived from it. */
+  free(name: string): string {
+    return this.reserved.has(name) ? this.fresh(name) : name;
   }
 
   /** Emits one node and returns its first output name. */

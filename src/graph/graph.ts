@@ -6,7 +6,7 @@
  * its input shapes at build time (see op.ts), so a wrong model fails where it is written, not when
  * ONNX Runtime runs it.
  */
-import type { AnyTypedArray, DType } from './dtype.js';
+import { holdsDType, isDType, type AnyTypedArray, type DType } from './dtype.js';
 import type { Shape } from './shape.js';
 import { fmtShape, sizeOf } from './shape.js';
 import type { OpDef } from './op.js';
@@ -134,9 +134,8 @@ export class Graph {
   /** Declares a graph input. Names must be unique and valid ONNX identifiers. */
   input(name: string, shape: Shape, dtype: DType = 'float32'): Tensor {
     if (this.inputNames.has(name)) throw new AttnvisionError(`graph input "${name}" declared twice`);
-    for (const d of shape) {
-      if (!Number.isInteger(d) || d < 0) throw new AttnvisionError(`graph input "${name}": invalid shape ${fmtShape(shape)}`);
-    }
+    if (!isShape(shape)) throw new AttnvisionError(`graph input "${name}": invalid shape ${fmtShape(shape)}`);
+    if (!isDType(dtype)) throw new AttnvisionError(`graph input "${name}": unsupported dtype ${String(dtype)} (expected float32, int64, int32 or bool)`);
     this.inputNames.add(name);
     const t = new Tensor(this, [...shape], dtype, { kind: 'input', name });
     t.name = name;
@@ -161,6 +160,9 @@ export class Graph {
 
   /** A constant tensor (becomes an ONNX initializer). */
   constant(data: AnyTypedArray, shape: Shape, dtype: DType): Tensor {
+    if (!isShape(shape)) throw new AttnvisionError(`constant: invalid shape ${fmtShape(shape)} (dimensions must be integers >= 0)`);
+    if (!isDType(dtype)) throw new AttnvisionError(`constant: unsupported dtype ${String(dtype)} (expected float32, int64, int32 or bool)`);
+    if (!holdsDType(data, dtype)) throw new AttnvisionError(`constant: ${dtype} values must come in a ${dtype === 'float32' ? 'Float32Array' : dtype === 'int64' ? 'BigInt64Array' : dtype === 'int32' ? 'Int32Array' : 'Uint8Array'}; got ${(data as object)?.constructor?.name ?? typeof data}`);
     if (data.length !== sizeOf(shape)) {
       throw new AttnvisionError(`constant: ${data.length} values do not fill shape ${fmtShape(shape)}`);
     }
@@ -169,6 +171,7 @@ export class Graph {
 
   /** A cached scalar (rank-0) constant. */
   scalar(value: number, dtype: DType = 'float32'): Tensor {
+    checkScalar(value, dtype, this.scope);
     const key = `${dtype}:${Object.is(value, -0) ? '-0' : value}`;
     let t = this.scalarCache.get(key);
     if (!t) {
@@ -192,6 +195,24 @@ export class Graph {
     this.nodes.push(node);
     return node;
   }
+}
+
+/** Dimensions are integers >= 0. */
+function isShape(shape: unknown): shape is Shape {
+  return Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0);
+}
+
+const INT_RANGE: Partial<Record<DType, [number, number]>> = { int32: [-(2 ** 31), 2 ** 31 - 1], int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER] };
+
+/**
+ * A JS number used as an operand: a number (not a string, array or undefined, which would become
+ * NaN), and for an integer tensor an integer its dtype can hold (1.5 would be truncated, 2^40 wrapped).
+ */
+function checkScalar(value: unknown, dtype: DType, scope: string): void {
+  const where = scope ? `${scope}: ` : '';
+  if (typeof value !== 'number') throw new AttnvisionError(`${where}expected a Tensor or a number as an operand but received ${typeof value === 'string' ? JSON.stringify(value) : value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+  const range = INT_RANGE[dtype];
+  if (range && !(Number.isInteger(value) && value >= range[0] && value <= range[1])) throw new AttnvisionError(`${where}a number operand of a ${dtype} tensor must be an integer it can hold; got ${value}`);
 }
 
 /** Position of the first value outside [0, size) (integers only), or -1. */

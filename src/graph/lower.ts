@@ -66,7 +66,16 @@ export function lowerGraph(graph: Graph, outputs: readonly Tensor[], opts: Lower
   const e = new Emitter();
   const names = new Map<number, string>();
   const usedInputs = new Set<string>();
-  const usedConstNames = new Set<string>(graph.inputs.map((i) => i.name));
+  // One namespace: the inputs' and outputs' names are the caller's, weights keep their state-dict
+  // names where free, and generated names (c<id>, t<id>, op temporaries) avoid all of them.
+  const inputNames = new Set(graph.inputs.map((i) => i.name));
+  opts.outputNames.forEach((name, i) => {
+    if (opts.outputNames.indexOf(name) !== i) throw new AttnvisionError(`lowerGraph: output name "${name}" is given twice`);
+    if (inputNames.has(name)) throw new AttnvisionError(`lowerGraph: output name "${name}" is also the name of a graph input`);
+  });
+  const usedConstNames = new Set<string>([...inputNames, ...opts.outputNames]);
+  for (const name of usedConstNames) e.reserved.add(name);
+  for (const node of graph.nodes) for (const t of node.inputs) if (t.source.kind === 'const' && t.name) e.reserved.add(t.name);
   let batchVec: string | null = null;
   const nameOf = (t: Tensor): string => {
     let n = names.get(t.id);
@@ -78,7 +87,7 @@ export function lowerGraph(graph: Graph, outputs: readonly Tensor[], opts: Lower
       if (baked) e.initializer(baked, t.shape, t.dtype, n);
     } else if (t.source.kind === 'const') {
       // Named constants (weights) keep their state-dict name when it is free.
-      const wanted = t.name && !usedConstNames.has(t.name) ? t.name : `c${t.id}`;
+      const wanted = t.name && !usedConstNames.has(t.name) ? t.name : e.free(`c${t.id}`);
       usedConstNames.add(wanted);
       if (opts.halfPrecisionWeights && t.dtype === 'float32' && t.size >= 256) {
         // Stored as float16 (half the file size), cast back to float32 once when ORT folds constants.
@@ -87,7 +96,7 @@ export function lowerGraph(graph: Graph, outputs: readonly Tensor[], opts: Lower
         n = e.node('Cast', [half], [wanted], { to: A.i(1) });
       } else n = e.initializer(t.source.data, t.shape, t.dtype, wanted);
     } else {
-      n = `t${t.id}`;
+      n = e.free(`t${t.id}`);
     }
     names.set(t.id, n);
     return n;

@@ -59,11 +59,15 @@ export function fail(reason: string): never {
 
 /** Applies an op to tensors of the current graph and returns its outputs. */
 export function applyOp<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Tensor[] {
-  const g = inputs.length ? inputs[0]!.graph : Graph.current();
-  for (const t of inputs) {
+  const first = inputs.find((t) => t instanceof Tensor);
+  inputs.forEach((t, i) => {
     if (!(t instanceof Tensor)) {
-      throw new ShapeError(`${g.scope ? g.scope + ': ' : ''}${op.name}: expected Tensor inputs but received ${String(t)}`);
+      const scope = (first?.graph ?? Graph.currentOrNull())?.scope;
+      throw new ShapeError(`${scope ? scope + ': ' : ''}${op.name}: expected a Tensor as input ${i} but received ${t === null ? 'null' : typeof t === 'object' ? ((t as object).constructor?.name ?? 'an object') : typeof t === 'string' ? JSON.stringify(t) : String(t)}`);
     }
+  });
+  const g = first ? first.graph : Graph.current();
+  for (const t of inputs) {
     if (t.graph !== g) throw new ShapeError(`${g.scope ? g.scope + ': ' : ''}${op.name}: inputs belong to different graphs`);
   }
   let infos: TensorInfo[];

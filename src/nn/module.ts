@@ -4,7 +4,7 @@
  * tensors while a forward pass is traced.
  */
 import { Graph, Tensor } from '../graph/graph.js';
-import { AttnvisionError } from '../util/errors.js';
+import { ArgumentError, AttnvisionError } from '../util/errors.js';
 import type { Initializer } from './init.js';
 
 /** A trainable tensor owned by a module. */
@@ -76,6 +76,7 @@ export abstract class Module {
 
   protected addParam(name: string, shape: readonly number[], init: Initializer, decay?: boolean): Parameter {
     this.checkName(name);
+    this.checkShape(name, shape);
     const p = new Parameter([...shape], init, decay);
     this._params.set(name, p);
     return p;
@@ -83,9 +84,17 @@ export abstract class Module {
 
   protected addBuffer(name: string, shape: readonly number[], init: Initializer): Buffer {
     this.checkName(name);
+    this.checkShape(name, shape);
     const b = new Buffer([...shape], init);
     this._buffers.set(name, b);
     return b;
+  }
+
+  /** A parameter or buffer shape of positive integers: a bad layer size is named where it is given. */
+  private checkShape(name: string, shape: readonly number[]): void {
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 1)) {
+      throw new ArgumentError(`${this.constructor.name}: ${name} would have shape ${JSON.stringify(shape)}; check the layer's sizes (dimensions must be integers >= 1)`);
+    }
   }
 
   /** Registers a child module under `name` and returns it. */

@@ -5,7 +5,7 @@
  */
 import type { Module, Parameter, Buffer } from './module.js';
 import { InitRng, hashString } from './init.js';
-import { StateDictError } from '../util/errors.js';
+import { AttnvisionError, StateDictError } from '../util/errors.js';
 import { fmtShape } from '../graph/shape.js';
 
 export interface SlotLayout<T> {
@@ -68,11 +68,11 @@ export class ModelState {
   reinit(seed: number, filter?: (name: string) => boolean): void {
     for (const s of this.paramSlots) {
       if (filter && !filter(s.name)) continue;
-      this.params.set(s.item.init(s.shape, new InitRng(hashString(s.name) ^ Math.imul(seed + 1, 0x9e3779b1))), s.offset);
+      this.params.set(initValues(s, s.item.init(s.shape, new InitRng(hashString(s.name) ^ Math.imul(seed + 1, 0x9e3779b1)))), s.offset);
     }
     for (const s of this.bufferSlots) {
       if (filter && !filter(s.name)) continue;
-      this.buffers.set(s.item.init(s.shape, new InitRng(hashString(s.name) ^ seed)), s.offset);
+      this.buffers.set(initValues(s, s.item.init(s.shape, new InitRng(hashString(s.name) ^ seed))), s.offset);
     }
   }
 
@@ -142,4 +142,10 @@ export function formatLoadReport(r: LoadReport, source = 'state dict'): string {
   if (r.unexpected.length) lines.push(`  unexpected (${r.unexpected.length}): ${r.unexpected.join(', ')}`);
   for (const m of r.shapeMismatch) lines.push(`  shape mismatch: ${m.name}: model ${fmtShape(m.expected)}, file ${fmtShape(m.got)}`);
   return lines.join('\n');
+}
+
+/** An initializer's values for a slot: exactly one per element (too few would leave zeros, too many overwrite the next slot). */
+function initValues(slot: { name: string; shape: readonly number[]; size: number }, values: ArrayLike<number>): ArrayLike<number> {
+  if (values?.length !== slot.size) throw new AttnvisionError(`${slot.name}: its initializer gave ${values?.length ?? 'no'} values for shape ${JSON.stringify(slot.shape)} (${slot.size} values)`);
+  return values;
 }

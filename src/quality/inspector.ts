@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Sharp } from 'sharp';
 import * as ort from 'onnxruntime-node';
-import { defaultThreads, MAX_THREADS } from '../runtime/session.js';
+import { checkThreads, defaultThreads } from '../runtime/session.js';
 import { AttnvisionError } from '../util/errors.js';
 import { planTiles, type TilePlan } from './tiling.js';
 import { checkInspectorConfig, detailPlanOf, labelThresholdsOf, probeModel, resultFromTileOutputs, runTiles, tileBatch } from './core.js';
@@ -75,8 +75,7 @@ export class Inspector {
     const modelPath = opts.model ?? path.join(shippedModelDir(), 'inspector.onnx');
     if (typeof modelPath !== 'string') throw new AttnvisionError(`Inspector.load: model must be a file path; got ${typeof modelPath}`);
     if (!opts.config && !/\.onnx$/i.test(modelPath)) throw new AttnvisionError(`${modelPath}: expected an .onnx inspector model (its config is read from the same name with .json)`);
-    const threads = opts.threads ?? defaultThreads();
-    if (!(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) throw new AttnvisionError(`Inspector.load: threads must be an integer in [1, ${MAX_THREADS}]; got ${String(threads)}`);
+    const threads = opts.threads === undefined ? defaultThreads() : checkThreads('Inspector.load', opts.threads);
     const configPath = opts.config ?? modelPath.replace(/\.onnx$/i, '.json');
     // The model first: a missing model is named as such, not as its missing config.
     const modelStat = await fs.stat(modelPath).catch((e: NodeJS.ErrnoException) => e);

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { firstOutOfRange, type Graph, type IndexBound, type Tensor } from '../graph/graph.js';
+import { firstOutOfRange, Tensor, type Graph, type IndexBound } from '../graph/graph.js';
 import { lowerGraph, type LowerOptions } from '../graph/lower.js';
 import type { AnyTypedArray, DType } from '../graph/dtype.js';
 import { sizeOf, fmtShape } from '../graph/shape.js';
@@ -25,14 +25,20 @@ let defaults: RuntimeOptions = {};
 
 /** Sets process-wide runtime defaults (threads, execution providers). */
 export function setRuntimeDefaults(opts: RuntimeOptions): void {
-  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1 && opts.threads <= MAX_THREADS)) {
-    throw new ArgumentError(`setRuntimeDefaults: threads must be an integer in [1, ${MAX_THREADS}]; got ${String(opts.threads)}`);
-  }
+  if (opts.threads !== undefined) checkThreads('setRuntimeDefaults', opts.threads);
   defaults = { ...defaults, ...opts };
 }
 
 /** Upper bound for thread counts: ORT spends seconds creating thousands of threads (and hangs on 99,999). */
 export const MAX_THREADS = 256;
+
+/** A thread count in [1, MAX_THREADS], or an error naming `where`. */
+export function checkThreads(where: string, threads: unknown): number {
+  if (!(typeof threads === 'number' && Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) {
+    throw new ArgumentError(`${where}: threads must be an integer in [1, ${MAX_THREADS}]; got ${String(threads)}`);
+  }
+  return threads;
+}
 
 const warnedThreads = new Set<string>();
 
@@ -87,7 +93,7 @@ function fromOrt(t: ort.Tensor): HostTensor {
 const sessionCache = new Map<string, Promise<ort.InferenceSession>>();
 
 async function sessionFor(model: Uint8Array, opts: RuntimeOptions): Promise<ort.InferenceSession> {
-  const threads = opts.threads ?? defaultThreads();
+  const threads = opts.threads === undefined ? defaultThreads() : checkThreads('compile', opts.threads);
   const eps = opts.executionProviders ?? defaults.executionProviders ?? ['cpu'];
   const key = createHash('sha1').update(model).update(`|${threads}|${eps.join(',')}|${opts.profilePrefix ?? ''}`).digest('hex');
   let s = sessionCache.get(key);
@@ -130,6 +136,10 @@ export class CompiledGraph {
 
   /** Compiles `outputs` of `graph`. Output names default to out0, out1, ... */
   static async compile(graph: Graph, outputs: readonly Tensor[], opts: RuntimeOptions & Partial<LowerOptions> = {}): Promise<CompiledGraph> {
+    if (!Array.isArray(outputs) || !outputs.length) throw new ArgumentError('compile: expected a non-empty array of output tensors');
+    outputs.forEach((t, i) => {
+      if (!(t instanceof Tensor) || t.graph !== graph) throw new ArgumentError(`compile: output ${i} is ${t instanceof Tensor ? 'a tensor of another graph' : `not a Tensor (${t === null ? 'null' : typeof t})`}`);
+    });
     const outputNames = opts.outputNames ?? outputs.map((_, i) => `out${i}`);
     const model = lowerGraph(graph, outputs, { ...opts, outputNames });
     let session: ort.InferenceSession;
@@ -155,6 +165,7 @@ export class CompiledGraph {
    * random inputs (dropout masks...) as (seed, step).
    */
   async run(feeds: Record<string, HostTensor | AnyTypedArray>, rng: { seed: number; step: number } = { seed: 0, step: 0 }): Promise<Record<string, HostTensor>> {
+    if (typeof feeds !== 'object' || feeds === null) throw new ArgumentError(`run: expected an object of feeds { name: tensor } but received ${feeds === null ? 'null' : typeof feeds}`);
     const ortFeeds: Record<string, ort.Tensor> = {};
     const rndNames = new Map(this.randomInputs.map((r, i) => [r.name, { r, i }]));
     for (const inp of this.inputs) {
@@ -167,6 +178,9 @@ export class CompiledGraph {
       }
       const f = feeds[inp.name];
       if (f === undefined) throw new AttnvisionError(`missing feed "${inp.name}" (expected ${inp.dtype}${fmtShape(inp.shape)})`);
+      if (typeof f !== 'object' || f === null || !(ArrayBuffer.isView(f) || ArrayBuffer.isView((f as HostTensor).data))) {
+        throw new AttnvisionError(`feed "${inp.name}": expected a typed array or { data, shape, dtype } but received ${f === null ? 'null' : Array.isArray(f) ? 'a plain array' : typeof f}`);
+      }
       // A bare typed array takes the graph's shape (its length is checked below, naming the feed).
       const ht: HostTensor = ArrayBuffer.isView(f) ? { data: f as AnyTypedArray, shape: inp.shape, dtype: dtypeOf(f as AnyTypedArray) } : (f as HostTensor);
       if (ht.dtype !== inp.dtype) throw new AttnvisionError(`feed "${inp.name}": expected dtype ${inp.dtype} but received ${ht.dtype}`);

@@ -3,7 +3,7 @@
  * the optimizer update and buffer (running-statistics) updates. One ORT `run` per step with inputs
  * (params, buffers, optimizer states, lr, step, batch) and outputs (their new values, loss, metrics).
  */
-import { Graph, type Tensor } from '../graph/graph.js';
+import { Graph, Tensor } from '../graph/graph.js';
 import type { DType } from '../graph/dtype.js';
 import { concat, reshape, zeros } from '../graph/ops/shape_ops.js';
 import { grad } from '../autodiff/grad.js';
@@ -74,6 +74,9 @@ export class TrainStep<M extends Module> {
     const { model, state, optimizer } = spec;
     // A clip norm <= 0 would flip (negative) or zero every update; leave it out for no clipping.
     if (spec.clipNorm !== undefined && !(spec.clipNorm > 0)) invalidArg('TrainStep.build', 'clipNorm', 'a number > 0 (or no clipNorm for none)', spec.clipNorm);
+    // The step's own inputs and outputs; the batch and the loss's extra outputs must not take their names.
+    const own = ['params', 'buffers', 'lr', 'step', 'decay_mask', 'params_out', 'loss', 'grad_norm', 'buffers_out', ...optimizer.stateNames.flatMap((n) => [`opt_${n}`, `opt_${n}_out`])];
+    for (const i of spec.inputs) if (own.includes(i.name)) invalidArg('TrainStep.build', 'input name', `a name other than the step's own (${own.join(', ')})`, i.name);
     model.train(true);
     const P = state.params.length;
     const graph = new Graph();
@@ -87,7 +90,10 @@ export class TrainStep<M extends Module> {
       const decayMask = graph.input('decay_mask', [P], 'float32');
       const states = optimizer.stateNames.map((n) => graph.input(`opt_${n}`, [P], 'float32'));
       const res = withBinding(binding, () => spec.loss(model, ins));
+      if (!(res?.loss instanceof Tensor)) throw new AttnvisionError(`TrainStep: the loss function must return { loss: Tensor, outputs? }; got ${res instanceof Tensor ? 'a bare Tensor' : typeof res}`);
       if (res.loss.rank !== 0) throw new AttnvisionError(`loss must be a scalar, got shape [${res.loss.shape}]`);
+      if (res.loss.dtype !== 'float32') throw new AttnvisionError(`loss must be float32 (a ${res.loss.dtype} loss has no gradient)`);
+      for (const k of Object.keys(res.outputs ?? {})) if (own.includes(k)) throw new AttnvisionError(`TrainStep: extra output "${k}" takes a name of the step's own (${own.join(', ')})`);
       // Gradients w.r.t. each parameter slice; unused parameters get zeros.
       const used = state.paramSlots.filter((s) => binding.paramTensors.has(s.item));
       const grads = grad(res.loss, used.map((s) => binding.paramTensors.get(s.item)!), { allowUnused: true });

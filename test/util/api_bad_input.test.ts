@@ -194,6 +194,9 @@ test('Trainer refuses a TrainConfig it cannot run, naming the field, before any 
     [{ cropMode: 'zoom' }, /for cropMode but received "zoom"/],
     [{ workers: 0 }, /for workers but received 0/],
     [{ clipNorm: -1 }, /for clipNorm \(0: none\) but received -1/],
+    [{ pairWeight: 0 }, /pair weight \(--pair-weight\) must be > 0, received 0/],
+    [{ pairWeightLabels: ['noise'] }, /pair-weighted labels \(--pair-weight-labels\) need a pair weight/],
+    [{ ema: 1 }, /EMA decay \(--ema\) must be in \(0, 1\), received 1/],
   ];
   for (const [bad, want] of cases) assert.throws(() => checkTrainConfig({ ...ok, ...bad } as never), want, JSON.stringify(bad));
 });

@@ -54,6 +54,7 @@ function checkOperands(ins: readonly Tensor[], a: ConvAttrs): number {
   if (ins.some((t) => t.dtype !== 'float32')) fail(`expected float32 operands, got ${ins.map((t) => t.dtype).join(', ')}`);
   if (n < 1 || n > 3) fail('input must be [N, C, *spatial] with 1-3 spatial dims');
   if (w.rank !== x.rank) fail(`weight rank ${w.rank} != input rank ${x.rank}`);
+  if (w.shape.slice(2).some((k) => k < 1)) fail(`kernel ${fmtShape(w.shape.slice(2))} has an empty dimension`);
   checkAttrs(n, a);
   return n;
 }
@@ -178,6 +179,7 @@ const convTransposeOp = defineOp<ConvTransposeAttrs>({
     const [x, w, b] = ins as [Tensor, Tensor, Tensor | undefined];
     const n = checkOperands(ins, a);
     if (w.shape[0] !== x.shape[1]) fail(`weight expects ${w.shape[0]} input channels, input has ${x.shape[1]}`);
+    if (x.shape[1]! % a.groups) fail(`${x.shape[1]} input channels are not divisible by groups ${a.groups}`);
     const cout = w.shape[1]! * a.groups;
     if (b && (b.rank !== 1 || b.shape[0] !== cout)) fail(`bias shape ${fmtShape(b.shape)} != [${cout}]`);
     // PyTorch allows output padding < max(stride, dilation); ONNX Runtime only < stride.

@@ -4,10 +4,10 @@
  */
 import { defineOp, apply1, fail, type OpDef } from '../op.js';
 import type { Tensor } from '../graph.js';
-import type { DType } from '../dtype.js';
+import { isDType, type DType } from '../dtype.js';
 import { A } from '../emitter.js';
 import { broadcastShapes, fmtShape } from '../shape.js';
-import { coercePair, sumTo, toTensor, type TensorLike } from './common.js';
+import { coercePair, shapeError, sumTo, toTensor, type TensorLike } from './common.js';
 
 // ---------------------------------------------------------------------------------------------
 // Binary arithmetic
@@ -178,6 +178,7 @@ const castOp = defineOp<{ to: DType }>({
 });
 
 export function cast(x: Tensor, to: DType): Tensor {
+  if (!isDType(to)) shapeError('cast', [x], `unsupported dtype ${String(to)} (expected float32, int64, int32 or bool)`);
   return x.dtype === to ? x : apply1(castOp, [x], { to });
 }
 

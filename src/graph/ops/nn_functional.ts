@@ -198,7 +198,8 @@ const batchNormalizeOp = defineOp<{ eps: number }>({
 /** GroupNorm over [N, C, *S] with `groups` groups and per-channel affine. */
 export function groupNorm(x: Tensor, groups: number, weight: Tensor, bias: Tensor, eps = 1e-5): Tensor {
   const [N, C] = [x.shape[0]!, x.shape[1]!];
-  if (x.rank < 2 || !Number.isInteger(groups) || groups < 1 || C % groups !== 0) shapeError('group_norm', [x], `${C} channels are not divisible into ${groups} groups`);
+  if (x.rank < 2) shapeError('group_norm', [x], 'input must be [N, C, ...]');
+  if (!Number.isInteger(groups) || groups < 1 || C % groups !== 0) shapeError('group_norm', [x], `${C} channels are not divisible into ${groups} groups`);
   if ([weight, bias].some((t) => t.rank !== 1 || t.shape[0] !== C)) shapeError('group_norm', [x, weight, bias], `weight and bias must have shape [${C}]`);
   const sp = x.shape.slice(2);
   const xg = reshape(x, [N, groups, -1]); // [N, G, C/G * S]

@@ -14,6 +14,7 @@ import { div } from './elementwise.js';
 import { reduceMax, reduceMean } from './reduce.js';
 import { convTranspose } from './conv.js';
 import { gather, reshape } from './shape_ops.js';
+import { shapeError } from './common.js';
 
 export interface PoolOptions {
   kernel: number | number[];
@@ -32,8 +33,11 @@ interface PoolAttrs {
   ceilMode: boolean;
 }
 
-function poolAttrs(opts: PoolOptions, n: number): PoolAttrs {
-  const per = (v: number | number[] | undefined, d: number) => (v === undefined ? new Array<number>(n).fill(d) : typeof v === 'number' ? new Array<number>(n).fill(v) : [...v]);
+function poolAttrs(opts: PoolOptions | undefined, n: number): PoolAttrs {
+  // Shapes and values are checked in poolOut (inside infer, so errors name the op and input shape).
+  opts ??= {} as PoolOptions;
+  n = Math.max(n, 0);
+  const per = (v: number | number[] | undefined, d: number) => (v === undefined ? new Array<number>(n).fill(d) : typeof v === 'number' ? new Array<number>(n).fill(v) : Array.isArray(v) ? [...v] : [Number.NaN]);
   const kernel = per(opts.kernel, 1);
   const p = per(opts.padding, 0);
   return {
@@ -50,6 +54,10 @@ function poolOut(x: Tensor, a: PoolAttrs): number[] {
   if (x.dtype !== 'float32') fail(`expected float32 input, got ${x.dtype}`);
   if (n < 1 || n > 3) fail('input must be [N, C, *spatial] with 1-3 spatial dims');
   if (a.kernel.length !== n || a.strides.length !== n || a.pads.length !== 2 * n) fail(`kernel/stride/padding must have ${n} spatial entries`);
+  const positive = (v: number) => Number.isInteger(v) && v >= 1;
+  if (!a.kernel.every(positive) || !a.strides.every(positive) || !a.pads.every((v) => Number.isInteger(v) && v >= 0)) {
+    fail(`kernel and stride must be positive integers and padding integers >= 0; got kernel ${fmtShape(a.kernel)}, stride ${fmtShape(a.strides)}, padding ${fmtShape(a.pads)}`);
+  }
   a.kernel.forEach((k, i) => {
     if (a.pads[i]! > k / 2 || a.pads[n + i]! > k / 2) fail(`padding ${a.pads[i]} must be at most half the kernel ${k}`);
   });
@@ -161,9 +169,11 @@ export const avgPool2d = avgPool;
 
 /** Mean over all spatial dims: [N, C, *S] -> [N, C] (or [N, C, 1, ...] with keepdims). */
 export function globalAvgPool(x: Tensor, keepdims = false): Tensor {
+  if (x.rank < 3) shapeError('global_avg_pool', [x], 'input must be [N, C, *spatial]');
   return reduceMean(x, x.shape.slice(2).map((_, i) => i + 2), keepdims);
 }
 
 export function globalMaxPool(x: Tensor, keepdims = false): Tensor {
+  if (x.rank < 3) shapeError('global_max_pool', [x], 'input must be [N, C, *spatial]');
   return reduceMax(x, x.shape.slice(2).map((_, i) => i + 2), keepdims);
 }

@@ -153,6 +153,7 @@ const splitOp = defineOp<{ sizes: number[]; axis: number }>({
 /** Splits along `axis` into pieces of the given sizes (or `n` equal pieces). */
 export function split(x: Tensor, sizes: number | readonly number[], axis: number): Tensor[] {
   const a = normAxis(axis, x.rank) ?? axis;
+  if (typeof sizes === 'number' && !(Number.isInteger(sizes) && sizes >= 1)) shapeError('split', [x], `the number of parts must be an integer >= 1; got ${sizes}`);
   const list = typeof sizes === 'number' ? new Array<number>(sizes).fill((x.shape[a] ?? 0) / sizes) : [...sizes];
   return applyOp(splitOp, [x], { sizes: list, axis });
 }
@@ -268,9 +269,11 @@ interface PadAttrs {
 
 const padOp = defineOp<PadAttrs>({
   name: 'pad',
-  infer(ins, { pads, mode }) {
+  infer(ins, { pads, mode, value }) {
     const x = ins[0]!;
     const r = x.rank;
+    if (mode !== 'constant' && mode !== 'reflect') fail(`mode ${JSON.stringify(mode)} is not supported (expected 'constant' or 'reflect')`);
+    if (typeof value !== 'number' || (x.dtype !== 'float32' && !Number.isInteger(value))) fail(`pad value must be a number${x.dtype === 'float32' ? '' : ` and an integer for ${x.dtype}`}; got ${String(value)}`);
     if (pads.length !== 2 * r) fail(`expected ${2 * r} pads, got ${pads.length}`);
     if (pads.some((p) => !Number.isInteger(p) || p < 0)) fail(`pads must be non-negative integers: ${fmtShape(pads)}`);
     if (mode === 'reflect') {
@@ -330,12 +333,13 @@ function padAxis(x: Tensor, axis: number, before: number, after: number): Tensor
 
 /** Pads with ONNX-order pads `[b1..bn, e1..en]`. */
 export function pad(x: Tensor, pads: readonly number[], mode: 'constant' | 'reflect' = 'constant', value = 0): Tensor {
-  if (pads.every((p) => p === 0)) return x;
+  if (pads.length === 2 * x.rank && pads.every((p) => p === 0)) return x;
   return apply1(padOp, [x], { pads: [...pads], mode, value });
 }
 
 /** Pads the last two axes (H, W) by [top, bottom, left, right] (PyTorch F.pad order is [l, r, t, b]). */
 export function pad2d(x: Tensor, top: number, bottom: number, left: number, right: number, mode: 'constant' | 'reflect' = 'constant', value = 0): Tensor {
+  if (x.rank < 2) shapeError('pad2d', [x], 'input must have rank >= 2 (pads the last two axes)');
   const pads = new Array<number>(2 * x.rank).fill(0);
   pads[x.rank - 2] = top;
   pads[x.rank - 1] = left;
@@ -351,6 +355,7 @@ const expandOp = defineOp<{ shape: number[] }>({
   name: 'expand',
   infer(ins, { shape }) {
     const x = ins[0]!;
+    if (!shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`cannot expand to ${fmtShape(shape)}: dimensions must be integers >= 0`);
     const out = broadcastShapes(x.shape, shape);
     if (!out || out.length !== shape.length || out.some((d, i) => d !== shape[i])) fail(`cannot expand to ${fmtShape(shape)}`);
     return [{ shape, dtype: x.dtype }];

@@ -37,12 +37,13 @@ export class Conv extends Module {
     opts: ConvLayerOptions = {},
   ) {
     super();
-    const n = opts.dims ?? 2;
-    const groups = opts.groups ?? 1;
+    const n = checkInt('Conv', 'dims', opts.dims ?? 2, 1, 3);
+    const groups = checkInt('Conv', 'groups', opts.groups ?? 1, 1);
     checkInt('Conv', 'inChannels', inChannels, 1);
     checkInt('Conv', 'outChannels', outChannels, 1);
     if (inChannels % groups || outChannels % groups) invalidArg('Conv', 'groups', `a divisor of ${inChannels} and ${outChannels}`, groups);
     this.kernel = perDim(kernelSize, n, 1);
+    if (this.kernel.length !== n || !this.kernel.every((k) => Number.isInteger(k) && k >= 1)) invalidArg('Conv', 'kernelSize', `${n} positive integer${n > 1 ? 's' : ''} (or one for all dims)`, kernelSize);
     const dilation = perDim(opts.dilation, n, 1);
     const padding =
       opts.padding === 'same' ? this.kernel.map((k, i) => ((k - 1) * dilation[i]!) / 2) : perDim(opts.padding, n, 0);
