@@ -1,6 +1,6 @@
 /**
  * Static files behind the web page's in-browser mode: the inspector model and config, the browser
- * inspector's modules (dist/src/quality: browser.js and what it imports at run time) and
+ * inspector's modules (dist/src/quality/browser.js and what it imports at run time) and
  * onnxruntime-web's ES module and WebAssembly files when that package is installed (it is an
  * optional peer: without it the page offers server-side inspection only). Files are looked up by
  * exact name in fixed folders, never by a path taken from the request.
@@ -10,8 +10,12 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Browser inspector modules, the run-time import closure of quality/browser.js. */
-const LIB_FILES = ['browser.js', 'core.js', 'aggregate.js', 'tiling.js'] as const;
+/**
+ * Browser inspector modules, the run-time import closure of quality/browser.js, as paths under
+ * dist/src and served under /lib/ with the same layout, so their relative imports resolve
+ * (the server test follows every import).
+ */
+const LIB_FILES = ['quality/browser.js', 'quality/core.js', 'quality/aggregate.js', 'quality/tiling.js', 'util/errors.js'] as const;
 /** onnxruntime-web files the page loads: the WebAssembly-only ES module and its threaded-SIMD backend. */
 const ORT_FILES = ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'] as const;
 
@@ -34,7 +38,7 @@ export function ortWebDir(): string | null {
 
 export class StaticAssets {
   private readonly cache = new Map<string, Promise<Asset | null>>();
-  private readonly libDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../quality');
+  private readonly libDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   readonly ortDir: string | null;
 
   constructor(private readonly modelPath: string) {
@@ -70,7 +74,7 @@ export class StaticAssets {
 
   private resolve(pathname: string): string | null {
     if (pathname === '/model.onnx') return this.modelPath;
-    const lib = pathname.match(/^\/lib\/([\w.-]+)$/);
+    const lib = pathname.match(/^\/lib\/([\w.-]+\/[\w.-]+)$/);
     if (lib && (LIB_FILES as readonly string[]).includes(lib[1]!)) return path.join(this.libDir, lib[1]!);
     const ort = pathname.match(/^\/ort\/([\w.-]+)$/);
     if (ort && this.ortDir && (ORT_FILES as readonly string[]).includes(ort[1]!)) return path.join(this.ortDir, ort[1]!);

@@ -48,7 +48,7 @@ export function inspectorPage(opts: { model: string; labels: readonly string[]; 
 <header><h1>attnvision inspector</h1><span>model: ${esc(opts.model)}</span></header>
 <main>
   <div id="drop" tabindex="0" aria-label="drop a photo here">
-    <p id="hint">Drop a photo here, click to choose one, or paste it.<br><small>up to ${Math.round(opts.maxBytes / 1e6)} MB; JPEG, PNG, WebP, TIFF, GIF, AVIF, BMP</small></p>
+    <p id="hint">Drop a photo here, click to choose one, or paste it.<br><small>up to ${formatMb(opts.maxBytes)} MB; JPEG, PNG, WebP, TIFF, GIF, AVIF, BMP</small></p>
     <canvas id="view"></canvas>
     <input id="file" type="file" accept="image/*" hidden>
   </div>
@@ -81,7 +81,7 @@ function pick(file) {
   img.onload = () => { image = img; draw(); };
   img.src = url;
   ($('local').checked ? inspectHere(file) : fetch('inspect', { method: 'POST', body: file, headers: { 'Content-Type': file.type || 'application/octet-stream', 'X-File-Name': encodeURIComponent(file.name) } })
-    .then(async (r) => { const j = await r.json(); if (!r.ok) throw new Error(j.error || r.statusText); return j; }))
+    .then(async (r) => { const text = await r.text(); let j = null; try { j = JSON.parse(text); } catch { /* a proxy's or Node's own page */ } if (!r.ok || !j) throw new Error((j && j.error) || ('HTTP ' + r.status + ' ' + r.statusText)); return j; }))
     .then((j) => { result = j; selected = j.scores.reduce((b, s, k, a) => (s.probability > a[b].probability ? k : b), 0); render(); draw(); })
     .catch((e) => { result = null; $('verdict').textContent = ''; $('error').textContent = String(e.message || e); draw(); });
 }
@@ -95,7 +95,7 @@ async function inspectHere(file) {
       const ort = await import('./ort/ort.wasm.min.mjs');
       ort.env.wasm.wasmPaths = new URL('ort/', location.href).href;
       ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
-      const { BrowserInspector } = await import('./lib/browser.js');
+      const { BrowserInspector } = await import('./lib/quality/browser.js');
       return BrowserInspector.load({ ort, model: 'model.onnx', config: 'model.json', sessionOptions: { executionProviders: ['wasm'] } });
     })();
     local.catch(() => { local = null; });
@@ -169,4 +169,9 @@ window.onresize = draw;
 </body>
 </html>
 `;
+}
+
+/** Megabytes for the page: 25, 2.5, 0.05 (never "0 MB" for a small limit). */
+function formatMb(bytes: number): string {
+  return String(Number((bytes / 1e6).toPrecision(2)));
 }

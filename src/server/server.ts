@@ -3,15 +3,19 @@
  *
  *   GET  /          the web page (drop a photo, see labels and the tile heatmap)
  *   GET  /healthz   {status, model, labels, inputSize, thresholds, queue: {active, waiting}}
- *   GET  /model.onnx, /model.json, /lib/*.js, /ort/*   the files of the page's in-browser mode (assets.ts)
+ *   GET  /model.onnx, /model.json, /lib/**.js, /ort/*  the files of the page's in-browser mode (assets.ts)
  *   POST /inspect   body: the image bytes (any format the inspector reads); ?threshold=T optional
  *                   -> 200 {file, clean, labels, scores, tiles, tileProbabilities, detail?, thresholds, model, ms}
  *                   (detail: the native-scale tiles of a large photo, see quality/labels.ts)
  *
- * Errors are JSON `{error}` naming what was wrong: 400 unreadable image / empty body / bad
- * threshold, 404 unknown path, 405 wrong method, 413 body over the limit, 503 queue full (with
- * Retry-After), 500 anything else. A failed request never stops the service. Images are inspected
- * one at a time (the ONNX session uses every core) behind a bounded waiting line.
+ * Errors are JSON `{error}` naming what was wrong: 400 unreadable image / empty body / bad, unknown
+ * or repeated query parameter / malformed request, 404 unknown path, 405 wrong method, 413 body over
+ * the limit, 415 a form upload instead of the image bytes, 503 queue full (with Retry-After), 500
+ * anything else. A failed request never stops the service. Images are inspected one at a time (the
+ * ONNX session uses every core) behind a bounded waiting line; a request takes its place in it before
+ * its upload is read (so an overloaded service answers 503 at once, and at most concurrency +
+ * maxWaiting uploads are in memory), and a request whose client has gone is dropped before it runs
+ * (logged as 499).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -31,6 +35,10 @@ export interface ServerOptions {
   maxWaiting?: number;
   /** Time allowed to receive a whole request, ms (default 60 000). */
   requestTimeoutMs?: number;
+  /** Images above this many pixels are refused from their header (default 100 MP, as inspect). */
+  maxPixels?: number;
+  /** On close, connections still open after this long are cut, ms (default 10 000). */
+  closeGraceMs?: number;
   /** One line per request (method, path, status, time, bytes); default: silent. */
   log?: (line: string) => void;
 }
@@ -49,11 +57,23 @@ export interface InspectorServer {
   readonly server: http.Server;
   /** Starts listening; resolves with the bound address (port 0 picks a free port). */
   listen(port: number, host?: string): Promise<AddressInfo>;
-  /** Stops accepting connections and resolves when in-flight requests are done. */
+  /** Stops accepting connections and resolves when in-flight requests are done (connections still open after closeGraceMs are cut). */
   close(): Promise<void>;
 }
 
 const ROUTES: Record<string, string> = { '/': 'GET', '/healthz': 'GET', '/inspect': 'POST', '/model.json': 'GET' };
+const PATHS = 'GET /, GET /healthz, POST /inspect, GET /model.json, GET /model.onnx, GET /lib/..., GET /ort/...';
+/** Query parameters of POST /inspect. */
+const INSPECT_PARAMS = ['threshold'];
+
+/** The client closed the connection before its answer: nothing to send (logged as 499). */
+class ClientGone extends AttnvisionError {}
+
+/** A request whose client has gone away (closed the connection, aborted the upload). */
+function clientGone(req: http.IncomingMessage, res: http.ServerResponse, e?: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return e instanceof ClientGone || req.socket.destroyed || res.destroyed || code === 'ECONNRESET' || code === 'ECONNABORTED' || (e as Error | undefined)?.message === 'aborted';
+}
 
 /** Reads the whole body, refusing more than `max` bytes (413) as soon as that is known. */
 async function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
@@ -67,6 +87,14 @@ async function readBody(req: http.IncomingMessage, max: number): Promise<Buffer>
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
+}
+
+/** The query of POST /inspect: known keys only, each at most once. */
+function checkQuery(url: URL): void {
+  for (const key of new Set(url.searchParams.keys())) {
+    if (!INSPECT_PARAMS.includes(key)) throw new HttpError(400, `unknown query parameter "${key.slice(0, 50)}" (known: ${INSPECT_PARAMS.join(', ')})`);
+    if (url.searchParams.getAll(key).length > 1) throw new HttpError(400, `query parameter "${key}" is given more than once`);
+  }
 }
 
 function parseThreshold(v: string | null): number | undefined {
@@ -93,10 +121,14 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
   // Limits that are not positive numbers would switch protection off (NaN: no body limit) or refuse everything.
   const positive = (name: string, v: unknown) => v !== undefined && checkInt('createInspectorServer', name, v, 1);
   positive('maxBytes', opts.maxBytes);
+  if (opts.maxPixels !== Infinity) positive('maxPixels', opts.maxPixels);
+  if (opts.closeGraceMs !== 0) positive('closeGraceMs', opts.closeGraceMs);
   // 0 = no request timeout, as for Node's server.requestTimeout.
   if (opts.requestTimeoutMs !== 0) positive('requestTimeoutMs', opts.requestTimeoutMs);
   if (opts.log !== undefined && typeof opts.log !== 'function') throw new AttnvisionError(`createInspectorServer: log must be a function (line: string) => void; got ${typeof opts.log}`);
   const maxBytes = opts.maxBytes ?? 25_000_000;
+  const maxPixels = opts.maxPixels ?? 100_000_000;
+  const closeGraceMs = opts.closeGraceMs ?? 10_000;
   const queue = new BoundedQueue(opts.concurrency ?? 1, opts.maxWaiting ?? 16);
   const assets = new StaticAssets(inspector.modelPath);
   const page = inspectorPage({ model: inspector.config.model ?? inspector.modelPath, labels: inspector.config.labels, threshold: inspector.config.threshold, perLabel: !!inspector.config.labelThresholds, maxBytes, browserMode: assets.browserMode });
@@ -108,21 +140,33 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
   }
   const json = (res: http.ServerResponse, status: number, value: unknown, headers?: Record<string, string>) => send(res, status, JSON.stringify(value), 'application/json; charset=utf-8', headers);
 
-  async function inspect(req: http.IncomingMessage, url: URL): Promise<unknown> {
+  async function inspect(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<unknown> {
+    checkQuery(url);
     const threshold = parseThreshold(url.searchParams.get('threshold'));
-    const body = await readBody(req, maxBytes);
-    const name = fileName(req);
-    if (body.length === 0) throw new HttpError(400, 'empty request body: send the image bytes as the POST body');
-    return queue.run(async () => {
-      const t0 = performance.now();
-      try {
-        const r = await inspector.inspect(body, { name, threshold });
-        return { file: name, ...r, model: inspector.config.model, ms: Math.round(performance.now() - t0) };
-      } catch (e) {
-        if (e instanceof InspectError) throw new HttpError(400, e.message);
-        throw e;
-      }
-    });
+    const type = req.headers['content-type'] ?? '';
+    if (/^(multipart\/form-data|application\/x-www-form-urlencoded)\b/i.test(type)) {
+      throw new HttpError(415, `send the image bytes as the body (curl --data-binary @photo.jpg), not a form (${type.split(';')[0]})`);
+    }
+    // A place in the queue before the upload is read: 503 at once when full, bounded memory.
+    const admission = queue.admit();
+    try {
+      const body = await readBody(req, maxBytes);
+      const name = fileName(req);
+      if (body.length === 0) throw new HttpError(400, 'empty request body: send the image bytes as the POST body');
+      return await admission.run(async () => {
+        if (clientGone(req, res)) throw new ClientGone('client closed the connection while waiting');
+        const t0 = performance.now();
+        try {
+          const r = await inspector.inspect(body, { name, threshold, maxPixels });
+          return { file: name, ...r, model: inspector.config.model, ms: Math.round(performance.now() - t0) };
+        } catch (e) {
+          if (e instanceof InspectError) throw new HttpError(400, e.message);
+          throw e;
+        }
+      });
+    } finally {
+      admission.release();
+    }
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<number> {
@@ -139,22 +183,26 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
       send(res, 200, asset.body, asset.type, { 'Cache-Control': 'max-age=3600' });
       return 200;
     }
-    if (!method) throw new HttpError(404, `no such path ${url.pathname} (paths: GET /, GET /healthz, POST /inspect)`);
+    if (!method) throw new HttpError(404, `no such path ${url.pathname.length > 200 ? url.pathname.slice(0, 200) + '...' : url.pathname} (paths: ${PATHS})`);
     if (req.method !== method && !(method === 'GET' && req.method === 'HEAD')) throw new HttpError(405, `${req.method} ${url.pathname}: use ${method}`, { Allow: method });
     if (url.pathname === '/') send(res, 200, page, 'text/html; charset=utf-8');
     else if (url.pathname === '/model.json') json(res, 200, inspector.config);
     else if (url.pathname === '/healthz') json(res, 200, { status: 'ok', model: inspector.config.model, labels: inspector.config.labels, inputSize: inspector.config.inputSize, thresholds: inspector.thresholds(), queue: queue.stats });
-    else json(res, 200, await inspect(req, url));
+    else json(res, 200, await inspect(req, res, url));
     return 200;
   }
 
-  const server = http.createServer((req, res) => {
+  function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const t0 = performance.now();
     handle(req, res)
       .catch((e: unknown) => {
+        if (clientGone(req, res, e)) {
+          res.destroy();
+          return 499;
+        }
         const err = e instanceof HttpError ? e : e instanceof QueueFullError ? new HttpError(503, e.message, { 'Retry-After': '1' }) : new HttpError(500, `internal error: ${(e as Error).message ?? String(e)}`);
         // A refused upload may still be arriving: answer, then close the connection.
-        const headers = err.status === 413 ? { ...err.headers, Connection: 'close' } : err.headers;
+        const headers = [413, 415, 503].includes(err.status) ? { ...err.headers, Connection: 'close' } : err.headers;
         if (!res.headersSent) json(res, err.status, { error: err.message }, headers);
         else res.destroy();
         return err.status;
@@ -162,6 +210,25 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
       // A failing logger (throwing or rejecting) must not take the service down.
       .then((status) => opts.log?.(`${req.method} ${req.url} ${status} ${Math.round(performance.now() - t0)}ms`))
       .catch(() => undefined);
+  }
+
+  const server = http.createServer(onRequest);
+  // "Expect: 100-continue": refuse an upload over the limit before inviting it.
+  server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      json(res, 413, { error: `request body of ${declared} bytes is over the ${maxBytes}-byte limit` }, { Connection: 'close' });
+      return;
+    }
+    res.writeContinue();
+    onRequest(req, res);
+  });
+  // Malformed requests (bad headers, oversized headers, timeouts) get a JSON answer too.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const body = JSON.stringify({ error: status === 431 ? 'request headers too large' : status === 408 ? 'request timed out' : `malformed request (${err.code ?? err.message})` });
+    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
   server.requestTimeout = opts.requestTimeoutMs ?? 60_000;
   server.headersTimeout = server.requestTimeout ? Math.min(server.requestTimeout, 20_000) : 20_000;
@@ -179,11 +246,18 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
         });
       }),
     close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
-      await queue.drained();
+      // Node stops enforcing the request timeout once closing, so a stalled upload would hold the
+      // service open for ever: connections still open after the grace period are cut.
+      const cut = setTimeout(() => server.closeAllConnections(), closeGraceMs);
+      try {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        await queue.drained();
+      } finally {
+        clearTimeout(cut);
+      }
     },
   };
 }

@@ -50,7 +50,7 @@ test('bounded queue: runs in order, at most `concurrency` at once, refuses beyon
   assert.deepEqual(await Promise.all(runs), [0, 1, 2]);
   assert.deepEqual(order, [0, 1, 2]);
   assert.equal(peak, 1);
-  assert.deepEqual(q.stats, { active: 0, waiting: 0 });
+  assert.deepEqual(q.stats, { active: 0, waiting: 0, receiving: 0 });
   // A failing job frees its slot.
   await assert.rejects(q.run(async () => Promise.reject(new Error('boom'))), /boom/);
   assert.equal(await q.run(async () => 7), 7);
@@ -74,7 +74,7 @@ test('server: page, health, inspect equals the library, clear errors, and it kee
     const health = JSON.parse((await request(port, 'GET', '/healthz')).body);
     assert.equal(health.status, 'ok');
     assert.deepEqual(health.labels, inspector.config.labels);
-    assert.deepEqual(health.queue, { active: 0, waiting: 0 });
+    assert.deepEqual(health.queue, { active: 0, waiting: 0, receiving: 0 });
     assert.deepEqual(health.thresholds, inspector.config.labels.map(() => 0.5));
 
     const img = await photo(70, 50, 1);
@@ -149,7 +149,7 @@ test('server: under overload one image runs, one waits, the rest get 503 with Re
     }
     assert.equal(started, 1);
     const health = JSON.parse((await request(port, 'GET', '/healthz')).body);
-    assert.deepEqual(health.queue, { active: 1, waiting: 1 });
+    assert.deepEqual(health.queue, { active: 1, waiting: 1, receiving: 0 });
     open();
     const all = await Promise.all(pending);
     const served = all.filter((b) => b.status === 200);
@@ -205,17 +205,26 @@ test('server: the in-browser mode files (model, config, browser modules, onnxrun
     assert.equal(onnx.status, 200);
     assert.equal(Number(onnx.headers['content-length']), (await readFile(model)).length);
     assert.deepEqual(JSON.parse((await request(port, 'GET', '/model.json')).body), inspector.config);
-    // The browser module and its run-time imports are served, each with a JavaScript type.
-    const lib = await request(port, 'GET', '/lib/browser.js');
-    assert.equal(lib.status, 200);
-    assert.match(lib.headers['content-type']!, /text\/javascript/);
-    for (const dep of [...lib.body.matchAll(/from '\.\/([\w.]+)'/g)].map((m) => m[1]!)) assert.equal((await request(port, 'GET', `/lib/${dep}`)).status, 200, dep);
+    // The browser module and every module it imports at run time (relative imports resolved as
+    // the browser resolves them, to any depth) are served, each with a JavaScript type.
+    const entry = new URL((/import\('(\.\/lib\/[\w./-]+)'\)/.exec(page.body) ?? [])[1] ?? 'missing', 'http://page/').pathname;
+    const seen = new Set<string>();
+    for (const todo = [entry]; todo.length; ) {
+      const url = todo.pop()!;
+      if (seen.has(url)) continue;
+      seen.add(url);
+      const mod = await request(port, 'GET', url);
+      assert.equal(mod.status, 200, `${url} (imported by the page's module graph)`);
+      assert.match(mod.headers['content-type']!, /text\/javascript/, url);
+      for (const m of mod.body.matchAll(/(?:from|import\()\s*'(\.{1,2}\/[^']+)'/g)) todo.push(new URL(m[1]!, `http://page${url}`).pathname);
+    }
+    assert.ok(seen.has('/lib/quality/browser.js') && seen.has('/lib/util/errors.js'), [...seen].join(', '));
     const wasm = await request(port, 'GET', '/ort/ort-wasm-simd-threaded.wasm');
     assert.equal(wasm.status, 200);
     assert.equal(wasm.headers['content-type'], 'application/wasm');
     assert.equal((await request(port, 'GET', '/ort/ort.wasm.min.mjs')).status, 200);
     // Only those files: no other module, no path outside the folders.
-    for (const p of ['/lib/inspector.js', '/lib/../server/server.js', '/lib/%2e%2e%2fserver.js', '/ort/ort.min.mjs', '/ort/../package.json']) {
+    for (const p of ['/lib/inspector.js', '/lib/quality/inspector.js', '/lib/browser.js', '/lib/../server/server.js', '/lib/quality/../server/server.js', '/lib/%2e%2e%2fserver.js', '/ort/ort.min.mjs', '/ort/../package.json']) {
       assert.equal((await request(port, 'GET', p)).status, 404, p);
     }
     const post = await request(port, 'POST', '/model.onnx', Buffer.from('x'));

@@ -6,21 +6,23 @@ import { parseArgs, flagNumber, flagString } from '../command.js';
 import { Inspector } from '../../quality/inspector.js';
 import { createInspectorServer } from '../../server/server.js';
 
-const usage = `Usage: attnvision serve [--port 8080] [--host 127.0.0.1] [--model model.onnx] [--max-mb 25] [--queue 16] [--quiet]
+const usage = `Usage: attnvision serve [--port 8080] [--host 127.0.0.1] [--model model.onnx] [--max-mb 25] [--max-mp 100] [--queue 16] [--quiet]
 
 Serves the image-quality inspector over HTTP until interrupted (Ctrl-C / SIGTERM finish the requests
-in flight, then exit):
+in flight, then exit; connections still open after 10 s are cut; a second Ctrl-C exits at once):
   GET  /          web page: drop, pick or paste a photo; labels, severities, tile heatmap
   GET  /healthz   service status, model, labels, queue
   GET  /model.onnx, /model.json, /lib/*, /ort/*
                   files of the page's in-browser mode (onnxruntime-web, when installed)
   POST /inspect   body = the image bytes, optional ?threshold=T; answers the JSON of inspect
                   (curl --data-binary @photo.jpg http://127.0.0.1:8080/inspect)
-Errors answer JSON {error}: 400 bad image or parameter, 404, 405, 413 too large, 503 busy.
+Errors answer JSON {error}: 400 bad image, parameter or request, 404, 405, 413 too large,
+415 a form upload (send the bytes), 503 busy (the queue is full; checked before the upload).
   --port N     TCP port (0 = any free port)                     [8080]
   --host H     address to listen on (0.0.0.0 for every interface) [127.0.0.1]
   --model F    another inspector ONNX model (config read from F with .json)
   --max-mb N   largest accepted upload in MB                    [25]
+  --max-mp N   largest accepted image in megapixels (from its header) [100]
   --queue N    requests that may wait while one is inspected     [16]
   --quiet      no per-request log lines`;
 
@@ -29,14 +31,15 @@ export const serveCommand: Command = {
   summary: 'run the inspector as an HTTP service with a web page',
   usage,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['port', 'host', 'model', 'max-mb', 'queue'], booleans: ['quiet'], positional: 0 }, 'serve');
+    const a = parseArgs(argv, { values: ['port', 'host', 'model', 'max-mb', 'max-mp', 'queue'], booleans: ['quiet'], positional: 0 }, 'serve');
     const port = flagNumber(a, 'port', 8080, 'serve', { int: true, min: 0, max: 65535 });
     const host = flagString(a, 'host', '127.0.0.1')!;
     const maxBytes = Math.round(flagNumber(a, 'max-mb', 25, 'serve', { min: 0.001 }) * 1e6);
+    const maxPixels = Math.round(flagNumber(a, 'max-mp', 100, 'serve', { min: 0.001 }) * 1e6);
     const maxWaiting = flagNumber(a, 'queue', 16, 'serve', { int: true, min: 0 });
     const inspector = await Inspector.load({ model: flagString(a, 'model') });
     const quiet = a.flags.has('quiet');
-    const service = createInspectorServer(inspector, { maxBytes, maxWaiting, log: quiet ? undefined : (l) => console.log(l) });
+    const service = createInspectorServer(inspector, { maxBytes, maxPixels, maxWaiting, log: quiet ? undefined : (l) => console.log(l) });
     let addr;
     try {
       addr = await service.listen(port, host);
@@ -51,7 +54,10 @@ export const serveCommand: Command = {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
-    console.log('serve: shutting down (finishing requests in flight)');
+    console.log('serve: shutting down (finishing requests in flight; Ctrl-C again to exit at once)');
+    const force = () => process.exit(130);
+    process.once('SIGINT', force);
+    process.once('SIGTERM', force);
     await service.close();
     await inspector.dispose();
     return 0;

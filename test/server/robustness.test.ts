@@ -1,0 +1,128 @@
+/**
+ * The service under hostile or careless clients (session 26 audit): an overloaded service answers
+ * 503 before reading the upload, a request whose client has gone is dropped before it runs, close()
+ * does not hang on a stalled upload, query typos and form uploads are refused by name, "Expect:
+ * 100-continue" uploads over the limit are refused before they are sent, malformed requests get a
+ * JSON answer, and the pixel limit is the service's own option.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { Inspector } from '../../src/quality/inspector.js';
+import { createInspectorServer } from '../../src/server/server.js';
+import { tinyInspectorModel } from '../helpers/tiny_inspector.js';
+import { Rng } from '../helpers/rng.js';
+import { randomPixels } from '../helpers/toy_images.js';
+
+const photo = async (w: number, h: number) => randomPixels(w, h, new Rng(3)).png().toBuffer();
+
+/** Sends raw bytes and resolves with everything the server answers before closing (or after `waitMs`). */
+function raw(port: number, data: string | Buffer, waitMs = 3000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(data));
+    const done = () => resolve(Buffer.concat(chunks).toString('utf8'));
+    const timer = setTimeout(() => (socket.destroy(), done()), waitMs);
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('close', () => (clearTimeout(timer), done()));
+    socket.on('error', reject);
+  });
+}
+
+function post(port: number, p: string, body: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: p, headers: { 'Content-Length': body.length, ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('server: a full queue answers 503 before the upload; a client that left is dropped before its image runs (499); close() cuts a stalled upload', async () => {
+  const { model } = await tinyInspectorModel();
+  const real = await Inspector.load({ model });
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  let started = 0;
+  const slow = { config: real.config, modelPath: real.modelPath, thresholds: real.thresholds.bind(real), inspect: async (b: string | Buffer) => (started++, await gate, real.inspect(b)) };
+  const lines: string[] = [];
+  const service = createInspectorServer(slow, { maxWaiting: 1, closeGraceMs: 300, log: (l) => lines.push(l) });
+  const { port } = await service.listen(0);
+  const img = await photo(40, 40);
+  try {
+    const first = post(port, '/inspect', img);
+    for (let t = 0; started < 1 && t < 300; t++) await new Promise((r) => setTimeout(r, 10));
+    // The second takes the one waiting place, then its client goes away.
+    const second = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/inspect?threshold=0.5', headers: { 'Content-Length': img.length } });
+    second.on('error', () => undefined);
+    second.end(img);
+    for (let t = 0; t < 300; t++) {
+      const h = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.json() as Promise<{ queue: { waiting: number } }>);
+      if (h.queue.waiting === 1) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // A third request declares a body and sends none of it: refused at once, not read.
+    const t0 = Date.now();
+    const refused = await raw(port, 'POST /inspect HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n');
+    assert.match(refused, /^HTTP\/1\.1 503 /, refused);
+    assert.match(refused, /server busy: 1 requests already waiting/);
+    assert.ok(Date.now() - t0 < 2000, 'answered without waiting for the upload');
+    second.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    open();
+    assert.equal((await first).status, 200);
+    for (let t = 0; !lines.some((l) => / 499 /.test(l)) && t < 300; t++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(started, 1, 'the image of the client that left was not inspected');
+    assert.ok(lines.some((l) => /^POST \/inspect\?threshold=0\.5 499 /.test(l)), lines.join('\n'));
+    // A stalled upload does not hold close() open beyond the grace period.
+    const stalled = net.connect(port, '127.0.0.1', () => stalled.write('POST /inspect HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc'));
+    stalled.on('error', () => undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    const c0 = Date.now();
+    await service.close();
+    assert.ok(Date.now() - c0 < 5000, `close() took ${Date.now() - c0} ms`);
+  } finally {
+    await service.close();
+    await real.dispose();
+  }
+});
+
+test('server: unknown or repeated query parameters, form uploads, oversized 100-continue uploads, malformed requests and the pixel limit get clear answers', async () => {
+  const { model } = await tinyInspectorModel();
+  const inspector = await Inspector.load({ model });
+  const service = createInspectorServer(inspector, { maxBytes: 10_000, maxPixels: 1000 });
+  const { port } = await service.listen(0);
+  try {
+    const img = await photo(40, 40);
+    const cases: [string, Record<string, string>, number, RegExp][] = [
+      ['/inspect?thresh=0.5', {}, 400, /unknown query parameter "thresh" \(known: threshold\)/],
+      ['/inspect?threshold=0.5&threshold=2', {}, 400, /query parameter "threshold" is given more than once/],
+      ['/inspect', { 'Content-Type': 'multipart/form-data; boundary=x' }, 415, /send the image bytes as the body .*not a form \(multipart\/form-data\)/],
+      ['/inspect', {}, 400, /image is 40x40 = 1600 pixels, above the limit of 1000/],
+    ];
+    for (const [p, headers, status, want] of cases) {
+      const r = await post(port, p, img, headers);
+      assert.equal(r.status, status, `${p} ${JSON.stringify(headers)}: ${r.body}`);
+      assert.match(JSON.parse(r.body).error, want);
+    }
+    const cont = await raw(port, 'POST /inspect HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 100000000\r\n\r\n');
+    assert.doesNotMatch(cont, /100 Continue/, 'the upload is not invited');
+    assert.match(cont, /^HTTP\/1\.1 413 /);
+    assert.match(cont, /request body of 100000000 bytes is over the 10000-byte limit/);
+    const bad = await raw(port, 'GARBAGE\r\n\r\n');
+    assert.match(bad, /^HTTP\/1\.1 400 /);
+    assert.match(bad, /\{"error":"malformed request \(HPE_/);
+    const missing = await fetch(`http://127.0.0.1:${port}/${'x'.repeat(5000)}`);
+    const text = ((await missing.json()) as { error: string }).error;
+    assert.ok(text.length < 400, 'a long path is not echoed back whole');
+    assert.match(text, /paths: GET \/, GET \/healthz, POST \/inspect, GET \/model\.json, GET \/model\.onnx/);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200, 'still serving');
+  } finally {
+    await service.close();
+    await inspector.dispose();
+  }
+});
