@@ -7,6 +7,7 @@
  */
 import type { Tensor } from '../graph/graph.js';
 import { registerModel } from './registry.js';
+import { ArgumentError } from '../util/errors.js';
 import { SaganDiscriminator, SaganGenerator, type SaganSize } from './sagan.js';
 
 const Z_DIM = 128;
@@ -20,7 +21,13 @@ for (const size of [32, 64, 128] as SaganSize[]) {
     defaultInputSize: [3, size, size],
     defaultNumClasses: 1000,
     classifier: [],
-    create: ({ numClasses, ch, returnAttention }) => new SaganGenerator({ size, numClasses, zDim: Z_DIM, ch: ch === undefined ? undefined : Number(ch), returnAttention: Boolean(returnAttention) }),
+    create: ({ numClasses, inputSize, ch, returnAttention }) => {
+      // The generator's input is a latent; its image size is fixed by the model.
+      if (inputSize && inputSize.join() !== [3, size, size].join()) {
+        throw new ArgumentError(`sagan_generator_${size} makes 3 x ${size} x ${size} images from a ${Z_DIM}-d latent; an input size of ${inputSize.join(' x ')} does not apply (the generators are sagan_generator_32, _64 and _128)`);
+      }
+      return new SaganGenerator({ size, numClasses, zDim: Z_DIM, ch: ch === undefined ? undefined : Number(ch), returnAttention: Boolean(returnAttention) });
+    },
     inputs: (batch) => [
       { name: 'z', shape: [batch, Z_DIM], dtype: 'float32' },
       { name: 'y', shape: [batch], dtype: 'int64' },

@@ -122,6 +122,8 @@ test('safetensors: offsets outside the data, bad shapes, overlaps, non-string me
 test('models and export: input sizes of the wrong length, bad names, empty input names and batch 0 are refused', async () => {
   await assert.rejects(createModel('tiny_cnn', { inputSize: [16, 16] }), /tiny_cnn: expected inputSize as 3 positive integers \(like 1x16x16\) but received \[16,16\]/);
   await assert.rejects(createModel(undefined as never), /createModel: expected a model name/);
+  await assert.rejects(createModel('sagan_generator_32', { inputSize: [3, 64, 64], init: false }), /sagan_generator_32 makes 3 x 32 x 32 images from a 128-d latent; an input size of 3 x 64 x 64 does not apply/);
+  assert.equal((await createModel('sagan_generator_32', { inputSize: [3, 32, 32], init: false })).inputSize.join(), '3,32,32');
   const h = await createModel('tiny_cnn');
   const base = { model: h.model, state: h.state, inputShape: [1, 16, 16], forward: (m: typeof h.model, x: F.Tensor) => ({ logits: (m as unknown as { call(t: F.Tensor): F.Tensor }).call(x) }) };
   assert.throws(() => exportOnnx({ ...base, inputName: '' }), /export: expected a non-empty name .* for inputName/);
