@@ -120,7 +120,13 @@ export class BrowserInspector {
 
   /** Inspects a File/Blob or an already decoded image (browser: createImageBitmap + OffscreenCanvas). */
   async inspect(source: Blob | BitmapLike, opts: { threshold?: number } = {}): Promise<InspectResult> {
-    const bitmap = source instanceof Blob ? await createImageBitmap(source, { imageOrientation: 'from-image' }) : source;
+    const name = source instanceof Blob && 'name' in source && typeof source.name === 'string' ? source.name : 'image';
+    const bitmap =
+      source instanceof Blob
+        ? await createImageBitmap(source, { imageOrientation: 'from-image' }).catch((e: unknown) => {
+            throw new Error(`${name}: not an image, or a format this browser cannot decode (${(e as Error).message ?? String(e)})`);
+          })
+        : source;
     const plan = this.plan(bitmap.width, bitmap.height);
     const canvas = new OffscreenCanvas(plan.width, plan.height);
     const ctx = canvas.getContext('2d');

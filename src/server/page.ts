@@ -71,20 +71,33 @@ $('thr').value = BOOT.threshold;
 $('thrv').textContent = BOOT.perLabel ? 'calibrated per label' : BOOT.threshold.toFixed(2);
 const thresholdOf = (k) => (override !== null ? override : result.thresholds[k]);
 
+// The photo shown, and a counter so that a late answer for an earlier photo is dropped.
+let current = null, picks = 0;
+function clearResult() {
+  result = null;
+  $('scores').tBodies[0].textContent = '';
+  $('meta').firstChild.textContent = '';
+}
+
 function pick(file) {
   if (!file) return;
+  current = file;
+  const id = ++picks;
   $('error').textContent = '';
-  if (file.size > BOOT.maxBytes) { $('error').textContent = file.name + ': ' + (file.size / 1e6).toFixed(1) + ' MB is over the ' + (BOOT.maxBytes / 1e6) + ' MB limit'; return; }
+  clearResult();
+  if (file.size > BOOT.maxBytes) { image = null; draw(); $('verdict').textContent = ''; $('error').textContent = file.name + ': ' + (file.size / 1e6).toFixed(1) + ' MB is over the ' + formatMb(BOOT.maxBytes) + ' MB limit'; return; }
   $('verdict').textContent = 'inspecting ' + file.name + ' ...'; $('verdict').className = '';
+  image = null; draw();
   const url = URL.createObjectURL(file);
   const img = new Image();
-  img.onload = () => { image = img; draw(); };
+  img.onload = () => { if (id === picks) { image = img; draw(); } };
   img.src = url;
   ($('local').checked ? inspectHere(file) : fetch('inspect', { method: 'POST', body: file, headers: { 'Content-Type': file.type || 'application/octet-stream', 'X-File-Name': encodeURIComponent(file.name) } })
     .then(async (r) => { const text = await r.text(); let j = null; try { j = JSON.parse(text); } catch { /* a proxy's or Node's own page */ } if (!r.ok || !j) throw new Error((j && j.error) || ('HTTP ' + r.status + ' ' + r.statusText)); return j; }))
-    .then((j) => { result = j; selected = j.scores.reduce((b, s, k, a) => (s.probability > a[b].probability ? k : b), 0); render(); draw(); })
-    .catch((e) => { result = null; $('verdict').textContent = ''; $('error').textContent = String(e.message || e); draw(); });
+    .then((j) => { if (id !== picks) return; result = j; selected = j.scores.reduce((b, s, k, a) => (s.probability > a[b].probability ? k : b), 0); render(); draw(); })
+    .catch((e) => { if (id !== picks) return; clearResult(); $('verdict').textContent = ''; $('error').textContent = String(e.message || e); draw(); });
 }
+const formatMb = (bytes) => String(Number((bytes / 1e6).toPrecision(2)));
 
 // In-browser mode: onnxruntime-web and the browser inspector are loaded on first use.
 let local = null;
@@ -132,7 +145,7 @@ function render() {
 
 function draw() {
   const c = $('view');
-  if (!image) { c.style.display = 'none'; return; }
+  if (!image) { c.style.display = 'none'; $('hint').style.display = ''; return; }
   const maxW = $('drop').clientWidth - 20;
   const scale = Math.min(1, maxW / image.naturalWidth, 640 / image.naturalHeight);
   c.width = Math.round(image.naturalWidth * scale); c.height = Math.round(image.naturalHeight * scale);
@@ -158,7 +171,10 @@ function draw() {
 const drop = $('drop');
 drop.onclick = () => $('file').click();
 drop.onkeydown = (e) => { if (e.key === 'Enter' || e.key === ' ') $('file').click(); };
-$('file').onchange = (e) => pick(e.target.files[0]);
+// The input is emptied after each choice, so choosing the same file again inspects it again.
+$('file').onchange = (e) => { pick(e.target.files[0]); e.target.value = ''; };
+// Switching between server and browser inspects the photo shown again, the other way.
+$('local').onchange = () => { if (current) pick(current); };
 drop.ondragover = (e) => { e.preventDefault(); drop.classList.add('over'); };
 drop.ondragleave = () => drop.classList.remove('over');
 drop.ondrop = (e) => { e.preventDefault(); drop.classList.remove('over'); pick(e.dataTransfer.files[0]); };

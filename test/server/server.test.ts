@@ -199,6 +199,9 @@ test('server: the in-browser mode files (model, config, browser modules, onnxrun
   try {
     const page = await request(port, 'GET', '/');
     assert.match(page.body, /"browserMode":true/, 'onnxruntime-web is installed here, so the page offers it');
+    // The page's script parses (a syntax error would leave the page dead in every browser).
+    const script = /<script>([\s\S]*)<\/script>/.exec(page.body)![1]!;
+    assert.doesNotThrow(() => new Function(script), 'page script syntax');
     assert.equal(page.headers['cross-origin-opener-policy'], 'same-origin');
     assert.equal(page.headers['cross-origin-embedder-policy'], 'require-corp');
     const onnx = await request(port, 'GET', '/model.onnx');
