@@ -24,6 +24,11 @@ export function isDType(d: unknown): d is DType {
   return d === 'float32' || d === 'int64' || d === 'int32' || d === 'bool';
 }
 
+/** The typed array that holds `dtype` values. */
+export function typedArrayName(dtype: DType): string {
+  return dtype === 'float32' ? 'Float32Array' : dtype === 'int64' ? 'BigInt64Array' : dtype === 'int32' ? 'Int32Array' : 'Uint8Array';
+}
+
 /** Whether `data` is the typed array that holds `dtype` values. */
 export function holdsDType(data: unknown, dtype: DType): boolean {
   return dtype === 'float32' ? data instanceof Float32Array : dtype === 'int64' ? data instanceof BigInt64Array : dtype === 'int32' ? data instanceof Int32Array : data instanceof Uint8Array;

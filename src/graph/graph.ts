@@ -6,7 +6,7 @@
  * its input shapes at build time (see op.ts), so a wrong model fails where it is written, not when
  * ONNX Runtime runs it.
  */
-import { holdsDType, isDType, type AnyTypedArray, type DType } from './dtype.js';
+import { holdsDType, isDType, typedArrayName, type AnyTypedArray, type DType } from './dtype.js';
 import type { Shape } from './shape.js';
 import { fmtShape, sizeOf } from './shape.js';
 import type { OpDef } from './op.js';
@@ -162,7 +162,7 @@ export class Graph {
   constant(data: AnyTypedArray, shape: Shape, dtype: DType): Tensor {
     if (!isShape(shape)) throw new AttnvisionError(`constant: invalid shape ${fmtShape(shape)} (dimensions must be integers >= 0)`);
     if (!isDType(dtype)) throw new AttnvisionError(`constant: unsupported dtype ${String(dtype)} (expected float32, int64, int32 or bool)`);
-    if (!holdsDType(data, dtype)) throw new AttnvisionError(`constant: ${dtype} values must come in a ${dtype === 'float32' ? 'Float32Array' : dtype === 'int64' ? 'BigInt64Array' : dtype === 'int32' ? 'Int32Array' : 'Uint8Array'}; got ${(data as object)?.constructor?.name ?? typeof data}`);
+    if (!holdsDType(data, dtype)) throw new AttnvisionError(`constant: ${dtype} values must come in a ${typedArrayName(dtype)}; got ${(data as object)?.constructor?.name ?? typeof data}`);
     if (data.length !== sizeOf(shape)) {
       throw new AttnvisionError(`constant: ${data.length} values do not fill shape ${fmtShape(shape)}`);
     }

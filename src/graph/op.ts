@@ -67,9 +67,12 @@ export function applyOp<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): T
     }
   });
   const g = first ? first.graph : Graph.current();
-  for (const t of inputs) {
-    if (t.graph !== g) throw new ShapeError(`${g.scope ? g.scope + ': ' : ''}${op.name}: inputs belong to different graphs`);
-  }
+  inputs.forEach((t, i) => {
+    if (t.graph !== g) {
+      const shapes = inputs.map((u) => fmtShape(u.shape)).join(' x ');
+      throw new ShapeError(`${g.scope ? g.scope + ': ' : ''}${op.name} ${shapes}: input ${i} belongs to another graph (a tensor kept from an earlier trace, or a binding reused across graphs)`);
+    }
+  });
   let infos: TensorInfo[];
   try {
     infos = op.infer(inputs, attrs);

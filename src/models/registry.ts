@@ -8,7 +8,7 @@ import { ModelState, formatLoadReport, type LoadReport, type NamedArray } from '
 import type { InputSpec } from '../train/step.js';
 import { readCheckpoint } from '../io/checkpoint.js';
 import { readOnnxWeights } from '../io/onnx_weights.js';
-import { ArgumentError, checkInt, ShapeError } from '../util/errors.js';
+import { ArgumentError, checkInt, invalidArg, ShapeError } from '../util/errors.js';
 
 export interface CreateOptions {
   /** Output classes (default: the model's default, usually 1000). */
@@ -112,6 +112,8 @@ export async function createModel(name: string, opts: CreateOptions = {}): Promi
   const numClasses = opts.numClasses ?? info.defaultNumClasses;
   const inputSize = opts.inputSize ?? info.defaultInputSize;
   checkInt(name, 'numClasses', numClasses, 1);
+  if (opts.seed !== undefined) checkInt(name, 'seed', opts.seed);
+  if (opts.init !== undefined && typeof opts.init !== 'boolean') invalidArg(name, 'init', 'true or false', opts.init);
   const dims = info.defaultInputSize.length;
   if (!Array.isArray(inputSize) || inputSize.length !== dims || !inputSize.every((d) => Number.isInteger(d) && d >= 1)) {
     throw new ArgumentError(`${name}: expected inputSize as ${dims} positive integers (like ${info.defaultInputSize.join('x')}) but received ${JSON.stringify(inputSize)}`);

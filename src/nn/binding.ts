@@ -36,7 +36,7 @@ export class FlatBinding implements Binding {
     let t = this.paramTensors.get(p);
     if (!t) {
       const slot = this.state.paramSlot(p);
-      if (!slot) throw new AttnvisionError(`${path}: parameter is not part of the model state (module created after the state?)`);
+      if (!slot) throw new AttnvisionError(`${path}: parameter is not part of the model state (a module created after the state, or a child module stored without addChild?)`);
       // [P] -> [size] -> shape
       t = this.graph.withScope(path, () => reshape(slice(this.params, [slot.offset], [slot.offset + slot.size], [0]), slot.shape));
       this.paramTensors.set(p, t);

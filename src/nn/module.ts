@@ -100,6 +100,10 @@ export abstract class Module {
   /** Registers a child module under `name` and returns it. */
   protected addChild<M extends Module>(name: string, m: M): M {
     this.checkName(name);
+    if (!(m instanceof Module)) {
+      const what = typeof m === 'function' ? "a function (wrap it: new Lambda('name', fn))" : m === null ? 'null' : typeof m;
+      throw new ArgumentError(`${this.constructor.name}: child "${name}" is not a Module but ${what}`);
+    }
     if (m.parent) throw new AttnvisionError(`module ${m.constructor.name} is already a child of "${m.parent.path}"`);
     m.parent = this;
     m.nameInParent = name;

@@ -7,7 +7,7 @@
  */
 import type { Tensor } from '../graph/graph.js';
 import { add, div, mul, pow, sqrt, sub } from '../graph/ops/elementwise.js';
-import { checkNumber, invalidArg } from '../util/errors.js';
+import { checkKeys, checkNumber, invalidArg } from '../util/errors.js';
 
 export interface UpdateInputs {
   /** Parameters [P]. */
@@ -48,6 +48,7 @@ export class SGD implements Optimizer {
   readonly stateNames: readonly string[];
   private readonly o: Required<SGDOptions>;
   constructor(opts: SGDOptions = {}) {
+    checkKeys('SGD', opts, ['momentum', 'dampening', 'nesterov', 'weightDecay']);
     this.o = { momentum: opts.momentum ?? 0, dampening: opts.dampening ?? 0, nesterov: opts.nesterov ?? false, weightDecay: opts.weightDecay ?? 0 };
     checkNumber('SGD', 'momentum', this.o.momentum, 0, 1);
     checkNumber('SGD', 'weightDecay', this.o.weightDecay, 0);
@@ -92,6 +93,7 @@ export class AdamW implements Optimizer {
   readonly stateNames = ['exp_avg', 'exp_avg_sq'] as const;
   private readonly o: Required<AdamWOptions>;
   constructor(opts: AdamWOptions = {}) {
+    checkKeys('AdamW', opts, ['beta1', 'beta2', 'eps', 'weightDecay']);
     this.o = { beta1: opts.beta1 ?? 0.9, beta2: opts.beta2 ?? 0.999, eps: opts.eps ?? 1e-8, weightDecay: opts.weightDecay ?? 0.01 };
     checkNumber('AdamW', 'beta1', this.o.beta1, 0, 0.99999);
     checkNumber('AdamW', 'beta2', this.o.beta2, 0, 0.99999999);

@@ -5,6 +5,12 @@ import { checkInt, checkNumber } from '../util/errors.js';
 
 export type Schedule = (step: number) => number;
 
+/** Steps count from 0: a negative step would give a negative or growing rate. */
+function checkStep(where: string, step: number): true {
+  checkInt(where, 'step', step, 0);
+  return true;
+}
+
 export interface CosineOptions {
   /** Peak learning rate reached after warm-up. */
   baseLr: number;
@@ -22,10 +28,11 @@ export interface CosineOptions {
 export function cosineWithWarmup(o: CosineOptions): Schedule {
   checkNumber('cosineWithWarmup', 'baseLr', o.baseLr, 0);
   checkInt('cosineWithWarmup', 'totalSteps', o.totalSteps, 1);
-  const warm = checkInt('cosineWithWarmup', 'warmupSteps', o.warmupSteps ?? 0, 0);
+  const warm = checkInt('cosineWithWarmup', 'warmupSteps', o.warmupSteps ?? 0, 0, o.totalSteps);
   const w0 = checkNumber('cosineWithWarmup', 'warmupStartLr', o.warmupStartLr ?? 0, 0);
   const minLr = checkNumber('cosineWithWarmup', 'minLr', o.minLr ?? 0, 0, o.baseLr);
   return (step) => {
+    checkStep('cosineWithWarmup', step);
     if (step < warm) return w0 + ((o.baseLr - w0) * (step + 1)) / warm;
     const t = Math.min(1, (step - warm) / Math.max(1, o.totalSteps - warm));
     return minLr + 0.5 * (o.baseLr - minLr) * (1 + Math.cos(Math.PI * t));
@@ -36,8 +43,8 @@ export function cosineWithWarmup(o: CosineOptions): Schedule {
 export function stepDecay(baseLr: number, stepSize: number, gamma = 0.1): Schedule {
   checkNumber('stepDecay', 'baseLr', baseLr, 0);
   checkInt('stepDecay', 'stepSize', stepSize, 1);
-  checkNumber('stepDecay', 'gamma', gamma, 0);
-  return (step) => baseLr * Math.pow(gamma, Math.floor(step / stepSize));
+  checkNumber('stepDecay', 'gamma', gamma, 0, 1);
+  return (step) => checkStep('stepDecay', step) && baseLr * Math.pow(gamma, Math.floor(step / stepSize));
 }
 
 export const constantLr = (lr: number): Schedule => {

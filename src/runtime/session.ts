@@ -7,7 +7,7 @@ import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { firstOutOfRange, Tensor, type Graph, type IndexBound } from '../graph/graph.js';
 import { lowerGraph, type LowerOptions } from '../graph/lower.js';
-import type { AnyTypedArray, DType } from '../graph/dtype.js';
+import { holdsDType, typedArrayName, type AnyTypedArray, type DType } from '../graph/dtype.js';
 import { sizeOf, fmtShape } from '../graph/shape.js';
 import { listRandomInputs, fillRandom } from '../graph/ops/random.js';
 import { ArgumentError, AttnvisionError } from '../util/errors.js';
@@ -74,6 +74,8 @@ function dtypeOf(data: AnyTypedArray): DType {
 
 export function hostTensor(data: AnyTypedArray, shape: readonly number[], dtype?: DType): HostTensor {
   const d: DType = dtype ?? dtypeOf(data);
+  if (!Array.isArray(shape) || !shape.every((n) => Number.isInteger(n) && n >= 0)) throw new AttnvisionError(`hostTensor: invalid shape ${JSON.stringify(shape)} (dimensions must be integers >= 0)`);
+  if (!holdsDType(data, d)) throw new AttnvisionError(`hostTensor: ${d} values must come in a ${typedArrayName(d)}; got ${(data as object)?.constructor?.name ?? typeof data}`);
   if (data.length !== sizeOf(shape)) throw new AttnvisionError(`hostTensor: ${data.length} values do not fill shape ${fmtShape(shape)} (${sizeOf(shape)} values)`);
   return { data, shape, dtype: d };
 }
@@ -184,6 +186,7 @@ export class CompiledGraph {
       // A bare typed array takes the graph's shape (its length is checked below, naming the feed).
       const ht: HostTensor = ArrayBuffer.isView(f) ? { data: f as AnyTypedArray, shape: inp.shape, dtype: dtypeOf(f as AnyTypedArray) } : (f as HostTensor);
       if (ht.dtype !== inp.dtype) throw new AttnvisionError(`feed "${inp.name}": expected dtype ${inp.dtype} but received ${ht.dtype}`);
+      if (!holdsDType(ht.data, ht.dtype)) throw new AttnvisionError(`feed "${inp.name}": ${ht.dtype} data must be a ${typedArrayName(ht.dtype)}; got ${(ht.data as object)?.constructor?.name ?? typeof ht.data}`);
       if (ht.data.length !== sizeOf(inp.shape)) {
         throw new AttnvisionError(`feed "${inp.name}": expected ${inp.dtype}${fmtShape(inp.shape)} (${sizeOf(inp.shape)} values) but received ${ht.data.length} values`);
       }

@@ -124,3 +124,41 @@ test("TrainStep: the batch and extra outputs cannot take the step's own names; t
   await assert.rejects(TrainStep.build({ ...base, loss: ((m: TinyCNN, ins: Record<string, F.Tensor>) => F.crossEntropy(m.call(ins.x!), ins.y!)) as never }), /the loss function must return \{ loss: Tensor, outputs\? \}; got a bare Tensor/);
   await assert.rejects(TrainStep.build({ ...base, loss: (m, ins) => ({ loss: F.argmax(F.reduceSum(m.call(ins.x!), 0), 0) }) }), /loss must be float32 \(a int64 loss has no gradient\)/);
 });
+
+test('ops and layers, second round: narrow does not clamp, slices name repeated axes, norms check eps/momentum, losses their smoothing, Sequential its children, tensors their graph', async () => {
+  const cases: [string, (g: Graph) => unknown, RegExp][] = [
+    ['narrow past the end', (g) => F.narrow(g.input('x', [5, 3]), 0, 4, 3), /narrow \[5,3\]: start 4 and length 3 do not fit in axis 0 of size 5/],
+    ['slice axis twice', (g) => F.slice(g.input('x', [5, 3]), [0, 1], [2, 3], [0, 0]), /slice \[5,3\]: axis 0 is given twice in \[0,0\]/],
+    ['swapAxes out of range', (g) => F.swapAxes(g.input('x', [2, 3]), 0, 5), /swap_axes \[2,3\]: axes 0 and 5 must lie in -2\.\.1/],
+    ['layer norm eps NaN', (g) => F.layerNorm(g.input('x', [2, 4]), g.input('w', [4]), g.input('b', [4]), Number.NaN), /layer_norm \[2,4\]: eps must be a finite number >= 0; got NaN/],
+    ['batch norm momentum 7', (g) => F.batchNorm(g.input('x', [2, 3, 4, 4]), null, null, g.input('m', [3]), g.input('v', [3]), { training: true, momentum: 7 }), /batch_norm \[2,3,4,4\]: momentum must be in \[0, 1\]; got 7/],
+    ['label smoothing 2', (g) => F.crossEntropy(g.input('x', [2, 3]), g.input('y', [2], 'int64'), 2), /cross_entropy \[2,3\] x \[2\]: label smoothing must be in \[0, 1\]; got 2/],
+  ];
+  for (const [name, fn, want] of cases) assert.throws(trace(fn), want, name);
+  assert.equal(Graph.trace((g) => F.narrow(g.input('x', [5, 3]), 0, -2, 2)).result.shape.join(), '2,3', 'a negative start counts from the end');
+  const { Linear, Sequential } = await import('../../src/nn/index.js');
+  assert.throws(() => new Sequential(new Linear(2, 2), F.relu as never), /Sequential: child "1" is not a Module but a function \(wrap it: new Lambda\('name', fn\)\)/);
+  const kept = Graph.trace((g) => g.input('x', [2])).result;
+  assert.throws(trace((g) => F.add(g.input('y', [2]), kept)), /add \[2\] x \[2\]: input 1 belongs to another graph/);
+});
+
+test('runtime, optimizers and schedules, second round: typed arrays must match their dtype; unknown option keys, negative steps, growing decay and clip norms <= 0 are refused', async () => {
+  const { hostTensor } = await import('../../src/runtime/session.js');
+  const { AdamW, clipByGlobalNorm, cosineWithWarmup, stepDecay } = await import('../../src/optim/index.js');
+  const { createModel } = await import('../../src/models/index.js');
+  assert.throws(() => hostTensor(new Float32Array(2), [2], 'int64'), /hostTensor: int64 values must come in a BigInt64Array; got Float32Array/);
+  assert.throws(() => hostTensor(new Float32Array(1), [-1, -1]), /hostTensor: invalid shape \[-1,-1\]/);
+  const g = new Graph();
+  const out = g.run(() => F.add(g.input('x', [2]), 1));
+  const compiled = await CompiledGraph.compile(g, [out]);
+  await assert.rejects(compiled.run({ x: { data: new Int32Array(2), shape: [2], dtype: 'float32' } }), /feed "x": float32 data must be a Float32Array; got Int32Array/);
+  assert.throws(() => new AdamW({ betas: [0.9, 0.99] } as never), /AdamW: unknown option "betas" \(known: beta1, beta2, eps, weightDecay\)/);
+  assert.throws(() => new SGD({ moment: 0.9 } as never), /SGD: unknown option "moment"/);
+  assert.throws(() => cosineWithWarmup({ baseLr: 0.1, totalSteps: 10, warmupSteps: 20 }), /cosineWithWarmup: expected integer in \[0, 10\] for warmupSteps but received 20/);
+  assert.throws(() => cosineWithWarmup({ baseLr: 0.1, totalSteps: 10 })(-5), /cosineWithWarmup: expected integer >= 0 for step but received -5/);
+  assert.throws(() => stepDecay(0.1, 5, 10), /stepDecay: expected finite number in \[0, 1\] for gamma but received 10/);
+  assert.equal(stepDecay(0.1, 5, 0.5)(10), 0.025);
+  assert.throws(trace((gr) => clipByGlobalNorm(gr.input('g', [3]), -1)), /clipByGlobalNorm: expected a number > 0 \(Infinity: no clipping\) for maxNorm but received -1/);
+  await assert.rejects(createModel('tiny_cnn', { seed: Number.NaN }), /tiny_cnn: expected integer for seed but received NaN/);
+  await assert.rejects(createModel('tiny_cnn', { init: 'no' as never }), /tiny_cnn: expected true or false for init but received "no"/);
+});

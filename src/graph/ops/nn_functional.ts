@@ -86,8 +86,14 @@ const layerNormOp = defineOp<{ axis: number; eps: number }>({
   },
 });
 
+/** A normalisation's epsilon: finite and >= 0 (NaN would make every output NaN). */
+function checkEps(op: string, x: Tensor, eps: number): void {
+  if (!(Number.isFinite(eps) && eps >= 0)) shapeError(op, [x], `eps must be a finite number >= 0; got ${eps}`);
+}
+
 /** LayerNorm over the last `weight.rank` dims. */
 export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-5): Tensor {
+  checkEps('layer_norm', x, eps);
   return applyOp(layerNormOp, [x, weight, bias], { axis: x.rank - weight.rank, eps })[0]!;
 }
 
@@ -115,6 +121,8 @@ export function batchNorm(
   opts: { training: boolean; momentum?: number; eps?: number },
 ): BatchNormResult {
   const eps = opts.eps ?? 1e-5;
+  checkEps('batch_norm', x, eps);
+  if (opts.momentum !== undefined && !(opts.momentum >= 0 && opts.momentum <= 1)) shapeError('batch_norm', [x], `momentum must be in [0, 1]; got ${opts.momentum}`);
   const C = x.shape[1]!;
   const params = [weight, bias, runningMean, runningVar].filter((t): t is Tensor => t !== null);
   if (x.rank < 2) shapeError('batch_norm', [x, ...params], 'input must be [N, C, *spatial]');
@@ -199,6 +207,7 @@ const batchNormalizeOp = defineOp<{ eps: number }>({
 export function groupNorm(x: Tensor, groups: number, weight: Tensor, bias: Tensor, eps = 1e-5): Tensor {
   const [N, C] = [x.shape[0]!, x.shape[1]!];
   if (x.rank < 2) shapeError('group_norm', [x], 'input must be [N, C, ...]');
+  checkEps('group_norm', x, eps);
   if (!Number.isInteger(groups) || groups < 1 || C % groups !== 0) shapeError('group_norm', [x], `${C} channels are not divisible into ${groups} groups`);
   if ([weight, bias].some((t) => t.rank !== 1 || t.shape[0] !== C)) shapeError('group_norm', [x, weight, bias], `weight and bias must have shape [${C}]`);
   const sp = x.shape.slice(2);
@@ -248,6 +257,7 @@ export function oneHot(labels: Tensor, numClasses: number): Tensor {
  */
 export function crossEntropy(logits: Tensor, target: Tensor, labelSmoothing = 0): Tensor {
   const C = logits.shape[logits.rank - 1]!;
+  if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) shapeError('cross_entropy', [logits, target], `label smoothing must be in [0, 1]; got ${labelSmoothing}`);
   if (target.dtype !== 'float32') target.graph.requireIndices(target, C, 'cross_entropy');
   const probs = target.dtype === 'float32' ? target : oneHot(target, C);
   if (probs.rank !== logits.rank || probs.shape.some((d, i) => d !== logits.shape[i])) {

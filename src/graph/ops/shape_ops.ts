@@ -87,8 +87,9 @@ export function transpose(x: Tensor, perm: readonly number[]): Tensor {
 /** Swaps two axes. */
 export function swapAxes(x: Tensor, a: number, b: number): Tensor {
   const perm = x.shape.map((_, i) => i);
-  const na = a < 0 ? a + x.rank : a;
-  const nb = b < 0 ? b + x.rank : b;
+  const na = normAxis(a, x.rank);
+  const nb = normAxis(b, x.rank);
+  if (na === null || nb === null) shapeError('swap_axes', [x], `axes ${a} and ${b} must lie in ${-x.rank}..${x.rank - 1}`);
   perm[na] = nb;
   perm[nb] = na;
   return transpose(x, perm);
@@ -170,9 +171,12 @@ interface SliceAttrs {
 
 function resolveSlice(x: Tensor, { starts, ends, axes, steps }: SliceAttrs) {
   const out = [...x.shape];
+  const seen = new Set<number>();
   const norm = axes.map((ax, i) => {
     const a = normAxis(ax, x.rank);
     if (a === null) fail(`axis ${ax} out of range for rank ${x.rank}`);
+    if (seen.has(a)) fail(`axis ${ax} is given twice in ${fmtShape(axes)}`);
+    seen.add(a);
     const d = x.shape[a]!;
     const step = steps[i] ?? 1;
     if (!Number.isInteger(step) || step < 1) fail(`step ${step} must be a positive integer`);
@@ -236,7 +240,15 @@ export function slice(x: Tensor, starts: readonly number[], ends: readonly numbe
 }
 
 /** Narrows one axis to [start, start + length). */
-export const narrow = (x: Tensor, axis: number, start: number, length: number): Tensor => slice(x, [start], [start + length], [axis]);
+/** `length` elements from `start` (negative: from the end) along `axis`; unlike slice, nothing is clamped (as torch.narrow). */
+export function narrow(x: Tensor, axis: number, start: number, length: number): Tensor {
+  const a = normAxis(axis, x.rank);
+  if (a === null) shapeError('narrow', [x], `axis ${axis} out of range for rank ${x.rank}`);
+  const d = x.shape[a]!;
+  const s = start < 0 ? start + d : start;
+  if (!Number.isInteger(s) || !Number.isInteger(length) || s < 0 || length < 0 || s + length > d) shapeError('narrow', [x], `start ${start} and length ${length} do not fit in axis ${axis} of size ${d}`);
+  return slice(x, [s], [s + length], [a]);
+}
 
 // ---------------------------------------------------------------------------------------------
 // flip (reverse one axis; Slice with step -1)
