@@ -26,11 +26,16 @@ export interface TilePlan {
   scale: number;
 }
 
+/** The largest enlargement of an image to fill a tile: 3.5x, 32 px for the inspector's 112 px tiles. */
+export const MAX_UPSCALE = 3.5;
+
 /**
  * Covers a srcW x srcH image with tiles: scaled so the longer side fits in `maxPerSide` tiles,
  * never below one tile on the shorter side. That floor lets a thin strip need many tiles (a
  * 1 x 600 px strip would need 600), so images thinner than 1 : max(maxPerSide^2, 16) are refused:
- * work per image stays bounded by that many tiles.
+ * work per image stays bounded by that many tiles. Images whose shorter side would have to be
+ * enlarged more than MAX_UPSCALE times to fill a tile are refused too: they become a few flat
+ * blocks or a blur, and the answer would say nothing about the photo.
  */
 export function planTiles(srcW: number, srcH: number, tile: number, maxPerSide: number): TilePlan {
   checkInt('planTiles', 'width', srcW, 1);
@@ -43,6 +48,8 @@ export function planTiles(srcW: number, srcH: number, tile: number, maxPerSide: 
   if (long > maxAspect * short) {
     throw new AttnvisionError(`image is ${srcW}x${srcH} px: too thin to inspect (aspect ratio ${(long / short).toFixed(0)}:1; at most ${maxAspect}:1, which ${maxAspect} tiles cover)`);
   }
+  const minSide = Math.ceil(tile / MAX_UPSCALE);
+  if (short < minSide) throw new AttnvisionError(`image is ${srcW}x${srcH} px: too small to inspect (the shorter side must be at least ${minSide} px, 1/${MAX_UPSCALE} of the model's ${tile} px tile)`);
   let scale = Math.min(1, (maxPerSide * tile) / Math.max(srcW, srcH));
   if (Math.min(srcW, srcH) * scale < tile) scale = tile / Math.min(srcW, srcH);
   const width = Math.max(tile, Math.round(srcW * scale));

@@ -38,6 +38,10 @@ test('tiling covers any image size with tiles at near-native scale', () => {
   assert.equal(planTiles(25 * 40, 40, 112, 5).origins.length, 25);
   assert.throws(() => planTiles(1, 600, 112, 5), /image is 1x600 px: too thin to inspect \(aspect ratio 600:1; at most 25:1/);
   assert.throws(() => planTiles(26 * 40, 40, 112, 5), /too thin/);
+  // An image that would be enlarged more than 3.5x to fill a tile says nothing about the photo.
+  assert.throws(() => planTiles(1, 1, 112, 5), /image is 1x1 px: too small to inspect \(the shorter side must be at least 32 px, 1\/3\.5 of the model's 112 px tile\)/);
+  assert.throws(() => planTiles(200, 31, 112, 5), /image is 200x31 px: too small/);
+  assert.equal(planTiles(32, 32, 112, 5).scale, 3.5);
   // A small tile budget still takes ordinary photos (the limit is at least 16:1).
   assert.deepEqual([planTiles(640, 480, 112, 1).cols, planTiles(640, 480, 112, 1).rows], [2, 1]);
 });

@@ -36,7 +36,8 @@ model's tile budget is downscaled for that scan, and the labels its config reads
                   written to <tmp>/attnvision-demo-<uid>)
 Folders are searched recursively for images (links followed); bad files get an error entry and
 the rest continue, as do empty folders, unreadable folders and paths that match nothing. Images
-thinner than 1:25 (the shipped model's 5 x 5 tile budget) are refused, by name.
+thinner than 1:25 (the shipped model's 5 x 5 tile budget) or under 32 px on the shorter side (a
+112 px tile enlarged over 3.5x) are refused, by name.
 Exit code: 0 when every file was inspected, 3 when some files failed.`;
 
 interface Row {

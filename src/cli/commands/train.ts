@@ -41,8 +41,9 @@ export async function loadData(spec: string, split: string, labels: string[] | u
   }
   const stat = await fs.stat(spec).catch(() => null);
   if (!stat?.isDirectory()) throw new ArgumentError(`--data ${spec}: not a folder or a .jsonl manifest`);
+  // A synthesizer output folder: the same test as resolveManifest's (calibrate, package-inspector).
   const manifest = path.join(spec, 'manifest.jsonl');
-  if (await fs.stat(manifest).catch(() => null)) return loadData(manifest, split, labels, opts);
+  if (await isRegularFile(manifest)) return loadData(manifest, split, labels, opts);
   const sub = path.join(spec, split);
   if (await fs.stat(sub).catch(() => null)) return imageFolder(sub, labels);
   let hasSplits = false;
