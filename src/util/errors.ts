@@ -53,6 +53,14 @@ export function checkInt(where: string, name: string, value: unknown, min = -Inf
   return value;
 }
 
+/** Refuses keys of an options object that `where` does not know (a typo such as "betas" is otherwise silently ignored). */
+export function checkKeys(where: string, opts: object | undefined | null, known: readonly string[]): void {
+  if (opts === undefined || opts === null) return;
+  if (typeof opts !== 'object') invalidArg(where, 'options', `an object with keys ${known.join(', ')}`, opts);
+  const unknown = Object.keys(opts).filter((k) => !known.includes(k));
+  if (unknown.length) throw new ArgumentError(`${where}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${known.join(', ')})`);
+}
+
 /** Asserts a finite number in [min, max]. */
 export function checkNumber(where: string, name: string, value: unknown, min = -Infinity, max = Infinity): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
