@@ -56,13 +56,13 @@ export class Node {
   ) {}
 }
 
-/** A graph input declared by `Graph.input`. */
 /** Values of an index input must lie in [0, size); `user` names the op and module path that needs it. */
 export interface IndexBound {
   readonly size: number;
   readonly user: string;
 }
 
+/** A graph input declared by `Graph.input`. */
 export interface GraphInput {
   readonly name: string;
   readonly tensor: Tensor;

@@ -10,6 +10,8 @@ import { createModel, defaultForward } from '../../src/models/index.js';
 import { exportOnnxFile } from '../../src/io/export.js';
 import { QUALITY_LABELS, type InspectorConfig } from '../../src/quality/labels.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../../src/data/loader/transform.js';
+import { Inspector } from '../../src/quality/inspector.js';
+import type { InspectorLike } from '../../src/server/server.js';
 
 /**
  * With `presenceLogit`, the head ignores the image: every tile's presence logits are that value
@@ -28,4 +30,18 @@ export async function tinyInspectorModel(opts: { presenceLogit?: number } = {}):
   const config: InspectorConfig = { labels: [...QUALITY_LABELS], inputSize: 32, mean: IMAGENET_MEAN, std: IMAGENET_STD, threshold: 0.5, severityHead: true, model: 'tiny_vit (random, test only)', topK: 2, maxTilesPerSide: 3 };
   await writeFile(path.join(dir, 'inspector.json'), JSON.stringify(config));
   return { dir, model };
+}
+
+/**
+ * The tiny inspector behind a gate: every inspect call is counted and held until `open()`, so a
+ * test can fill the service's queue with certainty.
+ */
+export async function gatedTinyInspector(): Promise<{ real: Inspector; inspector: InspectorLike; open: () => void; started: () => number }> {
+  const { model } = await tinyInspectorModel();
+  const real = await Inspector.load({ model });
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  let started = 0;
+  const inspector: InspectorLike = { config: real.config, modelPath: real.modelPath, thresholds: real.thresholds.bind(real), inspect: async (b, o) => (started++, await gate, real.inspect(b, o)) };
+  return { real, inspector, open, started: () => started };
 }

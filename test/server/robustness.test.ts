@@ -11,7 +11,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { Inspector } from '../../src/quality/inspector.js';
 import { createInspectorServer } from '../../src/server/server.js';
-import { tinyInspectorModel } from '../helpers/tiny_inspector.js';
+import { gatedTinyInspector, tinyInspectorModel } from '../helpers/tiny_inspector.js';
 import { Rng } from '../helpers/rng.js';
 import { randomPixels } from '../helpers/toy_images.js';
 
@@ -43,19 +43,14 @@ function post(port: number, p: string, body: Buffer, headers: Record<string, str
 }
 
 test('server: a full queue answers 503 before the upload; a client that left is dropped before its image runs (499); close() cuts a stalled upload', async () => {
-  const { model } = await tinyInspectorModel();
-  const real = await Inspector.load({ model });
-  let open!: () => void;
-  const gate = new Promise<void>((r) => (open = r));
-  let started = 0;
-  const slow = { config: real.config, modelPath: real.modelPath, thresholds: real.thresholds.bind(real), inspect: async (b: string | Buffer) => (started++, await gate, real.inspect(b)) };
+  const { real, inspector: slow, open, started } = await gatedTinyInspector();
   const lines: string[] = [];
   const service = createInspectorServer(slow, { maxWaiting: 1, closeGraceMs: 300, log: (l) => lines.push(l) });
   const { port } = await service.listen(0);
   const img = await photo(40, 40);
   try {
     const first = post(port, '/inspect', img);
-    for (let t = 0; started < 1 && t < 300; t++) await new Promise((r) => setTimeout(r, 10));
+    for (let t = 0; started() < 1 && t < 300; t++) await new Promise((r) => setTimeout(r, 10));
     // The second takes the one waiting place, then its client goes away.
     const second = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/inspect?threshold=0.5', headers: { 'Content-Length': img.length } });
     second.on('error', () => undefined);
@@ -76,7 +71,7 @@ test('server: a full queue answers 503 before the upload; a client that left is 
     open();
     assert.equal((await first).status, 200);
     for (let t = 0; !lines.some((l) => / 499 /.test(l)) && t < 300; t++) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(started, 1, 'the image of the client that left was not inspected');
+    assert.equal(started(), 1, 'the image of the client that left was not inspected');
     assert.ok(lines.some((l) => /^POST \/inspect\?threshold=0\.5 499 /.test(l)), lines.join('\n'));
     // A stalled upload does not hold close() open beyond the grace period.
     const stalled = net.connect(port, '127.0.0.1', () => stalled.write('POST /inspect HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc'));

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Inspector } from '../../src/quality/inspector.js';
 import { createInspectorServer } from '../../src/server/server.js';
 import { BoundedQueue, QueueFullError } from '../../src/server/queue.js';
-import { tinyInspectorModel } from '../helpers/tiny_inspector.js';
+import { gatedTinyInspector, tinyInspectorModel } from '../helpers/tiny_inspector.js';
 import { Rng } from '../helpers/rng.js';
 import { randomPixels } from '../helpers/toy_images.js';
 
@@ -127,13 +127,8 @@ test('server: page, health, inspect equals the library, clear errors, and it kee
 });
 
 test('server: under overload one image runs, one waits, the rest get 503 with Retry-After', async () => {
-  const { model } = await tinyInspectorModel();
-  const real = await Inspector.load({ model });
-  let open!: () => void;
-  const gate = new Promise<void>((r) => (open = r));
-  let started = 0;
   // The first inspection is held until every request has arrived, so the overload is certain.
-  const slow = { config: real.config, modelPath: real.modelPath, thresholds: real.thresholds.bind(real), inspect: async (b: string | Buffer) => (started++, await gate, real.inspect(b)) };
+  const { real, inspector: slow, open, started } = await gatedTinyInspector();
   const service = createInspectorServer(slow, { maxWaiting: 1 });
   const { port } = await service.listen(0);
   try {
@@ -147,7 +142,7 @@ test('server: under overload one image runs, one waits, the rest get 503 with Re
       assert.equal(b.headers['retry-after'], '1');
       assert.match(JSON.parse(b.body).error, /server busy: 1 requests already waiting; retry later/);
     }
-    assert.equal(started, 1);
+    assert.equal(started(), 1);
     const health = JSON.parse((await request(port, 'GET', '/healthz')).body);
     assert.deepEqual(health.queue, { active: 1, waiting: 1, receiving: 0 });
     open();
