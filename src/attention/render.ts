@@ -34,7 +34,11 @@ export function gridFor(n: number, aspect: number): [number, number] | null {
   return best;
 }
 
-/** Scales values to [0, 1] for display (min -> 0, max -> 1; all 0 when constant). */
+/**
+ * Scales values to [0, 1] for display (min -> 0, max -> 1). A constant positive map (a window or
+ * stage of one token, attention spread evenly) is all 1, shown as uniform attention rather than
+ * as a blank panel; an all-zero map stays 0.
+ */
 export function normaliseMap(v: Float32Array): Float32Array {
   let lo = Infinity;
   let hi = -Infinity;
@@ -43,7 +47,7 @@ export function normaliseMap(v: Float32Array): Float32Array {
     hi = Math.max(hi, x);
   }
   const out = new Float32Array(v.length);
-  for (let i = 0; i < v.length; i++) out[i] = hi > lo ? (v[i]! - lo) / (hi - lo) : 0;
+  for (let i = 0; i < v.length; i++) out[i] = hi > lo ? (v[i]! - lo) / (hi - lo) : hi > 0 ? 1 : 0;
   return out;
 }
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { gridFor, mapsFromAttention, renderAttentionPng, rollout, windowQueryMap, windowRollout } from '../../src/attention/render.js';
+import { gridFor, mapsFromAttention, normaliseMap, renderAttentionPng, rollout, windowQueryMap, windowRollout } from '../../src/attention/render.js';
 import { panelSize } from '../../src/image/panel.js';
 import { SwinBlock } from '../../src/attention/swin.js';
 import { collectAttention } from '../../src/attention/capture.js';
@@ -201,4 +201,11 @@ test('attention maps of a tall image keep its aspect (narrow panels, as heatmaps
   assert.deepEqual([pw, ph], [26, 520]);
   const meta = await sharp(out).metadata();
   assert.deepEqual([meta.width, meta.height], [2 * 160, ph + 20], 'two cells of the caption width, one panel tall plus its title');
+});
+
+test('normaliseMap: min -> 0 and max -> 1; a constant positive map (one-token window) is uniform attention, not a blank panel', () => {
+  assert.deepEqual(Array.from(normaliseMap(Float32Array.of(0.2, 0.6, 1))), [0, 0.5, 1].map((v) => Math.fround(v)));
+  assert.deepEqual(Array.from(normaliseMap(Float32Array.of(1))), [1]);
+  assert.deepEqual(Array.from(normaliseMap(Float32Array.of(0.25, 0.25, 0.25, 0.25))), [1, 1, 1, 1]);
+  assert.deepEqual(Array.from(normaliseMap(Float32Array.of(0, 0))), [0, 0]);
 });
