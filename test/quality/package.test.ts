@@ -52,6 +52,14 @@ test('package-inspector: checkpoint -> ONNX + config; --calibrate picks threshol
   assert.deepEqual(insp.thresholds(), calibrated.labelThresholds);
   await insp.dispose();
 
+  // --split picks another split of the manifest (here the same images relabelled "dev").
+  const devManifest = path.join(dir, 'dev.jsonl');
+  await writeFile(devManifest, lines.map((l) => l.replace('"split":"val"', '"split":"dev"')).join('\n') + '\n');
+  const dev = run(['--checkpoint', checkpoint, '--out', out, '--calibrate', devManifest, '--split', 'dev', '--per-label']);
+  assert.equal(dev.status, 0, dev.stderr);
+  assert.match(dev.stdout, /^threshold [\d.]+ \(with-clean\): dev macro-F1/m);
+  assert.deepEqual(JSON.parse(await readFile(path.join(dir, 'insp.json'), 'utf8')).labelThresholds, calibrated.labelThresholds, 'same images, same rules');
+
   const detail = run(['--checkpoint', checkpoint, '--out', out, '--detail-labels', 'noise,jpeg']);
   assert.equal(detail.status, 0, detail.stderr);
   assert.deepEqual(JSON.parse(await readFile(path.join(dir, 'insp.json'), 'utf8')).detailLabels, ['noise', 'jpeg']);
@@ -71,6 +79,8 @@ test('package-inspector: checkpoint -> ONNX + config; --calibrate picks threshol
   const gone = path.join(dir, 'gone.jsonl');
   await writeFile(gone, lines.map((l) => l.replace('img/', 'nowhere/')).join('\n') + '\n');
   assert.match(run(['--checkpoint', checkpoint, '--out', out, '--calibrate', gone]).stderr, /gone\.jsonl: none of the 10 images of split "val" exists/);
+  assert.match(run(['--checkpoint', checkpoint, '--out', out, '--calibrate', manifest, '--split', 'holdout']).stderr, /manifest\.jsonl: no samples in split "holdout"/);
+  assert.match(run(['--checkpoint', checkpoint, '--out', out, '--split', 'val']).stderr, /--split needs --calibrate/);
   await assert.rejects(packageInspector({ checkpoint, out, maxTilesPerSide: 20 }), /package-inspector: .*insp\.json: maxTilesPerSide must be an integer in \[1, 16\]; got 20/);
   assert.deepEqual(await readFile(out), before, 'the package was not replaced');
 });

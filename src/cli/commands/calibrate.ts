@@ -57,6 +57,13 @@ export function calibrationFlags(a: ParsedArgs, where: string): CalibrationFlags
 /** A share as a percentage; "n/a" when undefined (a split without clean images). */
 const pct = (x: number) => (Number.isNaN(x) ? 'n/a (no clean image)' : `${(100 * x).toFixed(1)}%`);
 
+/** `--split` (default val), with a warning for a test split. */
+export function calibrationSplit(a: ParsedArgs, command: string): string {
+  const split = flagString(a, 'split', 'val')!;
+  if (split === 'test') console.error(`${command}: warning: calibrating on a test split makes its scores no longer a test`);
+  return split;
+}
+
 /** Calibrates `model` on `split` of `manifest` with a progress bar, and prints what was chosen. */
 export async function runCalibration(model: string, manifest: string, flags: CalibrationFlags, split = 'val'): Promise<CalibrationResult> {
   let bar: Progress | undefined;
@@ -108,9 +115,7 @@ Images that cannot be inspected are named on stderr and left out (exit code 3).`
     if (!model || !model.endsWith('.onnx')) throw new ArgumentError(`calibrate: expected one MODEL.onnx (with its MODEL.json next to it) but received ${model === undefined ? 'none' : `"${model}"`}`);
     const data = flagString(a, 'data');
     if (!data) throw new ArgumentError('calibrate: --data manifest.jsonl is required');
-    const split = flagString(a, 'split', 'val')!;
-    if (split === 'test') console.error('calibrate: warning: calibrating on a test split makes its scores no longer a test');
-    const c = await runCalibration(model, data, calibrationFlags(a, 'calibrate'), split);
+    const c = await runCalibration(model, data, calibrationFlags(a, 'calibrate'), calibrationSplit(a, 'calibrate'));
     return c.validation.errors.length ? 3 : 0;
   },
 };

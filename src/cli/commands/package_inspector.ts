@@ -5,22 +5,22 @@
 import type { Command } from '../command.js';
 import { parseArgs, flagList, flagNumber, flagString } from '../command.js';
 import { packageInspector } from '../../quality/package.js';
-import { calibrationFlags, runCalibration, CALIBRATION_FLAGS_USAGE } from './calibrate.js';
+import { calibrationFlags, calibrationSplit, runCalibration, CALIBRATION_FLAGS_USAGE } from './calibrate.js';
 import { ArgumentError } from '../../util/errors.js';
 import { manifestDataset, resolveManifest } from '../../data/dataset.js';
 import { isRegularFile } from '../../util/fs.js';
 
 /**
- * What calibration will refuse, found before the package is written: a manifest without a val
+ * What calibration will refuse, found before the package is written: a manifest without the
  * split, with labels the model does not know, without a labelled image, or whose images are all
  * missing (some missing ones are named by calibration itself, exit code 3).
  */
-async function checkCalibrationSplit(spec: string, labels: readonly string[]): Promise<void> {
+async function checkCalibrationSplit(spec: string, split: string, labels: readonly string[]): Promise<void> {
   const manifest = await resolveManifest(spec);
-  const ds = await manifestDataset(manifest, labels, 'val', { strictLabels: true });
-  if (!ds.samples.some((s) => s.labels!.some((v) => v > 0.5))) throw new ArgumentError(`${manifest}: no image of split "val" has a label; calibration needs labelled images`);
+  const ds = await manifestDataset(manifest, labels, split, { strictLabels: true });
+  if (!ds.samples.some((s) => s.labels!.some((v) => v > 0.5))) throw new ArgumentError(`${manifest}: no image of split "${split}" has a label; calibration needs labelled images`);
   for (const s of ds.samples) if (await isRegularFile(s.file)) return;
-  throw new ArgumentError(`${manifest}: none of the ${ds.samples.length} images of split "val" exists (first: ${ds.samples[0]!.file})`);
+  throw new ArgumentError(`${manifest}: none of the ${ds.samples.length} images of split "${split}" exists (first: ${ds.samples[0]!.file})`);
 }
 
 export const packageInspectorCommand: Command = {
@@ -28,7 +28,7 @@ export const packageInspectorCommand: Command = {
   summary: 'export a trained quality checkpoint (or an ensemble of several) as inspector ONNX + config',
   usage: `Usage: attnvision package-inspector --checkpoint FILE[,FILE...] --out models/inspector.onnx [--threshold T] [--top-k K] [--max-tiles N]
                                      [--detail-labels noise,jpeg [--detail-tiles N]]
-                                     [--calibrate manifest.jsonl [--per-label [--per-label-tiles]] [--objective O] [--min-clean-kept F]]
+                                     [--calibrate manifest.jsonl [--split val] [--per-label [--per-label-tiles]] [--objective O] [--min-clean-kept F]]
 
 Writes the ONNX model (dynamic batch; outputs presence logits then severity logits) and its JSON
 config next to it (labels, input size, normalisation, threshold, tile aggregation).
@@ -43,17 +43,21 @@ config next to it (labels, input size, normalisation, threshold, tile aggregatio
                   tiles at native scale spread over the image instead (pixel-level problems such
                   as noise and jpeg, which downscaling averages away; default none); N is
                   --max-tiles unless --detail-tiles N is given (fewer: faster on large photos)
-  --calibrate F   then choose the threshold on the val split of manifest F: every image inspected
-                  whole, thresholds 0.05..0.95 scanned, the best by --objective written to the config
+  --calibrate F   then choose the threshold on a split of manifest F (--split, default val): every
+                  image inspected whole, thresholds 0.05..0.95 scanned, the best by --objective
+                  written to the config
 Calibration flags (with --calibrate):
+  --split S       the split of F to calibrate on                                     [val]
 ${CALIBRATION_FLAGS_USAGE}
 With --calibrate, images that cannot be inspected are named on stderr and left out (exit code 3).`,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['checkpoint', 'out', 'threshold', 'top-k', 'max-tiles', 'detail-labels', 'detail-tiles', 'calibrate', 'objective', 'min-clean-kept'], booleans: ['per-label', 'per-label-tiles'], positional: 0 }, 'package-inspector');
+    const a = parseArgs(argv, { values: ['checkpoint', 'out', 'threshold', 'top-k', 'max-tiles', 'detail-labels', 'detail-tiles', 'calibrate', 'split', 'objective', 'min-clean-kept'], booleans: ['per-label', 'per-label-tiles'], positional: 0 }, 'package-inspector');
     const calibrate = flagString(a, 'calibrate');
     if (a.flags.has('per-label') && !calibrate) throw new ArgumentError('package-inspector: --per-label needs --calibrate');
     const calibration = calibrationFlags(a, 'package-inspector');
     if (a.flags.has('objective') && !calibrate) throw new ArgumentError('package-inspector: --objective needs --calibrate');
+    if (a.flags.has('split') && !calibrate) throw new ArgumentError('package-inspector: --split needs --calibrate');
+    const split = calibrate ? calibrationSplit(a, 'package-inspector') : 'val';
     if (calibrate && a.flags.has('threshold')) throw new ArgumentError('package-inspector: give --threshold or --calibrate, not both');
     const checkpoint = flagList(a, 'checkpoint');
     const out = flagString(a, 'out');
@@ -65,7 +69,7 @@ With --calibrate, images that cannot be inspected are named on stderr and left o
       // The calibration split is read as calibration will read it (the checkpoints' labels,
       // strictly) before anything is written: a package is not replaced by an uncalibrated one
       // because the manifest has no val split or labels the model does not know.
-      ...(calibrate ? { beforeWriting: (labels: readonly string[]) => checkCalibrationSplit(calibrate, labels) } : {}),
+      ...(calibrate ? { beforeWriting: (labels: readonly string[]) => checkCalibrationSplit(calibrate, split, labels) } : {}),
       ...(detailLabels ? { detailLabels } : {}),
       ...(a.flags.has('detail-tiles') ? { detailTilesPerSide: flagNumber(a, 'detail-tiles', 5, 'package-inspector', { int: true, min: 1, max: 16 }) } : {}),
       checkpoint,
@@ -75,7 +79,7 @@ With --calibrate, images that cannot be inspected are named on stderr and left o
       maxTilesPerSide: flagNumber(a, 'max-tiles', 4, 'package-inspector', { int: true, min: 1, max: 16 }),
     });
     console.log(`wrote ${r.onnx} (${(r.bytes / 1e6).toFixed(1)} MB) and ${r.config}`);
-    const c = calibrate ? await runCalibration(out, calibrate, calibration) : undefined;
+    const c = calibrate ? await runCalibration(out, calibrate, calibration, split) : undefined;
     return c?.validation.errors.length ? 3 : 0;
   },
 };
