@@ -71,12 +71,27 @@ export interface ManifestLine {
   split?: string;
 }
 
+/** The manifest of an unfinished synth run (data/synth/generate.ts). */
+export const PARTIAL_MANIFEST = 'manifest.partial.jsonl';
+
+/**
+ * A synthesizer output folder whose run has not finished holds only manifest.partial.jsonl: an
+ * error saying so (and how to finish it), never a dataset of the samples rendered so far.
+ */
+export async function refuseUnfinishedSynth(dir: string): Promise<void> {
+  const partial = path.join(dir, PARTIAL_MANIFEST);
+  if (!(await isRegularFile(partial))) return;
+  const lines = (await fs.readFile(partial, 'utf8')).split('\n').filter((l) => l.trim()).length;
+  throw new DatasetError(`${dir}: an unfinished synth run (${lines} samples so far, no manifest.jsonl yet): run the same synth command again to finish it`);
+}
+
 /** A manifest given as its file or as the folder holding it (a synthesizer output folder). */
 export async function resolveManifest(spec: string): Promise<string> {
   const st = await fs.stat(spec).catch(() => null);
   if (!st?.isDirectory()) return spec;
   const inside = path.join(spec, 'manifest.jsonl');
   if (await isRegularFile(inside)) return inside;
+  await refuseUnfinishedSynth(spec);
   throw new DatasetError(`${spec}: a folder without manifest.jsonl (give the manifest file or the synthesizer's output folder)`);
 }
 

@@ -8,7 +8,8 @@ import { synthesize, planJobs, assignSplits, sharpness, deadLeaves, readPhotoNot
 import { defocusBlur, Rng } from '../../src/degrade/index.js';
 import { createImage } from '../../src/image/tensor.js';
 import { readImage, encodeJpeg, encodePng } from '../../src/image/io.js';
-import { manifestDataset } from '../../src/data/dataset.js';
+import { manifestDataset, resolveManifest } from '../../src/data/dataset.js';
+import { loadData } from '../../src/cli/commands/train.js';
 import { QUALITY_LABELS } from '../../src/quality/labels.js';
 import { Progress } from '../../src/util/progress.js';
 import { writeFileAtomic } from '../../src/util/fs.js';
@@ -247,14 +248,21 @@ test('procedural run: files + manifest, worker count does not change output, res
   // The trainer's reader accepts the manifest.
   const ds = await manifestDataset(sa.manifest, QUALITY_LABELS, 'train');
   assert.ok(ds.samples.length > 0);
-  // Interrupted run: 10 samples, a torn manifest line and a stale temp file; then resume.
-  await synthesize({ ...opts, out: b, workers: 0, limit: 10 });
-  await fs.appendFile(path.join(b, 'manifest.jsonl'), '{"id": 99, "fi');
+  // Interrupted run: 10 samples, a torn manifest line and a stale temp file; then resume. Until the
+  // run completes there is only manifest.partial.jsonl, which the dataset readers refuse by name.
+  const cut = await synthesize({ ...opts, out: b, workers: 0, limit: 10 });
+  assert.deepEqual([cut.complete, path.basename(cut.manifest)], [false, 'manifest.partial.jsonl']);
+  await assert.rejects(fs.access(path.join(b, 'manifest.jsonl')));
+  await assert.rejects(resolveManifest(b), /an unfinished synth run \(10 samples so far, no manifest\.jsonl yet\): run the same synth command again to finish it/);
+  await assert.rejects(loadData(b, 'train', [...QUALITY_LABELS]), /an unfinished synth run \(10 samples so far/);
+  await fs.appendFile(path.join(b, 'manifest.partial.jsonl'), '{"id": 99, "fi');
   await fs.writeFile(path.join(b, 'train', 'x.png.tmp-12345'), 'partial');
   const sb = await synthesize({ ...opts, out: b, workers: 1 });
   assert.equal(sb.resumed, 10);
   assert.equal(sb.generated, 14);
   assert.equal(await fs.readFile(path.join(b, 'manifest.jsonl'), 'utf8'), await fs.readFile(sa.manifest, 'utf8'));
+  assert.equal(sb.complete, true);
+  await assert.rejects(fs.access(path.join(b, 'manifest.partial.jsonl')), 'the partial manifest is gone once the run completes');
   for (const l of linesA) assert.deepEqual(await fs.readFile(path.join(b, l.file)), await fs.readFile(path.join(a, l.file)), l.file);
   await assert.rejects(fs.access(path.join(b, 'train', 'x.png.tmp-12345')));
   // A finished run resumes to a no-op; another config in the same folder is refused.

@@ -29,7 +29,8 @@ Synthesises a labelled image-quality dataset: N images for 'clean' and for each 
 Output: DIR/<split>/<label|mixed>/<id>.png, DIR/manifest.jsonl (file, labels, severities, every
 parameter, source photo and crop box, split), DIR/synth.json (config). Splits (train/val/test) are
 made by source photo: no photo contributes to two splits. Re-running the same command resumes an
-interrupted run without duplicating or losing files.
+interrupted run without duplicating or losing files; until the run completes the lines so far are
+in DIR/manifest.partial.jsonl, and train, eval and calibrate refuse the folder.
 
 Options:
   --out DIR        output folder                                            (required)

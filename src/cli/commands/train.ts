@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Command, ParsedArgs } from '../command.js';
 import { parseArgs, flagList, flagNumber, flagString, parseDecimal } from '../command.js';
-import { imageFolder, manifestDataset, type Dataset } from '../../data/dataset.js';
+import { imageFolder, manifestDataset, refuseUnfinishedSynth, type Dataset } from '../../data/dataset.js';
 import { Trainer, evaluateLoader, type TrainConfig, type EpochLog } from '../../train/trainer.js';
 import { renderReport } from '../../train/report.js';
 import { readCheckpoint } from '../../io/checkpoint.js';
@@ -44,6 +44,7 @@ export async function loadData(spec: string, split: string, labels: string[] | u
   // A synthesizer output folder: the same test as resolveManifest's (calibrate, package-inspector).
   const manifest = path.join(spec, 'manifest.jsonl');
   if (await isRegularFile(manifest)) return loadData(manifest, split, labels, opts);
+  await refuseUnfinishedSynth(spec);
   const sub = path.join(spec, split);
   if (await fs.stat(sub).catch(() => null)) return imageFolder(sub, labels);
   let hasSplits = false;

@@ -6,13 +6,18 @@
  *
  * Output folder:
  *   synth.json                         the config (seed, sizes, photo list); a resume must match it
- *   manifest.jsonl                     one ManifestEntry per line, sorted by id when the run ends
+ *   manifest.jsonl                     one ManifestEntry per line, sorted by id; written only when
+ *                                      every sample of the plan is rendered, so its presence means
+ *                                      the dataset is complete
+ *   manifest.partial.jsonl             while a run is unfinished: the lines so far (appended as
+ *                                      samples finish); readers refuse a folder that has only this
  *   <split>/<label|mixed>/<id>.png     images; 'mixed' holds the multi-label samples
  *   preview.png                        contact sheet with --preview
  *
  * Resume: every sample is a pure function of (config, id). On restart, stale temp files are
  * deleted, manifest lines whose image exists are kept (a torn last line is dropped), and only the
- * missing ids are rendered, so nothing is duplicated or lost.
+ * missing ids are rendered, so nothing is duplicated or lost. An interrupted run leaves only
+ * manifest.partial.jsonl, so train, eval and calibrate cannot take it for the whole dataset.
  */
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -24,7 +29,7 @@ import { parseJsonl } from '../../io/jsonl.js';
 import { ArgumentError, AttnvisionError, checkInt, checkNumber } from '../../util/errors.js';
 import { makeDirs, removeStaleTemps, writeFileAtomic } from '../../util/fs.js';
 import { Progress } from '../../util/progress.js';
-import { IMAGE_EXTENSIONS } from '../dataset.js';
+import { IMAGE_EXTENSIONS, PARTIAL_MANIFEST } from '../dataset.js';
 import { ownProblemPhotos, partlyBlurredPhotos, PHOTO_NOTES_FILE, readPhotoNotes } from './photo_notes.js';
 import { isPhotoSplitFile, photoSplitMap } from './photo_split.js';
 import { photoSplits, planJobs, SPLITS, type Job, type Split, type SynthConfig } from './plan.js';
@@ -89,7 +94,10 @@ export interface SynthSummary {
   rejectedPhotos: number;
   /** Files of the photo folder left out: too small (a short side below the sample size) or unreadable. */
   skippedPhotos: SkippedPhoto[];
+  /** manifest.jsonl, or manifest.partial.jsonl when the run stopped early (`limit`). */
   manifest: string;
+  /** Whether every sample of the plan is rendered (manifest.jsonl written). */
+  complete: boolean;
 }
 
 export class SynthError extends AttnvisionError {}
@@ -233,8 +241,13 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
   }
   await removeStaleTemps(out);
   const manifest = path.join(out, 'manifest.jsonl');
-  const doneEntries = await readManifest(manifest, out);
-  await writeFileAtomic(manifest, manifestText(doneEntries));
+  const partial = path.join(out, PARTIAL_MANIFEST);
+  // Lines of a finished run, of an unfinished one, or (older versions) of an unfinished run that
+  // wrote manifest.jsonl as it went: all go to the partial manifest until the run completes.
+  const doneById = new Map([...(await readManifest(manifest, out)), ...(await readManifest(partial, out))].map((e) => [e.id, e]));
+  const doneEntries = [...doneById.values()].sort((a, b) => a.id - b.id);
+  await writeFileAtomic(partial, manifestText(doneEntries));
+  await fs.rm(manifest, { force: true });
   const done = new Set(doneEntries.map((e) => e.id));
 
   let todo = jobs.filter((j) => !done.has(j.id));
@@ -247,7 +260,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
   const nWorkers = Math.min(opts.workers ?? os.availableParallelism(), chunks.length);
   const progress = new Progress({ total: jobs.length, initial: done.size, label: 'synth', unit: 'img', quiet: opts.quiet ?? false });
   const t0 = Date.now();
-  const fh = await fs.open(manifest, 'a');
+  const fh = await fs.open(partial, 'a');
   let writeChain: Promise<unknown> = Promise.resolve();
   const onEntry = (e: ManifestEntry): void => {
     writeChain = writeChain.then(() => fh.write(JSON.stringify(e) + '\n'));
@@ -265,10 +278,14 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
     await fh.close();
   }
   progress.finish();
-  // Final manifest sorted by id: identical whatever the worker count or interruptions.
-  const all = await readManifest(manifest, out);
+  // Final manifest sorted by id: identical whatever the worker count or interruptions. Written as
+  // manifest.jsonl (and the partial one removed) only when every planned sample is there.
+  const all = await readManifest(partial, out);
   const byId = new Map(all.map((e) => [e.id, e]));
-  await writeFileAtomic(manifest, manifestText([...byId.values()].sort((a, b) => a.id - b.id)));
+  const complete = jobs.every((j) => byId.has(j.id));
+  const sorted = manifestText([...byId.values()].sort((a, b) => a.id - b.id));
+  await writeFileAtomic(complete ? manifest : partial, sorted);
+  if (complete) await fs.rm(partial, { force: true });
   const seconds = (Date.now() - t0) / 1000;
   return {
     total: jobs.length,
@@ -279,7 +296,8 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
     workers: nWorkers,
     rejectedPhotos: [...byId.values()].filter((e) => e.source.rejectedPhoto).length,
     skippedPhotos: listed.skipped,
-    manifest,
+    manifest: complete ? manifest : partial,
+    complete,
   };
 }
 
