@@ -13,6 +13,7 @@
  * as `best`; the raw weights are validated too (`valMetricRaw`) and carried on in `last`.
  */
 import { promises as fs } from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Tensor } from '../graph/graph.js';
 import * as F from '../graph/ops/index.js';
@@ -192,14 +193,24 @@ export class Trainer {
       return { startEpoch: 0, best: undefined };
     }
     r.handle.state.loadStateDict(ck.entries, { source: lastFile });
-    const meta = JSON.parse(ck.metadata.trainer ?? '{}') as { epoch: number; step: number; logs: EpochLog[]; config: TrainConfig };
+    const meta = JSON.parse(ck.metadata.trainer ?? '{}') as { epoch: number; step: number; logs: EpochLog[]; config: TrainConfig; data?: DataFingerprint };
     const changed = configDifferences(meta.config, this.config);
     if (changed.length) throw new ArgumentError(`${lastFile}: checkpoint was trained with a different configuration (${changed.join('; ')}); resume with the same flags or start a new run folder`);
+    // Another data set would change the batches and the schedule: the resumed run would not be the one it continues.
+    const data = dataFingerprint(this.train, this.val);
+    if (meta.data && (meta.data.hash !== data.hash || meta.data.train !== data.train || meta.data.val !== data.val)) {
+      throw new ArgumentError(`${lastFile}: the data changed since this checkpoint (training images ${meta.data.train} -> ${data.train}, validation ${meta.data.val} -> ${data.val}${meta.data.hash !== data.hash ? ', file list or labels differ' : ''}); resume with the same data or start a new run folder`);
+    }
     r.step.restore({ step: meta.step, states: ck.optimizer });
     r.ema?.restore(ck.optimizer.ema_params, ck.optimizer.ema_buffers, lastFile);
     r.logs.push(...meta.logs);
     const best = r.logs.reduce<EpochLog | undefined>((b, l) => (l.valMetric !== undefined && (!b || l.valMetric > b.valMetric!) ? l : b), undefined);
-    return { startEpoch: meta.epoch + 1, best };
+    // The logs as the checkpoint has them: a run stopped between the checkpoint and the log files
+    // would otherwise keep logs an epoch short (for good, if that was the last epoch).
+    await writeLogs(this.outDir, r.logs);
+    const next = meta.epoch + 1;
+    this.events.onNotice?.(next >= this.config.epochs ? `${lastFile}: the run is already complete (${this.config.epochs} epochs)` : `resuming at epoch ${next + 1} of ${this.config.epochs} from ${lastFile}`);
+    return { startEpoch: next, best };
   }
 
   /** Runs (or resumes) training. */
@@ -232,6 +243,7 @@ export class Trainer {
     // Runs fn with the averaged weights in the model state (the raw weights without EMA).
     const withEvalWeights = <T>(fn: () => Promise<T>) => (ema ? withSwapped([[state.params, ema.params], [state.buffers, ema.buffers]], fn) : fn());
     const lastFile = path.join(this.outDir, 'last.safetensors');
+    const data = dataFingerprint(this.train, this.val);
     if (opts.resume) {
       try {
         ({ startEpoch, best } = await this.resume(lastFile, { handle, step, ema, logs }));
@@ -293,14 +305,17 @@ export class Trainer {
           }
         }
         logs.push(log);
-        const trainerMeta = { epoch, step: step.step, logs, config: c };
+        const trainerMeta = { epoch, step: step.step, logs, config: c, data };
         const metadata = { trainer: toMeta(trainerMeta), model: c.model, classes: toMeta(this.train.classes), numOutputs: String(this.numOutputs), imageSize: String(S), head: this.train.multiLabel ? 'multi-label' : 'single-label' };
         const emaStates: Record<string, Float32Array> = ema ? { ema_params: ema.params, ema_buffers: ema.buffers } : {};
-        await saveCheckpoint(lastFile, state, { optimizer: { ...step.snapshot().states, ...emaStates }, metadata });
+        // best before last: last.safetensors is the commit point of the epoch. A run stopped in
+        // between repeats the epoch on resume (bit-identically) and rewrites best; the other order
+        // could leave best.safetensors an epoch behind the logs for good.
         if (log.valMetric !== undefined && (!best || log.valMetric > best.valMetric!)) {
           best = log;
           await withEvalWeights(() => saveCheckpoint(path.join(this.outDir, 'best.safetensors'), state, { metadata }));
         }
+        await saveCheckpoint(lastFile, state, { optimizer: { ...step.snapshot().states, ...emaStates }, metadata });
         await writeLogs(this.outDir, logs);
         this.events.onEpoch?.(log);
       }
@@ -310,6 +325,23 @@ export class Trainer {
     }
     return { logs, best, handle };
   }
+}
+
+/** What a checkpoint records of its data: image counts and a hash of the files and their labels. */
+export interface DataFingerprint {
+  train: number;
+  val: number;
+  hash: string;
+}
+
+/** The data's fingerprint: files relative to each set's root (so a moved folder still matches), with labels. */
+export function dataFingerprint(train: Dataset, val: Dataset | undefined): DataFingerprint {
+  const h = createHash('sha1');
+  for (const ds of [train, val]) {
+    h.update(`|${ds?.classes.join(',') ?? ''}|`);
+    for (const s of ds?.samples ?? []) h.update(`${path.relative(ds!.root, s.file)}\t${s.labels ? Array.from(s.labels).join('') : s.label}\n`);
+  }
+  return { train: train.samples.length, val: val?.samples.length ?? 0, hash: h.digest('hex').slice(0, 16) };
 }
 
 /** The numeric and named settings of a training run, checked before anything runs (the CLI checks its flags too). */

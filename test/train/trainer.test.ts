@@ -135,6 +135,18 @@ test('trainer: learns, writes logs and checkpoints, and resumes exactly', async 
     assert.equal(resumed.logs[i]!.trainLoss, full.logs[i]!.trainLoss, `epoch ${i + 1} train loss`);
     assert.equal(resumed.logs[i]!.valLoss, full.logs[i]!.valLoss, `epoch ${i + 1} val loss`);
   }
+
+  // A run stopped after its last checkpoint but before its log files: resuming rewrites the logs
+  // from the checkpoint (and says the run is complete) instead of leaving them an epoch short.
+  await writeFile(path.join(out1, 'log.jsonl'), jsonl.slice(0, 3).join('\n') + '\n');
+  const notices: string[] = [];
+  const again = await new Trainer(config, train, val, out1, { onNotice: (m) => notices.push(m) }).run({ resume: true });
+  assert.equal(again.logs.length, 4);
+  assert.equal((await readFile(path.join(out1, 'log.jsonl'), 'utf8')).trim().split('\n').length, 4);
+  assert.deepEqual(notices, [`${path.join(out1, 'last.safetensors')}: the run is already complete (4 epochs)`]);
+  // Resuming on other data is refused: the batches and the schedule would not be the run's.
+  const fewer = { ...train, samples: train.samples.slice(1) };
+  await assert.rejects(new Trainer(config, fewer, val, out1).run({ resume: true }), /the data changed since this checkpoint \(training images 96 -> 95, validation 32 -> 32, file list or labels differ\)/);
 });
 
 test('trainer: --cache-batches decodes epoch 0 once and replays it; resuming stays exact', async () => {
