@@ -87,7 +87,27 @@ export function checkInspectorConfig(config: InspectorConfig, where: string): In
   if (perSide != null && !(Number.isInteger(perSide) && perSide >= 1 && perSide <= 16)) {
     throw new InspectorConfigError(`${where}: detailTilesPerSide must be an integer in [1, 16]; got ${JSON.stringify(perSide)}`);
   }
+  if (config.modelSha256 != null && !(typeof config.modelSha256 === 'string' && /^[0-9a-f]{64}$/.test(config.modelSha256))) bad('modelSha256', 'a SHA-256 digest (64 hex digits)', config.modelSha256);
   return config;
+}
+
+/** SHA-256 (hex) of model bytes, or null where Web Crypto is not available (an insecure browser context). */
+export async function modelDigest(bytes: Uint8Array): Promise<string | null> {
+  const subtle = (globalThis as { crypto?: { subtle?: { digest(alg: string, data: Uint8Array): Promise<ArrayBuffer> } } }).crypto?.subtle;
+  if (!subtle) return null;
+  return Array.from(new Uint8Array(await subtle.digest('SHA-256', bytes)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * A config that names its model's digest must sit beside that model: otherwise an error naming
+ * both files (one model's thresholds and tile rules would be applied to another's outputs).
+ */
+export async function checkModelDigest(config: InspectorConfig, bytes: Uint8Array, modelName: string, configName: string): Promise<void> {
+  if (!config.modelSha256) return;
+  const digest = await modelDigest(bytes);
+  if (digest !== null && digest !== config.modelSha256) {
+    throw new InspectorConfigError(`${configName} was written for another model than ${modelName} (its modelSha256 does not match the file): an interrupted package-inspector or mixed-up files; package the model again`);
+  }
 }
 
 /** Outputs per tile the config expects: a presence logit per label, and a severity logit per label with `severityHead`. */

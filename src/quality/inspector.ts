@@ -15,7 +15,7 @@ import * as ort from 'onnxruntime-node';
 import { checkThreads, defaultThreads } from '../runtime/session.js';
 import { AttnvisionError } from '../util/errors.js';
 import { planTiles, type TilePlan } from './tiling.js';
-import { checkInspectorConfig, detailPlanOf, labelThresholdsOf, probeModel, resultFromTileOutputs, runTiles, tileBatch } from './core.js';
+import { checkInspectorConfig, checkModelDigest, detailPlanOf, labelThresholdsOf, probeModel, resultFromTileOutputs, runTiles, tileBatch } from './core.js';
 import { DECODE_TIMEOUT_SECONDS, decodeFailureReason, isBenignDecodeWarning, openImagePipeline } from '../image/io.js';
 import { ImageDecodeError } from '../image/errors.js';
 import type { InspectorConfig, InspectResult } from './labels.js';
@@ -82,9 +82,15 @@ export class Inspector {
     if (modelStat instanceof Error) throw new AttnvisionError(`${modelPath}: cannot read inspector model (${modelStat.code === 'ENOENT' ? 'file not found' : (modelStat.code ?? modelStat.message)})`);
     if (!modelStat.isFile()) throw new AttnvisionError(`${modelPath}: cannot read inspector model (not a file)`);
     const config = await readInspectorConfig(configPath);
+    const bytes = new Uint8Array(await fs.readFile(modelPath));
+    try {
+      await checkModelDigest(config, bytes, modelPath, configPath);
+    } catch (e) {
+      throw new AttnvisionError((e as Error).message);
+    }
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+      session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
     } catch (e) {
       throw new AttnvisionError(`${modelPath}: cannot load inspector model (${(e as Error).message})`);
     }

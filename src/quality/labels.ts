@@ -75,4 +75,10 @@ export interface InspectorConfig {
   detailLabels?: QualityLabel[];
   /** Detail tiles per side (at most; default `maxTilesPerSide`). Fewer cost less on large photos. */
   detailTilesPerSide?: number;
+  /**
+   * SHA-256 (hex) of the ONNX file this config was written for (package-inspector). When present,
+   * loading checks it, so a config left beside another model (an interrupted package, files mixed
+   * up) is refused instead of applying one model's thresholds to another's outputs.
+   */
+  modelSha256?: string;
 }

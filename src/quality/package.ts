@@ -4,6 +4,8 @@
  * normalisation, threshold, tiling). Several checkpoints with the same labels and tile size give
  * one ensemble model that averages their logits (io/onnx_ensemble.ts).
  */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { readCheckpoint } from '../io/checkpoint.js';
 import { exportOnnx } from '../io/export.js';
@@ -34,6 +36,12 @@ export interface PackageOptions {
    * or written (e.g. to check that a calibration split can be read with those labels).
    */
   beforeWriting?: (labels: readonly string[]) => Promise<void>;
+  /**
+   * Called with a complete package written under a temporary name (its .onnx path; the .json beside
+   * it) before it replaces `out`: calibration rewrites that config there, so a package is never
+   * in place uncalibrated or half calibrated. If it throws, nothing at `out` changes.
+   */
+  beforeReplacing?: (tempOnnx: string) => Promise<void>;
 }
 
 /** A trainer checkpoint read and checked to be a quality checkpoint (not yet exported). */
@@ -120,7 +128,20 @@ export async function packageInspector(o: PackageOptions): Promise<{ onnx: strin
           members.map((m, i) => ({ name: m.checkpoint, bytes: exported[i]! })),
           { docString: JSON.stringify({ producer: 'attnvision inspector', model, members: members.map((m) => m.model), combine: 'mean of the members\' logits', labels: classes, outputs: 'presence logits [K] then severity logits [K]' }) },
         );
-  await writeFileAtomic(onnxPath, bytes);
-  await writeFileAtomic(configPath, JSON.stringify(config, null, 2) + '\n');
+  config.modelSha256 = createHash('sha256').update(bytes).digest('hex');
+  // Written under temporary names, then moved into place model first: a run stopped between the
+  // two moves leaves the old config beside the new model, which its modelSha256 makes an error at
+  // load (not a silent mix of one model's rules with another's outputs).
+  const tempOnnx = path.join(path.dirname(onnxPath), `.${path.basename(onnxPath, '.onnx')}.pkg-${process.pid}.onnx`);
+  const tempConfig = tempOnnx.replace(/\.onnx$/, '.json');
+  try {
+    await writeFileAtomic(tempOnnx, bytes);
+    await writeFileAtomic(tempConfig, JSON.stringify(config, null, 2) + '\n');
+    await o.beforeReplacing?.(tempOnnx);
+    await fs.rename(tempOnnx, onnxPath);
+    await fs.rename(tempConfig, configPath);
+  } finally {
+    await Promise.all([fs.rm(tempOnnx, { force: true }), fs.rm(tempConfig, { force: true })]);
+  }
   return { onnx: path.resolve(onnxPath), config: path.resolve(configPath), bytes: bytes.length };
 }

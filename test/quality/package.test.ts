@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, writeFile, mkdir, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, writeFile, mkdir, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +42,8 @@ test('package-inspector: checkpoint -> ONNX + config; --calibrate picks threshol
   assert.deepEqual([config.model, config.inputSize, config.threshold, config.topK, config.severityHead, config.labelThresholds], ['tiny_vit', 32, 0.4, 3, true, undefined]);
   assert.match(plain.stdout, /wrote .*insp\.onnx \(\d+\.\d MB\)/);
   assert.ok((await stat(out)).size > 1000);
+  assert.equal(config.modelSha256, createHash('sha256').update(await readFile(out)).digest('hex'), 'the config names its model');
+  assert.deepEqual((await readdir(dir)).filter((f) => f.includes('.pkg-')), [], 'no temporary package files left');
 
   const cal = run(['--checkpoint', checkpoint, '--out', out, '--calibrate', manifest, '--per-label']);
   assert.equal(cal.status, 0, cal.stderr);
@@ -82,6 +85,20 @@ test('package-inspector: checkpoint -> ONNX + config; --calibrate picks threshol
   assert.match(run(['--checkpoint', checkpoint, '--out', out, '--calibrate', manifest, '--split', 'holdout']).stderr, /manifest\.jsonl: no samples in split "holdout"/);
   assert.match(run(['--checkpoint', checkpoint, '--out', out, '--split', 'val']).stderr, /--split needs --calibrate/);
   await assert.rejects(packageInspector({ checkpoint, out, maxTilesPerSide: 20 }), /package-inspector: .*insp\.json: maxTilesPerSide must be an integer in \[1, 16\]; got 20/);
+  // A calibration that fails (here: a clean-kept floor no rule meets) leaves the package in place untouched.
+  const configBefore = await readFile(path.join(dir, 'insp.json'), 'utf8');
+  const floor = run(['--checkpoint', checkpoint, '--out', out, '--calibrate', manifest, '--per-label', '--min-clean-kept', '1']);
+  assert.notEqual(floor.status, 0);
+  assert.deepEqual([await readFile(out), await readFile(path.join(dir, 'insp.json'), 'utf8')], [before, configBefore], 'the package was not replaced');
+  assert.deepEqual((await readdir(dir)).filter((f) => f.includes('.pkg-')), [], 'no temporary package files left');
+  // A config beside another model (an interrupted package, mixed-up files) is refused at load.
+  const other = path.join(dir, 'other.onnx');
+  await writeFile(other, await readFile(out));
+  const cfg = JSON.parse(configBefore);
+  await writeFile(path.join(dir, 'other.json'), JSON.stringify({ ...cfg, modelSha256: 'ab'.repeat(32) }));
+  await assert.rejects(Inspector.load(other), /other\.json was written for another model than .*other\.onnx \(its modelSha256 does not match the file\)/);
+  await writeFile(path.join(dir, 'other.json'), JSON.stringify({ ...cfg, modelSha256: 'not a digest' }));
+  await assert.rejects(Inspector.load(other), /modelSha256 must be a SHA-256 digest \(64 hex digits\)/);
   assert.deepEqual(await readFile(out), before, 'the package was not replaced');
 });
 

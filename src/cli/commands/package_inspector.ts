@@ -6,6 +6,7 @@ import type { Command } from '../command.js';
 import { parseArgs, flagList, flagNumber, flagString } from '../command.js';
 import { packageInspector } from '../../quality/package.js';
 import { calibrationFlags, calibrationSplit, runCalibration, CALIBRATION_FLAGS_USAGE } from './calibrate.js';
+import type { CalibrationResult } from '../../quality/calibrate.js';
 import { ArgumentError } from '../../util/errors.js';
 import { manifestDataset, resolveManifest } from '../../data/dataset.js';
 import { isRegularFile } from '../../util/fs.js';
@@ -31,7 +32,9 @@ export const packageInspectorCommand: Command = {
                                      [--calibrate manifest.jsonl [--split val] [--per-label [--per-label-tiles]] [--objective O] [--min-clean-kept F]]
 
 Writes the ONNX model (dynamic batch; outputs presence logits then severity logits) and its JSON
-config next to it (labels, input size, normalisation, threshold, tile aggregation).
+config next to it (labels, input size, normalisation, threshold, tile aggregation, the model's
+SHA-256). Both are written under temporary names and, with --calibrate, calibrated there; only a
+finished package replaces --out.
   --checkpoint F  a trainer checkpoint (.safetensors); a comma list of several (same labels and
                   input size, any architectures) packages one ONNX model that runs them all on
                   each tile and outputs the mean of their logits (an ensemble; each tile costs
@@ -65,11 +68,20 @@ With --calibrate, images that cannot be inspected are named on stderr and left o
     const detailFlag = flagString(a, 'detail-labels');
     const detailLabels = flagList(a, 'detail-labels');
     if (detailFlag !== undefined && !detailLabels!.length) throw new ArgumentError(`package-inspector: expected a comma list of labels for --detail-labels but received "${detailFlag}"`);
+    let calibrated: CalibrationResult | undefined;
     const r = await packageInspector({
       // The calibration split is read as calibration will read it (the checkpoints' labels,
       // strictly) before anything is written: a package is not replaced by an uncalibrated one
       // because the manifest has no val split or labels the model does not know.
-      ...(calibrate ? { beforeWriting: (labels: readonly string[]) => checkCalibrationSplit(calibrate, split, labels) } : {}),
+      // Calibration runs on the package under a temporary name, before it replaces --out.
+      ...(calibrate
+        ? {
+            beforeWriting: (labels: readonly string[]) => checkCalibrationSplit(calibrate, split, labels),
+            beforeReplacing: async (temp: string) => {
+              calibrated = await runCalibration(temp, calibrate, calibration, split);
+            },
+          }
+        : {}),
       ...(detailLabels ? { detailLabels } : {}),
       ...(a.flags.has('detail-tiles') ? { detailTilesPerSide: flagNumber(a, 'detail-tiles', 5, 'package-inspector', { int: true, min: 1, max: 16 }) } : {}),
       checkpoint,
@@ -78,8 +90,7 @@ With --calibrate, images that cannot be inspected are named on stderr and left o
       topK: flagNumber(a, 'top-k', 2, 'package-inspector', { int: true, min: 1 }),
       maxTilesPerSide: flagNumber(a, 'max-tiles', 4, 'package-inspector', { int: true, min: 1, max: 16 }),
     });
-    console.log(`wrote ${r.onnx} (${(r.bytes / 1e6).toFixed(1)} MB) and ${r.config}`);
-    const c = calibrate ? await runCalibration(out, calibrate, calibration, split) : undefined;
-    return c?.validation.errors.length ? 3 : 0;
+    console.log(`wrote ${r.onnx} (${(r.bytes / 1e6).toFixed(1)} MB) and ${r.config}${calibrated ? ' (calibrated)' : ''}`);
+    return calibrated?.validation.errors.length ? 3 : 0;
   },
 };
