@@ -14,6 +14,7 @@ import { writeFileAtomic } from '../util/fs.js';
 import { createModel, defaultForward } from '../models/index.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../data/loader/transform.js';
 import { ArgumentError } from '../util/errors.js';
+import { unfinishedRunNote } from '../train/trainer.js';
 import { QUALITY_LABELS, type InspectorConfig, type QualityLabel } from './labels.js';
 import { checkInspectorConfig } from './core.js';
 
@@ -52,6 +53,8 @@ interface Member {
   size: number;
   numOutputs: number;
   entries: Awaited<ReturnType<typeof readCheckpoint>>['entries'];
+  /** Set when the checkpoint is of a run that has not reached its last epoch. */
+  unfinished?: string;
 }
 
 async function readMember(checkpoint: string, o: PackageOptions): Promise<Member> {
@@ -66,7 +69,8 @@ async function readMember(checkpoint: string, o: PackageOptions): Promise<Member
   if (unknown.length) throw new ArgumentError(`${checkpoint}: labels ${unknown.join(', ')} are not quality labels (${QUALITY_LABELS.join(', ')})`);
   const badDetail = (o.detailLabels ?? []).filter((l) => !classes.includes(l));
   if (badDetail.length) throw new ArgumentError(`${checkpoint}: detail labels ${badDetail.join(', ')} are not labels of this model (${classes.join(', ')})`);
-  return { checkpoint, model, classes, size, numOutputs, entries: ck.entries };
+  const unfinished = await unfinishedRunNote(checkpoint);
+  return { checkpoint, model, classes, size, numOutputs, entries: ck.entries, ...(unfinished ? { unfinished } : {}) };
 }
 
 /** One member as a standalone ONNX model. */
@@ -83,7 +87,7 @@ async function exportMember(m: Member, o: PackageOptions): Promise<Uint8Array> {
   });
 }
 
-export async function packageInspector(o: PackageOptions): Promise<{ onnx: string; config: string; bytes: number }> {
+export async function packageInspector(o: PackageOptions): Promise<{ onnx: string; config: string; bytes: number; warnings: string[] }> {
   const checkpoints = typeof o.checkpoint === 'string' ? [o.checkpoint] : [...o.checkpoint];
   if (!checkpoints.length) throw new ArgumentError('package-inspector: no checkpoint given');
   if (o.detailTilesPerSide !== undefined && !o.detailLabels?.length) throw new ArgumentError('detail tiles per side (--detail-tiles) need detail labels (--detail-labels)');
@@ -143,5 +147,5 @@ export async function packageInspector(o: PackageOptions): Promise<{ onnx: strin
   } finally {
     await Promise.all([fs.rm(tempOnnx, { force: true }), fs.rm(tempConfig, { force: true })]);
   }
-  return { onnx: path.resolve(onnxPath), config: path.resolve(configPath), bytes: bytes.length };
+  return { onnx: path.resolve(onnxPath), config: path.resolve(configPath), bytes: bytes.length, warnings: members.flatMap((m) => (m.unfinished ? [m.unfinished] : [])) };
 }

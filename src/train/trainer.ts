@@ -27,6 +27,7 @@ import { DataLoader, replaceFailedSamples, type Batch } from '../data/loader/loa
 import type { Dataset } from '../data/dataset.js';
 import type { TransformSpec } from '../data/loader/transform.js';
 import { saveCheckpoint, readCheckpoint } from '../io/checkpoint.js';
+import { readSafetensorsMetadata } from '../io/safetensors.js';
 import { makeDirs, writeFileAtomic } from '../util/fs.js';
 import { multiLabelMetrics, singleLabelMetrics, sigmoid, type MultiLabelMetrics, type SingleLabelMetrics } from './metrics.js';
 import { ArgumentError, AttnvisionError, checkInt, checkNumber, invalidArg } from '../util/errors.js';
@@ -325,6 +326,25 @@ export class Trainer {
     }
     return { logs, best, handle };
   }
+}
+
+/**
+ * For a checkpoint of a training run that has not reached its last epoch (judged by the run's
+ * last.safetensors beside it: best.safetensors of a finished run is often from an earlier epoch):
+ * a note saying so; undefined for a finished run or when there is no trainer metadata to tell.
+ */
+export async function unfinishedRunNote(file: string): Promise<string | undefined> {
+  const last = path.join(path.dirname(file), 'last.safetensors');
+  let meta: { epoch?: unknown; config?: { epochs?: unknown } };
+  try {
+    meta = JSON.parse((await readSafetensorsMetadata(last)).trainer ?? '{}') as typeof meta;
+  } catch {
+    return undefined;
+  }
+  const epoch = meta.epoch;
+  const epochs = meta.config?.epochs;
+  if (typeof epoch !== 'number' || typeof epochs !== 'number' || epoch + 1 >= epochs) return undefined;
+  return `${file}: a checkpoint of an unfinished run (${last} is at epoch ${epoch + 1} of ${epochs}); continue it with train --resume`;
 }
 
 /** What a checkpoint records of its data: image counts and a hash of the files and their labels. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { imageFolder, type Dataset } from '../../src/data/dataset.js';
 import { DataLoader, replaceFailedSamples, type Batch } from '../../src/data/loader/loader.js';
-import { Trainer, pairLossWeights, type TrainConfig, type EpochLog } from '../../src/train/trainer.js';
+import { Trainer, pairLossWeights, unfinishedRunNote, type TrainConfig, type EpochLog } from '../../src/train/trainer.js';
 import { writeToyImageFolder } from '../helpers/toy_images.js';
 import { readCheckpoint } from '../../src/io/checkpoint.js';
 import { loadSample } from '../../src/data/loader/transform.js';
@@ -144,6 +144,11 @@ test('trainer: learns, writes logs and checkpoints, and resumes exactly', async 
   assert.equal(again.logs.length, 4);
   assert.equal((await readFile(path.join(out1, 'log.jsonl'), 'utf8')).trim().split('\n').length, 4);
   assert.deepEqual(notices, [`${path.join(out1, 'last.safetensors')}: the run is already complete (4 epochs)`]);
+  // A finished run's checkpoints are not flagged (best may be from an earlier epoch); an interrupted run's are.
+  assert.equal(await unfinishedRunNote(path.join(out1, 'best.safetensors')), undefined);
+  const out3 = await mkdtemp(path.join(tmpdir(), 'attnvision-run-'));
+  await assert.rejects(new Trainer(config, train, val, out3, { onEpoch: (l) => { if (l.epoch === 1) throw new Error('stop'); } }).run(), /stop/);
+  assert.match((await unfinishedRunNote(path.join(out3, 'best.safetensors')))!, /best\.safetensors: a checkpoint of an unfinished run \(.*last\.safetensors is at epoch 1 of 4\); continue it with train --resume/);
   // Resuming on other data is refused: the batches and the schedule would not be the run's.
   const fewer = { ...train, samples: train.samples.slice(1) };
   await assert.rejects(new Trainer(config, fewer, val, out1).run({ resume: true }), /the data changed since this checkpoint \(training images 96 -> 95, validation 32 -> 32, file list or labels differ\)/);

@@ -90,6 +90,7 @@ With --calibrate, images that cannot be inspected are named on stderr and left o
       topK: flagNumber(a, 'top-k', 2, 'package-inspector', { int: true, min: 1 }),
       maxTilesPerSide: flagNumber(a, 'max-tiles', 4, 'package-inspector', { int: true, min: 1, max: 16 }),
     });
+    for (const w of r.warnings) console.error(`package-inspector: warning: ${w}`);
     console.log(`wrote ${r.onnx} (${(r.bytes / 1e6).toFixed(1)} MB) and ${r.config}${calibrated ? ' (calibrated)' : ''}`);
     return calibrated?.validation.errors.length ? 3 : 0;
   },

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Command, ParsedArgs } from '../command.js';
 import { parseArgs, flagList, flagNumber, flagString, parseDecimal } from '../command.js';
 import { imageFolder, manifestDataset, refuseUnfinishedSynth, type Dataset } from '../../data/dataset.js';
-import { Trainer, evaluateLoader, type TrainConfig, type EpochLog } from '../../train/trainer.js';
+import { Trainer, evaluateLoader, unfinishedRunNote, type TrainConfig, type EpochLog } from '../../train/trainer.js';
 import { renderReport } from '../../train/report.js';
 import { readCheckpoint } from '../../io/checkpoint.js';
 import { readSafetensorsMetadata } from '../../io/safetensors.js';
@@ -181,6 +181,8 @@ export async function evaluateCheckpoint(file: string, ds: Dataset, batch: numbe
   const ck = await readCheckpoint(file);
   const model = ck.metadata.model;
   if (!model) throw new ArgumentError(`${file}: not a trainer checkpoint (no model metadata)`);
+  const unfinished = await unfinishedRunNote(file);
+  if (unfinished) console.error(`eval: warning: ${unfinished}`);
   const size = Number(ck.metadata.imageSize);
   const numOutputs = Number(ck.metadata.numOutputs);
   const classes = JSON.parse(ck.metadata.classes ?? '[]') as string[];
