@@ -14,6 +14,10 @@ export interface Command {
   usage: string;
   /** Runs the command; returns the process exit code. */
   run(argv: string[]): Promise<number>;
+  /** What to do after Ctrl-C / SIGTERM (printed with "interrupted"), e.g. how to resume. */
+  interruptHint?: string;
+  /** The command handles SIGINT/SIGTERM itself (serve: finish requests in flight). */
+  handlesSignals?: boolean;
 }
 
 export interface ParsedArgs {

@@ -4,6 +4,7 @@
  */
 import { commands } from './registry.js';
 import { AttnvisionError } from '../util/errors.js';
+import { removeTempsInFlight } from '../util/fs.js';
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -33,6 +34,17 @@ async function main(argv: string[]): Promise<number> {
   if (rest.includes('--help') || rest.includes('-h')) {
     console.log(cmd.usage);
     return 0;
+  }
+  if (!cmd.handlesSignals) {
+    // Ctrl-C / SIGTERM: end the progress line, say what happened and how to go on, remove the
+    // temporary files of writes in progress, and exit 130 / 143 as a shell does.
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(sig, () => {
+        removeTempsInFlight();
+        process.stderr.write(`\nattnvision ${name}: interrupted (${sig})${cmd.interruptHint ? `; ${cmd.interruptHint}` : ''}\n`);
+        process.exit(sig === 'SIGINT' ? 130 : 143);
+      });
+    }
   }
   return cmd.run(rest);
 }

@@ -28,7 +28,7 @@ import type { Dataset } from '../data/dataset.js';
 import type { TransformSpec } from '../data/loader/transform.js';
 import { saveCheckpoint, readCheckpoint } from '../io/checkpoint.js';
 import { readSafetensorsMetadata } from '../io/safetensors.js';
-import { makeDirs, writeFileAtomic } from '../util/fs.js';
+import { makeDirs, removeStaleTemps, writeFileAtomic } from '../util/fs.js';
 import { multiLabelMetrics, singleLabelMetrics, sigmoid, type MultiLabelMetrics, type SingleLabelMetrics } from './metrics.js';
 import { ArgumentError, AttnvisionError, checkInt, checkNumber, invalidArg } from '../util/errors.js';
 
@@ -186,6 +186,8 @@ export class Trainer {
 
   /** Restores a run from `lastFile` (a missing file starts a new run; a damaged or mismatched one is an error). */
   private async resume(lastFile: string, r: { handle: ModelHandle; step: TrainStep<ModelHandle['model']>; ema?: WeightEma; logs: EpochLog[] }): Promise<{ startEpoch: number; best: EpochLog | undefined }> {
+    // Temporary files of a run killed mid-write (SIGKILL, power loss) go before anything is written.
+    await removeStaleTemps(this.outDir);
     const exists = await fs.stat(lastFile).then(() => true, () => false);
     // A damaged checkpoint is an error, never silently overwritten.
     const ck = exists ? await readCheckpoint(lastFile) : null;

@@ -6,7 +6,7 @@
  * rename(2) is atomic within one file system; the temporary file lives beside the target for that
  * reason.
  */
-import { promises as fs, constants as fsConstants } from 'node:fs';
+import { promises as fs, constants as fsConstants, rmSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ArgumentError, AttnvisionError } from './errors.js';
@@ -48,6 +48,24 @@ export async function isRegularFile(file: string): Promise<boolean> {
  * Writes `data` to `file` atomically (temp file + rename). Creates the parent folder if needed.
  * Failures throw an AttnvisionError naming `file` and the reason (e.g. EISDIR: it is a folder).
  */
+/** Temporary files this process is writing now (removed by `removeTempsInFlight` on a signal). */
+const tempsInFlight = new Set<string>();
+
+/**
+ * Removes the temporary files of writes still in progress (synchronously: for a SIGINT/SIGTERM
+ * handler that exits next), so an interrupted command leaves no `.tmp-<pid>` file behind.
+ */
+export function removeTempsInFlight(): void {
+  for (const t of tempsInFlight) {
+    try {
+      rmSync(t, { force: true });
+    } catch {
+      // best effort: the process is exiting
+    }
+  }
+  tempsInFlight.clear();
+}
+
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const tmp = `${file}${TEMP_MARKER}${process.pid}`;
   const fail = (e: unknown): never => {
@@ -57,6 +75,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   const st = await fs.stat(file).catch(() => null);
   if (st?.isDirectory()) fail(Object.assign(new Error('is a directory'), { code: 'EISDIR' }));
   await makeDirs(path.dirname(file)).catch(fail);
+  tempsInFlight.add(tmp);
   try {
     // fsync before rename: after a crash the new name never points at unwritten blocks.
     const fh = await fs.open(tmp, 'w');
@@ -70,6 +89,8 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   } catch (e) {
     await fs.rm(tmp, { force: true }).catch(() => undefined);
     fail(e);
+  } finally {
+    tempsInFlight.delete(tmp);
   }
 }
 

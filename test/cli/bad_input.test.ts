@@ -194,3 +194,19 @@ test('models --filter without a match, attention --out that is not .png and summ
   assert.match(run('attention', 'tiny_vit', 'x.png', '--out', 'maps.jpg').stderr, /attention: --out maps\.jpg: the maps are written as PNG; give a \.png file name/);
   assert.match(run('summary', 'tiny_cnn', '--classes', 'two').stderr, /summary: expected an integer in \[1, inf\] for --classes but received "two"/);
 });
+
+test('Ctrl-C: a long command says it was interrupted and how to go on, exits 130, and an interrupted synth folder is refused until finished', async () => {
+  const { spawn } = await import('node:child_process');
+  const out = await mkdtemp(path.join(tmpdir(), 'attnvision-sigint-'));
+  const child = spawn(process.execPath, [cli, 'synth', '--out', out, '--per-class', '400', '--size', '96', '--seed', '1', '--workers', '1'], { env: { ...process.env, ATTNVISION_THREADS: '1' } });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    // Interrupt once rendering has visibly started.
+    if (/synth \[/.test(stderr) && !child.killed) child.kill('SIGINT');
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /\nattnvision synth: interrupted \(SIGINT\); run the same command again to continue where it stopped\n/);
+  assert.match(run('train', '--data', out, '--labels', 'noise,rain', '--model', 'tiny_cnn', '--out', path.join(out, 'run')).stderr, /an unfinished synth run \(\d+ samples so far, no manifest\.jsonl yet\): run the same synth command again to finish it/);
+});

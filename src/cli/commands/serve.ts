@@ -30,6 +30,7 @@ export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the inspector as an HTTP service with a web page',
   usage,
+  handlesSignals: true,
   async run(argv) {
     const a = parseArgs(argv, { values: ['port', 'host', 'model', 'max-mb', 'max-mp', 'queue'], booleans: ['quiet'], positional: 0 }, 'serve');
     const port = flagNumber(a, 'port', 8080, 'serve', { int: true, min: 0, max: 65535 });

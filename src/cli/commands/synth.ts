@@ -86,6 +86,7 @@ export const synthCommand: Command = {
   name: 'synth',
   summary: 'synthesise a degradation dataset (clean photos or dead leaves -> 7 labelled degradations)',
   usage,
+  interruptHint: 'run the same command again to continue where it stopped',
   async run(argv) {
     const args = parseArgs(argv, { values: ['out', 'per-class', 'size', 'seed', 'photos', 'mix', 'workers', 'splits-from', 'only-splits', 'photo-scales', 'soft-finish', 'noise-grain'], booleans: ['preview', 'quiet', 'strict-dof', 'own-problems'], positional: 0 }, 'synth');
     if (args.flags.get('help')) {

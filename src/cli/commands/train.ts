@@ -129,6 +129,7 @@ export const trainCommand: Command = {
   name: 'train',
   summary: 'train a zoo model on an image folder or manifest dataset',
   usage: trainUsage,
+  interruptHint: 'run the same command with --resume to continue from the last finished epoch',
   async run(argv) {
     const a = parseArgs(argv, { values: ['data', 'labels', 'model', 'weights', 'epochs', 'batch', 'size', 'workers', 'opt', 'lr', 'wd', 'momentum', 'warmup', 'smoothing', 'clip', 'crop', 'seed', 'out', 'pair-weight', 'pair-weight-labels', 'ema'], booleans: ['severity-head', 'resume', 'overwrite', 'cache-batches'], positional: 0 }, 'train');
     const data = flagString(a, 'data');
