@@ -212,6 +212,10 @@ export class Trainer {
     // would otherwise keep logs an epoch short (for good, if that was the last epoch).
     await writeLogs(this.outDir, r.logs);
     const next = meta.epoch + 1;
+    // --epochs may change on resume (to train longer), but the cosine schedule spans the run: say so.
+    if (meta.config.epochs !== this.config.epochs) {
+      this.events.onNotice?.(`epochs changed ${meta.config.epochs} -> ${this.config.epochs}: the learning-rate schedule now spans ${this.config.epochs} epochs from here on, so the run differs from an uninterrupted ${this.config.epochs}-epoch run`);
+    }
     this.events.onNotice?.(next >= this.config.epochs ? `${lastFile}: the run is already complete (${this.config.epochs} epochs)` : `resuming at epoch ${next + 1} of ${this.config.epochs} from ${lastFile}`);
     return { startEpoch: next, best };
   }

@@ -144,6 +144,12 @@ test('trainer: learns, writes logs and checkpoints, and resumes exactly', async 
   assert.equal(again.logs.length, 4);
   assert.equal((await readFile(path.join(out1, 'log.jsonl'), 'utf8')).trim().split('\n').length, 4);
   assert.deepEqual(notices, [`${path.join(out1, 'last.safetensors')}: the run is already complete (4 epochs)`]);
+  const longer: string[] = [];
+  await new Trainer({ ...config, epochs: 5 }, train, val, out1, { onNotice: (m) => longer.push(m) }).run({ resume: true });
+  assert.deepEqual(longer, [
+    'epochs changed 4 -> 5: the learning-rate schedule now spans 5 epochs from here on, so the run differs from an uninterrupted 5-epoch run',
+    `resuming at epoch 5 of 5 from ${path.join(out1, 'last.safetensors')}`,
+  ]);
   // A finished run's checkpoints are not flagged (best may be from an earlier epoch); an interrupted run's are.
   assert.equal(await unfinishedRunNote(path.join(out1, 'best.safetensors')), undefined);
   const out3 = await mkdtemp(path.join(tmpdir(), 'attnvision-run-'));
