@@ -103,19 +103,28 @@ export async function runWorkload(name: string, o: BenchOptions): Promise<BenchR
   const B = o.batch;
   const x = { data: randn(B * inputSize.reduce((p, d) => p * d, 1), 3), shape: [B, ...inputSize], dtype: 'float32' as const };
   if (name === 'train-step') {
+    // The loss's labels are their own feed: `y` is also a model input for class-conditional
+    // models (the SAGAN discriminator takes 1000 classes and gives one logit).
+    let outClasses = 1;
     const step = await TrainStep.build({
       model: h.model,
       state: h.state,
       inputs: [
         { name: 'input', shape: [B, ...inputSize], dtype: 'float32' },
         { name: 'y', shape: [B], dtype: 'int64' },
+        { name: 'target', shape: [B], dtype: 'int64' },
       ],
       optimizer: new SGD({ momentum: 0.9 }),
-      loss: (m, ins) => ({ loss: crossEntropy(Object.values(defaultForward(h.info, m, ins))[0] as Tensor, ins.y!) }),
+      loss: (m, ins) => {
+        const logits = Object.values(defaultForward(h.info, m, ins))[0] as Tensor;
+        outClasses = logits.shape[logits.rank - 1]!;
+        return { loss: crossEntropy(logits, ins.target!) };
+      },
     });
-    const y = { data: BigInt64Array.from({ length: B }, (_, i) => BigInt(i % o.classes)), shape: [B], dtype: 'int64' as const };
+    const labels = (n: number) => ({ data: BigInt64Array.from({ length: B }, (_, i) => BigInt(i % n)), shape: [B], dtype: 'int64' as const });
     const setupMs = performance.now() - t0;
-    const ms = await time(() => step.run({ input: x, y }, { lr: 1e-3 }), o.warmup, o.iters);
+    const feeds = { input: x, y: labels(o.classes), target: labels(outClasses) };
+    const ms = await time(() => step.run(feeds, { lr: 1e-3 }), o.warmup, o.iters);
     return { name, model: o.model, threads, ms, imagesPerSec: B / (ms / 1000), peakRssMB: rssMB(), setupMs };
   }
   if (name === 'infer') {

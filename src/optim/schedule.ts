@@ -28,7 +28,8 @@ export interface CosineOptions {
 export function cosineWithWarmup(o: CosineOptions): Schedule {
   checkNumber('cosineWithWarmup', 'baseLr', o.baseLr, 0);
   checkInt('cosineWithWarmup', 'totalSteps', o.totalSteps, 1);
-  const warm = checkInt('cosineWithWarmup', 'warmupSteps', o.warmupSteps ?? 0, 0, o.totalSteps);
+  // A warm-up longer than the run is allowed (train --warmup 2 --epochs 1): the rate then rises for the whole run.
+  const warm = checkInt('cosineWithWarmup', 'warmupSteps', o.warmupSteps ?? 0, 0);
   const w0 = checkNumber('cosineWithWarmup', 'warmupStartLr', o.warmupStartLr ?? 0, 0);
   const minLr = checkNumber('cosineWithWarmup', 'minLr', o.minLr ?? 0, 0, o.baseLr);
   return (step) => {

@@ -12,7 +12,7 @@
  * can differ slightly from `attnvision inspect` on the same photo; with the same resized pixels
  * (`inspectResized`) they agree to float precision.
  */
-import { checkInspectorConfig, checkModelDigest, detailPlanOf, labelThresholdsOf, probeModel, resultFromTileOutputs, runTiles, tileBatch, type OrtModule, type OrtSession } from './core.js';
+import { checkInspectorConfig, checkModelDigest, webModelDigest, detailPlanOf, labelThresholdsOf, probeModel, resultFromTileOutputs, runTiles, tileBatch, type OrtModule, type OrtSession } from './core.js';
 import type { InspectorConfig, InspectResult } from './labels.js';
 import { mosaicPlan, planTiles, type TilePlan } from './tiling.js';
 
@@ -69,7 +69,7 @@ export class BrowserInspector {
     } else config = o.config;
     checkInspectorConfig(config, typeof o.config === 'string' ? o.config : where);
     const bytes = typeof o.model === 'string' ? await fetchBytes(o.model) : o.model instanceof Uint8Array ? o.model : new Uint8Array(o.model);
-    await checkModelDigest(config, bytes, where, typeof o.config === 'string' ? o.config : 'the config');
+    if (config.modelSha256) checkModelDigest(config, await webModelDigest(bytes), where, typeof o.config === 'string' ? o.config : 'the config');
     const session = await o.ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', ...o.sessionOptions });
     try {
       await probeModel(o.ort.Tensor, session, config, where, typeof o.config === 'string' ? o.config : 'the config');

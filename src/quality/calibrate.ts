@@ -39,7 +39,16 @@ export interface CalibrationResult {
 export async function calibrateInspector(
   model: string,
   manifest: string,
-  opts: { perLabel?: boolean; fractions?: boolean; objective?: CalibrationObjective; minCleanKept?: number; split?: string; onFile?: (i: number, n: number) => void } = {},
+  opts: {
+    perLabel?: boolean;
+    fractions?: boolean;
+    objective?: CalibrationObjective;
+    minCleanKept?: number;
+    split?: string;
+    onFile?: (i: number, n: number) => void;
+    /** How messages name the config (package-inspector calibrates a temporary copy of its --out). */
+    configName?: string;
+  } = {},
 ): Promise<CalibrationResult> {
   const objective = opts.objective ?? 'with-clean';
   if (opts.minCleanKept !== undefined && (!isJointObjective(objective) || !opts.perLabel)) throw new ArgumentError('calibrateInspector: minCleanKept applies to the joint per-label search (objective with-clean or bars, perLabel)');
@@ -47,6 +56,7 @@ export async function calibrateInspector(
   if (opts.minCleanKept !== undefined && !(opts.minCleanKept > 0 && opts.minCleanKept <= 1)) throw new ArgumentError(`calibrateInspector: expected minCleanKept in (0, 1] but received ${opts.minCleanKept}`);
   if (opts.fractions && !opts.perLabel) throw new ArgumentError('calibrateInspector: fractions are chosen per label; they need perLabel');
   const configPath = model.replace(/\.onnx$/, '') + '.json';
+  const shown = opts.configName ?? configPath;
   manifest = await resolveManifest(manifest);
   const inspector = await Inspector.load({ model, config: configPath });
   const loaded = inspector.config; // read and checked by Inspector.load: the base of the rewrite
@@ -62,15 +72,15 @@ export async function calibrateInspector(
   const { n } = validation.metrics;
   if (n === 0) {
     const first = validation.errors[0];
-    throw new CalibrationError(`${manifest}: no image of split "${split}" could be inspected${first ? ` (${validation.errors.length} failed; first: ${first.error})` : ''}; ${configPath} left unchanged`);
+    throw new CalibrationError(`${manifest}: no image of split "${split}" could be inspected${first ? ` (${validation.errors.length} failed; first: ${first.error})` : ''}; ${shown} left unchanged`);
   }
   if (validation.unsupportedLabels?.length === validation.metrics.classes.length) {
-    throw new CalibrationError(`${manifest}: none of the ${n} images of split "${split}" has a label, so no threshold can be chosen by them; ${configPath} left unchanged`);
+    throw new CalibrationError(`${manifest}: none of the ${n} images of split "${split}" has a label, so no threshold can be chosen by them; ${shown} left unchanged`);
   }
   const best = validation.bestScan!;
   const joint = validation.bestJoint;
   if (opts.minCleanKept !== undefined && joint && !joint.feasible) {
-    throw new CalibrationError(`${manifest}: the clean-kept floor ${(100 * opts.minCleanKept).toFixed(1)}% cannot be met on split "${opts.split ?? 'val'}": the best rules found keep ${(100 * joint.cleanKept).toFixed(1)}% of its clean images clean; ${configPath} left unchanged`);
+    throw new CalibrationError(`${manifest}: the clean-kept floor ${(100 * opts.minCleanKept).toFixed(1)}% cannot be met on split "${opts.split ?? 'val'}": the best rules found keep ${(100 * joint.cleanKept).toFixed(1)}% of its clean images clean; ${shown} left unchanged`);
   }
   const config: InspectorConfig = { ...loaded, threshold: best.threshold };
   delete config.labelThresholds;

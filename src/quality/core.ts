@@ -91,8 +91,8 @@ export function checkInspectorConfig(config: InspectorConfig, where: string): In
   return config;
 }
 
-/** SHA-256 (hex) of model bytes, or null where Web Crypto is not available (an insecure browser context). */
-export async function modelDigest(bytes: Uint8Array): Promise<string | null> {
+/** SHA-256 (hex) of model bytes with Web Crypto (the browser), or null where it is not available (an insecure context). */
+export async function webModelDigest(bytes: Uint8Array): Promise<string | null> {
   const subtle = (globalThis as { crypto?: { subtle?: { digest(alg: string, data: Uint8Array): Promise<ArrayBuffer> } } }).crypto?.subtle;
   if (!subtle) return null;
   return Array.from(new Uint8Array(await subtle.digest('SHA-256', bytes)), (b) => b.toString(16).padStart(2, '0')).join('');
@@ -101,13 +101,11 @@ export async function modelDigest(bytes: Uint8Array): Promise<string | null> {
 /**
  * A config that names its model's digest must sit beside that model: otherwise an error naming
  * both files (one model's thresholds and tile rules would be applied to another's outputs).
+ * `digest` is the model file's SHA-256, or null when it could not be computed (not checked).
  */
-export async function checkModelDigest(config: InspectorConfig, bytes: Uint8Array, modelName: string, configName: string): Promise<void> {
-  if (!config.modelSha256) return;
-  const digest = await modelDigest(bytes);
-  if (digest !== null && digest !== config.modelSha256) {
-    throw new InspectorConfigError(`${configName} was written for another model than ${modelName} (its modelSha256 does not match the file): an interrupted package-inspector or mixed-up files; package the model again`);
-  }
+export function checkModelDigest(config: InspectorConfig, digest: string | null, modelName: string, configName: string): void {
+  if (!config.modelSha256 || digest === null || digest === config.modelSha256) return;
+  throw new InspectorConfigError(`${configName} was written for another model than ${modelName} (its modelSha256 does not match the file): an interrupted package-inspector or mixed-up files; package the model again`);
 }
 
 /** Outputs per tile the config expects: a presence logit per label, and a severity logit per label with `severityHead`. */

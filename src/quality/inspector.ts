@@ -8,6 +8,7 @@
  *   inspector.dispose();
  */
 import { promises as fs } from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Sharp } from 'sharp';
@@ -82,15 +83,16 @@ export class Inspector {
     if (modelStat instanceof Error) throw new AttnvisionError(`${modelPath}: cannot read inspector model (${modelStat.code === 'ENOENT' ? 'file not found' : (modelStat.code ?? modelStat.message)})`);
     if (!modelStat.isFile()) throw new AttnvisionError(`${modelPath}: cannot read inspector model (not a file)`);
     const config = await readInspectorConfig(configPath);
-    const bytes = new Uint8Array(await fs.readFile(modelPath));
-    try {
-      await checkModelDigest(config, bytes, modelPath, configPath);
-    } catch (e) {
-      throw new AttnvisionError((e as Error).message);
+    if (config.modelSha256) {
+      try {
+        checkModelDigest(config, createHash('sha256').update(await fs.readFile(modelPath)).digest('hex'), modelPath, configPath);
+      } catch (e) {
+        throw new AttnvisionError((e as Error).message);
+      }
     }
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+      session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
     } catch (e) {
       throw new AttnvisionError(`${modelPath}: cannot load inspector model (${(e as Error).message})`);
     }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { readCheckpoint } from '../io/checkpoint.js';
 import { exportOnnx } from '../io/export.js';
 import { ensembleOnnx } from '../io/onnx_ensemble.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { trackTemp, writeFileAtomic } from '../util/fs.js';
 import { createModel, defaultForward } from '../models/index.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../data/loader/transform.js';
 import { ArgumentError } from '../util/errors.js';
@@ -138,6 +138,7 @@ export async function packageInspector(o: PackageOptions): Promise<{ onnx: strin
   // load (not a silent mix of one model's rules with another's outputs).
   const tempOnnx = path.join(path.dirname(onnxPath), `.${path.basename(onnxPath, '.onnx')}.pkg-${process.pid}.onnx`);
   const tempConfig = tempOnnx.replace(/\.onnx$/, '.json');
+  const untrack = [trackTemp(tempOnnx), trackTemp(tempConfig)]; // removed on Ctrl-C too
   try {
     await writeFileAtomic(tempOnnx, bytes);
     await writeFileAtomic(tempConfig, JSON.stringify(config, null, 2) + '\n');
@@ -146,6 +147,7 @@ export async function packageInspector(o: PackageOptions): Promise<{ onnx: strin
     await fs.rename(tempConfig, configPath);
   } finally {
     await Promise.all([fs.rm(tempOnnx, { force: true }), fs.rm(tempConfig, { force: true })]);
+    for (const u of untrack) u();
   }
   return { onnx: path.resolve(onnxPath), config: path.resolve(configPath), bytes: bytes.length, warnings: members.flatMap((m) => (m.unfinished ? [m.unfinished] : [])) };
 }

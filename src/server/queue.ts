@@ -10,8 +10,9 @@
 import { AttnvisionError } from '../util/errors.js';
 
 export class QueueFullError extends AttnvisionError {
-  constructor(readonly waiting: number) {
-    super(waiting ? `server busy: ${waiting} requests already waiting; retry later` : 'server busy: one image is being inspected and no request may wait (--queue 0); retry later');
+  constructor(readonly stats: { active: number; waiting: number; receiving: number }, maxWaiting: number) {
+    const busy = `${stats.active} being inspected, ${stats.waiting} waiting, ${stats.receiving} uploading`;
+    super(maxWaiting ? `server busy (${busy}; at most ${maxWaiting} may wait); retry later` : `server busy (${busy}; no request may wait: --queue 0); retry later`);
   }
 }
 
@@ -43,7 +44,7 @@ export class BoundedQueue {
 
   /** Takes a place (running, waiting or receiving); throws QueueFullError when there is none. */
   admit(): Admission {
-    if (this.admitted >= this.concurrency + this.maxWaiting) throw new QueueFullError(this.admitted - Math.min(this.active, this.concurrency));
+    if (this.admitted >= this.concurrency + this.maxWaiting) throw new QueueFullError(this.stats, this.maxWaiting);
     this.admitted++;
     let held = true;
     const release = () => {

@@ -2,7 +2,7 @@
  * The inspector as an HTTP service (Node's http module, no framework):
  *
  *   GET  /          the web page (drop a photo, see labels and the tile heatmap)
- *   GET  /healthz   {status, model, labels, inputSize, thresholds, queue: {active, waiting}}
+ *   GET  /healthz   {status, model, labels, inputSize, thresholds, queue: {active, waiting, receiving}}
  *   GET  /model.onnx, /model.json, /lib/**.js, /ort/*  the files of the page's in-browser mode (assets.ts)
  *   POST /inspect   body: the image bytes (any format the inspector reads); ?threshold=T optional
  *                   -> 200 {file, clean, labels, scores, tiles, tileProbabilities, detail?, thresholds, model, ms}
@@ -75,10 +75,15 @@ function clientGone(req: http.IncomingMessage, res: http.ServerResponse, e?: unk
   return e instanceof ClientGone || req.socket.destroyed || res.destroyed || code === 'ECONNRESET' || code === 'ECONNABORTED' || (e as Error | undefined)?.message === 'aborted';
 }
 
-/** Reads the whole body, refusing more than `max` bytes (413) as soon as that is known. */
-async function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
+/** A declared body (Content-Length) over `max` bytes: 413 before any of it is read. */
+function checkDeclaredSize(req: http.IncomingMessage, max: number): void {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > max) throw new HttpError(413, `request body of ${declared} bytes is over the ${max}-byte limit`);
+}
+
+/** Reads the whole body, refusing more than `max` bytes (413) as soon as that is known. */
+async function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
+  checkDeclaredSize(req, max);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -140,16 +145,24 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
   }
   const json = (res: http.ServerResponse, status: number, value: unknown, headers?: Record<string, string>) => send(res, status, JSON.stringify(value), 'application/json; charset=utf-8', headers);
 
-  async function inspect(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<unknown> {
+  /** POST /inspect. `continueFirst`: the client sent "Expect: 100-continue" and waits for it before the upload. */
+  async function inspect(req: http.IncomingMessage, res: http.ServerResponse, url: URL, continueFirst: boolean): Promise<unknown> {
     checkQuery(url);
     const threshold = parseThreshold(url.searchParams.get('threshold'));
+    // A multipart form wraps the image in boundaries and headers; curl --data-binary sends the raw
+    // bytes labelled application/x-www-form-urlencoded, which must stay accepted.
     const type = req.headers['content-type'] ?? '';
-    if (/^(multipart\/form-data|application\/x-www-form-urlencoded)\b/i.test(type)) {
-      throw new HttpError(415, `send the image bytes as the body (curl --data-binary @photo.jpg), not a form (${type.split(';')[0]})`);
+    if (/^multipart\/form-data\b/i.test(type)) {
+      throw new HttpError(415, `send the image bytes as the body (curl --data-binary @photo.jpg), not a multipart form (curl -F)`);
     }
     // A place in the queue before the upload is read: 503 at once when full, bounded memory.
     const admission = queue.admit();
     try {
+      if (continueFirst) {
+        // Every check that needs no body is done (size, query, type, a queue place): invite it.
+        checkDeclaredSize(req, maxBytes);
+        res.writeContinue();
+      }
       const body = await readBody(req, maxBytes);
       const name = fileName(req);
       if (body.length === 0) throw new HttpError(400, 'empty request body: send the image bytes as the POST body');
@@ -169,7 +182,7 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
     }
   }
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<number> {
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, continueFirst: boolean): Promise<number> {
     // Appended, not resolved: "//inspect" is a path here, not a protocol-relative host.
     const url = new URL(`http://localhost${req.url ?? '/'}`);
     const method = ROUTES[url.pathname];
@@ -188,13 +201,13 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
     if (url.pathname === '/') send(res, 200, page, 'text/html; charset=utf-8');
     else if (url.pathname === '/model.json') json(res, 200, inspector.config);
     else if (url.pathname === '/healthz') json(res, 200, { status: 'ok', model: inspector.config.model, labels: inspector.config.labels, inputSize: inspector.config.inputSize, thresholds: inspector.thresholds(), queue: queue.stats });
-    else json(res, 200, await inspect(req, res, url));
+    else json(res, 200, await inspect(req, res, url, continueFirst));
     return 200;
   }
 
-  function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+  function onRequest(req: http.IncomingMessage, res: http.ServerResponse, continueFirst = false): void {
     const t0 = performance.now();
-    handle(req, res)
+    handle(req, res, continueFirst)
       .catch((e: unknown) => {
         if (clientGone(req, res, e)) {
           res.destroy();
@@ -213,16 +226,9 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
   }
 
   const server = http.createServer(onRequest);
-  // "Expect: 100-continue": refuse an upload over the limit before inviting it.
-  server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const declared = Number(req.headers['content-length'] ?? NaN);
-    if (Number.isFinite(declared) && declared > maxBytes) {
-      json(res, 413, { error: `request body of ${declared} bytes is over the ${maxBytes}-byte limit` }, { Connection: 'close' });
-      return;
-    }
-    res.writeContinue();
-    onRequest(req, res);
-  });
+  // "Expect: 100-continue": the upload is invited only once the request has passed every check that
+  // needs no body (size, query, type) and holds a queue place (inspect); other answers come first.
+  server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => onRequest(req, res, true));
   // Malformed requests (bad headers, oversized headers, timeouts) get a JSON answer too.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();

@@ -44,12 +44,14 @@ export async function isRegularFile(file: string): Promise<boolean> {
   return fs.stat(file).then((st) => st.isFile(), () => false);
 }
 
-/**
- * Writes `data` to `file` atomically (temp file + rename). Creates the parent folder if needed.
- * Failures throw an AttnvisionError naming `file` and the reason (e.g. EISDIR: it is a folder).
- */
 /** Temporary files this process is writing now (removed by `removeTempsInFlight` on a signal). */
 const tempsInFlight = new Set<string>();
+
+/** Registers a temporary file of the caller's (removed on SIGINT/SIGTERM); returns its release. */
+export function trackTemp(file: string): () => void {
+  tempsInFlight.add(file);
+  return () => tempsInFlight.delete(file);
+}
 
 /**
  * Removes the temporary files of writes still in progress (synchronously: for a SIGINT/SIGTERM
@@ -66,6 +68,10 @@ export function removeTempsInFlight(): void {
   tempsInFlight.clear();
 }
 
+/**
+ * Writes `data` to `file` atomically (temp file + rename). Creates the parent folder if needed.
+ * Failures throw an AttnvisionError naming `file` and the reason (e.g. EISDIR: it is a folder).
+ */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const tmp = `${file}${TEMP_MARKER}${process.pid}`;
   const fail = (e: unknown): never => {
@@ -75,7 +81,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   const st = await fs.stat(file).catch(() => null);
   if (st?.isDirectory()) fail(Object.assign(new Error('is a directory'), { code: 'EISDIR' }));
   await makeDirs(path.dirname(file)).catch(fail);
-  tempsInFlight.add(tmp);
+  const untrack = trackTemp(tmp);
   try {
     // fsync before rename: after a crash the new name never points at unwritten blocks.
     const fh = await fs.open(tmp, 'w');
@@ -90,7 +96,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
     await fs.rm(tmp, { force: true }).catch(() => undefined);
     fail(e);
   } finally {
-    tempsInFlight.delete(tmp);
+    untrack();
   }
 }
 

@@ -64,8 +64,12 @@ test('server: a full queue answers 503 before the upload; a client that left is 
     const t0 = Date.now();
     const refused = await raw(port, 'POST /inspect HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n');
     assert.match(refused, /^HTTP\/1\.1 503 /, refused);
-    assert.match(refused, /server busy: 1 requests already waiting/);
+    assert.match(refused, /server busy \(1 being inspected, 1 waiting, 0 uploading; at most 1 may wait\)/);
     assert.ok(Date.now() - t0 < 2000, 'answered without waiting for the upload');
+    // With "Expect: 100-continue" (curl, for bodies over 1 MB) the upload is not invited either.
+    const expect = await raw(port, 'POST /inspect HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2000000\r\n\r\n');
+    assert.doesNotMatch(expect, /100 Continue/);
+    assert.match(expect, /^HTTP\/1\.1 503 /);
     second.destroy();
     await new Promise((r) => setTimeout(r, 100));
     open();
@@ -96,14 +100,32 @@ test('server: unknown or repeated query parameters, form uploads, oversized 100-
     const cases: [string, Record<string, string>, number, RegExp][] = [
       ['/inspect?thresh=0.5', {}, 400, /unknown query parameter "thresh" \(known: threshold\)/],
       ['/inspect?threshold=0.5&threshold=2', {}, 400, /query parameter "threshold" is given more than once/],
-      ['/inspect', { 'Content-Type': 'multipart/form-data; boundary=x' }, 415, /send the image bytes as the body .*not a form \(multipart\/form-data\)/],
+      ['/inspect', { 'Content-Type': 'multipart/form-data; boundary=x' }, 415, /send the image bytes as the body \(curl --data-binary @photo\.jpg\), not a multipart form \(curl -F\)/],
       ['/inspect', {}, 400, /image is 40x40 = 1600 pixels, above the limit of 1000/],
     ];
+    // curl --data-binary labels the raw bytes application/x-www-form-urlencoded: accepted (below the pixel limit).
+    const small = await photo(32, 30);
+    const curlLike = await post(port, '/inspect', small, { 'Content-Type': 'application/x-www-form-urlencoded' });
+    assert.equal(curlLike.status, 200, curlLike.body);
     for (const [p, headers, status, want] of cases) {
       const r = await post(port, p, img, headers);
       assert.equal(r.status, status, `${p} ${JSON.stringify(headers)}: ${r.body}`);
       assert.match(JSON.parse(r.body).error, want);
     }
+    // An acceptable "Expect: 100-continue" upload is invited and answered.
+    const invited = await new Promise<{ status: number; continued: boolean }>((resolve, reject) => {
+      let continued = false;
+      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/inspect', headers: { 'Content-Length': small.length, Expect: '100-continue' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode!, continued }));
+      });
+      req.on('continue', () => {
+        continued = true;
+        req.end(small);
+      });
+      req.on('error', reject);
+    });
+    assert.deepEqual(invited, { status: 200, continued: true });
     const cont = await raw(port, 'POST /inspect HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 100000000\r\n\r\n');
     assert.doesNotMatch(cont, /100 Continue/, 'the upload is not invited');
     assert.match(cont, /^HTTP\/1\.1 413 /);

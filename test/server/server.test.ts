@@ -46,7 +46,7 @@ test('bounded queue: runs in order, at most `concurrency` at once, refuses beyon
     return i;
   };
   const runs = [0, 1, 2].map((i) => q.run(job(i)));
-  await assert.rejects(q.run(job(3)), (e: unknown) => e instanceof QueueFullError && /2 requests already waiting/.test(e.message));
+  await assert.rejects(q.run(job(3)), (e: unknown) => e instanceof QueueFullError && /^server busy \(1 being inspected, 2 waiting, 0 uploading; at most 2 may wait\); retry later$/.test(e.message));
   assert.deepEqual(await Promise.all(runs), [0, 1, 2]);
   assert.deepEqual(order, [0, 1, 2]);
   assert.equal(peak, 1);
@@ -140,7 +140,7 @@ test('server: under overload one image runs, one waits, the rest get 503 with Re
     for (const b of answered) {
       assert.equal(b.status, 503);
       assert.equal(b.headers['retry-after'], '1');
-      assert.match(JSON.parse(b.body).error, /server busy: 1 requests already waiting; retry later/);
+      assert.match(JSON.parse(b.body).error, /server busy \(1 being inspected, 1 waiting, 0 uploading; at most 1 may wait\); retry later/);
     }
     assert.equal(started(), 1);
     const health = JSON.parse((await request(port, 'GET', '/healthz')).body);

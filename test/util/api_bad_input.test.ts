@@ -139,7 +139,7 @@ test('optimizers and tiling refuse values they cannot use', () => {
 });
 
 test('training: a NaN or missing learning rate, a clip norm <= 0 and bad schedule options are refused; feeds of another shape too', async () => {
-  assert.throws(() => cosineWithWarmup({ baseLr: 0.1, totalSteps: 10, warmupSteps: Number.NaN }), /cosineWithWarmup: expected integer in \[0, 10\] for warmupSteps but received NaN/);
+  assert.throws(() => cosineWithWarmup({ baseLr: 0.1, totalSteps: 10, warmupSteps: Number.NaN }), /cosineWithWarmup: expected integer >= 0 for warmupSteps but received NaN/);
   assert.throws(() => cosineWithWarmup({ baseLr: 0.1, totalSteps: 10, minLr: 1 }), /cosineWithWarmup: expected finite number in \[0, 0\.1\] for minLr but received 1/);
   assert.throws(() => stepDecay(Number.NaN, 5), /stepDecay: expected finite number in \[0, Infinity\] for baseLr/);
   const model = new TinyCNN(1, 4);

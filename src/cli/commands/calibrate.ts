@@ -65,9 +65,9 @@ export function calibrationSplit(a: ParsedArgs, command: string): string {
 }
 
 /** Calibrates `model` on `split` of `manifest` with a progress bar, and prints what was chosen. */
-export async function runCalibration(model: string, manifest: string, flags: CalibrationFlags, split = 'val'): Promise<CalibrationResult> {
+export async function runCalibration(model: string, manifest: string, flags: CalibrationFlags, split = 'val', configName?: string): Promise<CalibrationResult> {
   let bar: Progress | undefined;
-  const c = await calibrateInspector(model, manifest, { ...flags, split, onFile: (_, n) => (bar ??= new Progress({ total: n, label: 'calibrate', unit: 'img' })).tick() });
+  const c = await calibrateInspector(model, manifest, { ...flags, split, configName, onFile: (_, n) => (bar ??= new Progress({ total: n, label: 'calibrate', unit: 'img' })).tick() });
   bar?.finish();
   const v = c.validation;
   for (const e of v.errors) console.error(e.error.startsWith(e.file) ? e.error : `${e.file}: ${e.error}`);
@@ -91,7 +91,7 @@ export async function runCalibration(model: string, manifest: string, flags: Cal
   }
   if (c.labelThresholds) console.log(`per-label thresholds: ${c.config.labels.map((l, k) => `${l} ${c.labelThresholds![k]}`).join(', ')}`);
   if (c.labelTopFraction) console.log(`per-label tile shares: ${c.config.labels.map((l, k) => `${l} ${c.labelTopFraction![k]}`).join(', ')}`);
-  console.log(`updated ${c.configPath}`);
+  console.log(`updated ${configName ?? c.configPath}`);
   return c;
 }
 

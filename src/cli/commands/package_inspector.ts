@@ -78,7 +78,7 @@ With --calibrate, images that cannot be inspected are named on stderr and left o
         ? {
             beforeWriting: (labels: readonly string[]) => checkCalibrationSplit(calibrate, split, labels),
             beforeReplacing: async (temp: string) => {
-              calibrated = await runCalibration(temp, calibrate, calibration, split);
+              calibrated = await runCalibration(temp, calibrate, calibration, split, out.replace(/\.onnx$/, '.json'));
             },
           }
         : {}),
