@@ -8,7 +8,7 @@
  */
 import { holdsDType, isDType, typedArrayName, type AnyTypedArray, type DType } from './dtype.js';
 import type { Shape } from './shape.js';
-import { fmtShape, sizeOf } from './shape.js';
+import { fmtShape, isShape, sizeOf } from './shape.js';
 import type { OpDef } from './op.js';
 import { AttnvisionError } from '../util/errors.js';
 
@@ -195,11 +195,6 @@ export class Graph {
     this.nodes.push(node);
     return node;
   }
-}
-
-/** Dimensions are integers >= 0. */
-function isShape(shape: unknown): shape is Shape {
-  return Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0);
 }
 
 const INT_RANGE: Partial<Record<DType, [number, number]>> = { int32: [-(2 ** 31), 2 ** 31 - 1], int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER] };

@@ -49,3 +49,8 @@ export function stridesOf(shape: Shape): number[] {
   }
   return s;
 }
+
+/** A shape: an array of integers >= 0. */
+export function isShape(shape: unknown): shape is Shape {
+  return Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0);
+}

@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { firstOutOfRange, Tensor, type Graph, type IndexBound } from '../graph/graph.js';
 import { lowerGraph, type LowerOptions } from '../graph/lower.js';
 import { holdsDType, typedArrayName, type AnyTypedArray, type DType } from '../graph/dtype.js';
-import { sizeOf, fmtShape } from '../graph/shape.js';
+import { sizeOf, fmtShape, isShape } from '../graph/shape.js';
 import { listRandomInputs, fillRandom } from '../graph/ops/random.js';
 import { ArgumentError, AttnvisionError } from '../util/errors.js';
 
@@ -74,7 +74,7 @@ function dtypeOf(data: AnyTypedArray): DType {
 
 export function hostTensor(data: AnyTypedArray, shape: readonly number[], dtype?: DType): HostTensor {
   const d: DType = dtype ?? dtypeOf(data);
-  if (!Array.isArray(shape) || !shape.every((n) => Number.isInteger(n) && n >= 0)) throw new AttnvisionError(`hostTensor: invalid shape ${JSON.stringify(shape)} (dimensions must be integers >= 0)`);
+  if (!isShape(shape)) throw new AttnvisionError(`hostTensor: invalid shape ${JSON.stringify(shape)} (dimensions must be integers >= 0)`);
   if (!holdsDType(data, d)) throw new AttnvisionError(`hostTensor: ${d} values must come in a ${typedArrayName(d)}; got ${(data as object)?.constructor?.name ?? typeof data}`);
   if (data.length !== sizeOf(shape)) throw new AttnvisionError(`hostTensor: ${data.length} values do not fill shape ${fmtShape(shape)} (${sizeOf(shape)} values)`);
   return { data, shape, dtype: d };

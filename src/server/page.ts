@@ -12,7 +12,7 @@
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 export function inspectorPage(opts: { model: string; labels: readonly string[]; threshold: number; perLabel: boolean; maxBytes: number; browserMode?: boolean }): string {
-  const boot = JSON.stringify({ labels: opts.labels, threshold: opts.threshold, perLabel: opts.perLabel, maxBytes: opts.maxBytes, browserMode: !!opts.browserMode }).replace(/</g, '\\u003c');
+  const boot = JSON.stringify({ labels: opts.labels, threshold: opts.threshold, perLabel: opts.perLabel, maxBytes: opts.maxBytes, maxMb: formatMb(opts.maxBytes), browserMode: !!opts.browserMode }).replace(/</g, '\\u003c');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -85,7 +85,7 @@ function pick(file) {
   const id = ++picks;
   $('error').textContent = '';
   clearResult();
-  if (file.size > BOOT.maxBytes) { image = null; draw(); $('verdict').textContent = ''; $('error').textContent = file.name + ': ' + (file.size / 1e6).toFixed(1) + ' MB is over the ' + formatMb(BOOT.maxBytes) + ' MB limit'; return; }
+  if (file.size > BOOT.maxBytes) { image = null; draw(); $('verdict').textContent = ''; $('error').textContent = file.name + ': ' + (file.size / 1e6).toFixed(1) + ' MB is over the ' + BOOT.maxMb + ' MB limit'; return; }
   $('verdict').textContent = 'inspecting ' + file.name + ' ...'; $('verdict').className = '';
   image = null; draw();
   const url = URL.createObjectURL(file);
@@ -97,7 +97,6 @@ function pick(file) {
     .then((j) => { if (id !== picks) return; result = j; selected = j.scores.reduce((b, s, k, a) => (s.probability > a[b].probability ? k : b), 0); render(); draw(); })
     .catch((e) => { if (id !== picks) return; clearResult(); $('verdict').textContent = ''; $('error').textContent = String(e.message || e); draw(); });
 }
-const formatMb = (bytes) => String(Number((bytes / 1e6).toPrecision(2)));
 
 // In-browser mode: onnxruntime-web and the browser inspector are loaded on first use.
 let local = null;

@@ -82,10 +82,12 @@ classes; multi-label: each label on some image); every image a manifest names mu
   --ema D              keep an exponential moving average of the weights with decay D (e.g. 0.999;
                        warm-up min(D, (1+t)/(10+t))); validation scores it and best.safetensors holds
                        it; log.csv's valMetricRaw scores the raw weights
-  --seed S [0]  --resume (continue DIR/last.safetensors exactly, with the same flags; starts a new
-                       run when there is none; a damaged one is an error). Without --resume, a DIR
-                       that already holds a run is refused unless --overwrite (which deletes that
-                       run's checkpoints, logs and report first).
+  --seed S [0]  --resume (continue DIR/last.safetensors exactly, with the same flags and data; starts
+                       a new run when there is none; a damaged one is an error; other data is
+                       refused; another --epochs is allowed, and said to stretch the learning-rate
+                       schedule). Without --resume, a DIR that already holds a run is refused
+                       unless --overwrite (which deletes that run's checkpoints, logs and report
+                       first).
   --cache-batches      replay the first epoch's decoded batches from memory in later epochs (to
                        measure loader overhead: compare the epoch times in log.csv with a normal run)
 Writes DIR/last.safetensors (every epoch), DIR/log.jsonl, DIR/log.csv and, with a validation split,

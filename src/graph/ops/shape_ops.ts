@@ -5,7 +5,7 @@
 import { defineOp, apply1, applyOp, fail } from '../op.js';
 import { Graph, type Tensor } from '../graph.js';
 import { A } from '../emitter.js';
-import { broadcastShapes, fmtShape, normAxis, sizeOf } from '../shape.js';
+import { broadcastShapes, fmtShape, isShape, normAxis, sizeOf } from '../shape.js';
 import { add, less, where } from './elementwise.js';
 import { reduceSum } from './reduce.js';
 import { shapeError, sumTo } from './common.js';
@@ -367,7 +367,7 @@ const expandOp = defineOp<{ shape: number[] }>({
   name: 'expand',
   infer(ins, { shape }) {
     const x = ins[0]!;
-    if (!shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`cannot expand to ${fmtShape(shape)}: dimensions must be integers >= 0`);
+    if (!isShape(shape)) fail(`cannot expand to ${fmtShape(shape)}: dimensions must be integers >= 0`);
     const out = broadcastShapes(x.shape, shape);
     if (!out || out.length !== shape.length || out.some((d, i) => d !== shape[i])) fail(`cannot expand to ${fmtShape(shape)}`);
     return [{ shape, dtype: x.dtype }];
