@@ -12,7 +12,7 @@ import { manifestDataset, resolveManifest } from '../data/dataset.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { evaluateInspectorOnDataset, isJointObjective, type CalibrationObjective, type InspectorDatasetEval, type ScanPoint } from './dataset_eval.js';
 import { Inspector } from './inspector.js';
-import type { InspectorConfig } from './labels.js';
+import { configPathOf, type InspectorConfig } from './labels.js';
 import { SCAN_FRACTIONS } from './aggregate.js';
 import type { LabelRule } from './joint_calibration.js';
 import { ArgumentError, AttnvisionError } from '../util/errors.js';
@@ -55,7 +55,7 @@ export async function calibrateInspector(
   if (objective === 'bars' && !opts.perLabel) throw new ArgumentError('calibrateInspector: the bars objective chooses per-label rules; it needs perLabel');
   if (opts.minCleanKept !== undefined && !(opts.minCleanKept > 0 && opts.minCleanKept <= 1)) throw new ArgumentError(`calibrateInspector: expected minCleanKept in (0, 1] but received ${opts.minCleanKept}`);
   if (opts.fractions && !opts.perLabel) throw new ArgumentError('calibrateInspector: fractions are chosen per label; they need perLabel');
-  const configPath = model.replace(/\.onnx$/, '') + '.json';
+  const configPath = configPathOf(model);
   const shown = opts.configName ?? configPath;
   manifest = await resolveManifest(manifest);
   const inspector = await Inspector.load({ model, config: configPath });

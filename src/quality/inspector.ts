@@ -19,7 +19,7 @@ import { planTiles, type TilePlan } from './tiling.js';
 import { checkInspectorConfig, checkModelDigest, detailPlanOf, labelThresholdsOf, probeModel, resultFromTileOutputs, runTiles, tileBatch } from './core.js';
 import { DECODE_TIMEOUT_SECONDS, decodeFailureReason, isBenignDecodeWarning, openImagePipeline } from '../image/io.js';
 import { ImageDecodeError } from '../image/errors.js';
-import type { InspectorConfig, InspectResult } from './labels.js';
+import { configPathOf, type InspectorConfig, type InspectResult } from './labels.js';
 
 export class InspectError extends AttnvisionError {
   constructor(
@@ -77,7 +77,7 @@ export class Inspector {
     if (typeof modelPath !== 'string') throw new AttnvisionError(`Inspector.load: model must be a file path; got ${typeof modelPath}`);
     if (!opts.config && !/\.onnx$/i.test(modelPath)) throw new AttnvisionError(`${modelPath}: expected an .onnx inspector model (its config is read from the same name with .json)`);
     const threads = opts.threads === undefined ? defaultThreads() : checkThreads('Inspector.load', opts.threads);
-    const configPath = opts.config ?? modelPath.replace(/\.onnx$/i, '.json');
+    const configPath = opts.config ?? configPathOf(modelPath);
     // The model first: a missing model is named as such, not as its missing config.
     const modelStat = await fs.stat(modelPath).catch((e: NodeJS.ErrnoException) => e);
     if (modelStat instanceof Error) throw new AttnvisionError(`${modelPath}: cannot read inspector model (${modelStat.code === 'ENOENT' ? 'file not found' : (modelStat.code ?? modelStat.message)})`);

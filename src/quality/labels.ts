@@ -82,3 +82,8 @@ export interface InspectorConfig {
    */
   modelSha256?: string;
 }
+
+/** The config file of an inspector model: the model's path with .json for .onnx (either case). */
+export function configPathOf(modelPath: string): string {
+  return modelPath.replace(/\.onnx$/i, '') + '.json';
+}

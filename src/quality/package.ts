@@ -15,7 +15,7 @@ import { createModel, defaultForward } from '../models/index.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../data/loader/transform.js';
 import { ArgumentError } from '../util/errors.js';
 import { unfinishedRunNote } from '../train/trainer.js';
-import { QUALITY_LABELS, type InspectorConfig, type QualityLabel } from './labels.js';
+import { configPathOf, QUALITY_LABELS, type InspectorConfig, type QualityLabel } from './labels.js';
 import { checkInspectorConfig } from './core.js';
 
 export interface PackageOptions {
@@ -115,7 +115,7 @@ export async function packageInspector(o: PackageOptions): Promise<{ onnx: strin
     ...(o.detailTilesPerSide !== undefined ? { detailTilesPerSide: o.detailTilesPerSide } : {}),
   };
   const onnxPath = o.out;
-  const configPath = onnxPath.replace(/\.onnx$/, '') + '.json';
+  const configPath = configPathOf(onnxPath);
   // The config must load: checked before the (slow) export and before anything is written.
   try {
     checkInspectorConfig(config, configPath);
@@ -137,7 +137,7 @@ export async function packageInspector(o: PackageOptions): Promise<{ onnx: strin
   // two moves leaves the old config beside the new model, which its modelSha256 makes an error at
   // load (not a silent mix of one model's rules with another's outputs).
   const tempOnnx = path.join(path.dirname(onnxPath), `.${path.basename(onnxPath, '.onnx')}.pkg-${process.pid}.onnx`);
-  const tempConfig = tempOnnx.replace(/\.onnx$/, '.json');
+  const tempConfig = configPathOf(tempOnnx);
   const untrack = [trackTemp(tempOnnx), trackTemp(tempConfig)]; // removed on Ctrl-C too
   try {
     await writeFileAtomic(tempOnnx, bytes);

@@ -185,7 +185,7 @@ export class Trainer {
   }
 
   /** Restores a run from `lastFile` (a missing file starts a new run; a damaged or mismatched one is an error). */
-  private async resume(lastFile: string, r: { handle: ModelHandle; step: TrainStep<ModelHandle['model']>; ema?: WeightEma; logs: EpochLog[] }): Promise<{ startEpoch: number; best: EpochLog | undefined }> {
+  private async resume(lastFile: string, data: DataFingerprint, r: { handle: ModelHandle; step: TrainStep<ModelHandle['model']>; ema?: WeightEma; logs: EpochLog[] }): Promise<{ startEpoch: number; best: EpochLog | undefined }> {
     // Temporary files of a run killed mid-write (SIGKILL, power loss) go before anything is written.
     await removeStaleTemps(this.outDir);
     const exists = await fs.stat(lastFile).then(() => true, () => false);
@@ -200,7 +200,6 @@ export class Trainer {
     const changed = configDifferences(meta.config, this.config);
     if (changed.length) throw new ArgumentError(`${lastFile}: checkpoint was trained with a different configuration (${changed.join('; ')}); resume with the same flags or start a new run folder`);
     // Another data set would change the batches and the schedule: the resumed run would not be the one it continues.
-    const data = dataFingerprint(this.train, this.val);
     if (meta.data && (meta.data.hash !== data.hash || meta.data.train !== data.train || meta.data.val !== data.val)) {
       throw new ArgumentError(`${lastFile}: the data changed since this checkpoint (training images ${meta.data.train} -> ${data.train}, validation ${meta.data.val} -> ${data.val}${meta.data.hash !== data.hash ? ', file list or labels differ' : ''}); resume with the same data or start a new run folder`);
     }
@@ -253,7 +252,7 @@ export class Trainer {
     const data = dataFingerprint(this.train, this.val);
     if (opts.resume) {
       try {
-        ({ startEpoch, best } = await this.resume(lastFile, { handle, step, ema, logs }));
+        ({ startEpoch, best } = await this.resume(lastFile, data, { handle, step, ema, logs }));
       } catch (e) {
         await loader.close(); // its workers are already running
         throw e;

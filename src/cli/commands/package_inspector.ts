@@ -7,6 +7,7 @@ import { parseArgs, flagList, flagNumber, flagString } from '../command.js';
 import { packageInspector } from '../../quality/package.js';
 import { calibrationFlags, calibrationSplit, runCalibration, CALIBRATION_FLAGS_USAGE } from './calibrate.js';
 import type { CalibrationResult } from '../../quality/calibrate.js';
+import { configPathOf } from '../../quality/labels.js';
 import { ArgumentError } from '../../util/errors.js';
 import { manifestDataset, resolveManifest } from '../../data/dataset.js';
 import { isRegularFile } from '../../util/fs.js';
@@ -78,7 +79,7 @@ With --calibrate, images that cannot be inspected are named on stderr and left o
         ? {
             beforeWriting: (labels: readonly string[]) => checkCalibrationSplit(calibrate, split, labels),
             beforeReplacing: async (temp: string) => {
-              calibrated = await runCalibration(temp, calibrate, calibration, split, out.replace(/\.onnx$/, '.json'));
+              calibrated = await runCalibration(temp, calibrate, calibration, split, configPathOf(out));
             },
           }
         : {}),
