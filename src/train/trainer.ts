@@ -8,7 +8,9 @@
  * optionally with a severity head: the model then has 2K outputs, the second K regressed with
  * sigmoid + squared error on the labels that are present.
  * Multi-label runs can weight the BCE terms of the labels present on images with two or more
- * labels (`pairWeight`), so a problem hidden by its partner costs more when missed.
+ * labels (`pairWeight`), so a problem hidden by its partner costs more when missed, and the BCE
+ * terms of the labels absent from images that have another problem (`negativeWeight`), so a label
+ * raised by a different problem costs more when falsely called.
  * With `ema`, an exponential moving average of the weights (optim/ema.ts) is validated and saved
  * as `best`; the raw weights are validated too (`valMetricRaw`) and carried on in `last`.
  */
@@ -75,6 +77,13 @@ export interface TrainConfig {
   /** With `pairWeight`: only these labels' terms are weighted (default every label). */
   pairWeightLabels?: string[];
   /**
+   * Multi-label only: weight of the BCE term of each absent label on images with at least one
+   * present label (hard negatives: a label that another problem raises). Default 1.
+   */
+  negativeWeight?: number;
+  /** With `negativeWeight`: only these labels' terms are weighted (default every label). */
+  negativeWeightLabels?: string[];
+  /**
    * Decay of an exponential moving average of the weights (e.g. 0.999; default none). The average
    * is what validation scores and `best.safetensors` holds.
    */
@@ -133,16 +142,21 @@ export class Trainer {
     if (val && val.classes.join() !== train.classes.join()) throw new ArgumentError(`validation classes [${val.classes}] differ from training classes [${train.classes}]`);
     if (config.severityHead && !train.multiLabel) throw new ArgumentError('a severity head needs a multi-label (manifest) dataset');
     if (config.pairWeight !== undefined && !train.multiLabel) throw new ArgumentError('a pair weight needs a multi-label (manifest) dataset');
+    if (config.negativeWeight !== undefined && !train.multiLabel) throw new ArgumentError('a negative weight needs a multi-label (manifest) dataset');
     checkClassesCovered(train);
-    if (config.pairWeightLabels !== undefined) {
-      const unknown = config.pairWeightLabels.filter((l) => !train.classes.includes(l));
-      if (unknown.length || !config.pairWeightLabels.length) throw new ArgumentError(`pair-weighted labels must be labels of the dataset (${train.classes.join(', ')}); got ${JSON.stringify(config.pairWeightLabels)}`);
-      this.pairWeighted = train.classes.map((c) => config.pairWeightLabels!.includes(c));
-    }
+    this.pairWeighted = labelMask(train.classes, config.pairWeightLabels, 'pair-weighted labels');
+    this.negativeWeighted = labelMask(train.classes, config.negativeWeightLabels, 'negative-weighted labels');
   }
 
   /** Per class, whether its pair terms are weighted (`pairWeightLabels`; undefined: every class). */
   private readonly pairWeighted?: boolean[];
+  /** Per class, whether its hard-negative terms are weighted (`negativeWeightLabels`; undefined: every class). */
+  private readonly negativeWeighted?: boolean[];
+
+  /** Whether the BCE terms carry per-term weights (fed as `lossWeights`). */
+  private get weightedLoss(): boolean {
+    return this.config.pairWeight !== undefined || this.config.negativeWeight !== undefined;
+  }
 
   get numOutputs(): number {
     const K = this.train.classes.length;
@@ -160,7 +174,7 @@ export class Trainer {
       }
       const B = out.shape[0]!;
       const presence = sev ? F.slice(out, [0], [K], [1]) : out; // [B, K]
-      let loss = F.bceWithLogits(presence, ins.targets!, ins.lossWeights); // lossWeights [B, K] when pairWeight is set
+      let loss = F.bceWithLogits(presence, ins.targets!, ins.lossWeights); // lossWeights [B, K] with a pair or negative weight
       if (sev) {
         const sevPred = F.sigmoid(F.slice(out, [K], [2 * K], [1])); // [B, K]
         const err = F.mul(F.square(F.sub(sevPred, ins.severities!)), ins.targets!);
@@ -179,7 +193,13 @@ export class Trainer {
     if (this.train.multiLabel) {
       f.targets = { data: b.targets!, shape: [B, K], dtype: 'float32' };
       if (this.config.severityHead) f.severities = { data: b.severities!, shape: [B, K], dtype: 'float32' };
-      if (this.config.pairWeight !== undefined) f.lossWeights = { data: pairLossWeights(b.targets!, K, this.config.pairWeight, this.pairWeighted), shape: [B, K], dtype: 'float32' };
+      if (this.weightedLoss) {
+        const weights = bceTermWeights(b.targets!, K, {
+          pairWeight: this.config.pairWeight ?? 1, pairOnly: this.pairWeighted,
+          negativeWeight: this.config.negativeWeight ?? 1, negativeOnly: this.negativeWeighted,
+        });
+        f.lossWeights = { data: weights, shape: [B, K], dtype: 'float32' };
+      }
     } else f.y = { data: b.y, shape: [B], dtype: 'int64' };
     return f;
   }
@@ -232,7 +252,7 @@ export class Trainer {
     if (this.train.multiLabel) {
       inputs.push({ name: 'targets', shape: [B, K], dtype: 'float32' });
       if (c.severityHead) inputs.push({ name: 'severities', shape: [B, K], dtype: 'float32' });
-      if (c.pairWeight !== undefined) inputs.push({ name: 'lossWeights', shape: [B, K], dtype: 'float32' });
+      if (this.weightedLoss) inputs.push({ name: 'lossWeights', shape: [B, K], dtype: 'float32' });
     } else inputs.push({ name: 'y', shape: [B], dtype: 'int64' as never });
     // clipNorm 0 (or none): no clipping.
     const step = await TrainStep.build({ model: handle.model, state: handle.state, inputs, optimizer, clipNorm: c.clipNorm ? c.clipNorm : undefined, loss: this.lossFn(handle) });
@@ -387,6 +407,8 @@ export function checkTrainConfig(c: TrainConfig): void {
   if (c.workers !== undefined) checkInt(w, 'workers', c.workers, 1);
   if (c.pairWeight !== undefined && !(c.pairWeight > 0)) throw new ArgumentError(`pair weight (--pair-weight) must be > 0, received ${c.pairWeight}`);
   if (c.pairWeightLabels !== undefined && c.pairWeight === undefined) throw new ArgumentError('pair-weighted labels (--pair-weight-labels) need a pair weight (--pair-weight)');
+  if (c.negativeWeight !== undefined && !(c.negativeWeight > 0)) throw new ArgumentError(`negative weight (--negative-weight) must be > 0, received ${c.negativeWeight}`);
+  if (c.negativeWeightLabels !== undefined && c.negativeWeight === undefined) throw new ArgumentError('negative-weighted labels (--negative-weight-labels) need a negative weight (--negative-weight)');
   if (c.ema !== undefined) checkEmaDecay(c.ema);
 }
 
@@ -416,23 +438,45 @@ export function configDifferences(before: TrainConfig, after: TrainConfig): stri
   return keys.filter((k) => JSON.stringify(was[k]) !== JSON.stringify(now[k])).map((k) => `${k}: ${JSON.stringify(was[k])} -> ${JSON.stringify(now[k])}`);
 }
 
+/** Which classes a label list selects (undefined: every class); `what` names the option in errors. */
+function labelMask(classes: readonly string[], labels: readonly string[] | undefined, what: string): boolean[] | undefined {
+  if (labels === undefined) return undefined;
+  const unknown = labels.filter((l) => !classes.includes(l));
+  if (unknown.length || !labels.length) throw new ArgumentError(`${what} must be labels of the dataset (${classes.join(', ')}); got ${JSON.stringify(labels)}`);
+  return classes.map((c) => labels.includes(c));
+}
+
+export interface BceTermWeighting {
+  /** On the present labels of rows with two or more present labels. */
+  pairWeight: number;
+  /** Classes `pairWeight` applies to (undefined: every class). */
+  pairOnly?: readonly boolean[];
+  /** On the absent labels of rows with at least one present label (hard negatives). */
+  negativeWeight: number;
+  /** Classes `negativeWeight` applies to (undefined: every class). */
+  negativeOnly?: readonly boolean[];
+}
+
 /**
- * Per-term BCE weights for a batch of multi-label targets [B, K] (row-major 0/1): `pairWeight`
- * on the present labels of rows with two or more present labels (only the labels `only` marks,
- * when given), 1 everywhere else.
+ * Per-term BCE weights for a batch of multi-label targets [B, K] (row-major 0/1): `pairWeight` on
+ * the present labels of rows with two or more present labels, `negativeWeight` on the absent labels
+ * of rows with one or more present labels (each only on the classes its mask marks, when given),
+ * 1 everywhere else (every term of a clean row).
  */
-export function pairLossWeights(targets: Float32Array, K: number, pairWeight: number, only?: readonly boolean[]): Float32Array {
-  const w = new Float32Array(targets.length).fill(1);
+export function bceTermWeights(targets: Float32Array, K: number, w: BceTermWeighting): Float32Array {
+  const out = new Float32Array(targets.length).fill(1);
   for (let r = 0; r * K < targets.length; r++) {
     const row = targets.subarray(r * K, (r + 1) * K);
     let present = 0;
     for (const t of row) if (t > 0.5) present++;
-    if (present < 2) continue;
+    if (present === 0) continue;
     row.forEach((t, c) => {
-      if (t > 0.5 && (!only || only[c])) w[r * K + c] = pairWeight;
+      if (t > 0.5) {
+        if (present >= 2 && (!w.pairOnly || w.pairOnly[c])) out[r * K + c] = w.pairWeight;
+      } else if (!w.negativeOnly || w.negativeOnly[c]) out[r * K + c] = w.negativeWeight;
     });
   }
-  return w;
+  return out;
 }
 
 function countCorrect(logits: Float32Array, y: BigInt64Array, K: number): number {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { imageFolder, type Dataset } from '../../src/data/dataset.js';
 import { DataLoader, replaceFailedSamples, type Batch } from '../../src/data/loader/loader.js';
-import { Trainer, pairLossWeights, unfinishedRunNote, type TrainConfig, type EpochLog } from '../../src/train/trainer.js';
+import { Trainer, bceTermWeights, unfinishedRunNote, type TrainConfig, type EpochLog } from '../../src/train/trainer.js';
 import { writeToyImageFolder } from '../helpers/toy_images.js';
 import { readCheckpoint } from '../../src/io/checkpoint.js';
 import { loadSample } from '../../src/data/loader/transform.js';
@@ -190,16 +190,20 @@ test('trainer: --cache-batches resume gives the uninterrupted curve', async () =
   assert.deepEqual(resumed.logs.map((l) => l.trainLoss), full.logs.map((l) => l.trainLoss));
 });
 
-test('pairLossWeights: the pair weight lands on the present labels of rows with two or more labels only', () => {
+test('bceTermWeights: the pair weight lands on present labels of rows with two or more labels, the negative weight on absent labels of rows with a problem', () => {
   const targets = new Float32Array([
-    1, 0, 0, // one label: all 1
-    1, 0, 1, // two labels: 3 on both, 1 on the absent one
-    0, 0, 0, // clean: all 1
-    1, 1, 1, // three labels: 3 everywhere
+    1, 0, 0, // one label: 1 on it, the negative weight on the absent two
+    1, 0, 1, // two labels: the pair weight on both, the negative weight on the absent one
+    0, 0, 0, // clean: all 1 (no problem, so no hard negative)
+    1, 1, 1, // three labels: the pair weight everywhere
   ]);
-  assert.deepEqual([...pairLossWeights(targets, 3, 3)], [1, 1, 1, 3, 1, 3, 1, 1, 1, 3, 3, 3]);
-  // Only the first and second labels weighted: the third keeps 1 even where present in a pair.
-  assert.deepEqual([...pairLossWeights(targets, 3, 3, [true, true, false])], [1, 1, 1, 3, 1, 1, 1, 1, 1, 3, 3, 1]);
+  const pairOnly = { pairWeight: 3, negativeWeight: 1 };
+  assert.deepEqual([...bceTermWeights(targets, 3, pairOnly)], [1, 1, 1, 3, 1, 3, 1, 1, 1, 3, 3, 3]);
+  // Only the first and second labels pair-weighted: the third keeps 1 even where present in a pair.
+  assert.deepEqual([...bceTermWeights(targets, 3, { ...pairOnly, pairOnly: [true, true, false] })], [1, 1, 1, 3, 1, 1, 1, 1, 1, 3, 3, 1]);
+  assert.deepEqual([...bceTermWeights(targets, 3, { pairWeight: 1, negativeWeight: 5 })], [1, 5, 5, 1, 5, 1, 1, 1, 1, 1, 1, 1]);
+  // Both, the negative weight only on the second label.
+  assert.deepEqual([...bceTermWeights(targets, 3, { pairWeight: 3, negativeWeight: 5, negativeOnly: [false, true, false] })], [1, 5, 1, 3, 5, 3, 1, 1, 1, 3, 3, 3]);
 });
 
 test('trainer: --pair-weight scales the loss of multi-label images only (lr 0, the same batches)', async () => {
@@ -236,6 +240,34 @@ test('trainer: --pair-weight scales the loss of multi-label images only (lr 0, t
   const oneLabel = await lossOf(all, 3, { pairWeightLabels: ['b'] });
   assert.ok(oneLabel > plain * 1.05 && oneLabel < weighted * 0.95, `one weighted label: ${oneLabel} between ${plain} and ${weighted}`);
   assert.throws(() => new Trainer({ ...cfg, pairWeight: 3, pairWeightLabels: ['zz'] }, all, undefined, '/tmp/x'), /pair-weighted labels must be labels of the dataset \(a, b, c\); got \["zz"\]/);
+});
+
+test('trainer: --negative-weight scales the absent labels of images with a problem only (lr 0, the same batches)', async () => {
+  const { train } = await data();
+  const K = 3;
+  const withLabels = (on: (i: number) => number[]): Dataset => ({
+    classes: ['a', 'b', 'c'],
+    multiLabel: true,
+    root: train.root,
+    samples: train.samples.map((s, i) => ({ ...s, labels: new Float32Array(Array.from({ length: K }, (_, c) => (on(i).includes(c) ? 1 : 0))), severities: new Float32Array(K) })),
+  });
+  const cfg: TrainConfig = { ...config, epochs: 1, lr: 0, labelSmoothing: 0 };
+  const lossOf = async (ds: Dataset, extra: Partial<TrainConfig> = {}) => {
+    const out = await mkdtemp(path.join(tmpdir(), 'attnvision-run-'));
+    return (await new Trainer({ ...cfg, ...extra }, ds, undefined, out).run()).logs[0]!.trainLoss;
+  };
+  // Every label present everywhere: no absent term, the loss is unchanged.
+  const all = withLabels(() => [0, 1, 2]);
+  assert.ok(Math.abs((await lossOf(all, { negativeWeight: 3 })) - (await lossOf(all))) < 1e-7, 'no absent label: loss unchanged');
+  // One label per image: two of three terms are hard negatives, so the ratio lies strictly between 1 and 3.
+  const single = withLabels((i) => [i % K]);
+  const plain = await lossOf(single);
+  const ratio = (await lossOf(single, { negativeWeight: 3 })) / plain;
+  assert.ok(ratio > 1.05 && ratio < 2.95, `single-label loss ratio ${ratio}`);
+  const oneLabel = (await lossOf(single, { negativeWeight: 3, negativeWeightLabels: ['b'] })) / plain;
+  assert.ok(oneLabel > 1.02 && oneLabel < ratio - 0.02, `one weighted label: ratio ${oneLabel} between 1 and ${ratio}`);
+  await assert.rejects(lossOf(single, { negativeWeight: 0 }), /negative weight \(--negative-weight\) must be > 0/);
+  assert.throws(() => new Trainer({ ...cfg, negativeWeight: 3, negativeWeightLabels: ['zz'] }, single, undefined, '/tmp/x'), /negative-weighted labels must be labels of the dataset \(a, b, c\); got \["zz"\]/);
 });
 
 test('trainer: --ema validates and saves the averaged weights, logs the raw ones, and resumes exactly', async () => {

@@ -198,6 +198,8 @@ test('Trainer refuses a TrainConfig it cannot run, naming the field, before any 
     [{ clipNorm: -1 }, /for clipNorm \(0: none\) but received -1/],
     [{ pairWeight: 0 }, /pair weight \(--pair-weight\) must be > 0, received 0/],
     [{ pairWeightLabels: ['noise'] }, /pair-weighted labels \(--pair-weight-labels\) need a pair weight/],
+    [{ negativeWeight: -1 }, /negative weight \(--negative-weight\) must be > 0, received -1/],
+    [{ negativeWeightLabels: ['noise'] }, /negative-weighted labels \(--negative-weight-labels\) need a negative weight/],
     [{ ema: 1 }, /EMA decay \(--ema\) must be in \(0, 1\), received 1/],
   ];
   for (const [bad, want] of cases) assert.throws(() => checkTrainConfig({ ...ok, ...bad } as never), want, JSON.stringify(bad));

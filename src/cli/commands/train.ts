@@ -79,6 +79,10 @@ classes; multi-label: each label on some image); every image a manifest names mu
                        labels (manifest data; default 1), so a problem hidden by its partner costs
                        more when missed
   --pair-weight-labels a,b,...  with --pair-weight: weight only these labels' terms
+  --negative-weight W  weight W on the BCE term of each absent label of images with at least one
+                       label (manifest data; default 1: hard negatives), so a label raised by
+                       another problem costs more when falsely called
+  --negative-weight-labels a,b,...  with --negative-weight: weight only these labels' terms
   --ema D              keep an exponential moving average of the weights with decay D (e.g. 0.999;
                        warm-up min(D, (1+t)/(10+t))); validation scores it and best.safetensors holds
                        it; log.csv's valMetricRaw scores the raw weights
@@ -103,6 +107,7 @@ function trainConfig(a: ParsedArgs): TrainConfig {
   const crop = flagString(a, 'crop', 'crop')!;
   if (crop !== 'crop' && crop !== 'resized-crop') throw new ArgumentError(`train: expected crop or resized-crop for --crop but received "${crop}"`);
   const pairWeightLabels = flagList(a, 'pair-weight-labels');
+  const negativeWeightLabels = flagList(a, 'negative-weight-labels');
   return {
     model,
     weights: flagString(a, 'weights'),
@@ -123,6 +128,8 @@ function trainConfig(a: ParsedArgs): TrainConfig {
     ...(a.flags.has('cache-batches') ? { cacheBatches: true } : {}),
     ...(a.flags.has('pair-weight') ? { pairWeight: flagNumber(a, 'pair-weight', 1, w, { min: 0 }) } : {}),
     ...(pairWeightLabels ? { pairWeightLabels } : {}),
+    ...(a.flags.has('negative-weight') ? { negativeWeight: flagNumber(a, 'negative-weight', 1, w, { min: 0 }) } : {}),
+    ...(negativeWeightLabels ? { negativeWeightLabels } : {}),
     ...(a.flags.has('ema') ? { ema: flagNumber(a, 'ema', 0.999, w, { min: 0, max: 1 }) } : {}),
   };
 }
@@ -133,7 +140,7 @@ export const trainCommand: Command = {
   usage: trainUsage,
   interruptHint: 'run the same command with --resume to continue from the last finished epoch',
   async run(argv) {
-    const a = parseArgs(argv, { values: ['data', 'labels', 'model', 'weights', 'epochs', 'batch', 'size', 'workers', 'opt', 'lr', 'wd', 'momentum', 'warmup', 'smoothing', 'clip', 'crop', 'seed', 'out', 'pair-weight', 'pair-weight-labels', 'ema'], booleans: ['severity-head', 'resume', 'overwrite', 'cache-batches'], positional: 0 }, 'train');
+    const a = parseArgs(argv, { values: ['data', 'labels', 'model', 'weights', 'epochs', 'batch', 'size', 'workers', 'opt', 'lr', 'wd', 'momentum', 'warmup', 'smoothing', 'clip', 'crop', 'seed', 'out', 'pair-weight', 'pair-weight-labels', 'negative-weight', 'negative-weight-labels', 'ema'], booleans: ['severity-head', 'resume', 'overwrite', 'cache-batches'], positional: 0 }, 'train');
     const data = flagString(a, 'data');
     const out = flagString(a, 'out');
     if (!data || !out) throw new ArgumentError('train: --data and --out are required');
