@@ -190,6 +190,14 @@ elif [ "${THIRTYFIRST:-0}" = 1 ]; then
   # The twenty-seventh's run, its best checkpoint the EMA of the weights.
   widened_w3
   av train --data "$DATA-w3.jsonl" $HP --model swin_nano_convstem_224 --epochs 9 --lr 1e-3 --warmup 1 --pair-weight 3 --ema 0.998 --out "$RUNS/inspector"
+elif [ "${THIRTYFOURTH:-0}" = 1 ]; then
+  # The thirty-fourth candidate (session 27): the twenty-fifth fine-tuned with hard negatives for
+  # blur (absent blur labels on images with another problem weighted 3x) on a fourth sample of
+  # the shipped plan on the base photo split (not the thirtieth's $DATA-s17d, drawn on the widened split).
+  av synth --out "$DATA-s17b" $PLAN16 --seed 17 --strict-dof --splits-from "$DATA/synth.json" --only-splits train,val
+  git show e9cbdb5:models/inspector.onnx > "$RUNS/twentyfifth.onnx"
+  av train --data "$DATA-s17b/manifest.jsonl" $FINETUNE --weights "$RUNS/twentyfifth.onnx" --pair-weight 3 \
+    --negative-weight 3 --negative-weight-labels defocus_blur,motion_blur --out "$RUNS/inspector"
 elif [ "${TWENTYSIXTH:-0}" = 1 ]; then
   av synth --out "$DATA-s16o" $PLAN16 --seed 16 --strict-dof --own-problems --splits-from "$DATA/synth.json" --only-splits train,val
   git show e9cbdb5:models/inspector.onnx > "$RUNS/twentyfifth.onnx"

@@ -9,13 +9,14 @@
  *                   (detail: the native-scale tiles of a large photo, see quality/labels.ts)
  *
  * Errors are JSON `{error}` naming what was wrong: 400 unreadable image / empty body / bad, unknown
- * or repeated query parameter / malformed request, 404 unknown path, 405 wrong method, 413 body over
+ * or repeated query parameter / malformed request, 404 unknown path, 405 wrong method, 408 an upload
+ * that stalled (no bytes for uploadIdleMs) or a request over the request timeout, 413 body over
  * the limit, 415 a form upload instead of the image bytes, 503 queue full (with Retry-After), 500
  * anything else. A failed request never stops the service. Images are inspected one at a time (the
  * ONNX session uses every core) behind a bounded waiting line; a request takes its place in it before
  * its upload is read (so an overloaded service answers 503 at once, and at most concurrency +
- * maxWaiting uploads are in memory), and a request whose client has gone is dropped before it runs
- * (logged as 499).
+ * maxWaiting uploads are in memory), an upload that stalls gives its place back after uploadIdleMs,
+ * and a request whose client has gone is dropped before it runs (logged as 499).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -35,6 +36,11 @@ export interface ServerOptions {
   maxWaiting?: number;
   /** Time allowed to receive a whole request, ms (default 60 000). */
   requestTimeoutMs?: number;
+  /**
+   * An upload that sends no bytes for this long is refused with 408 and its queue place freed, ms
+   * (default 10 000; 0: only the request timeout applies).
+   */
+  uploadIdleMs?: number;
   /** Images above this many pixels are refused from their header (default 100 MP, as inspect). */
   maxPixels?: number;
   /** On close, connections still open after this long are cut, ms (default 10 000). */
@@ -81,17 +87,48 @@ function checkDeclaredSize(req: http.IncomingMessage, max: number): void {
   if (Number.isFinite(declared) && declared > max) throw new HttpError(413, `request body of ${declared} bytes is over the ${max}-byte limit`);
 }
 
-/** Reads the whole body, refusing more than `max` bytes (413) as soon as that is known. */
-async function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
+/**
+ * Reads the whole body, refusing more than `max` bytes (413) as soon as that is known, and an
+ * upload that sends nothing for `idleMs` (408; 0: no idle limit), so a stalled client gives its
+ * queue place back long before the request timeout.
+ */
+function readBody(req: http.IncomingMessage, max: number, idleMs: number): Promise<Buffer> {
   checkDeclaredSize(req, max);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) throw new HttpError(413, `request body is over the ${max}-byte limit`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const stop = (e?: Error) => {
+      clearTimeout(timer);
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      if (e) {
+        // Nothing more is read; the answer closes the connection.
+        req.pause();
+        reject(e);
+      }
+    };
+    const arm = () => {
+      if (!idleMs) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => stop(new HttpError(408, `upload stalled: no bytes for ${idleMs / 1000} s (${size} bytes received${req.headers['content-length'] ? ` of ${req.headers['content-length']}` : ''})`)), idleMs);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) return stop(new HttpError(413, `request body is over the ${max}-byte limit`));
+      chunks.push(chunk);
+      arm();
+    };
+    const onEnd = () => {
+      stop();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (e: Error) => stop(e);
+    // The connection closed before the whole body: the client has gone.
+    const onClose = () => stop(new ClientGone('client closed the connection during the upload'));
+    if (req.destroyed) return reject(new ClientGone('client closed the connection before the upload'));
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+    arm();
+  });
 }
 
 /** The query of POST /inspect: known keys only, each at most once. */
@@ -130,10 +167,12 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
   if (opts.closeGraceMs !== 0) positive('closeGraceMs', opts.closeGraceMs);
   // 0 = no request timeout, as for Node's server.requestTimeout.
   if (opts.requestTimeoutMs !== 0) positive('requestTimeoutMs', opts.requestTimeoutMs);
+  if (opts.uploadIdleMs !== 0) positive('uploadIdleMs', opts.uploadIdleMs);
   if (opts.log !== undefined && typeof opts.log !== 'function') throw new AttnvisionError(`createInspectorServer: log must be a function (line: string) => void; got ${typeof opts.log}`);
   const maxBytes = opts.maxBytes ?? 25_000_000;
   const maxPixels = opts.maxPixels ?? 100_000_000;
   const closeGraceMs = opts.closeGraceMs ?? 10_000;
+  const uploadIdleMs = opts.uploadIdleMs ?? 10_000;
   const queue = new BoundedQueue(opts.concurrency ?? 1, opts.maxWaiting ?? 16);
   const assets = new StaticAssets(inspector.modelPath);
   const page = inspectorPage({ model: inspector.config.model ?? inspector.modelPath, labels: inspector.config.labels, threshold: inspector.config.threshold, perLabel: !!inspector.config.labelThresholds, maxBytes, browserMode: assets.browserMode });
@@ -163,7 +202,7 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
         checkDeclaredSize(req, maxBytes);
         res.writeContinue();
       }
-      const body = await readBody(req, maxBytes);
+      const body = await readBody(req, maxBytes, uploadIdleMs);
       const name = fileName(req);
       if (body.length === 0) throw new HttpError(400, 'empty request body: send the image bytes as the POST body');
       return await admission.run(async () => {
@@ -215,7 +254,7 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
         }
         const err = e instanceof HttpError ? e : e instanceof QueueFullError ? new HttpError(503, e.message, { 'Retry-After': '1' }) : new HttpError(500, `internal error: ${(e as Error).message ?? String(e)}`);
         // A refused upload may still be arriving: answer, then close the connection.
-        const headers = [413, 415, 503].includes(err.status) ? { ...err.headers, Connection: 'close' } : err.headers;
+        const headers = [408, 413, 415, 503].includes(err.status) ? { ...err.headers, Connection: 'close' } : err.headers;
         if (!res.headersSent) json(res, err.status, { error: err.message }, headers);
         else res.destroy();
         return err.status;

@@ -90,6 +90,54 @@ test('server: a full queue answers 503 before the upload; a client that left is 
   }
 });
 
+test('server: an upload that stalls is answered 408 after uploadIdleMs and gives its queue place back; a slow but steady one is read whole', async () => {
+  const { model } = await tinyInspectorModel();
+  const inspector = await Inspector.load({ model });
+  const service = createInspectorServer(inspector, { maxWaiting: 0, uploadIdleMs: 300 });
+  const { port } = await service.listen(0);
+  const queue = () => fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.json() as Promise<{ queue: { receiving: number } }>).then((h) => h.queue);
+  try {
+    // The only place (queue 0) is taken by an upload that sends 3 of 1000 bytes, then nothing.
+    const t0 = Date.now();
+    const stalled = raw(port, 'POST /inspect HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc', 5000);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await queue()).receiving, 1);
+    const answer = await stalled;
+    assert.match(answer, /^HTTP\/1\.1 408 /, answer);
+    assert.match(answer, /upload stalled: no bytes for 0\.3 s \(3 bytes received of 1000\)/);
+    assert.ok(Date.now() - t0 < 3000, `answered after ${Date.now() - t0} ms`);
+    assert.equal((await queue()).receiving, 0, 'the place is free again');
+    // An upload that keeps sending (a chunk every 100 ms, 1 s in all) is never idle for 300 ms.
+    const img = await photo(40, 40);
+    const slow = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/inspect', headers: { 'Content-Length': img.length } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString('utf8') }));
+      });
+      req.on('error', reject);
+      const parts = 10;
+      const step = Math.ceil(img.length / parts);
+      let i = 0;
+      const send = () => {
+        const chunk = img.subarray(i * step, (i + 1) * step);
+        i++;
+        if (i >= parts) req.end(chunk);
+        else {
+          req.write(chunk);
+          setTimeout(send, 100);
+        }
+      };
+      send();
+    });
+    assert.equal(slow.status, 200, slow.body);
+    assert.throws(() => createInspectorServer(inspector, { uploadIdleMs: -5 }), /uploadIdleMs/);
+  } finally {
+    await service.close();
+    await inspector.dispose();
+  }
+});
+
 test('server: unknown or repeated query parameters, form uploads, oversized 100-continue uploads, malformed requests and the pixel limit get clear answers', async () => {
   const { model } = await tinyInspectorModel();
   const inspector = await Inspector.load({ model });
