@@ -44,6 +44,8 @@ export interface ModelInfo {
   defaultNumClasses: number;
   /** Module-path prefixes of the classifier (re-initialised when numClasses changes). */
   classifier: string[];
+  /** Model-specific options `create` reads (beyond numClasses, inputSize, seed, weights, init); others are refused. */
+  options?: readonly string[];
   /** Builds the module. */
   create(opts: { numClasses: number; inputSize: readonly number[] } & Record<string, unknown>): Module;
   /** Graph inputs for a batch (default: one float 'input' [B, C, H, W]). */
@@ -105,10 +107,17 @@ export interface ModelHandle {
   loadReport?: LoadReport;
 }
 
-/** Creates a registered model with initialised (or loaded) weights. */
+/** Options every model takes (CreateOptions); each model adds its own (`ModelInfo.options`). */
+const COMMON_OPTIONS = ['numClasses', 'inputSize', 'seed', 'weights', 'init'];
+
+/** Creates a registered model with initialised (or loaded) weights; unknown options are refused by name. */
 export async function createModel(name: string, opts: CreateOptions = {}): Promise<ModelHandle> {
   if (typeof name !== 'string') throw new ArgumentError(`createModel: expected a model name (see listModels()) but received ${String(name)}`);
   const info = modelInfo(name);
+  // A misspelt option (numClass, windowsize) would otherwise be ignored without a word.
+  const known = [...COMMON_OPTIONS, ...(info.options ?? [])];
+  const unknown = Object.keys(opts).filter((k) => !known.includes(k) && opts[k] !== undefined);
+  if (unknown.length) throw new ArgumentError(`${name}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (options: ${known.join(', ')})`);
   const numClasses = opts.numClasses ?? info.defaultNumClasses;
   const inputSize = opts.inputSize ?? info.defaultInputSize;
   checkInt(name, 'numClasses', numClasses, 1);

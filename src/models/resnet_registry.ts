@@ -21,6 +21,7 @@ function resnetEntry(
     testInputSize: [3, 64, 64],
     defaultNumClasses: 1000,
     classifier: ['fc'],
+    options: ['zeroInitResidual'],
     create: ({ numClasses, inputSize, zeroInitResidual }) =>
       new ResNet({
         ...cfg,

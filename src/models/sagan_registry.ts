@@ -21,6 +21,7 @@ for (const size of [32, 64, 128] as SaganSize[]) {
     defaultInputSize: [3, size, size],
     defaultNumClasses: 1000,
     classifier: [],
+    options: ['ch', 'returnAttention'],
     create: ({ numClasses, inputSize, ch, returnAttention }) => {
       // The generator's input is a latent; its image size is fixed by the model.
       if (inputSize && inputSize.join() !== [3, size, size].join()) {
@@ -41,6 +42,7 @@ for (const size of [32, 64, 128] as SaganSize[]) {
     defaultInputSize: [3, size, size],
     defaultNumClasses: 1000,
     classifier: ['embed'],
+    options: ['ch', 'returnAttention'],
     create: ({ numClasses, ch, returnAttention }) => new SaganDiscriminator({ size, numClasses, ch: ch === undefined ? undefined : Number(ch), returnAttention: Boolean(returnAttention) }),
     inputs: (batch, inputSize) => [
       { name: 'input', shape: [batch, ...inputSize], dtype: 'float32' },

@@ -30,6 +30,7 @@ for (const depth of ['san10', 'san15', 'san19']) {
       testInputSize: [3, 32, 32],
       defaultNumClasses: 1000,
       classifier: ['fc'],
+      options: OPTION_KEYS,
       create: (opts) => {
         const cfg: SanConfig = { kind, layers: LAYERS[depth], inChannels: opts.inputSize[0]!, numClasses: opts.numClasses };
         for (const k of OPTION_KEYS) if (opts[k] !== undefined) (cfg as Record<string, unknown>)[k] = opts[k];

@@ -31,6 +31,7 @@ function register({ name, description, config: base, inputSize, testInputSize, p
     testInputSize,
     defaultNumClasses: 1000,
     classifier: ['head'],
+    options: CONFIG_KEYS,
     create: (opts) => {
       const cfg: SwinConfig = { ...base, inChannels: opts.inputSize[0]!, numClasses: opts.numClasses };
       for (const k of CONFIG_KEYS) if (opts[k] !== undefined) (cfg as Record<string, unknown>)[k] = opts[k];
