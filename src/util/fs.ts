@@ -6,7 +6,7 @@
  * rename(2) is atomic within one file system; the temporary file lives beside the target for that
  * reason.
  */
-import { promises as fs, constants as fsConstants, rmSync } from 'node:fs';
+import { promises as fs, constants as fsConstants, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ArgumentError, AttnvisionError } from './errors.js';
@@ -53,11 +53,34 @@ export function trackTemp(file: string): () => void {
   return () => tempsInFlight.delete(file);
 }
 
+/** Folders where this process's worker threads write (their temporary files are this process's too). */
+const tempDirsInFlight = new Set<string>();
+
+/**
+ * Registers a folder that worker threads of this process write into with `writeFileAtomic` (their
+ * temporary files carry this process's pid, but the main thread does not see them): on SIGINT or
+ * SIGTERM its `*.tmp-<pid>` files are removed. Returns the release.
+ */
+export function trackTempDir(dir: string): () => void {
+  tempDirsInFlight.add(dir);
+  return () => tempDirsInFlight.delete(dir);
+}
+
 /**
  * Removes the temporary files of writes still in progress (synchronously: for a SIGINT/SIGTERM
- * handler that exits next), so an interrupted command leaves no `.tmp-<pid>` file behind.
+ * handler that exits next), so an interrupted command leaves no `.tmp-<pid>` file behind: the
+ * tracked files, and this process's temporary files under the tracked folders.
  */
 export function removeTempsInFlight(): void {
+  const mine = `${TEMP_MARKER}${process.pid}`;
+  for (const dir of tempDirsInFlight) {
+    try {
+      for (const name of readdirSync(dir, { recursive: true, encoding: 'utf8' })) if (name.endsWith(mine)) tempsInFlight.add(path.join(dir, name));
+    } catch {
+      // best effort: the process is exiting
+    }
+  }
+  tempDirsInFlight.clear();
   for (const t of tempsInFlight) {
     try {
       rmSync(t, { force: true });

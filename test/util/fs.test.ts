@@ -4,7 +4,8 @@ import { mkdtemp, readdir, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { checkWritableFile, makeDirs } from '../../src/util/fs.js';
+import { checkWritableFile, makeDirs, removeTempsInFlight, trackTemp, trackTempDir } from '../../src/util/fs.js';
+import { mkdir } from 'node:fs/promises';
 
 test('makeDirs: creates missing levels, accepts an existing folder, refuses a file in the way, and never spins', async () => {
   const root = await mkdtemp(path.join(tmpdir(), 'attnvision-dirs-'));
@@ -46,4 +47,25 @@ test('setRuntimeDefaults refuses thread counts outside [1, 256]; defaultThreads 
   const { setRuntimeDefaults, defaultThreads, MAX_THREADS } = await import('../../src/runtime/session.js');
   for (const threads of [0, -1, 1.5, 300]) assert.throws(() => setRuntimeDefaults({ threads }), /setRuntimeDefaults: threads must be an integer in \[1, 256\]/);
   assert.ok(defaultThreads() >= 1 && defaultThreads() <= MAX_THREADS);
+});
+
+test('removeTempsInFlight: removes tracked files and this process\'s temporary files under tracked folders (a worker\'s), nothing else', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'attnvision-temps-'));
+  await mkdir(path.join(dir, 'train', 'noise'), { recursive: true });
+  const mine = path.join(dir, 'train', 'noise', `00012.png.tmp-${process.pid}`);
+  const other = path.join(dir, 'train', 'noise', `00013.png.tmp-${process.pid + 1}`); // another process's
+  const done = path.join(dir, 'train', 'noise', '00011.png');
+  const tracked = path.join(tmpdir(), `attnvision-tracked-${process.pid}.json.tmp-${process.pid}`);
+  for (const f of [mine, other, done, tracked]) await writeFile(f, 'x');
+  const untrackFile = trackTemp(tracked);
+  const untrackDir = trackTempDir(dir);
+  removeTempsInFlight();
+  assert.deepEqual([mine, other, done, tracked].map((f) => existsSync(f)), [false, true, true, false]);
+  untrackFile();
+  untrackDir();
+  // A folder whose writers have finished (released) is not swept.
+  await writeFile(mine, 'x');
+  trackTempDir(dir)();
+  removeTempsInFlight();
+  assert.ok(existsSync(mine));
 });

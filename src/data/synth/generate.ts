@@ -27,7 +27,7 @@ import { ImageDecodeError } from '../../image/errors.js';
 import { probeImage } from '../../image/io.js';
 import { parseJsonl } from '../../io/jsonl.js';
 import { ArgumentError, AttnvisionError, checkInt, checkNumber } from '../../util/errors.js';
-import { makeDirs, removeStaleTemps, writeFileAtomic } from '../../util/fs.js';
+import { makeDirs, removeStaleTemps, trackTempDir, writeFileAtomic } from '../../util/fs.js';
 import { Progress } from '../../util/progress.js';
 import { IMAGE_EXTENSIONS, PARTIAL_MANIFEST } from '../dataset.js';
 import { ownProblemPhotos, partlyBlurredPhotos, PHOTO_NOTES_FILE, readPhotoNotes } from './photo_notes.js';
@@ -266,6 +266,8 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
     writeChain = writeChain.then(() => fh.write(JSON.stringify(e) + '\n'));
     progress.tick();
   };
+  // The workers' temporary files are removed on Ctrl-C as the main thread's are.
+  const untrackTemps = trackTempDir(out);
   try {
     if (nWorkers <= 0) {
       const cache = new PhotoCache(3);
@@ -274,6 +276,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
       await runPool(nWorkers, chunks, cfg, out, onEntry);
     }
   } finally {
+    untrackTemps();
     await writeChain.catch(() => undefined);
     await fh.close();
   }
