@@ -8,7 +8,8 @@
  *                   -> 200 {file, clean, labels, scores, tiles, tileProbabilities, detail?, thresholds, model, ms}
  *                   (detail: the native-scale tiles of a large photo, see quality/labels.ts)
  *
- * Errors are JSON `{error}` naming what was wrong: 400 unreadable image / empty body / bad, unknown
+ * Errors are JSON `{error}` naming what was wrong (`{file, error}` for POST /inspect, file from the
+ * X-File-Name header, else "upload"): 400 unreadable image / empty body / bad, unknown
  * or repeated query parameter / malformed request, 404 unknown path, 405 wrong method, 408 an upload
  * that stalled (no bytes for uploadIdleMs) or a request over the request timeout, 413 body over
  * the limit, 415 a form upload instead of the image bytes, 503 queue full (with Retry-After), 500
@@ -255,7 +256,9 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
         const err = e instanceof HttpError ? e : e instanceof QueueFullError ? new HttpError(503, e.message, { 'Retry-After': '1' }) : new HttpError(500, `internal error: ${(e as Error).message ?? String(e)}`);
         // A refused upload may still be arriving: answer, then close the connection.
         const headers = [408, 413, 415, 503].includes(err.status) ? { ...err.headers, Connection: 'close' } : err.headers;
-        if (!res.headersSent) json(res, err.status, { error: err.message }, headers);
+        // Answers to POST /inspect name the upload, as the CLI's per-file entries do.
+        const upload = req.method === 'POST' && req.url?.split('?')[0] === '/inspect';
+        if (!res.headersSent) json(res, err.status, upload ? { file: fileName(req), error: err.message } : { error: err.message }, headers);
         else res.destroy();
         return err.status;
       })

@@ -93,9 +93,11 @@ test('server: page, health, inspect equals the library, clear errors, and it kee
     const bad = await request(port, 'POST', '/inspect', Buffer.from('definitely not an image'), { 'X-File-Name': 'notes.txt' });
     assert.equal(bad.status, 400);
     assert.match(JSON.parse(bad.body).error, /^notes\.txt: not an image \(unrecognised content, 23 bytes\)/);
+    assert.equal(JSON.parse(bad.body).file, 'notes.txt');
     const truncated = await request(port, 'POST', '/inspect', img.subarray(0, 200));
     assert.equal(truncated.status, 400);
     assert.match(JSON.parse(truncated.body).error, /^upload: /);
+    assert.equal(JSON.parse(truncated.body).file, 'upload');
     assert.match(JSON.parse((await request(port, 'POST', '/inspect', Buffer.alloc(0))).body).error, /empty request body/);
     const thr = await request(port, 'POST', '/inspect?threshold=2', img);
     assert.equal(thr.status, 400);
