@@ -3,8 +3,8 @@
  */
 import type { Command } from '../command.js';
 import { parseArgs, flagNumber, flagString } from '../command.js';
-import { Inspector } from '../../quality/inspector.js';
 import { createInspectorServer } from '../../server/server.js';
+import { WorkerInspector } from '../../server/worker_inspector.js';
 
 const usage = `Usage: attnvision serve [--port 8080] [--host 127.0.0.1] [--model model.onnx] [--max-mb 25] [--max-mp 100] [--queue 16] [--quiet]
 
@@ -40,7 +40,8 @@ export const serveCommand: Command = {
     const maxBytes = Math.round(flagNumber(a, 'max-mb', 25, 'serve', { min: 0.001 }) * 1e6);
     const maxPixels = Math.round(flagNumber(a, 'max-mp', 100, 'serve', { min: 0.001 }) * 1e6);
     const maxWaiting = flagNumber(a, 'queue', 16, 'serve', { int: true, min: 0 });
-    const inspector = await Inspector.load({ model: flagString(a, 'model') });
+    // Inference in a worker thread: the service answers /healthz, uploads and 503s while it runs.
+    const inspector = await WorkerInspector.load({ model: flagString(a, 'model') });
     const quiet = a.flags.has('quiet');
     const service = createInspectorServer(inspector, { maxBytes, maxPixels, maxWaiting, log: quiet ? undefined : (l) => console.log(l) });
     let addr;
