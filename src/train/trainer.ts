@@ -410,6 +410,9 @@ export function checkTrainConfig(c: TrainConfig): void {
   if (c.negativeWeight !== undefined && !(c.negativeWeight > 0)) throw new ArgumentError(`negative weight (--negative-weight) must be > 0, received ${c.negativeWeight}`);
   if (c.negativeWeightLabels !== undefined && c.negativeWeight === undefined) throw new ArgumentError('negative-weighted labels (--negative-weight-labels) need a negative weight (--negative-weight)');
   if (c.ema !== undefined) checkEmaDecay(c.ema);
+  // AdamW multiplies each weight by (1 - lr * wd) every step (the schedule's peak is lr): at 1 or
+  // more every decayed weight is zeroed or flips sign each step.
+  if (c.optimizer === 'adamw' && c.lr * c.weightDecay >= 1) throw new ArgumentError(`weight decay (--wd ${c.weightDecay}) times the learning rate (--lr ${c.lr}) is ${c.lr * c.weightDecay}: AdamW scales every weight by 1 - lr * wd per step, so it must stay below 1`);
 }
 
 /**

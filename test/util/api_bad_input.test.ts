@@ -202,6 +202,7 @@ test('Trainer refuses a TrainConfig it cannot run, naming the field, before any 
     [{ clipNorm: -1 }, /for clipNorm \(0: none\) but received -1/],
     [{ pairWeight: 0 }, /pair weight \(--pair-weight\) must be > 0, received 0/],
     [{ pairWeightLabels: ['noise'] }, /pair-weighted labels \(--pair-weight-labels\) need a pair weight/],
+    [{ optimizer: 'adamw', lr: 2, weightDecay: 0.5 }, /weight decay \(--wd 0\.5\) times the learning rate \(--lr 2\) is 1: AdamW scales every weight by 1 - lr \* wd per step/],
     [{ negativeWeight: -1 }, /negative weight \(--negative-weight\) must be > 0, received -1/],
     [{ negativeWeightLabels: ['noise'] }, /negative-weighted labels \(--negative-weight-labels\) need a negative weight/],
     [{ ema: 1 }, /EMA decay \(--ema\) must be in \(0, 1\), received 1/],

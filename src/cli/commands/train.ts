@@ -71,7 +71,7 @@ classes; multi-label: each label on some image); every image a manifest names mu
   --weights FILE       initial weights: a checkpoint (.safetensors) or an exported model (.onnx, e.g.
                        models/inspector.onnx); fine-tuning; classifier re-initialised if sizes differ
   --epochs N [10]  --batch N [32]  --size PX [224]  --workers N [cores-1]
-  --opt sgd|adamw [adamw]  --lr X [1e-3]  --wd X [0.05]  --momentum X [0.9]
+  --opt sgd|adamw [adamw]  --lr X [1e-3]  --wd X [0.05; AdamW: lr x wd < 1]  --momentum X [0.9]
   --warmup EPOCHS [1]  --smoothing X [0.1, single-label]  --clip X [5; 0: no clipping]
   --crop crop|resized-crop [crop: random crop at native scale]
   --severity-head      also regress a severity per label (manifest data)
