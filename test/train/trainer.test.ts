@@ -206,16 +206,23 @@ test('bceTermWeights: the pair weight lands on present labels of rows with two o
   assert.deepEqual([...bceTermWeights(targets, 3, { pairWeight: 3, negativeWeight: 5, negativeOnly: [false, true, false] })], [1, 5, 1, 3, 5, 3, 1, 1, 1, 3, 3, 3]);
 });
 
-test('trainer: --pair-weight scales the loss of multi-label images only (lr 0, the same batches)', async () => {
-  const { train } = await data();
+/**
+ * The training images relabelled as a multi-label set of labels a, b, c: image i carries `on(i)`
+ * (every label must occur somewhere: the trainer refuses a label on no image).
+ */
+function withLabels(train: Dataset, on: (i: number) => number[]): Dataset {
   const K = 3;
-  // Labels of image i: `on(i)`. Every label occurs somewhere (the trainer refuses a label on no image).
-  const withLabels = (on: (i: number) => number[]): Dataset => ({
+  return {
     classes: ['a', 'b', 'c'],
     multiLabel: true,
     root: train.root,
     samples: train.samples.map((s, i) => ({ ...s, labels: new Float32Array(Array.from({ length: K }, (_, c) => (on(i).includes(c) ? 1 : 0))), severities: new Float32Array(K) })),
-  });
+  };
+}
+
+test('trainer: --pair-weight scales the loss of multi-label images only (lr 0, the same batches)', async () => {
+  const { train } = await data();
+  const K = 3;
   const cfg: TrainConfig = { ...config, epochs: 1, lr: 0, labelSmoothing: 0 };
   const lossOf = async (ds: Dataset, pairWeight?: number, extra: Partial<TrainConfig> = {}) => {
     const out = await mkdtemp(path.join(tmpdir(), 'attnvision-run-'));
@@ -223,15 +230,15 @@ test('trainer: --pair-weight scales the loss of multi-label images only (lr 0, t
     return r.logs[0]!.trainLoss;
   };
   // Every label present on every image: every term is a pair term, so the loss triples.
-  const all = withLabels(() => [0, 1, 2]);
+  const all = withLabels(train, () => [0, 1, 2]);
   const plain = await lossOf(all);
   const weighted = await lossOf(all, 3);
   assert.ok(Math.abs(weighted / plain - 3) < 1e-5, `all-pairs loss ratio ${weighted / plain}`);
   // One label per image: no pair term, the loss is unchanged.
-  const single = withLabels((i) => [i % K]);
+  const single = withLabels(train, (i) => [i % K]);
   assert.ok(Math.abs((await lossOf(single, 3)) - (await lossOf(single))) < 1e-7, 'single-label loss unchanged');
   // Two of three labels: the present terms get 3, the absent one 1, so the ratio lies strictly between.
-  const pair = withLabels((i) => [i % K, (i + 1) % K]);
+  const pair = withLabels(train, (i) => [i % K, (i + 1) % K]);
   const ratio = (await lossOf(pair, 3)) / (await lossOf(pair));
   assert.ok(ratio > 1.05 && ratio < 2.95, `pair loss ratio ${ratio}`);
   await assert.rejects(lossOf(all, 0), /pair weight \(--pair-weight\) must be > 0/);
@@ -245,22 +252,16 @@ test('trainer: --pair-weight scales the loss of multi-label images only (lr 0, t
 test('trainer: --negative-weight scales the absent labels of images with a problem only (lr 0, the same batches)', async () => {
   const { train } = await data();
   const K = 3;
-  const withLabels = (on: (i: number) => number[]): Dataset => ({
-    classes: ['a', 'b', 'c'],
-    multiLabel: true,
-    root: train.root,
-    samples: train.samples.map((s, i) => ({ ...s, labels: new Float32Array(Array.from({ length: K }, (_, c) => (on(i).includes(c) ? 1 : 0))), severities: new Float32Array(K) })),
-  });
   const cfg: TrainConfig = { ...config, epochs: 1, lr: 0, labelSmoothing: 0 };
   const lossOf = async (ds: Dataset, extra: Partial<TrainConfig> = {}) => {
     const out = await mkdtemp(path.join(tmpdir(), 'attnvision-run-'));
     return (await new Trainer({ ...cfg, ...extra }, ds, undefined, out).run()).logs[0]!.trainLoss;
   };
   // Every label present everywhere: no absent term, the loss is unchanged.
-  const all = withLabels(() => [0, 1, 2]);
+  const all = withLabels(train, () => [0, 1, 2]);
   assert.ok(Math.abs((await lossOf(all, { negativeWeight: 3 })) - (await lossOf(all))) < 1e-7, 'no absent label: loss unchanged');
   // One label per image: two of three terms are hard negatives, so the ratio lies strictly between 1 and 3.
-  const single = withLabels((i) => [i % K]);
+  const single = withLabels(train, (i) => [i % K]);
   const plain = await lossOf(single);
   const ratio = (await lossOf(single, { negativeWeight: 3 })) / plain;
   assert.ok(ratio > 1.05 && ratio < 2.95, `single-label loss ratio ${ratio}`);
