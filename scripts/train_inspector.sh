@@ -198,6 +198,13 @@ elif [ "${THIRTYFOURTH:-0}" = 1 ]; then
   git show e9cbdb5:models/inspector.onnx > "$RUNS/twentyfifth.onnx"
   av train --data "$DATA-s17b/manifest.jsonl" $FINETUNE --weights "$RUNS/twentyfifth.onnx" --pair-weight 3 \
     --negative-weight 3 --negative-weight-labels defocus_blur,motion_blur --out "$RUNS/inspector"
+elif [ "${THIRTYFIFTH:-0}" = 1 ]; then
+  # The thirty-fifth (session 27): the thirty-fourth's run with hard negatives only between the two
+  # blurs (on images with a blur label; the seed-17 sample of THIRTYFOURTH=1).
+  av synth --out "$DATA-s17b" $PLAN16 --seed 17 --strict-dof --splits-from "$DATA/synth.json" --only-splits train,val
+  git show e9cbdb5:models/inspector.onnx > "$RUNS/twentyfifth.onnx"
+  av train --data "$DATA-s17b/manifest.jsonl" $FINETUNE --weights "$RUNS/twentyfifth.onnx" --pair-weight 3 \
+    --negative-weight 3 --negative-weight-labels defocus_blur,motion_blur --negative-weight-partners defocus_blur,motion_blur --out "$RUNS/inspector"
 elif [ "${TWENTYSIXTH:-0}" = 1 ]; then
   av synth --out "$DATA-s16o" $PLAN16 --seed 16 --strict-dof --own-problems --splits-from "$DATA/synth.json" --only-splits train,val
   git show e9cbdb5:models/inspector.onnx > "$RUNS/twentyfifth.onnx"

@@ -84,6 +84,12 @@ export interface TrainConfig {
   /** With `negativeWeight`: only these labels' terms are weighted (default every label). */
   negativeWeightLabels?: string[];
   /**
+   * With `negativeWeight`: only images on which one of these labels is present count (default: any
+   * label). E.g. the blur labels for both: the other blur is a hard negative on a blurred image,
+   * and the blur terms of images with other problems keep weight 1.
+   */
+  negativeWeightPartners?: string[];
+  /**
    * Decay of an exponential moving average of the weights (e.g. 0.999; default none). The average
    * is what validation scores and `best.safetensors` holds.
    */
@@ -146,12 +152,15 @@ export class Trainer {
     checkClassesCovered(train);
     this.pairWeighted = labelMask(train.classes, config.pairWeightLabels, 'pair-weighted labels');
     this.negativeWeighted = labelMask(train.classes, config.negativeWeightLabels, 'negative-weighted labels');
+    this.negativePartners = labelMask(train.classes, config.negativeWeightPartners, 'negative-weight partners');
   }
 
   /** Per class, whether its pair terms are weighted (`pairWeightLabels`; undefined: every class). */
   private readonly pairWeighted?: boolean[];
   /** Per class, whether its hard-negative terms are weighted (`negativeWeightLabels`; undefined: every class). */
   private readonly negativeWeighted?: boolean[];
+  /** Per class, whether its presence makes an image's absent labels hard negatives (`negativeWeightPartners`; undefined: every class). */
+  private readonly negativePartners?: boolean[];
 
   /** Whether the BCE terms carry per-term weights (fed as `lossWeights`). */
   private get weightedLoss(): boolean {
@@ -196,7 +205,7 @@ export class Trainer {
       if (this.weightedLoss) {
         const weights = bceTermWeights(b.targets!, K, {
           pairWeight: this.config.pairWeight ?? 1, pairOnly: this.pairWeighted,
-          negativeWeight: this.config.negativeWeight ?? 1, negativeOnly: this.negativeWeighted,
+          negativeWeight: this.config.negativeWeight ?? 1, negativeOnly: this.negativeWeighted, negativePartners: this.negativePartners,
         });
         f.lossWeights = { data: weights, shape: [B, K], dtype: 'float32' };
       }
@@ -409,6 +418,7 @@ export function checkTrainConfig(c: TrainConfig): void {
   if (c.pairWeightLabels !== undefined && c.pairWeight === undefined) throw new ArgumentError('pair-weighted labels (--pair-weight-labels) need a pair weight (--pair-weight)');
   if (c.negativeWeight !== undefined && !(c.negativeWeight > 0)) throw new ArgumentError(`negative weight (--negative-weight) must be > 0, received ${c.negativeWeight}`);
   if (c.negativeWeightLabels !== undefined && c.negativeWeight === undefined) throw new ArgumentError('negative-weighted labels (--negative-weight-labels) need a negative weight (--negative-weight)');
+  if (c.negativeWeightPartners !== undefined && c.negativeWeight === undefined) throw new ArgumentError('negative-weight partners (--negative-weight-partners) need a negative weight (--negative-weight)');
   if (c.ema !== undefined) checkEmaDecay(c.ema);
   // AdamW multiplies each weight by (1 - lr * wd) every step (the schedule's peak is lr): at 1 or
   // more every decayed weight is zeroed or flips sign each step.
@@ -458,25 +468,34 @@ export interface BceTermWeighting {
   negativeWeight: number;
   /** Classes `negativeWeight` applies to (undefined: every class). */
   negativeOnly?: readonly boolean[];
+  /** Rows count for `negativeWeight` only when one of these classes is present (undefined: any class). */
+  negativePartners?: readonly boolean[];
 }
 
 /**
  * Per-term BCE weights for a batch of multi-label targets [B, K] (row-major 0/1): `pairWeight` on
  * the present labels of rows with two or more present labels, `negativeWeight` on the absent labels
- * of rows with one or more present labels (each only on the classes its mask marks, when given),
- * 1 everywhere else (every term of a clean row).
+ * of rows with one or more present labels (each only on the classes its mask marks, when given;
+ * with `negativePartners`, only rows where one of those classes is present), 1 everywhere else
+ * (every term of a clean row).
  */
 export function bceTermWeights(targets: Float32Array, K: number, w: BceTermWeighting): Float32Array {
   const out = new Float32Array(targets.length).fill(1);
   for (let r = 0; r * K < targets.length; r++) {
     const row = targets.subarray(r * K, (r + 1) * K);
     let present = 0;
-    for (const t of row) if (t > 0.5) present++;
+    let partner = false;
+    row.forEach((t, c) => {
+      if (t > 0.5) {
+        present++;
+        if (!w.negativePartners || w.negativePartners[c]) partner = true;
+      }
+    });
     if (present === 0) continue;
     row.forEach((t, c) => {
       if (t > 0.5) {
         if (present >= 2 && (!w.pairOnly || w.pairOnly[c])) out[r * K + c] = w.pairWeight;
-      } else if (!w.negativeOnly || w.negativeOnly[c]) out[r * K + c] = w.negativeWeight;
+      } else if (partner && (!w.negativeOnly || w.negativeOnly[c])) out[r * K + c] = w.negativeWeight;
     });
   }
   return out;

@@ -204,6 +204,8 @@ test('bceTermWeights: the pair weight lands on present labels of rows with two o
   assert.deepEqual([...bceTermWeights(targets, 3, { pairWeight: 1, negativeWeight: 5 })], [1, 5, 5, 1, 5, 1, 1, 1, 1, 1, 1, 1]);
   // Both, the negative weight only on the second label.
   assert.deepEqual([...bceTermWeights(targets, 3, { pairWeight: 3, negativeWeight: 5, negativeOnly: [false, true, false] })], [1, 5, 1, 3, 5, 3, 1, 1, 1, 3, 3, 3]);
+  // Only rows where the third label is present count as hard-negative rows (the first row has only the first).
+  assert.deepEqual([...bceTermWeights(targets, 3, { pairWeight: 1, negativeWeight: 5, negativePartners: [false, false, true] })], [1, 1, 1, 1, 5, 1, 1, 1, 1, 1, 1, 1]);
 });
 
 /**
@@ -267,6 +269,9 @@ test('trainer: --negative-weight scales the absent labels of images with a probl
   assert.ok(ratio > 1.05 && ratio < 2.95, `single-label loss ratio ${ratio}`);
   const oneLabel = (await lossOf(single, { negativeWeight: 3, negativeWeightLabels: ['b'] })) / plain;
   assert.ok(oneLabel > 1.02 && oneLabel < ratio - 0.02, `one weighted label: ratio ${oneLabel} between 1 and ${ratio}`);
+  // Partners: only the images of label a (a third of them) have hard negatives.
+  const partnered = (await lossOf(single, { negativeWeight: 3, negativeWeightPartners: ['a'] })) / plain;
+  assert.ok(partnered > 1.02 && partnered < ratio - 0.02, `partner a only: ratio ${partnered} between 1 and ${ratio}`);
   await assert.rejects(lossOf(single, { negativeWeight: 0 }), /negative weight \(--negative-weight\) must be > 0/);
   assert.throws(() => new Trainer({ ...cfg, negativeWeight: 3, negativeWeightLabels: ['zz'] }, single, undefined, '/tmp/x'), /negative-weighted labels must be labels of the dataset \(a, b, c\); got \["zz"\]/);
 });

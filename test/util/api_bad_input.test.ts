@@ -205,6 +205,7 @@ test('Trainer refuses a TrainConfig it cannot run, naming the field, before any 
     [{ optimizer: 'adamw', lr: 2, weightDecay: 0.5 }, /weight decay \(--wd 0\.5\) times the learning rate \(--lr 2\) is 1: AdamW scales every weight by 1 - lr \* wd per step/],
     [{ negativeWeight: -1 }, /negative weight \(--negative-weight\) must be > 0, received -1/],
     [{ negativeWeightLabels: ['noise'] }, /negative-weighted labels \(--negative-weight-labels\) need a negative weight/],
+    [{ negativeWeightPartners: ['noise'] }, /negative-weight partners \(--negative-weight-partners\) need a negative weight/],
     [{ ema: 1 }, /EMA decay \(--ema\) must be in \(0, 1\), received 1/],
   ];
   for (const [bad, want] of cases) assert.throws(() => checkTrainConfig({ ...ok, ...bad } as never), want, JSON.stringify(bad));

@@ -83,6 +83,9 @@ classes; multi-label: each label on some image); every image a manifest names mu
                        label (manifest data; default 1: hard negatives), so a label raised by
                        another problem costs more when falsely called
   --negative-weight-labels a,b,...  with --negative-weight: weight only these labels' terms
+  --negative-weight-partners a,b,...  with --negative-weight: only on images where one of these
+                       labels is present (e.g. the blur labels for both: the other blur is the
+                       hard negative of a blurred image)
   --ema D              keep an exponential moving average of the weights with decay D (e.g. 0.999;
                        warm-up min(D, (1+t)/(10+t))); validation scores it and best.safetensors holds
                        it; log.csv's valMetricRaw scores the raw weights
@@ -108,6 +111,7 @@ function trainConfig(a: ParsedArgs): TrainConfig {
   if (crop !== 'crop' && crop !== 'resized-crop') throw new ArgumentError(`train: expected crop or resized-crop for --crop but received "${crop}"`);
   const pairWeightLabels = flagList(a, 'pair-weight-labels');
   const negativeWeightLabels = flagList(a, 'negative-weight-labels');
+  const negativeWeightPartners = flagList(a, 'negative-weight-partners');
   return {
     model,
     weights: flagString(a, 'weights'),
@@ -130,6 +134,7 @@ function trainConfig(a: ParsedArgs): TrainConfig {
     ...(pairWeightLabels ? { pairWeightLabels } : {}),
     ...(a.flags.has('negative-weight') ? { negativeWeight: flagNumber(a, 'negative-weight', 1, w, { min: 0 }) } : {}),
     ...(negativeWeightLabels ? { negativeWeightLabels } : {}),
+    ...(negativeWeightPartners ? { negativeWeightPartners } : {}),
     ...(a.flags.has('ema') ? { ema: flagNumber(a, 'ema', 0.999, w, { min: 0, max: 1 }) } : {}),
   };
 }
@@ -140,7 +145,7 @@ export const trainCommand: Command = {
   usage: trainUsage,
   interruptHint: 'run the same command with --resume to continue from the last finished epoch',
   async run(argv) {
-    const a = parseArgs(argv, { values: ['data', 'labels', 'model', 'weights', 'epochs', 'batch', 'size', 'workers', 'opt', 'lr', 'wd', 'momentum', 'warmup', 'smoothing', 'clip', 'crop', 'seed', 'out', 'pair-weight', 'pair-weight-labels', 'negative-weight', 'negative-weight-labels', 'ema'], booleans: ['severity-head', 'resume', 'overwrite', 'cache-batches'], positional: 0 }, 'train');
+    const a = parseArgs(argv, { values: ['data', 'labels', 'model', 'weights', 'epochs', 'batch', 'size', 'workers', 'opt', 'lr', 'wd', 'momentum', 'warmup', 'smoothing', 'clip', 'crop', 'seed', 'out', 'pair-weight', 'pair-weight-labels', 'negative-weight', 'negative-weight-labels', 'negative-weight-partners', 'ema'], booleans: ['severity-head', 'resume', 'overwrite', 'cache-batches'], positional: 0 }, 'train');
     const data = flagString(a, 'data');
     const out = flagString(a, 'out');
     if (!data || !out) throw new ArgumentError('train: --data and --out are required');
