@@ -8,7 +8,7 @@ import { ModelState, formatLoadReport, type LoadReport, type NamedArray } from '
 import type { InputSpec } from '../train/step.js';
 import { readCheckpoint } from '../io/checkpoint.js';
 import { readOnnxWeights } from '../io/onnx_weights.js';
-import { ArgumentError, checkInt, invalidArg, ShapeError } from '../util/errors.js';
+import { ArgumentError, checkInt, checkKeys, invalidArg, ShapeError } from '../util/errors.js';
 
 export interface CreateOptions {
   /** Output classes (default: the model's default, usually 1000). */
@@ -114,10 +114,9 @@ const COMMON_OPTIONS = ['numClasses', 'inputSize', 'seed', 'weights', 'init'];
 export async function createModel(name: string, opts: CreateOptions = {}): Promise<ModelHandle> {
   if (typeof name !== 'string') throw new ArgumentError(`createModel: expected a model name (see listModels()) but received ${String(name)}`);
   const info = modelInfo(name);
-  // A misspelt option (numClass, windowsize) would otherwise be ignored without a word.
-  const known = [...COMMON_OPTIONS, ...(info.options ?? [])];
-  const unknown = Object.keys(opts).filter((k) => !known.includes(k) && opts[k] !== undefined);
-  if (unknown.length) throw new ArgumentError(`${name}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (options: ${known.join(', ')})`);
+  // A misspelt option (numClass, windowsize) would otherwise be ignored without a word; options
+  // given as undefined are as good as absent.
+  checkKeys(name, Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)), [...COMMON_OPTIONS, ...(info.options ?? [])]);
   const numClasses = opts.numClasses ?? info.defaultNumClasses;
   const inputSize = opts.inputSize ?? info.defaultInputSize;
   checkInt(name, 'numClasses', numClasses, 1);

@@ -7,8 +7,9 @@
 import { tilesAveraged, topMean } from './aggregate.js';
 import type { InspectorConfig, InspectResult, LabelResult, TileCell } from './labels.js';
 import { planDetailTiles, tileCells, type TilePlan } from './tiling.js';
+import { ArgumentError, AttnvisionError } from '../util/errors.js';
 
-export class InspectorConfigError extends Error {}
+export class InspectorConfigError extends AttnvisionError {}
 
 /** The parts of onnxruntime (web or node) the inspectors use. */
 export interface OrtModule {
@@ -142,7 +143,7 @@ export function detailPlanOf(config: InspectorConfig, width: number, height: num
 export function labelThresholdsOf(config: InspectorConfig, where: string, override?: number): number[] {
   const { labels, labelThresholds, threshold } = config;
   if (override !== undefined) {
-    if (typeof override !== 'number' || !(override > 0 && override < 1)) throw new RangeError(`threshold must be a number in (0, 1); got ${typeof override === 'number' ? String(override) : JSON.stringify(override)}`);
+    if (typeof override !== 'number' || !(override > 0 && override < 1)) throw new ArgumentError(`threshold must be a number in (0, 1); got ${typeof override === 'number' ? String(override) : JSON.stringify(override)}`);
     return labels.map(() => override);
   }
   if (labelThresholds && labelThresholds.length !== labels.length) throw new InspectorConfigError(`${where}: config has ${labelThresholds.length} labelThresholds for ${labels.length} labels`);

@@ -166,11 +166,7 @@ export class Inspector {
 
   /** The threshold of each label: `override` for all, else the config's per-label or global one. */
   thresholds(override?: number): number[] {
-    try {
-      return labelThresholdsOf(this.config, this.modelPath, override);
-    } catch (e) {
-      throw new AttnvisionError((e as Error).message);
-    }
+    return labelThresholdsOf(this.config, this.modelPath, override);
   }
 
   private disposed = false;

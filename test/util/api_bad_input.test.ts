@@ -130,8 +130,8 @@ test('models and export: input sizes of the wrong length, bad names, empty input
   assert.throws(() => exportOnnx({ ...base, dynamicBatch: false, batch: 0 }), /export: expected integer >= 1 for batch but received 0/);
   await assert.rejects(createModel('tiny_cnn', { weights: '' }), /tiny_cnn: expected a weights file path but received ""/);
   // A misspelt option is refused by name with the model's own options listed, not ignored.
-  await assert.rejects(createModel('tiny_cnn', { numClass: 3 }), /tiny_cnn: unknown option "numClass" \(options: numClasses, inputSize, seed, weights, init\)/);
-  await assert.rejects(createModel('swin_micro_patch2_window4_96', { windowsize: 2, init: false }), /unknown option "windowsize" \(options: numClasses, inputSize, seed, weights, init, patchSize, embedDim, depths, numHeads, windowSize,/);
+  await assert.rejects(createModel('tiny_cnn', { numClass: 3 }), /tiny_cnn: unknown option "numClass" \(known: numClasses, inputSize, seed, weights, init\)/);
+  await assert.rejects(createModel('swin_micro_patch2_window4_96', { windowsize: 2, init: false }), /unknown option "windowsize" \(known: numClasses, inputSize, seed, weights, init, patchSize, embedDim, depths, numHeads, windowSize,/);
   assert.equal((await createModel('swin_micro_patch2_window4_96', { windowSize: 2, init: false, dropPathRate: undefined })).info.family, 'swin');
 });
 
