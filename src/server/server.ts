@@ -11,13 +11,15 @@
  * Errors are JSON `{error}` naming what was wrong (`{file, error}` for POST /inspect, file from the
  * X-File-Name header, else "upload"): 400 unreadable image / empty body / bad, unknown
  * or repeated query parameter / malformed request, 404 unknown path, 405 wrong method, 408 an upload
- * that stalled (no bytes for uploadIdleMs) or a request over the request timeout, 413 body over
+ * that stalled (no bytes for uploadIdleMs), one slower than uploadMinBytesPerSec once twice
+ * uploadIdleMs have passed, or a request over the request timeout, 413 body over
  * the limit, 415 a form upload instead of the image bytes, 503 queue full (with Retry-After), 500
  * anything else. A failed request never stops the service. Images are inspected one at a time (the
  * ONNX session uses every core) behind a bounded waiting line; a request takes its place in it before
  * its upload is read (so an overloaded service answers 503 at once, and at most concurrency +
- * maxWaiting uploads are in memory), an upload that stalls gives its place back after uploadIdleMs,
- * and a request whose client has gone is dropped before it runs (logged as 499).
+ * maxWaiting uploads are in memory), an upload that stalls gives its place back after uploadIdleMs
+ * and one that trickles once it falls below the minimum rate, and a request whose client has gone is
+ * dropped before it runs (logged as 499). Per-client limits belong to a reverse proxy in front.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -42,6 +44,13 @@ export interface ServerOptions {
    * (default 10 000; 0: only the request timeout applies).
    */
   uploadIdleMs?: number;
+  /**
+   * Once twice uploadIdleMs have passed (20 s when that is 0), an upload must have averaged at
+   * least this many bytes per second since it began, or it is refused with 408 and its queue place
+   * freed (default 16 384; 0: no rate limit). A trickling client cannot hold a place for the whole
+   * request timeout while sending almost nothing; a stalled one is caught by uploadIdleMs first.
+   */
+  uploadMinBytesPerSec?: number;
   /** Images above this many pixels are refused from their header (default 100 MP, as inspect). */
   maxPixels?: number;
   /** On close, connections still open after this long are cut, ms (default 10 000). */
@@ -55,6 +64,8 @@ export class HttpError extends AttnvisionError {
     readonly status: number,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** The upload the error is about (POST /inspect): its answer is `{file, error}`. */
+    readonly file?: string,
   ) {
     super(message);
   }
@@ -88,13 +99,26 @@ function checkDeclaredSize(req: http.IncomingMessage, max: number): void {
   if (Number.isFinite(declared) && declared > max) throw new HttpError(413, `request body of ${declared} bytes is over the ${max}-byte limit`);
 }
 
+/** How long an upload may be idle, and how fast it must be on average after its grace period. */
+interface UploadPace {
+  /** No bytes for this long: 408 (0: no idle limit). */
+  idleMs: number;
+  /** Average bytes per second asked once `graceMs` have passed (0: no rate limit). */
+  minBytesPerSec: number;
+  graceMs: number;
+}
+
 /**
- * Reads the whole body, refusing more than `max` bytes (413) as soon as that is known, and an
- * upload that sends nothing for `idleMs` (408; 0: no idle limit), so a stalled client gives its
- * queue place back long before the request timeout.
+ * Reads the whole body, refusing more than `max` bytes (413) as soon as that is known, an upload
+ * that sends nothing for `pace.idleMs` and one whose average rate since it began is under
+ * `pace.minBytesPerSec` once `pace.graceMs` have passed (408), so a stalled or trickling client
+ * gives its queue place back long before the request timeout.
  */
-function readBody(req: http.IncomingMessage, max: number, idleMs: number): Promise<Buffer> {
+function readBody(req: http.IncomingMessage, max: number, pace: UploadPace): Promise<Buffer> {
   checkDeclaredSize(req, max);
+  const { idleMs, minBytesPerSec, graceMs } = pace;
+  const started = performance.now();
+  const of = () => (req.headers['content-length'] ? ` of ${req.headers['content-length']}` : '');
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -108,10 +132,24 @@ function readBody(req: http.IncomingMessage, max: number, idleMs: number): Promi
         reject(e);
       }
     };
+    // One timer for the nearer of the two limits: idle (from the last bytes) and rate (the time by
+    // which the bytes so far would be too few: grace + size / rate from the start).
     const arm = () => {
-      if (!idleMs) return;
       clearTimeout(timer);
-      timer = setTimeout(() => stop(new HttpError(408, `upload stalled: no bytes for ${idleMs / 1000} s (${size} bytes received${req.headers['content-length'] ? ` of ${req.headers['content-length']}` : ''})`)), idleMs);
+      const now = performance.now();
+      const idleAt = idleMs ? now + idleMs : Infinity;
+      const slowAt = minBytesPerSec ? started + Math.max(graceMs, (size / minBytesPerSec) * 1000) : Infinity;
+      if (idleAt === Infinity && slowAt === Infinity) return;
+      const stalled = idleAt <= slowAt;
+      timer = setTimeout(
+        () =>
+          stop(
+            stalled
+              ? new HttpError(408, `upload stalled: no bytes for ${idleMs / 1000} s (${size} bytes received${of()})`)
+              : new HttpError(408, `upload too slow: ${size} bytes${of()} in ${((performance.now() - started) / 1000).toFixed(1)} s, under the ${minBytesPerSec} bytes/s asked after the first ${graceMs / 1000} s`),
+          ),
+        Math.max(0, Math.min(idleAt, slowAt) - now),
+      );
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
@@ -157,6 +195,12 @@ function fileName(req: http.IncomingMessage): string {
   }
 }
 
+/** Any error as the answer it gets; `file`: the upload it is about (POST /inspect), if not named yet. */
+function toHttpError(e: unknown, file?: string): HttpError {
+  const err = e instanceof HttpError ? e : e instanceof QueueFullError ? new HttpError(503, e.message, { 'Retry-After': '1' }) : new HttpError(500, `internal error: ${(e as Error).message ?? String(e)}`);
+  return file === undefined || err.file !== undefined ? err : new HttpError(err.status, err.message, err.headers, file);
+}
+
 /** What the service needs of an inspector. */
 export type InspectorLike = Pick<Inspector, 'inspect' | 'config' | 'modelPath' | 'thresholds'>;
 
@@ -169,11 +213,13 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
   // 0 = no request timeout, as for Node's server.requestTimeout.
   if (opts.requestTimeoutMs !== 0) positive('requestTimeoutMs', opts.requestTimeoutMs);
   if (opts.uploadIdleMs !== 0) positive('uploadIdleMs', opts.uploadIdleMs);
+  if (opts.uploadMinBytesPerSec !== 0) positive('uploadMinBytesPerSec', opts.uploadMinBytesPerSec);
   if (opts.log !== undefined && typeof opts.log !== 'function') throw new AttnvisionError(`createInspectorServer: log must be a function (line: string) => void; got ${typeof opts.log}`);
   const maxBytes = opts.maxBytes ?? 25_000_000;
   const maxPixels = opts.maxPixels ?? 100_000_000;
   const closeGraceMs = opts.closeGraceMs ?? 10_000;
   const uploadIdleMs = opts.uploadIdleMs ?? 10_000;
+  const pace: UploadPace = { idleMs: uploadIdleMs, minBytesPerSec: opts.uploadMinBytesPerSec ?? 16_384, graceMs: 2 * (uploadIdleMs || 10_000) };
   const queue = new BoundedQueue(opts.concurrency ?? 1, opts.maxWaiting ?? 16);
   const assets = new StaticAssets(inspector.modelPath);
   const page = inspectorPage({ model: inspector.config.model ?? inspector.modelPath, labels: inspector.config.labels, threshold: inspector.config.threshold, perLabel: !!inspector.config.labelThresholds, maxBytes, browserMode: assets.browserMode });
@@ -203,7 +249,7 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
         checkDeclaredSize(req, maxBytes);
         res.writeContinue();
       }
-      const body = await readBody(req, maxBytes, uploadIdleMs);
+      const body = await readBody(req, maxBytes, pace);
       const name = fileName(req);
       if (body.length === 0) throw new HttpError(400, 'empty request body: send the image bytes as the POST body');
       return await admission.run(async () => {
@@ -241,7 +287,13 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
     if (url.pathname === '/') send(res, 200, page, 'text/html; charset=utf-8');
     else if (url.pathname === '/model.json') json(res, 200, inspector.config);
     else if (url.pathname === '/healthz') json(res, 200, { status: 'ok', model: inspector.config.model, labels: inspector.config.labels, inputSize: inspector.config.inputSize, thresholds: inspector.thresholds(), queue: queue.stats });
-    else json(res, 200, await inspect(req, res, url, continueFirst));
+    else {
+      // Answers to POST /inspect name the upload, as the CLI's per-file entries do.
+      const result = await inspect(req, res, url, continueFirst).catch((e: unknown) => {
+        throw clientGone(req, res, e) ? e : toHttpError(e, fileName(req));
+      });
+      json(res, 200, result);
+    }
     return 200;
   }
 
@@ -253,12 +305,10 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
           res.destroy();
           return 499;
         }
-        const err = e instanceof HttpError ? e : e instanceof QueueFullError ? new HttpError(503, e.message, { 'Retry-After': '1' }) : new HttpError(500, `internal error: ${(e as Error).message ?? String(e)}`);
+        const err = toHttpError(e);
         // A refused upload may still be arriving: answer, then close the connection.
         const headers = [408, 413, 415, 503].includes(err.status) ? { ...err.headers, Connection: 'close' } : err.headers;
-        // Answers to POST /inspect name the upload, as the CLI's per-file entries do.
-        const upload = req.method === 'POST' && req.url?.split('?')[0] === '/inspect';
-        if (!res.headersSent) json(res, err.status, upload ? { file: fileName(req), error: err.message } : { error: err.message }, headers);
+        if (!res.headersSent) json(res, err.status, err.file !== undefined ? { file: err.file, error: err.message } : { error: err.message }, headers);
         else res.destroy();
         return err.status;
       })

@@ -90,10 +90,10 @@ test('server: a full queue answers 503 before the upload; a client that left is 
   }
 });
 
-test('server: an upload that stalls is answered 408 after uploadIdleMs and gives its queue place back; a slow but steady one is read whole', async () => {
+test('server: an upload that stalls or trickles is answered 408 and gives its queue place back; a slow but steady one is read whole', async () => {
   const { model } = await tinyInspectorModel();
   const inspector = await Inspector.load({ model });
-  const service = createInspectorServer(inspector, { maxWaiting: 0, uploadIdleMs: 300 });
+  const service = createInspectorServer(inspector, { maxWaiting: 0, uploadIdleMs: 300, uploadMinBytesPerSec: 1000 });
   const { port } = await service.listen(0);
   const queue = () => fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.json() as Promise<{ queue: { receiving: number } }>).then((h) => h.queue);
   try {
@@ -106,6 +106,24 @@ test('server: an upload that stalls is answered 408 after uploadIdleMs and gives
     assert.match(answer, /^HTTP\/1\.1 408 /, answer);
     assert.match(answer, /upload stalled: no bytes for 0\.3 s \(3 bytes received of 1000\)/);
     assert.ok(Date.now() - t0 < 3000, `answered after ${Date.now() - t0} ms`);
+    assert.equal((await queue()).receiving, 0, 'the place is free again');
+    // An upload that is never idle but sends 10 bytes every 50 ms (200 bytes/s, under the 1000
+    // asked) is refused once its first 600 ms (twice the idle limit) are over, not after the
+    // request timeout.
+    const t1 = Date.now();
+    const trickle = await new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const socket = net.connect(port, '127.0.0.1', () => socket.write('POST /inspect HTTP/1.1\r\nHost: x\r\nX-File-Name: slow.png\r\nContent-Length: 1000\r\n\r\n'));
+      const drip = setInterval(() => socket.writable && socket.write('0123456789'), 50);
+      const done = () => (clearInterval(drip), clearTimeout(limit), resolve(Buffer.concat(chunks).toString('utf8')));
+      const limit = setTimeout(() => (socket.destroy(), done()), 5000);
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('close', done);
+      socket.on('error', (e) => (clearInterval(drip), reject(e)));
+    });
+    assert.match(trickle, /^HTTP\/1\.1 408 /, trickle);
+    assert.match(trickle, /"file":"slow\.png","error":"upload too slow: \d+ bytes of 1000 in 0\.\d s, under the 1000 bytes\/s asked after the first 0\.6 s"/);
+    assert.ok(Date.now() - t1 < 2000, `answered after ${Date.now() - t1} ms`);
     assert.equal((await queue()).receiving, 0, 'the place is free again');
     // An upload that keeps sending (a chunk every 100 ms, 1 s in all) is never idle for 300 ms.
     const img = await photo(40, 40);
@@ -132,6 +150,7 @@ test('server: an upload that stalls is answered 408 after uploadIdleMs and gives
     });
     assert.equal(slow.status, 200, slow.body);
     assert.throws(() => createInspectorServer(inspector, { uploadIdleMs: -5 }), /uploadIdleMs/);
+    assert.throws(() => createInspectorServer(inspector, { uploadMinBytesPerSec: 0.5 }), /uploadMinBytesPerSec/);
   } finally {
     await service.close();
     await inspector.dispose();

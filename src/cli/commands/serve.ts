@@ -18,8 +18,8 @@ in flight, then exit; connections still open after 10 s are cut; a second Ctrl-C
                   (curl --data-binary @photo.jpg http://127.0.0.1:8080/inspect)
 Errors answer JSON {error} ({file, error} from /inspect; file = the X-File-Name header or
 "upload"): 400 bad image, parameter or request, 404, 405, 408 an upload that sent nothing for
-10 s, 413 too large, 415 a form upload (send the bytes), 503 busy (the queue is full; checked
-before the upload).
+10 s or averaged under 16 KiB/s after its first 20 s, 413 too large, 415 a form upload (send the
+bytes), 503 busy (the queue is full; checked before the upload).
   --port N     TCP port (0 = any free port)                     [8080]
   --host H     address to listen on (0.0.0.0 for every interface) [127.0.0.1]
   --model F    another inspector ONNX model (config read from F with .json)
