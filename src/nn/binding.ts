@@ -9,6 +9,9 @@ import { AttnvisionError } from '../util/errors.js';
 import type { Binding, Parameter, Buffer } from './module.js';
 import type { ModelState } from './state.js';
 
+/** Names of FlatBinding's graph inputs: the flat parameter and buffer vectors. */
+export const FLAT_INPUTS = { params: 'params', buffers: 'buffers' } as const;
+
 export class FlatBinding implements Binding {
   private paramsInput: Tensor | null = null;
   private buffersInput: Tensor | null = null;
@@ -25,11 +28,11 @@ export class FlatBinding implements Binding {
 
   /** The flat parameter input [P] (declared on first use). */
   get params(): Tensor {
-    return (this.paramsInput ??= this.graph.input('params', [this.state.params.length], 'float32'));
+    return (this.paramsInput ??= this.graph.input(FLAT_INPUTS.params, [this.state.params.length], 'float32'));
   }
 
   get buffers(): Tensor {
-    return (this.buffersInput ??= this.graph.input('buffers', [Math.max(1, this.state.buffers.length)], 'float32'));
+    return (this.buffersInput ??= this.graph.input(FLAT_INPUTS.buffers, [Math.max(1, this.state.buffers.length)], 'float32'));
   }
 
   param(p: Parameter, path: string): Tensor {

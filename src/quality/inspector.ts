@@ -83,13 +83,7 @@ export class Inspector {
     if (modelStat instanceof Error) throw new AttnvisionError(`${modelPath}: cannot read inspector model (${modelStat.code === 'ENOENT' ? 'file not found' : (modelStat.code ?? modelStat.message)})`);
     if (!modelStat.isFile()) throw new AttnvisionError(`${modelPath}: cannot read inspector model (not a file)`);
     const config = await readInspectorConfig(configPath);
-    if (config.modelSha256) {
-      try {
-        checkModelDigest(config, createHash('sha256').update(await fs.readFile(modelPath)).digest('hex'), modelPath, configPath);
-      } catch (e) {
-        throw new AttnvisionError((e as Error).message);
-      }
-    }
+    if (config.modelSha256) checkModelDigest(config, createHash('sha256').update(await fs.readFile(modelPath)).digest('hex'), modelPath, configPath);
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
@@ -100,7 +94,7 @@ export class Inspector {
       await probeModel(ort.Tensor, session, config, modelPath, configPath);
     } catch (e) {
       await session.release().catch(() => undefined); // the probe's error is the one to report
-      throw new AttnvisionError((e as Error).message);
+      throw e;
     }
     return new Inspector(session, config, modelPath);
   }
@@ -191,11 +185,7 @@ export async function readInspectorConfig(configPath: string): Promise<Inspector
     const code = (e as NodeJS.ErrnoException).code;
     throw new AttnvisionError(`${configPath}: cannot read inspector config (${code === 'ENOENT' ? 'file not found' : (e as Error).message})`);
   }
-  try {
-    return checkInspectorConfig(config, configPath);
-  } catch (e) {
-    throw new AttnvisionError((e as Error).message);
-  }
+  return checkInspectorConfig(config, configPath);
 }
 
 /** What `inspect` reads: a file path or file: URL, or the encoded bytes of an image. */

@@ -134,6 +134,8 @@ export class CompiledGraph {
     readonly outputNames: readonly string[],
     private readonly randomInputs: readonly { name: string; kind: 'uniform' | 'normal'; shape: readonly number[] }[],
     private readonly indexBounds: ReadonlyMap<string, IndexBound>,
+    /** Every input the traced graph declared, used by these outputs or not. */
+    private readonly declaredInputs: ReadonlySet<string>,
   ) {}
 
   /** Compiles `outputs` of `graph`. Output names default to out0, out1, ... */
@@ -153,7 +155,7 @@ export class CompiledGraph {
     const used = new Set(session.inputNames);
     const inputs = graph.inputs.filter((i) => used.has(i.name)).map((i) => ({ name: i.name, shape: i.tensor.shape, dtype: i.tensor.dtype }));
     const rnd = listRandomInputs(graph).filter((r) => used.has(r.name));
-    return new CompiledGraph(session, model, inputs, outputNames, rnd, graph.indexBounds);
+    return new CompiledGraph(session, model, inputs, outputNames, rnd, graph.indexBounds, new Set(graph.inputs.map((i) => i.name)));
   }
 
   /** Names of inputs the caller must feed (random inputs are filled by the runtime). */
@@ -163,11 +165,15 @@ export class CompiledGraph {
   }
 
   /**
-   * Runs the graph. Feeds are checked against the declared shapes and dtypes. `rng` seeds the
-   * random inputs (dropout masks...) as (seed, step).
+   * Runs the graph. Feeds are checked against the declared shapes and dtypes; a feed the graph
+   * never declared (a typo) is an error naming the inputs, while one for a declared input these
+   * outputs do not use is ignored. `rng` seeds the random inputs (dropout masks...) as (seed, step).
    */
   async run(feeds: Record<string, HostTensor | AnyTypedArray>, rng: { seed: number; step: number } = { seed: 0, step: 0 }): Promise<Record<string, HostTensor>> {
     if (typeof feeds !== 'object' || feeds === null) throw new ArgumentError(`run: expected an object of feeds { name: tensor } but received ${feeds === null ? 'null' : typeof feeds}`);
+    for (const name of Object.keys(feeds)) {
+      if (!this.declaredInputs.has(name)) throw new ArgumentError(`run: unknown feed "${name}" (inputs: ${this.feedNames.join(', ') || 'none'})`);
+    }
     const ortFeeds: Record<string, ort.Tensor> = {};
     const rndNames = new Map(this.randomInputs.map((r, i) => [r.name, { r, i }]));
     for (const inp of this.inputs) {

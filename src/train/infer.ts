@@ -5,7 +5,7 @@
  */
 import { Graph, type Tensor } from '../graph/graph.js';
 import { Module, withBinding } from '../nn/module.js';
-import { ConstantBinding, FlatBinding } from '../nn/binding.js';
+import { ConstantBinding, FLAT_INPUTS, FlatBinding } from '../nn/binding.js';
 import type { ModelState } from '../nn/state.js';
 import { CompiledGraph, type HostTensor, type RuntimeOptions } from '../runtime/session.js';
 import type { InputSpec } from './step.js';
@@ -20,6 +20,19 @@ export interface PredictorSpec<M extends Module> {
   /** 'baked' (default): weights as initializers; 'fed': weights fed each run from state (no rebuild after training). */
   weights?: 'baked' | 'fed';
   runtime?: RuntimeOptions;
+}
+
+/**
+ * Feeds of a model's flat weights (FlatBinding's `params` and `buffers`) for the ones `compiled`
+ * reads: a model without buffers declares no `buffers` input, and a feed the graph does not
+ * declare is refused by CompiledGraph.run.
+ */
+export function flatWeightFeeds(compiled: CompiledGraph, state: ModelState): Record<string, HostTensor> {
+  const takes = new Set(compiled.feedNames);
+  const feeds: Record<string, HostTensor> = {};
+  if (takes.has(FLAT_INPUTS.params)) feeds[FLAT_INPUTS.params] = { data: state.params, shape: [state.params.length], dtype: 'float32' };
+  if (takes.has(FLAT_INPUTS.buffers)) feeds[FLAT_INPUTS.buffers] = { data: state.buffers.length ? state.buffers : new Float32Array(1), shape: [Math.max(1, state.buffers.length)], dtype: 'float32' };
+  return feeds;
 }
 
 export class Predictor<M extends Module> {
@@ -48,12 +61,7 @@ export class Predictor<M extends Module> {
   }
 
   async run(inputs: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
-    const feeds: Record<string, HostTensor> = { ...inputs };
-    const { state } = this.spec;
-    if (this.spec.weights === 'fed') {
-      feeds.params = { data: state.params, shape: [state.params.length], dtype: 'float32' };
-      feeds.buffers = { data: state.buffers.length ? state.buffers : new Float32Array(1), shape: [Math.max(1, state.buffers.length)], dtype: 'float32' };
-    }
+    const feeds = this.spec.weights === 'fed' ? { ...inputs, ...flatWeightFeeds(this.compiled, this.spec.state) } : inputs;
     return this.compiled.run(feeds);
   }
 }

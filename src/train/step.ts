@@ -8,10 +8,11 @@ import type { DType } from '../graph/dtype.js';
 import { concat, reshape, zeros } from '../graph/ops/shape_ops.js';
 import { grad } from '../autodiff/grad.js';
 import { Module, withBinding } from '../nn/module.js';
-import { FlatBinding } from '../nn/binding.js';
+import { FLAT_INPUTS, FlatBinding } from '../nn/binding.js';
 import type { ModelState } from '../nn/state.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { clipByGlobalNorm } from '../optim/clip.js';
+import { flatWeightFeeds } from './infer.js';
 import { CompiledGraph, type HostTensor, type RuntimeOptions } from '../runtime/session.js';
 import { AttnvisionError, invalidArg } from '../util/errors.js';
 
@@ -53,6 +54,20 @@ export interface OptimizerSnapshot {
   states: Record<string, Float32Array>;
 }
 
+/** The step graph's own inputs (besides FlatBinding's params and buffers) and outputs. */
+const STEP_INPUTS = { lr: 'lr', step: 'step', decayMask: 'decay_mask' } as const;
+const STEP_OUTPUTS = { params: 'params_out', loss: 'loss', gradNorm: 'grad_norm', buffers: 'buffers_out' } as const;
+const optIn = (state: string) => `opt_${state}`;
+const optOut = (state: string) => `opt_${state}_out`;
+
+/** Every name the step graph uses for itself: the batch and the loss's extra outputs must not take one. */
+function ownNames(optimizer: Optimizer): { inputs: Set<string>; outputs: Set<string> } {
+  return {
+    inputs: new Set([...Object.values(FLAT_INPUTS), ...Object.values(STEP_INPUTS), ...optimizer.stateNames.map(optIn)]),
+    outputs: new Set([...Object.values(STEP_OUTPUTS), ...optimizer.stateNames.map(optOut)]),
+  };
+}
+
 export class TrainStep<M extends Module> {
   /** Number of completed optimizer steps. */
   step = 0;
@@ -62,7 +77,8 @@ export class TrainStep<M extends Module> {
   private constructor(
     readonly spec: TrainStepSpec<M>,
     private readonly compiled: CompiledGraph,
-    private readonly outputNames: string[],
+    /** The loss's extra outputs, returned by run(). */
+    private readonly extraOutputs: string[],
   ) {
     const P = spec.state.params.length;
     this.optStates = spec.optimizer.stateNames.map(() => new Float32Array(P));
@@ -74,9 +90,9 @@ export class TrainStep<M extends Module> {
     const { model, state, optimizer } = spec;
     // A clip norm <= 0 would flip (negative) or zero every update; leave it out for no clipping.
     if (spec.clipNorm !== undefined && !(spec.clipNorm > 0)) invalidArg('TrainStep.build', 'clipNorm', 'a number > 0 (or no clipNorm for none)', spec.clipNorm);
-    // The step's own inputs and outputs; the batch and the loss's extra outputs must not take their names.
-    const own = ['params', 'buffers', 'lr', 'step', 'decay_mask', 'params_out', 'loss', 'grad_norm', 'buffers_out', ...optimizer.stateNames.flatMap((n) => [`opt_${n}`, `opt_${n}_out`])];
-    for (const i of spec.inputs) if (own.includes(i.name)) invalidArg('TrainStep.build', 'input name', `a name other than the step's own (${own.join(', ')})`, i.name);
+    const own = ownNames(optimizer);
+    const ownList = [...own.inputs, ...own.outputs].join(', ');
+    for (const i of spec.inputs) if (own.inputs.has(i.name) || own.outputs.has(i.name)) invalidArg('TrainStep.build', 'input name', `a name other than the step's own (${ownList})`, i.name);
     model.train(true);
     const P = state.params.length;
     const graph = new Graph();
@@ -85,15 +101,15 @@ export class TrainStep<M extends Module> {
       const params = binding.params;
       const ins: Record<string, Tensor> = {};
       for (const i of spec.inputs) ins[i.name] = graph.input(i.name, i.shape, i.dtype);
-      const lr = graph.input('lr', [], 'float32');
-      const stepT = graph.input('step', [], 'float32');
-      const decayMask = graph.input('decay_mask', [P], 'float32');
-      const states = optimizer.stateNames.map((n) => graph.input(`opt_${n}`, [P], 'float32'));
+      const lr = graph.input(STEP_INPUTS.lr, [], 'float32');
+      const stepT = graph.input(STEP_INPUTS.step, [], 'float32');
+      const decayMask = graph.input(STEP_INPUTS.decayMask, [P], 'float32');
+      const states = optimizer.stateNames.map((n) => graph.input(optIn(n), [P], 'float32'));
       const res = withBinding(binding, () => spec.loss(model, ins));
       if (!(res?.loss instanceof Tensor)) throw new AttnvisionError(`TrainStep: the loss function must return { loss: Tensor, outputs? }; got ${res instanceof Tensor ? 'a bare Tensor' : typeof res}`);
       if (res.loss.rank !== 0) throw new AttnvisionError(`loss must be a scalar, got shape [${res.loss.shape}]`);
       if (res.loss.dtype !== 'float32') throw new AttnvisionError(`loss must be float32 (a ${res.loss.dtype} loss has no gradient)`);
-      for (const k of Object.keys(res.outputs ?? {})) if (own.includes(k)) throw new AttnvisionError(`TrainStep: extra output "${k}" takes a name of the step's own (${own.join(', ')})`);
+      for (const k of Object.keys(res.outputs ?? {})) if (own.inputs.has(k) || own.outputs.has(k)) throw new AttnvisionError(`TrainStep: extra output "${k}" takes a name of the step's own (${ownList})`);
       // Gradients w.r.t. each parameter slice; unused parameters get zeros.
       const used = state.paramSlots.filter((s) => binding.paramTensors.has(s.item));
       const grads = grad(res.loss, used.map((s) => binding.paramTensors.get(s.item)!), { allowUnused: true });
@@ -111,14 +127,14 @@ export class TrainStep<M extends Module> {
       const upd = graph.withScope('optimizer', () => optimizer.update({ p: params, g, states, lr, step: stepT, decayMask }));
       // New buffers: updated values where the model wrote them, else unchanged slices.
       const outs: Tensor[] = [upd.p, ...upd.states, res.loss, norm];
-      const names = ['params_out', ...optimizer.stateNames.map((n) => `opt_${n}_out`), 'loss', 'grad_norm'];
+      const names: string[] = [STEP_OUTPUTS.params, ...optimizer.stateNames.map(optOut), STEP_OUTPUTS.loss, STEP_OUTPUTS.gradNorm];
       if (state.buffers.length) {
         const bufs = state.bufferSlots.map((s) => {
           const u = binding.bufferUpdates.get(s.item);
           return reshape(u ?? binding.buffer(s.item, s.name), [s.size]);
         });
         outs.push(concat(bufs, 0));
-        names.push('buffers_out');
+        names.push(STEP_OUTPUTS.buffers);
       }
       for (const [k, t] of Object.entries(res.outputs ?? {})) {
         outs.push(t);
@@ -127,7 +143,7 @@ export class TrainStep<M extends Module> {
       return { outputs: outs, names };
     });
     const compiled = await CompiledGraph.compile(graph, outputs, { ...spec.runtime, outputNames: names, keepInputs: true });
-    return new TrainStep(spec, compiled, names);
+    return new TrainStep(spec, compiled, names.filter((n) => !own.outputs.has(n)));
   }
 
   /** Runs one optimisation step; updates params, buffers and optimizer state in place. */
@@ -138,21 +154,21 @@ export class TrainStep<M extends Module> {
     const P = state.params.length;
     const feeds: Record<string, HostTensor> = {
       ...batch,
-      params: { data: state.params, shape: [P], dtype: 'float32' },
-      lr: { data: Float32Array.of(opts.lr), shape: [], dtype: 'float32' },
-      step: { data: Float32Array.of(this.step + 1), shape: [], dtype: 'float32' },
-      decay_mask: { data: this.decayMask, shape: [P], dtype: 'float32' },
+      ...flatWeightFeeds(this.compiled, state),
+      [STEP_INPUTS.lr]: { data: Float32Array.of(opts.lr), shape: [], dtype: 'float32' },
+      [STEP_INPUTS.step]: { data: Float32Array.of(this.step + 1), shape: [], dtype: 'float32' },
+      [STEP_INPUTS.decayMask]: { data: this.decayMask, shape: [P], dtype: 'float32' },
     };
-    if (state.buffers.length) feeds.buffers = { data: state.buffers, shape: [state.buffers.length], dtype: 'float32' };
-    this.spec.optimizer.stateNames.forEach((n, i) => (feeds[`opt_${n}`] = { data: this.optStates[i]!, shape: [P], dtype: 'float32' }));
+    this.spec.optimizer.stateNames.forEach((n, i) => (feeds[optIn(n)] = { data: this.optStates[i]!, shape: [P], dtype: 'float32' }));
     const res = await this.compiled.run(feeds, { seed: opts.seed ?? 0, step: this.step });
-    state.params.set(res.params_out!.data as Float32Array);
-    this.spec.optimizer.stateNames.forEach((n, i) => this.optStates[i]!.set(res[`opt_${n}_out`]!.data as Float32Array));
-    if (res.buffers_out) state.buffers.set(res.buffers_out.data as Float32Array);
+    state.params.set(res[STEP_OUTPUTS.params]!.data as Float32Array);
+    this.spec.optimizer.stateNames.forEach((n, i) => this.optStates[i]!.set(res[optOut(n)]!.data as Float32Array));
+    const buffersOut = res[STEP_OUTPUTS.buffers];
+    if (buffersOut) state.buffers.set(buffersOut.data as Float32Array);
     this.step++;
     const outputs: Record<string, HostTensor> = {};
-    for (const n of this.outputNames) if (!['params_out', 'loss', 'grad_norm', 'buffers_out'].includes(n) && !n.startsWith('opt_')) outputs[n] = res[n]!;
-    return { loss: res.loss!.data[0] as number, gradNorm: res.grad_norm!.data[0] as number, outputs };
+    for (const n of this.extraOutputs) outputs[n] = res[n]!;
+    return { loss: res[STEP_OUTPUTS.loss]!.data[0] as number, gradNorm: res[STEP_OUTPUTS.gradNorm]!.data[0] as number, outputs };
   }
 
   snapshot(): OptimizerSnapshot {

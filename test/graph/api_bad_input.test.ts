@@ -40,6 +40,18 @@ test('lowering: an input named like a generated value (c<id>, t<id>, op temporar
   await assert.rejects(compiled.run(null as never), /run: expected an object of feeds/);
   await assert.rejects(compiled.run({ x: null } as never), /feed "x": expected a typed array or \{ data, shape, dtype \} but received null/);
   await assert.rejects(compiled.run({ x: [1, 2] } as never), /feed "x": expected a typed array .* but received a plain array/);
+  // A typo'd feed name is refused by name (it would have been ignored beside a correct one).
+  await assert.rejects(compiled.run({ x: Float32Array.of(1, 2), lr: Float32Array.of(1) }), /run: unknown feed "lr" \(inputs: x\)/);
+  // A declared input that these outputs do not use may still be fed (a shared feed object).
+  const g2 = new Graph();
+  const used = g2.run(() => {
+    g2.input('unused', [3]);
+    return F.add(g2.input('x', [2]), 1);
+  });
+  const partial = await CompiledGraph.compile(g2, [used]);
+  assert.deepEqual(partial.feedNames, ['x']);
+  const r = await partial.run({ x: Float32Array.of(1, 2), unused: Float32Array.of(0, 0, 0) });
+  assert.deepEqual(Array.from(r.out0!.data as Float32Array), [2, 3]);
 });
 
 test('ops: pad modes and values, pooling windows, split counts, ranks and dims are checked where the op is written', () => {

@@ -13,6 +13,7 @@ import { grad } from '../../src/autodiff/index.js';
 import { FlatBinding, ModelState, withBinding, type Module, type NamedArray } from '../../src/nn/index.js';
 import { CompiledGraph, type HostTensor } from '../../src/runtime/index.js';
 import { readSafetensors, toFloat32 } from '../../src/io/safetensors.js';
+import { flatWeightFeeds } from '../../src/train/infer.js';
 
 /** Absolute path of test/fixtures/<rel> (works from dist/ too). */
 export function fixturePath(rel: string): string {
@@ -115,8 +116,7 @@ export async function checkGolden(fixture: string, model: Module, opts: GoldenOp
   });
   const compiled = await CompiledGraph.compile(graph, outs, { outputNames: names });
   const feeds: Record<string, HostTensor> = {
-    params: { data: state.params, shape: [state.params.length], dtype: 'float32' },
-    buffers: { data: state.buffers.length ? state.buffers : new Float32Array(1), shape: [Math.max(1, state.buffers.length)], dtype: 'float32' },
+    ...flatWeightFeeds(compiled, state),
     seed: { data: toFloat32(seed), shape: seed.shape, dtype: 'float32' },
   };
   for (const i of inputs) feeds[i.name] = { data: i.data, shape: i.shape, dtype: i.dtype };

@@ -13,7 +13,7 @@ import { FlatBinding, withBinding } from '../../src/nn/index.js';
 import { CompiledGraph, type HostTensor } from '../../src/runtime/index.js';
 import { createModel, listModels, defaultForward, defaultInputs } from '../../src/models/index.js';
 import { exportOnnx } from '../../src/io/export.js';
-import { Predictor } from '../../src/train/infer.js';
+import { Predictor, flatWeightFeeds } from '../../src/train/infer.js';
 import { Rng } from '../helpers/rng.js';
 
 function feedsFor(specs: { name: string; shape: readonly number[]; dtype: string }[], rng: Rng, numClasses: number): Record<string, HostTensor> {
@@ -64,8 +64,7 @@ for (const name of listModels()) {
     const res = await compiled.run(
       {
         ...feeds,
-        params: { data: h.state.params, shape: [h.state.params.length], dtype: 'float32' },
-        buffers: { data: h.state.buffers.length ? h.state.buffers : new Float32Array(1), shape: [Math.max(1, h.state.buffers.length)], dtype: 'float32' },
+        ...flatWeightFeeds(compiled, h.state),
         r: { data: rng.normalArray(rShape.reduce((p, d) => p * d, 1)), shape: rShape, dtype: 'float32' },
       },
       { seed: 1, step: 0 },
