@@ -218,8 +218,12 @@ fi
 # --detail-labels: on photos over 560 px, noise and jpeg are read from native-scale tiles (session 12;
 # it changes nothing on the <= 512 px calibration images, so the rules are the same with or without it);
 # --detail-tiles 3: 3 x 3 of them instead of 5 x 5 (session 17, chosen on the 1024 px val split).
+# --fine-labels/--fine-tiles: on photos over 560 px, the two blurs are read from a second coverage of
+# up to 7 x 7 tiles (784 px) instead of the 5 x 5 one (session 28, chosen on the 1024 px val split and
+# the held-out clean photos; like the detail tiles, nothing changes on the <= 512 px calibration images).
 av package-inspector --checkpoint "$RUNS/inspector/best.safetensors" --out models/inspector.onnx --top-k 16 --max-tiles 5 \
-  --detail-labels noise,jpeg --detail-tiles 3 --calibrate "${CALIBRATION:-$DATA-512su.jsonl}" --per-label --per-label-tiles --min-clean-kept 0.85
+  --detail-labels noise,jpeg --detail-tiles 3 --fine-labels defocus_blur,motion_blur --fine-tiles 7 \
+  --calibrate "${CALIBRATION:-$DATA-512su.jsonl}" --per-label --per-label-tiles --min-clean-kept 0.85
 # Operating points (models/MODEL_CARD.md): joint rules on val without and with clean-kept floors, scored on test.
 node scripts/operating_points.mjs models/inspector.onnx "$DATA-512su.jsonl" 0.6,0.7,0.8,0.85,0.9 "$RUNS/inspector/operating_points.json"
 av eval --inspector models/inspector.onnx --data "$DATA-512su.jsonl" --split test --report "$RUNS/inspector/test512.html" | tee "$RUNS/inspector/test512.txt"
@@ -234,6 +238,10 @@ av eval --inspector models/inspector.onnx --data "$DATA-256s/manifest.jsonl" --s
 av synth --out "$DATA-1024" --per-class 200 --size 1024 --seed 10 --photos ../shared/photos --mix 0.4 \
   --splits-from "$DATA/synth.json" --only-splits val,test
 av eval --inspector models/inspector.onnx --data "$DATA-1024/manifest.jsonl" --split test --report "$RUNS/inspector/test1024.html" | tee "$RUNS/inspector/test1024.txt"
+# The same remade with --strict-dof (session 28); its val split and the held-out clean photos decided --fine-labels.
+av synth --out "$DATA-1024s" --per-class 200 --size 1024 --seed 10 --photos ../shared/photos --mix 0.4 --strict-dof \
+  --splits-from "$DATA/synth.json" --only-splits val,test
+av eval --inspector models/inspector.onnx --data "$DATA-1024s/manifest.jsonl" --split test --report "$RUNS/inspector/test1024s.html" | tee "$RUNS/inspector/test1024s.txt"
 
 # 4. Real photos (evaluation only) against the classic baselines calibrated on synthetic val data
 #    (the corrected 256 px val split since session 20; before, "$DATA/manifest.jsonl").

@@ -77,7 +77,7 @@ async function benchInspect(o: BenchOptions, t0: number, threads: number): Promi
     let tiles = '';
     const ms = await time(async () => {
       const r = await inspector.inspect(jpeg);
-      tiles = `${r.tiles.rows}x${r.tiles.cols}${r.detail ? ` + ${r.detail.rows}x${r.detail.cols} detail` : ''}`;
+      tiles = `${r.tiles.rows}x${r.tiles.cols}${r.detail ? ` + ${r.detail.rows}x${r.detail.cols} detail` : ''}${r.fine ? ` + ${r.fine.rows}x${r.fine.cols} fine` : ''}`;
     }, o.warmup, o.iters);
     return { name: 'inspect', model: inspector.config.model, threads, ms, imagesPerSec: 1000 / ms, peakRssMB: rssMB(), setupMs, image: { width: W, height: H, tiles } };
   } finally {

@@ -12,7 +12,7 @@
  * can differ slightly from `attnvision inspect` on the same photo; with the same resized pixels
  * (`inspectResized`) they agree to float precision.
  */
-import { checkInspectorConfig, checkModelDigest, webModelDigest, detailPlanOf, labelThresholdsOf, probeModel, resultFromTileOutputs, runTiles, tileBatch, type OrtModule, type OrtSession } from './core.js';
+import { checkInspectorConfig, checkModelDigest, webModelDigest, detailPlanOf, finePlanOf, labelThresholdsOf, probeModel, resultFromTileOutputs, runTiles, tileBatch, type OrtModule, type OrtSession } from './core.js';
 import type { InspectorConfig, InspectResult } from './labels.js';
 import { mosaicPlan, planTiles, type TilePlan } from './tiling.js';
 
@@ -99,13 +99,23 @@ export class BrowserInspector {
   }
 
   /**
+   * The finer coverage of a width x height image, when the config reads labels from one and the
+   * image is downscaled for tiling (tiling.ts): resize the image to its width x height.
+   */
+  finePlan(width: number, height: number): TilePlan | null {
+    return finePlanOf(this.config, width, height);
+  }
+
+  /**
    * Inspects pixels already resized to `plan(width, height)`: interleaved, `channels` per pixel
    * (4 for canvas ImageData). `size` is the original image size (reported in the result).
-   * `detail`: the detail tiles' mosaic pixels (see `detailPlan`).
+   * `detail`: the detail tiles' mosaic pixels (see `detailPlan`); `fine`: the image resized for
+   * the finer coverage (see `finePlan`).
    */
   async inspectResized(
     pixels: ArrayLike<number>, channels: number, plan: TilePlan, size: { width: number; height: number },
     opts: { threshold?: number } = {}, detail?: { pixels: ArrayLike<number>; channels: number; plan: TilePlan },
+    fine?: { pixels: ArrayLike<number>; channels: number; plan: TilePlan },
   ): Promise<InspectResult> {
     const batch = tileBatch(pixels, channels, plan, this.config);
     const S = this.config.inputSize;
@@ -116,7 +126,8 @@ export class BrowserInspector {
       const out = await runTiles(this.ort.Tensor, this.session, tileBatch(detail.pixels, detail.channels, mosaic, this.config), mosaic.origins.length, S);
       detailOut = { out, plan: detail.plan };
     }
-    return resultFromTileOutputs(all, plan, size, this.config, this.thresholds(opts.threshold), detailOut);
+    const fineOut = fine ? { out: await runTiles(this.ort.Tensor, this.session, tileBatch(fine.pixels, fine.channels, fine.plan, this.config), fine.plan.origins.length, S), plan: fine.plan } : undefined;
+    return resultFromTileOutputs(all, plan, size, this.config, this.thresholds(opts.threshold), detailOut, fineOut);
   }
 
   /** Inspects a File/Blob or an already decoded image (browser: createImageBitmap + OffscreenCanvas). */
@@ -129,16 +140,21 @@ export class BrowserInspector {
           })
         : source;
     const plan = this.plan(bitmap.width, bitmap.height);
-    const canvas = new OffscreenCanvas(plan.width, plan.height);
-    const ctx = canvas.getContext('2d');
-    if (!ctx) throw new Error('inspect: no 2D canvas context');
-    ctx.imageSmoothingEnabled = true;
-    ctx.imageSmoothingQuality = 'high';
-    // Transparency composited onto white, as the Node inspector does.
-    ctx.fillStyle = '#ffffff';
-    ctx.fillRect(0, 0, plan.width, plan.height);
-    ctx.drawImage(bitmap, 0, 0, plan.width, plan.height);
-    const { data } = ctx.getImageData(0, 0, plan.width, plan.height);
+    // The image resized to a plan's size. Transparency composited onto white, as the Node inspector does.
+    const resized = (p: TilePlan) => {
+      const canvas = new OffscreenCanvas(p.width, p.height);
+      const ctx = canvas.getContext('2d');
+      if (!ctx) throw new Error('inspect: no 2D canvas context');
+      ctx.imageSmoothingEnabled = true;
+      ctx.imageSmoothingQuality = 'high';
+      ctx.fillStyle = '#ffffff';
+      ctx.fillRect(0, 0, p.width, p.height);
+      ctx.drawImage(bitmap, 0, 0, p.width, p.height);
+      return ctx.getImageData(0, 0, p.width, p.height).data;
+    };
+    const data = resized(plan);
+    const fplan = this.finePlan(bitmap.width, bitmap.height);
+    const fine = fplan ? { pixels: resized(fplan), channels: 4, plan: fplan } : undefined;
     const dplan = this.detailPlan(bitmap.width, bitmap.height);
     let detail;
     if (dplan) {
@@ -152,7 +168,7 @@ export class BrowserInspector {
       dplan.origins.forEach((o, i) => dctx.drawImage(bitmap, o.left, o.top, S, S, mosaic.origins[i]!.left, mosaic.origins[i]!.top, S, S));
       detail = { pixels: dctx.getImageData(0, 0, mosaic.width, mosaic.height).data, channels: 4, plan: dplan };
     }
-    return this.inspectResized(data, 4, plan, { width: bitmap.width, height: bitmap.height }, opts, detail);
+    return this.inspectResized(data, 4, plan, { width: bitmap.width, height: bitmap.height }, opts, detail, fine);
   }
 
   async dispose(): Promise<void> {

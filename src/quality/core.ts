@@ -6,7 +6,7 @@
  */
 import { tilesAveraged, topMean } from './aggregate.js';
 import type { InspectorConfig, InspectResult, LabelResult, TileCell } from './labels.js';
-import { planDetailTiles, tileCells, type TilePlan } from './tiling.js';
+import { planDetailTiles, planFineTiles, tileCells, type TilePlan } from './tiling.js';
 import { ArgumentError, AttnvisionError } from '../util/errors.js';
 
 export class InspectorConfigError extends AttnvisionError {}
@@ -88,6 +88,18 @@ export function checkInspectorConfig(config: InspectorConfig, where: string): In
   if (perSide != null && !(Number.isInteger(perSide) && perSide >= 1 && perSide <= 16)) {
     throw new InspectorConfigError(`${where}: detailTilesPerSide must be an integer in [1, 16]; got ${JSON.stringify(perSide)}`);
   }
+  const fine = config.fineLabels;
+  if (fine != null && (!Array.isArray(fine) || fine.some((l) => !config.labels.includes(l)) || new Set(fine).size !== fine.length)) {
+    throw new InspectorConfigError(`${where}: fineLabels must be a list of distinct labels of the config (${config.labels.join(', ')}); got ${JSON.stringify(fine)}`);
+  }
+  const both = fine?.filter((l) => detail?.includes(l));
+  if (both?.length) throw new InspectorConfigError(`${where}: ${both.join(', ')} cannot be both a detail label and a fine label (read from the native-scale detail tiles or from the finer coverage, not both)`);
+  const finePerSide = config.fineTilesPerSide;
+  if (fine?.length || finePerSide != null) {
+    if (!(Number.isInteger(finePerSide) && finePerSide! > config.maxTilesPerSide && finePerSide! <= 16)) {
+      throw new InspectorConfigError(`${where}: fineTilesPerSide must be an integer in [${config.maxTilesPerSide + 1}, 16] (more tiles per side than maxTilesPerSide)${fine?.length ? ' with fineLabels' : ''}; got ${JSON.stringify(finePerSide)}`);
+    }
+  }
   if (config.modelSha256 != null && !(typeof config.modelSha256 === 'string' && /^[0-9a-f]{64}$/.test(config.modelSha256))) bad('modelSha256', 'a SHA-256 digest (64 hex digits)', config.modelSha256);
   return config;
 }
@@ -139,6 +151,12 @@ export function detailPlanOf(config: InspectorConfig, width: number, height: num
   return planDetailTiles(width, height, config.inputSize, config.detailTilesPerSide ?? config.maxTilesPerSide, config.maxTilesPerSide);
 }
 
+/** The finer coverage of a width x height image under `config` (tiling.ts), or null when it reads no label from one or the image is not downscaled. */
+export function finePlanOf(config: InspectorConfig, width: number, height: number): TilePlan | null {
+  if (!config.fineLabels?.length || config.fineTilesPerSide == null) return null;
+  return planFineTiles(width, height, config.inputSize, config.fineTilesPerSide, config.maxTilesPerSide);
+}
+
 /** The threshold of each label: `override` for all, else the config's per-label or global one. */
 export function labelThresholdsOf(config: InspectorConfig, where: string, override?: number): number[] {
   const { labels, labelThresholds, threshold } = config;
@@ -186,8 +204,12 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 export const roundProbability = (x: number) => Math.round(x * 10000) / 10000;
 const round = roundProbability;
 
-/** Model outputs of the native-scale detail tiles of a downscaled image (tiling.ts planDetailTiles); origins in source pixels. */
-export interface DetailTileOutputs {
+/**
+ * Model outputs [T, D] of the extra tiles of a downscaled image: its native-scale detail tiles
+ * (tiling.ts planDetailTiles; origins in source pixels) or its finer coverage (planFineTiles;
+ * origins in the image resized to plan.width x plan.height).
+ */
+export interface ExtraTileOutputs {
   out: ArrayLike<number>;
   plan: TilePlan;
 }
@@ -208,16 +230,22 @@ function tileScores(out: ArrayLike<number>, T: number, config: InspectorConfig):
 /**
  * Image result from the model outputs of its T tiles ([T, D]: presence logits, then severity
  * logits when the config has a severity head), decided at `thresholds`. With `detail` (the image
- * was downscaled), the config's `detailLabels` are read from the detail tiles instead.
+ * was downscaled), the config's `detailLabels` are read from the detail tiles instead, and with
+ * `fine`, its `fineLabels` from the finer coverage.
  */
-export function resultFromTileOutputs(out: ArrayLike<number>, plan: TilePlan, size: { width: number; height: number }, config: InspectorConfig, thresholds: readonly number[], detail?: DetailTileOutputs): InspectResult {
+export function resultFromTileOutputs(
+  out: ArrayLike<number>, plan: TilePlan, size: { width: number; height: number }, config: InspectorConfig, thresholds: readonly number[],
+  detail?: ExtraTileOutputs, fine?: ExtraTileOutputs,
+): InspectResult {
   const T = plan.origins.length;
   const cover = tileScores(out, T, config);
   const tileProbabilities = cover.probabilities;
   const detailLabels = detail ? (config.detailLabels ?? []) : [];
-  const fine = detail && detailLabels.length ? tileScores(detail.out, detail.plan.origins.length, config) : undefined;
+  const fineLabels = fine ? (config.fineLabels ?? []) : [];
+  const native = detail && detailLabels.length ? tileScores(detail.out, detail.plan.origins.length, config) : undefined;
+  const finer = fine && fineLabels.length ? tileScores(fine.out, fine.plan.origins.length, config) : undefined;
   const scores: LabelResult[] = config.labels.map((label, k) => {
-    const src = fine && detailLabels.includes(label) ? fine : cover;
+    const src = native && detailLabels.includes(label) ? native : finer && fineLabels.includes(label) ? finer : cover;
     const n = src.probabilities.length;
     const { probability, severity } = topMean(src.probabilities.map((p) => p[k]!), tilesAveraged(config, k, n), src.severity.map((s) => s[k]!));
     return { label, probability: round(probability), severity: round(severity) };
@@ -230,18 +258,26 @@ export function resultFromTileOutputs(out: ArrayLike<number>, plan: TilePlan, si
     tiles: { rows: plan.rows, cols: plan.cols, tileSize: Math.round(plan.tile / plan.scale), width: size.width, height: size.height, cells: tileCells(plan, size.width, size.height) },
     tileProbabilities,
     thresholds: [...thresholds],
-    ...(fine && detail
+    ...(native && detail
       ? {
           detail: {
             labels: [...detailLabels], rows: detail.plan.rows, cols: detail.plan.cols, tileSize: detail.plan.tile,
-            origins: detail.plan.origins.map((o) => ({ ...o })), cells: tileCells(detail.plan, size.width, size.height), tileProbabilities: fine.probabilities,
+            origins: detail.plan.origins.map((o) => ({ ...o })), cells: tileCells(detail.plan, size.width, size.height), tileProbabilities: native.probabilities,
+          },
+        }
+      : {}),
+    ...(finer && fine
+      ? {
+          fine: {
+            labels: [...fineLabels], rows: fine.plan.rows, cols: fine.plan.cols, tileSize: Math.round(fine.plan.tile / fine.plan.scale),
+            cells: tileCells(fine.plan, size.width, size.height), tileProbabilities: finer.probabilities,
           },
         }
       : {}),
   };
 }
 
-/** The tile probabilities label k of a result was aggregated from: its detail tiles' when it is a detail label, else the coverage tiles'. */
+/** The tile probabilities label k of a result was aggregated from: its detail tiles' for a detail label, its finer coverage's for a fine label, else the coverage tiles'. */
 export function labelTileProbabilities(r: InspectResult, k: number): number[] {
   return labelTiles(r, k).probabilities;
 }
@@ -249,6 +285,6 @@ export function labelTileProbabilities(r: InspectResult, k: number): number[] {
 /** The tiles label k was read from, as display cells (source pixels) and that label's probability per tile. */
 export function labelTiles(r: InspectResult, k: number): { cells: TileCell[]; probabilities: number[] } {
   const label = r.scores[k]?.label;
-  const d = label !== undefined && r.detail?.labels.includes(label) ? r.detail : undefined;
+  const d = label === undefined ? undefined : r.detail?.labels.includes(label) ? r.detail : r.fine?.labels.includes(label) ? r.fine : undefined;
   return { cells: d ? d.cells : r.tiles.cells, probabilities: (d ? d.tileProbabilities : r.tileProbabilities).map((p) => p[k]!) };
 }

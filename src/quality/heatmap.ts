@@ -29,7 +29,8 @@ export async function renderHeatmap(input: string | Buffer, r: InspectResult, ou
     // Each tile's cell (source pixels) scaled to the panel.
     const sx = pw / width;
     const sy = ph / height;
-    // A detail label (large photo) is drawn from its native-scale tiles, the others from the coverage tiles.
+    // Each label is drawn from the tiles it was read from (large photos: detail labels from the
+    // native-scale tiles, fine labels from the finer coverage, the others from the coverage tiles).
     const { cells, probabilities } = labelTiles(r, k);
     cells.forEach((c, t) => {
       const p = probabilities[t]!;

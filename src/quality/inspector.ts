@@ -16,7 +16,7 @@ import * as ort from 'onnxruntime-node';
 import { checkThreads, defaultThreads } from '../runtime/session.js';
 import { AttnvisionError } from '../util/errors.js';
 import { planTiles, type TilePlan } from './tiling.js';
-import { checkInspectorConfig, checkModelDigest, detailPlanOf, labelThresholdsOf, probeModel, resultFromTileOutputs, runTiles, tileBatch } from './core.js';
+import { checkInspectorConfig, checkModelDigest, detailPlanOf, finePlanOf, labelThresholdsOf, probeModel, resultFromTileOutputs, runTiles, tileBatch } from './core.js';
 import { DECODE_TIMEOUT_SECONDS, decodeFailureReason, isBenignDecodeWarning, openImagePipeline } from '../image/io.js';
 import { ImageDecodeError } from '../image/errors.js';
 import { configPathOf, type InspectorConfig, type InspectResult } from './labels.js';
@@ -60,6 +60,8 @@ export interface PreparedImage {
   width: number;
   height: number;
   detail?: { batch: Float32Array; plan: TilePlan };
+  /** The finer coverage of a downscaled image, for the config's `fineLabels` (tiling.ts planFineTiles). */
+  fine?: { batch: Float32Array; plan: TilePlan };
 }
 
 export class Inspector {
@@ -101,7 +103,8 @@ export class Inspector {
 
   /**
    * Decodes, tiles and normalises an image: [T, 3, S, S]; for a downscaled image with config
-   * `detailLabels`, also the native-scale detail tiles [Td, 3, S, S] (tiling.ts).
+   * `detailLabels`, also the native-scale detail tiles [Td, 3, S, S], and with `fineLabels`, the
+   * finer coverage [Tf, 3, S, S] (tiling.ts).
    */
   async prepare(source: ImageInput, options: InspectOptions | null = {}): Promise<PreparedImage> {
     return this.prepareChecked(source, checkInspectOptions(options));
@@ -121,14 +124,18 @@ export class Inspector {
       throw new InspectError(name, (e as Error).message);
     }
     const detailPlan = detailPlanOf(this.config, width, height);
+    const finePlan = finePlanOf(this.config, width, height);
     let raw: Buffer;
     let native: Buffer | undefined;
+    let finer: Buffer | undefined;
     try {
       // The native decode first: resize() changes the pipeline it is called on. Transparency is
       // composited onto white, as the photo is seen and as the training images were made.
       const finish = (p: Sharp) => p.flatten({ background: '#ffffff' }).toColourspace('srgb').timeout({ seconds: DECODE_TIMEOUT_SECONDS }).raw().toBuffer();
+      const resized = (base: Sharp, p: TilePlan) => (p.scale === 1 ? base : base.resize(p.width, p.height, { fit: 'fill', kernel: 'lanczos3' }));
       const decode = async (base: Sharp) => {
         if (detailPlan) native = await finish(base.clone());
+        if (finePlan) finer = await finish(resized(base.clone(), finePlan));
         return finish(base.resize(plan.width, plan.height, { fit: 'fill', kernel: 'lanczos3' }));
       };
       raw = await decode(img).catch(async (e: unknown) => {
@@ -140,7 +147,8 @@ export class Inspector {
     }
     const batch = tileBatch(raw, raw.length / (plan.width * plan.height), plan, this.config);
     const detail = detailPlan && native ? { batch: tileBatch(native, native.length / (width * height), detailPlan, this.config), plan: detailPlan } : undefined;
-    return { batch, plan, width, height, ...(detail ? { detail } : {}) };
+    const fine = finePlan && finer ? { batch: tileBatch(finer, finer.length / (finePlan.width * finePlan.height), finePlan, this.config), plan: finePlan } : undefined;
+    return { batch, plan, width, height, ...(detail ? { detail } : {}), ...(fine ? { fine } : {}) };
   }
 
   /** Raw per-tile outputs [T, outputs]. */
@@ -152,10 +160,11 @@ export class Inspector {
   async inspect(input: ImageInput, options: InspectOptions | null = {}): Promise<InspectResult> {
     const opts = checkInspectOptions(options);
     const thresholds = this.thresholds(opts.threshold);
-    const { batch, plan, width, height, detail } = await this.prepareChecked(input, opts);
+    const { batch, plan, width, height, detail, fine } = await this.prepareChecked(input, opts);
     const out = await this.runTiles(batch, plan.origins.length);
     const detailOut = detail ? { out: await this.runTiles(detail.batch, detail.plan.origins.length), plan: detail.plan } : undefined;
-    return resultFromTileOutputs(out, plan, { width, height }, this.config, thresholds, detailOut);
+    const fineOut = fine ? { out: await this.runTiles(fine.batch, fine.plan.origins.length), plan: fine.plan } : undefined;
+    return resultFromTileOutputs(out, plan, { width, height }, this.config, thresholds, detailOut, fineOut);
   }
 
   /** The threshold of each label: `override` for all, else the config's per-label or global one. */

@@ -43,6 +43,12 @@ export interface InspectResult {
    * tile's centre) and per-tile probabilities [rows * cols][labels]. Heatmaps draw these labels from them.
    */
   detail?: { labels: QualityLabel[]; rows: number; cols: number; tileSize: number; origins: { left: number; top: number }[]; cells: TileCell[]; tileProbabilities: number[][] };
+  /**
+   * Present when the image was downscaled for tiling and the config has `fineLabels`: the finer
+   * coverage (tiling.ts planFineTiles) those labels were read from: grid, tile side in source
+   * pixels, display cells and per-tile probabilities [rows * cols][labels], as `tiles`.
+   */
+  fine?: { labels: QualityLabel[]; rows: number; cols: number; tileSize: number; cells: TileCell[]; tileProbabilities: number[][] };
   /** The threshold each label was decided at, in `scores` order. */
   thresholds: number[];
 }
@@ -75,6 +81,15 @@ export interface InspectorConfig {
   detailLabels?: QualityLabel[];
   /** Detail tiles per side (at most; default `maxTilesPerSide`). Fewer cost less on large photos. */
   detailTilesPerSide?: number;
+  /**
+   * Labels read from a second, finer coverage of an image downscaled for tiling: the image
+   * downscaled only so that at most `fineTilesPerSide` tiles cover a side (blur, whose size in
+   * pixels shrinks with the photo); absent or empty: every such label from the coverage tiles.
+   * Not also a detail label. tiling.ts planFineTiles.
+   */
+  fineLabels?: QualityLabel[];
+  /** Tiles per side of the finer coverage (at most; more than `maxTilesPerSide`, at most 16). Needed with `fineLabels`. */
+  fineTilesPerSide?: number;
   /**
    * SHA-256 (hex) of the ONNX file this config was written for (package-inspector). When present,
    * loading checks it, so a config left beside another model (an interrupted package, files mixed

@@ -30,6 +30,10 @@ export interface PackageOptions {
   detailLabels?: string[];
   /** Detail tiles per side (config `detailTilesPerSide`; default maxTilesPerSide). */
   detailTilesPerSide?: number;
+  /** Labels read from a finer coverage of downscaled images (config `fineLabels`, tiling.ts planFineTiles); needs fineTilesPerSide. */
+  fineLabels?: string[];
+  /** Tiles per side of that coverage (config `fineTilesPerSide`; more than maxTilesPerSide). */
+  fineTilesPerSide?: number;
   /** Store weights as float16 to halve the file (default true; computation stays float32). */
   halfPrecisionWeights?: boolean;
   /**
@@ -69,6 +73,8 @@ async function readMember(checkpoint: string, o: PackageOptions): Promise<Member
   if (unknown.length) throw new ArgumentError(`${checkpoint}: labels ${unknown.join(', ')} are not quality labels (${QUALITY_LABELS.join(', ')})`);
   const badDetail = (o.detailLabels ?? []).filter((l) => !classes.includes(l));
   if (badDetail.length) throw new ArgumentError(`${checkpoint}: detail labels ${badDetail.join(', ')} are not labels of this model (${classes.join(', ')})`);
+  const badFine = (o.fineLabels ?? []).filter((l) => !classes.includes(l));
+  if (badFine.length) throw new ArgumentError(`${checkpoint}: fine labels ${badFine.join(', ')} are not labels of this model (${classes.join(', ')})`);
   const unfinished = await unfinishedRunNote(checkpoint);
   return { checkpoint, model, classes, size, numOutputs, entries: ck.entries, ...(unfinished ? { unfinished } : {}) };
 }
@@ -91,6 +97,7 @@ export async function packageInspector(o: PackageOptions): Promise<{ onnx: strin
   const checkpoints = typeof o.checkpoint === 'string' ? [o.checkpoint] : [...o.checkpoint];
   if (!checkpoints.length) throw new ArgumentError('package-inspector: no checkpoint given');
   if (o.detailTilesPerSide !== undefined && !o.detailLabels?.length) throw new ArgumentError('detail tiles per side (--detail-tiles) need detail labels (--detail-labels)');
+  if ((o.fineTilesPerSide !== undefined) !== !!o.fineLabels?.length) throw new ArgumentError('fine labels (--fine-labels) and fine tiles per side (--fine-tiles) go together');
   const members: Member[] = [];
   for (const c of checkpoints) members.push(await readMember(c, o));
   // Members must agree before any (slow) export starts.
@@ -113,6 +120,7 @@ export async function packageInspector(o: PackageOptions): Promise<{ onnx: strin
     maxTilesPerSide: o.maxTilesPerSide ?? 4,
     ...(o.detailLabels?.length ? { detailLabels: [...o.detailLabels] as QualityLabel[] } : {}),
     ...(o.detailTilesPerSide !== undefined ? { detailTilesPerSide: o.detailTilesPerSide } : {}),
+    ...(o.fineLabels?.length ? { fineLabels: [...o.fineLabels] as QualityLabel[], fineTilesPerSide: o.fineTilesPerSide } : {}),
   };
   const onnxPath = o.out;
   const configPath = configPathOf(onnxPath);

@@ -9,6 +9,10 @@
  * its noise std and none of its 8x8 JPEG blocks), so for such images `planDetailTiles` also
  * places a sparse grid of tiles at native scale, spread evenly over the whole image; the
  * inspector reads its pixel-level labels (config `detailLabels`) from those.
+ *
+ * Blur shrinks with the photo too (a 20 px shake is 9 px once a 1280 px photo is shrunk to 560),
+ * so `planFineTiles` covers such an image a second time, downscaled less (at most
+ * `fineTilesPerSide` tiles per side); the inspector reads its `fineLabels` (the blurs) from those.
  */
 import type { TileCell } from './labels.js';
 import { AttnvisionError, checkInt } from '../util/errors.js';
@@ -77,6 +81,19 @@ export function planDetailTiles(srcW: number, srcH: number, tile: number, maxPer
   const xs = spread(cols, srcW, tile);
   const ys = spread(rows, srcH, tile);
   return { width: srcW, height: srcH, rows, cols, tile, origins: ys.flatMap((top) => xs.map((left) => ({ left, top }))), scale: 1 };
+}
+
+/**
+ * A second, finer coverage of an image the coverage plan (at most `coverPerSide` tiles per side)
+ * downscales: the plan of at most `finePerSide` tiles per side (> coverPerSide), so the image is
+ * downscaled less or not at all. Null when the coverage plan is already at native scale or
+ * upscales: then the coverage tiles are as fine as tiles get.
+ */
+export function planFineTiles(srcW: number, srcH: number, tile: number, finePerSide: number, coverPerSide: number): TilePlan | null {
+  checkInt('planFineTiles', 'finePerSide', finePerSide, coverPerSide + 1, 16);
+  const cover = planTiles(srcW, srcH, tile, coverPerSide);
+  if (cover.scale >= 1) return null;
+  return planTiles(srcW, srcH, tile, finePerSide);
 }
 
 /**

@@ -153,8 +153,10 @@ function draw() {
   if (result) {
     // Each tile's display cell (source pixels, centred on the tile) scaled to the canvas.
     const sx = c.width / result.tiles.width, sy = c.height / result.tiles.height;
-    // Detail labels (large photos: noise, jpeg) were read from native-scale tiles: draw those.
-    const d = result.detail && result.detail.labels.includes(result.scores[selected].label) ? result.detail : null;
+    // Large photos: detail labels (noise, jpeg) were read from native-scale tiles and fine labels
+    // (the blurs) from a finer coverage: draw the tiles the selected label was read from.
+    const label = result.scores[selected].label;
+    const d = result.detail && result.detail.labels.includes(label) ? result.detail : result.fine && result.fine.labels.includes(label) ? result.fine : null;
     const probs = d ? d.tileProbabilities : result.tileProbabilities;
     (d ? d.cells : result.tiles.cells).forEach((cell, t) => {
       const p = probs[t][selected];

@@ -5,8 +5,8 @@
  *   GET  /healthz   {status, model, labels, inputSize, thresholds, queue: {active, waiting, receiving}}
  *   GET  /model.onnx, /model.json, /lib/**.js, /ort/*  the files of the page's in-browser mode (assets.ts)
  *   POST /inspect   body: the image bytes (any format the inspector reads); ?threshold=T optional
- *                   -> 200 {file, clean, labels, scores, tiles, tileProbabilities, detail?, thresholds, model, ms}
- *                   (detail: the native-scale tiles of a large photo, see quality/labels.ts)
+ *                   -> 200 {file, clean, labels, scores, tiles, tileProbabilities, detail?, fine?, thresholds, model, ms}
+ *                   (detail, fine: the native-scale tiles and the finer coverage of a large photo, see quality/labels.ts)
  *
  * Errors are JSON `{error}` naming what was wrong (`{file, error}` for POST /inspect, file from the
  * X-File-Name header, else "upload"): 400 unreadable image / empty body / bad, unknown

@@ -43,8 +43,21 @@ async function bothAgree(model: string, file: string, threshold?: number): Promi
     });
     detail = { pixels, channels: C, plan: dplan };
   }
-  const got = await web.inspectResized(data, info.channels, plan, { width: meta.width!, height: meta.height! }, { threshold }, detail);
+  // The finer coverage (downscaled image, config fineLabels): the image resized to its plan, as for the coverage.
+  const fplan = web.finePlan(meta.width!, meta.height!);
+  let fine;
+  if (fplan) {
+    const img = fplan.scale === 1 ? sharp(file) : sharp(file).resize(fplan.width, fplan.height, { fit: 'fill', kernel: 'lanczos3' });
+    const f = await img.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    fine = { pixels: f.data, channels: f.info.channels, plan: fplan };
+  }
+  const got = await web.inspectResized(data, info.channels, plan, { width: meta.width!, height: meta.height! }, { threshold }, detail, fine);
   assert.equal(got.detail === undefined, want.detail === undefined, 'both use detail tiles, or neither');
+  assert.equal(got.fine === undefined, want.fine === undefined, 'both use fine tiles, or neither');
+  if (got.fine && want.fine) {
+    assert.deepEqual([got.fine.rows, got.fine.cols, got.fine.cells], [want.fine.rows, want.fine.cols, want.fine.cells]);
+    got.fine.tileProbabilities.forEach((p, t) => p.forEach((v, k) => assert.ok(Math.abs(v - want.fine!.tileProbabilities[t]![k]!) <= 2e-4, `fine tile ${t} label ${k}`)));
+  }
   if (got.detail && want.detail) {
     assert.deepEqual([got.detail.rows, got.detail.cols, got.detail.origins], [want.detail.rows, want.detail.cols, want.detail.origins]);
     got.detail.tileProbabilities.forEach((p, t) => p.forEach((v, k) => assert.ok(Math.abs(v - want.detail!.tileProbabilities[t]![k]!) <= 2e-4, `detail tile ${t} label ${k}`)));
@@ -83,6 +96,10 @@ test('browser inspector on onnxruntime-web = Node inspector on the same pixels (
   await writeFile(cfgPath, JSON.stringify({ ...cfg, detailLabels: ['noise', 'jpeg'], detailTilesPerSide: 2 }));
   const d2 = await bothAgree(model, file);
   assert.deepEqual([d2.detail?.rows, d2.detail?.cols, d2.tiles.rows * d2.tiles.cols], [2, 2, d.tiles.rows * d.tiles.cols]);
+  // Fine labels (the blurs) from a finer coverage: 5 tiles per side, so the 150 px image at native scale.
+  await writeFile(cfgPath, JSON.stringify({ ...cfg, detailLabels: ['noise', 'jpeg'], fineLabels: ['defocus_blur', 'motion_blur'], fineTilesPerSide: 5 }));
+  const f = await bothAgree(model, file);
+  assert.deepEqual([f.fine?.labels, f.fine?.cols, f.fine?.rows], [['defocus_blur', 'motion_blur'], 5, 3]);
   // A bad config is refused by the browser inspector too, naming the field.
   await assert.rejects(
     BrowserInspector.load({ ort: ortWeb as unknown as OrtModule, model: await readFile(model), config: { ...cfg, labelTopFraction: [1] } }),

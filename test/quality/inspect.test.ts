@@ -6,12 +6,12 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { Inspector } from '../../src/quality/inspector.js';
-import { mosaicPlan, planDetailTiles, planTiles, tileCells } from '../../src/quality/tiling.js';
-import { checkInspectorConfig, detailPlanOf, labelTileProbabilities, labelTiles, resultFromTileOutputs, tileBatch } from '../../src/quality/core.js';
+import { mosaicPlan, planDetailTiles, planFineTiles, planTiles, tileCells } from '../../src/quality/tiling.js';
+import { checkInspectorConfig, detailPlanOf, finePlanOf, labelTileProbabilities, labelTiles, resultFromTileOutputs, tileBatch } from '../../src/quality/core.js';
 import { panelSize, renderHeatmap } from '../../src/quality/heatmap.js';
 import { heatmapPaths } from '../../src/cli/commands/inspect.js';
 import { topMean, tilesAveraged } from '../../src/quality/aggregate.js';
-import type { InspectorConfig } from '../../src/quality/labels.js';
+import type { InspectorConfig, InspectResult } from '../../src/quality/labels.js';
 import { QUALITY_LABELS } from '../../src/quality/labels.js';
 import { tinyInspectorModel } from '../helpers/tiny_inspector.js';
 import { encodeBmp24 } from '../../src/image/index.js';
@@ -125,6 +125,96 @@ test('detail labels are read from the detail tiles, the others from the coverage
   assert.equal(plain.detail, undefined);
   assert.ok(plain.clean);
   assert.throws(() => checkInspectorConfig({ ...config, detailLabels: ['grain' as never] }, 'x.json'), /x\.json: detailLabels must be a list of the config's labels/);
+});
+
+test('fine tiles: a second, less downscaled coverage of downscaled images, checked in the config', () => {
+  const config: InspectorConfig = { labels: [...QUALITY_LABELS], inputSize: 32, mean: [0, 0, 0], std: [1, 1, 1], threshold: 0.5, severityHead: false, model: 't', topK: 2, maxTilesPerSide: 3, detailLabels: ['noise'], fineLabels: ['defocus_blur', 'motion_blur'], fineTilesPerSide: 5 };
+  // 300 x 200 is downscaled to 96 x 64 for 3 tiles per side; the fine coverage takes 5 (160 x 107).
+  const fine = finePlanOf(config, 300, 200)!;
+  assert.deepEqual(fine, planTiles(300, 200, 32, 5));
+  assert.deepEqual([fine.width, fine.height, fine.cols, fine.rows], [160, 107, 5, 4]);
+  // Up to 160 px the fine coverage is at native scale; at most 96 px the coverage already is: none.
+  assert.equal(finePlanOf(config, 150, 100)!.scale, 1);
+  assert.equal(finePlanOf(config, 96, 60), null);
+  assert.equal(planFineTiles(96, 60, 32, 5, 3), null);
+  assert.equal(finePlanOf({ ...config, fineLabels: [] }, 300, 200), null, 'no fine labels: no fine tiles');
+  assert.throws(() => planFineTiles(300, 200, 32, 3, 3), /planFineTiles: expected integer in \[4, 16\] for finePerSide but received 3/);
+  const bad: [Partial<InspectorConfig>, RegExp][] = [
+    [{ fineLabels: ['blur' as never] }, /x\.json: fineLabels must be a list of distinct labels of the config/],
+    [{ fineLabels: ['motion_blur', 'motion_blur'] }, /fineLabels must be a list of distinct labels/],
+    [{ fineLabels: ['noise'] }, /x\.json: noise cannot be both a detail label and a fine label/],
+    [{ fineTilesPerSide: undefined }, /x\.json: fineTilesPerSide must be an integer in \[4, 16\] \(more tiles per side than maxTilesPerSide\) with fineLabels; got undefined/],
+    [{ fineTilesPerSide: 3 }, /fineTilesPerSide must be an integer in \[4, 16\]/],
+    [{ fineTilesPerSide: 17 }, /fineTilesPerSide must be an integer in \[4, 16\]/],
+  ];
+  for (const [change, re] of bad) assert.throws(() => checkInspectorConfig({ ...config, ...change }, 'x.json'), re, JSON.stringify(change));
+});
+
+test('fine labels are read from the fine coverage, detail labels from the detail tiles, the rest from the coverage', () => {
+  const K = QUALITY_LABELS.length;
+  const config: InspectorConfig = { labels: [...QUALITY_LABELS], inputSize: 32, mean: [0, 0, 0], std: [1, 1, 1], threshold: 0.5, severityHead: false, model: 't', topK: 2, maxTilesPerSide: 3, detailLabels: ['noise'], fineLabels: ['motion_blur'], fineTilesPerSide: 5 };
+  const size = { width: 300, height: 200 };
+  const plan = planTiles(300, 200, 32, 3);
+  const detailPlan = planDetailTiles(300, 200, 32, 3, 3)!;
+  const finePlan = finePlanOf(config, 300, 200)!;
+  const logits = (n: number, v: number) => new Float32Array(n * K).fill(v);
+  const r = resultFromTileOutputs(logits(plan.origins.length, -3), plan, size, config, config.labels.map(() => 0.5), { out: logits(detailPlan.origins.length, 1), plan: detailPlan }, { out: logits(finePlan.origins.length, 2), plan: finePlan });
+  const sig = (x: number) => Math.round((1 / (1 + Math.exp(-x))) * 1e4) / 1e4;
+  const p = (label: string) => r.scores[QUALITY_LABELS.indexOf(label as never)]!.probability;
+  assert.deepEqual([p('motion_blur'), p('noise'), p('defocus_blur'), p('rain')], [sig(2), sig(1), sig(-3), sig(-3)]);
+  assert.deepEqual(r.labels.map((l) => l.label), ['motion_blur', 'noise']);
+  assert.deepEqual([r.fine!.labels, r.fine!.rows, r.fine!.cols, r.fine!.tileProbabilities.length], [['motion_blur'], 4, 5, 20]);
+  // Tile side in source pixels: 32 px tiles of the image at 160/300.
+  assert.equal(r.fine!.tileSize, Math.round(32 / finePlan.scale));
+  // Heatmaps draw a fine label from the fine cells, which partition the image.
+  const m = labelTiles(r, QUALITY_LABELS.indexOf('motion_blur'));
+  assert.equal(m.cells, r.fine!.cells);
+  assert.equal(m.cells.reduce((a, c) => a + c.width * c.height, 0), 300 * 200);
+  assert.equal(labelTiles(r, QUALITY_LABELS.indexOf('defocus_blur')).cells, r.tiles.cells);
+  // Without fine outputs (the image is not downscaled) the fine labels use the coverage tiles.
+  const plain = resultFromTileOutputs(logits(plan.origins.length, -3), plan, size, config, config.labels.map(() => 0.5));
+  assert.equal(plain.fine, undefined);
+  assert.equal(plain.scores[QUALITY_LABELS.indexOf('motion_blur')]!.probability, sig(-3));
+});
+
+test('Inspector: fine labels of a downscaled photo equal those of a config with that many tiles per side; the rest stay as without', async () => {
+  const { dir, model } = await tinyInspectorModel();
+  const cfgFile = path.join(dir, 'inspector.json');
+  const cfg = JSON.parse(await readFile(cfgFile, 'utf8')) as InspectorConfig;
+  const file = path.join(dir, 'big.png');
+  const W = 250;
+  const H = 150;
+  const px = Buffer.alloc(W * H * 3);
+  for (let i = 0; i < px.length; i++) px[i] = (i * 53 + (i >> 5) + ((i / 750) | 0) * 17) % 256;
+  await sharp(px, { raw: { width: W, height: H, channels: 3 } }).png().toFile(file);
+  const results: Record<string, InspectResult> = {};
+  for (const [name, c] of Object.entries({ base: cfg, finer: { ...cfg, maxTilesPerSide: 5 }, both: { ...cfg, fineLabels: ['defocus_blur', 'motion_blur'], fineTilesPerSide: 5 } })) {
+    await writeFile(cfgFile, JSON.stringify(c));
+    const insp = await Inspector.load({ model });
+    results[name] = await insp.inspect(file);
+    if (name === 'both') {
+      const prep = await insp.prepare(file);
+      assert.deepEqual([prep.plan.width, prep.fine!.plan.width, prep.fine!.plan.height], [96, 160, 96], 'coverage at 3 tiles per side, fine coverage at 5');
+    }
+    await insp.dispose();
+  }
+  const { base, finer, both } = results as Record<'base' | 'finer' | 'both', InspectResult>;
+  both.scores.forEach((s, k) => {
+    const want = ['defocus_blur', 'motion_blur'].includes(s.label) ? finer : base;
+    assert.deepEqual(s, want.scores[k], s.label);
+  });
+  assert.deepEqual(both.tiles, base.tiles, 'the coverage is the base config\'s');
+  assert.deepEqual([both.fine!.rows, both.fine!.cols, both.fine!.cells], [finer.tiles.rows, finer.tiles.cols, finer.tiles.cells]);
+  const heat = path.join(dir, 'heat-fine.png');
+  await renderHeatmap(file, both, heat);
+  assert.ok((await stat(heat)).size > 1000);
+  // A photo the coverage takes at native scale gets no fine tiles.
+  await writeFile(cfgFile, JSON.stringify({ ...cfg, fineLabels: ['defocus_blur', 'motion_blur'], fineTilesPerSide: 5 }));
+  const small = path.join(dir, 'small.png');
+  await sharp(px.subarray(0, 90 * 60 * 3), { raw: { width: 90, height: 60, channels: 3 } }).png().toFile(small);
+  const insp = await Inspector.load({ model });
+  assert.equal((await insp.inspect(small)).fine, undefined);
+  await insp.dispose();
 });
 
 test('Inspector: a downscaled photo gets native-scale detail tiles cut from the full-resolution pixels', async () => {

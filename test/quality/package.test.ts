@@ -67,6 +67,12 @@ test('package-inspector: checkpoint -> ONNX + config; --calibrate picks threshol
   assert.equal(detail.status, 0, detail.stderr);
   assert.deepEqual(JSON.parse(await readFile(path.join(dir, 'insp.json'), 'utf8')).detailLabels, ['noise', 'jpeg']);
   assert.match(run(['--checkpoint', checkpoint, '--out', out, '--detail-labels', 'noise,grain']).stderr, /detail labels grain are not labels of this model/);
+  const fine = run(['--checkpoint', checkpoint, '--out', out, '--max-tiles', '5', '--fine-labels', 'defocus_blur,motion_blur', '--fine-tiles', '7']);
+  assert.equal(fine.status, 0, fine.stderr);
+  const fineConfig = JSON.parse(await readFile(path.join(dir, 'insp.json'), 'utf8'));
+  assert.deepEqual([fineConfig.fineLabels, fineConfig.fineTilesPerSide], [['defocus_blur', 'motion_blur'], 7]);
+  assert.match(run(['--checkpoint', checkpoint, '--out', out, '--fine-labels', 'defocus_blur']).stderr, /--fine-labels\) and fine tiles per side \(--fine-tiles\) go together/);
+  assert.match(run(['--checkpoint', checkpoint, '--out', out, '--max-tiles', '5', '--fine-labels', 'motion_blur', '--fine-tiles', '5']).stderr, /fineTilesPerSide must be an integer in \[6, 16\]/);
   assert.match(run(['--checkpoint', checkpoint, '--out', out, '--per-label']).stderr, /--per-label needs --calibrate/);
   assert.match(run(['--checkpoint', checkpoint, '--out', out, '--calibrate', manifest, '--threshold', '0.3']).stderr, /give --threshold or --calibrate, not both/);
   const notTrainer = path.join(dir, 'plain.safetensors');

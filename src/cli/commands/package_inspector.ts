@@ -29,7 +29,7 @@ export const packageInspectorCommand: Command = {
   name: 'package-inspector',
   summary: 'export a trained quality checkpoint (or an ensemble of several) as inspector ONNX + config',
   usage: `Usage: attnvision package-inspector --checkpoint FILE[,FILE...] --out models/inspector.onnx [--threshold T] [--top-k K] [--max-tiles N]
-                                     [--detail-labels noise,jpeg [--detail-tiles N]]
+                                     [--detail-labels noise,jpeg [--detail-tiles N]] [--fine-labels L --fine-tiles N]
                                      [--calibrate manifest.jsonl [--split val] [--per-label [--per-label-tiles]] [--objective O] [--min-clean-kept F]]
 
 Writes the ONNX model (dynamic batch; outputs presence logits then severity logits) and its JSON
@@ -47,6 +47,10 @@ finished package replaces --out.
                   tiles at native scale spread over the image instead (pixel-level problems such
                   as noise and jpeg, which downscaling averages away; default none); N is
                   --max-tiles unless --detail-tiles N is given (fewer: faster on large photos)
+  --fine-labels L  labels (comma list) read, on images that are downscaled, from a second
+                  coverage downscaled less: at most --fine-tiles N tiles per side (N > --max-tiles;
+                  for blur, whose size shrinks with the photo; the shipped model: the two blurs
+                  at 7); costs that coverage's tiles on large photos
   --calibrate F   then choose the threshold on a split of manifest F (--split, default val): every
                   image inspected whole, thresholds 0.05..0.95 scanned, the best by --objective
                   written to the config
@@ -55,7 +59,7 @@ Calibration flags (with --calibrate):
 ${CALIBRATION_FLAGS_USAGE}
 With --calibrate, images that cannot be inspected are named on stderr and left out (exit code 3).`,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['checkpoint', 'out', 'threshold', 'top-k', 'max-tiles', 'detail-labels', 'detail-tiles', 'calibrate', 'split', 'objective', 'min-clean-kept'], booleans: ['per-label', 'per-label-tiles'], positional: 0 }, 'package-inspector');
+    const a = parseArgs(argv, { values: ['checkpoint', 'out', 'threshold', 'top-k', 'max-tiles', 'detail-labels', 'detail-tiles', 'fine-labels', 'fine-tiles', 'calibrate', 'split', 'objective', 'min-clean-kept'], booleans: ['per-label', 'per-label-tiles'], positional: 0 }, 'package-inspector');
     const calibrate = flagString(a, 'calibrate');
     if (a.flags.has('per-label') && !calibrate) throw new ArgumentError('package-inspector: --per-label needs --calibrate');
     const calibration = calibrationFlags(a, 'package-inspector');
@@ -69,6 +73,9 @@ With --calibrate, images that cannot be inspected are named on stderr and left o
     const detailFlag = flagString(a, 'detail-labels');
     const detailLabels = flagList(a, 'detail-labels');
     if (detailFlag !== undefined && !detailLabels!.length) throw new ArgumentError(`package-inspector: expected a comma list of labels for --detail-labels but received "${detailFlag}"`);
+    const fineFlag = flagString(a, 'fine-labels');
+    const fineLabels = flagList(a, 'fine-labels');
+    if (fineFlag !== undefined && !fineLabels!.length) throw new ArgumentError(`package-inspector: expected a comma list of labels for --fine-labels but received "${fineFlag}"`);
     let calibrated: CalibrationResult | undefined;
     const r = await packageInspector({
       // The calibration split is read as calibration will read it (the checkpoints' labels,
@@ -85,6 +92,8 @@ With --calibrate, images that cannot be inspected are named on stderr and left o
         : {}),
       ...(detailLabels ? { detailLabels } : {}),
       ...(a.flags.has('detail-tiles') ? { detailTilesPerSide: flagNumber(a, 'detail-tiles', 5, 'package-inspector', { int: true, min: 1, max: 16 }) } : {}),
+      ...(fineLabels ? { fineLabels } : {}),
+      ...(a.flags.has('fine-tiles') ? { fineTilesPerSide: flagNumber(a, 'fine-tiles', 7, 'package-inspector', { int: true, min: 2, max: 16 }) } : {}),
       checkpoint,
       out,
       threshold: flagNumber(a, 'threshold', 0.5, 'package-inspector', { min: 0.01, max: 0.99 }),
