@@ -56,6 +56,11 @@ export class Node {
   ) {}
 }
 
+/** Ops whose output holds exactly the values of their first input, rearranged: index bounds pass through them. */
+const VALUE_PRESERVING_OPS: ReadonlySet<string> = new Set(['reshape', 'transpose', 'stop_gradient']);
+/** Dtypes whose values a cast between them keeps (bool as 0/1). */
+const INTEGER_DTYPES: ReadonlySet<DType> = new Set<DType>(['int64', 'int32', 'bool']);
+
 /** Values of an index input must lie in [0, size); `user` names the op and module path that needs it. */
 export interface IndexBound {
   readonly size: number;
@@ -146,9 +151,19 @@ export class Graph {
   /**
    * Requires the values of `t` to be indices in [0, size) for `op`. A graph input's feeds are
    * checked when the graph runs (the tightest bound wins); constant indices are checked now.
+   * Indices that are an input or constant rearranged (reshape, transpose) or cast between integer
+   * types are traced back to it: their values are that input's.
    */
   requireIndices(t: Tensor, size: number, op: string): void {
     const user = this.scope ? `${op} at ${this.scope}` : op;
+    for (;;) {
+      const s = t.source;
+      if (s.kind !== 'node') break;
+      const from = s.node.inputs[0];
+      const sameValues = VALUE_PRESERVING_OPS.has(s.node.op.name) || (s.node.op.name === 'cast' && from !== undefined && INTEGER_DTYPES.has(from.dtype) && INTEGER_DTYPES.has(t.dtype));
+      if (!sameValues || !from) break;
+      t = from;
+    }
     if (t.source.kind === 'input') {
       const prev = this.indexBounds.get(t.source.name);
       if (!prev || size < prev.size) this.indexBounds.set(t.source.name, { size, user });

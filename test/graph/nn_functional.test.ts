@@ -258,6 +258,16 @@ test('cross_entropy/one_hot: labels outside [0, C) are refused (fed at run time,
   }
   const g2 = new Graph();
   assert.throws(() => g2.run(() => F.oneHot(g2.constant(BigInt64Array.of(1n, 4n), [2], 'int64'), 4)), /one_hot: index 4 at position 1 is outside \[0, 4\)/);
+  // Labels fed in another layout or integer type and rearranged / cast inside the graph are
+  // checked on the feed they come from; a float feed cast to labels is not (its values change).
+  const g3 = new Graph();
+  const loss3 = g3.run(() => F.crossEntropy(g3.input('x', [2, 3]), F.cast(F.reshape(g3.input('y32', [1, 2], 'int32'), [2]), 'int64')));
+  const c3 = await CompiledGraph.compile(g3, [loss3]);
+  assertClose((await c3.run({ x, y32: Int32Array.of(2, 0) })).out0!, [(Math.log(4) + Math.log(3)) / 2 - Math.log(2) / 2], 'valid labels through reshape and cast', 1e-6);
+  await assert.rejects(c3.run({ x, y32: Int32Array.of(2, 3) }), (e: Error) => e.message.includes('feed "y32": value 3 at position 1 is outside [0, 3)') && e.message.includes('cross_entropy'));
+  const g4 = new Graph();
+  g4.run(() => F.oneHot(F.cast(g4.input('f', [2]), 'int64'), 4));
+  assert.equal(g4.indexBounds.size, 0, 'a float feed cast to indices carries no bound');
 });
 
 test('batch_normalize: closed-form gradient of the normalised output and of the batch statistics', async () => {
