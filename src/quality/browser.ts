@@ -14,6 +14,7 @@
  */
 import { checkInspectorConfig, checkModelDigest, webModelDigest, detailPlanOf, finePlanOf, labelThresholdsOf, probeModel, resultFromTileOutputs, runTiles, tileBatch, type OrtModule, type OrtSession } from './core.js';
 import type { InspectorConfig, InspectResult } from './labels.js';
+import { ArgumentError } from '../util/errors.js';
 import { mosaicPlan, planTiles, type TilePlan } from './tiling.js';
 
 export type { OrtModule, OrtSession };
@@ -110,13 +111,26 @@ export class BrowserInspector {
    * Inspects pixels already resized to `plan(width, height)`: interleaved, `channels` per pixel
    * (4 for canvas ImageData). `size` is the original image size (reported in the result).
    * `detail`: the detail tiles' mosaic pixels (see `detailPlan`); `fine`: the image resized for
-   * the finer coverage (see `finePlan`).
+   * the finer coverage (see `finePlan`). Each is required when its plan for `size` is not null,
+   * and every plan must be the one this inspector makes for `size` (else the result would
+   * silently differ from the Node inspector's).
    */
   async inspectResized(
     pixels: ArrayLike<number>, channels: number, plan: TilePlan, size: { width: number; height: number },
     opts: { threshold?: number } = {}, detail?: { pixels: ArrayLike<number>; channels: number; plan: TilePlan },
     fine?: { pixels: ArrayLike<number>; channels: number; plan: TilePlan },
   ): Promise<InspectResult> {
+    const same = (a: TilePlan, b: TilePlan) => JSON.stringify(a) === JSON.stringify(b);
+    const { width, height } = size;
+    if (!same(plan, this.plan(width, height))) throw new ArgumentError(`inspectResized: plan is not plan(${width}, ${height}) of this inspector`);
+    const parts: [string, { plan: TilePlan } | undefined, TilePlan | null][] = [
+      ['detail', detail, this.detailPlan(width, height)],
+      ['fine', fine, this.finePlan(width, height)],
+    ];
+    for (const [name, given, want] of parts) {
+      if (want && !given) throw new ArgumentError(`inspectResized: a ${width} x ${height} image needs its ${name} tiles (${name}Plan(${width}, ${height}))`);
+      if (given && !(want && same(given.plan, want))) throw new ArgumentError(`inspectResized: ${name} tiles given for a ${width} x ${height} image whose ${name}Plan is ${want ? 'another' : 'null'}`);
+    }
     const batch = tileBatch(pixels, channels, plan, this.config);
     const S = this.config.inputSize;
     const all = await runTiles(this.ort.Tensor, this.session, batch, plan.origins.length, S);

@@ -96,6 +96,7 @@ export function checkInspectorConfig(config: InspectorConfig, where: string): In
   if (both?.length) throw new InspectorConfigError(`${where}: ${both.join(', ')} cannot be both a detail label and a fine label (read from the native-scale detail tiles or from the finer coverage, not both)`);
   const finePerSide = config.fineTilesPerSide;
   if (fine?.length || finePerSide != null) {
+    if (config.maxTilesPerSide >= 16) throw new InspectorConfigError(`${where}: fineLabels and fineTilesPerSide need maxTilesPerSide under 16 (the finer coverage has more tiles per side, at most 16)`);
     if (!(Number.isInteger(finePerSide) && finePerSide! > config.maxTilesPerSide && finePerSide! <= 16)) {
       throw new InspectorConfigError(`${where}: fineTilesPerSide must be an integer in [${config.maxTilesPerSide + 1}, 16] (more tiles per side than maxTilesPerSide)${fine?.length ? ' with fineLabels' : ''}; got ${JSON.stringify(finePerSide)}`);
     }

@@ -176,7 +176,8 @@ export function scanAggregation(shares: ReadonlyMap<number, Float64Array>, targe
 
 /**
  * One image's tile probabilities in the layout probsAtShare takes: [label][tile], each inspector
- * label with the tiles it is aggregated from (its detail tiles for a detail label). Scripts that
+ * label with the tiles it is aggregated from (its detail tiles for a detail label, its finer
+ * coverage for a fine label; core.ts labelTiles). Scripts that
  * re-aggregate inspect() results must use this, not `tileProbabilities` ([tile][label], coverage only).
  */
 export function tilesByLabel(r: InspectResult): number[][] {

@@ -87,13 +87,15 @@ export function planDetailTiles(srcW: number, srcH: number, tile: number, maxPer
  * A second, finer coverage of an image the coverage plan (at most `coverPerSide` tiles per side)
  * downscales: the plan of at most `finePerSide` tiles per side (> coverPerSide), so the image is
  * downscaled less or not at all. Null when the coverage plan is already at native scale or
- * upscales: then the coverage tiles are as fine as tiles get.
+ * upscales, or when the finer plan would not be finer (an image so thin that one tile across its
+ * short side sets the scale of both): then the coverage tiles are as fine as tiles get.
  */
 export function planFineTiles(srcW: number, srcH: number, tile: number, finePerSide: number, coverPerSide: number): TilePlan | null {
   checkInt('planFineTiles', 'finePerSide', finePerSide, coverPerSide + 1, 16);
   const cover = planTiles(srcW, srcH, tile, coverPerSide);
   if (cover.scale >= 1) return null;
-  return planTiles(srcW, srcH, tile, finePerSide);
+  const fine = planTiles(srcW, srcH, tile, finePerSide);
+  return fine.scale > cover.scale ? fine : null;
 }
 
 /**

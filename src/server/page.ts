@@ -125,7 +125,8 @@ function render() {
   const found = result.scores.filter((s, k) => s.probability >= thresholdOf(k)).sort((a, b) => b.probability - a.probability);
   $('verdict').textContent = found.length ? found.map((s) => s.label).join(', ') : 'clean';
   $('verdict').className = found.length ? 'problem' : 'clean';
-  $('meta').firstChild.textContent = result.tiles.width + ' x ' + result.tiles.height + ' px, ' + result.tiles.rows + ' x ' + result.tiles.cols + ' tiles, ' + result.ms + ' ms' + (result.where === 'browser' ? ' in this browser' : ' on the server');
+  const extra = (result.detail ? ' + ' + result.detail.rows + ' x ' + result.detail.cols + ' detail' : '') + (result.fine ? ' + ' + result.fine.rows + ' x ' + result.fine.cols + ' fine' : '');
+  $('meta').firstChild.textContent = result.tiles.width + ' x ' + result.tiles.height + ' px, ' + result.tiles.rows + ' x ' + result.tiles.cols + extra + ' tiles, ' + result.ms + ' ms' + (result.where === 'browser' ? ' in this browser' : ' on the server');
   const body = $('scores').tBodies[0];
   body.textContent = '';
   result.scores.forEach((s, k) => {

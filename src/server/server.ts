@@ -99,6 +99,9 @@ function checkDeclaredSize(req: http.IncomingMessage, max: number): void {
   if (Number.isFinite(declared) && declared > max) throw new HttpError(413, `request body of ${declared} bytes is over the ${max}-byte limit`);
 }
 
+/** The longest delay setTimeout keeps (longer ones fire at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** How long an upload may be idle, and how fast it must be on average after its grace period. */
 interface UploadPace {
   /** No bytes for this long: 408 (0: no idle limit). */
@@ -132,26 +135,26 @@ function readBody(req: http.IncomingMessage, max: number, pace: UploadPace): Pro
         reject(e);
       }
     };
-    // One timer for the nearer of the two limits: idle (from the last bytes) and rate (the time by
-    // which the bytes so far would be too few: grace + size / rate from the start).
+    let lastData = started;
+    // When each limit is reached: idle (no bytes since the last ones) and rate (the bytes so far too
+    // few: the grace period, then size / rate from the start).
+    const idleAt = () => (idleMs ? lastData + idleMs : Infinity);
+    const slowAt = () => (minBytesPerSec ? started + Math.max(graceMs, (size / minBytesPerSec) * 1000) : Infinity);
+    // One timer for the nearer limit; when it fires, both are judged afresh ("stalled" first).
+    const check = () => {
+      const now = performance.now();
+      if (now >= idleAt()) return stop(new HttpError(408, `upload stalled: no bytes for ${idleMs / 1000} s (${size} bytes received${of()})`));
+      if (now >= slowAt()) return stop(new HttpError(408, `upload too slow: ${size} bytes${of()} in ${((now - started) / 1000).toFixed(1)} s, under the ${minBytesPerSec} bytes/s asked after the first ${graceMs / 1000} s`));
+      arm();
+    };
     const arm = () => {
       clearTimeout(timer);
-      const now = performance.now();
-      const idleAt = idleMs ? now + idleMs : Infinity;
-      const slowAt = minBytesPerSec ? started + Math.max(graceMs, (size / minBytesPerSec) * 1000) : Infinity;
-      if (idleAt === Infinity && slowAt === Infinity) return;
-      const stalled = idleAt <= slowAt;
-      timer = setTimeout(
-        () =>
-          stop(
-            stalled
-              ? new HttpError(408, `upload stalled: no bytes for ${idleMs / 1000} s (${size} bytes received${of()})`)
-              : new HttpError(408, `upload too slow: ${size} bytes${of()} in ${((performance.now() - started) / 1000).toFixed(1)} s, under the ${minBytesPerSec} bytes/s asked after the first ${graceMs / 1000} s`),
-          ),
-        Math.max(0, Math.min(idleAt, slowAt) - now),
-      );
+      const next = Math.min(idleAt(), slowAt());
+      // Node fires longer delays than 2^31 - 1 ms at once: wait at most that long, then judge again.
+      if (next !== Infinity) timer = setTimeout(check, Math.min(MAX_TIMER_MS, Math.max(0, next - performance.now())));
     };
     const onData = (chunk: Buffer) => {
+      lastData = performance.now();
       size += chunk.length;
       if (size > max) return stop(new HttpError(413, `request body is over the ${max}-byte limit`));
       chunks.push(chunk);

@@ -100,6 +100,13 @@ test('browser inspector on onnxruntime-web = Node inspector on the same pixels (
   await writeFile(cfgPath, JSON.stringify({ ...cfg, detailLabels: ['noise', 'jpeg'], fineLabels: ['defocus_blur', 'motion_blur'], fineTilesPerSide: 5 }));
   const f = await bothAgree(model, file);
   assert.deepEqual([f.fine?.labels, f.fine?.cols, f.fine?.rows], [['defocus_blur', 'motion_blur'], 5, 3]);
+  // Pixels resized by the caller must come with every view the Node inspector would use.
+  const web = await BrowserInspector.load({ ort: ortWeb as unknown as OrtModule, model: await readFile(model), config: JSON.parse(await readFile(cfgPath, 'utf8')), sessionOptions: { executionProviders: ['wasm'] } });
+  const plan = web.plan(150, 70);
+  const px3 = new Uint8Array(plan.width * plan.height * 3);
+  await assert.rejects(web.inspectResized(px3, 3, plan, { width: 150, height: 70 }), /inspectResized: a 150 x 70 image needs its detail tiles \(detailPlan\(150, 70\)\)/);
+  await assert.rejects(web.inspectResized(px3, 3, web.plan(300, 140), { width: 150, height: 70 }), /inspectResized: plan is not plan\(150, 70\)/);
+  await web.dispose();
   // A bad config is refused by the browser inspector too, naming the field.
   await assert.rejects(
     BrowserInspector.load({ ort: ortWeb as unknown as OrtModule, model: await readFile(model), config: { ...cfg, labelTopFraction: [1] } }),

@@ -138,6 +138,9 @@ test('fine tiles: a second, less downscaled coverage of downscaled images, check
   assert.equal(finePlanOf(config, 96, 60), null);
   assert.equal(planFineTiles(96, 60, 32, 5, 3), null);
   assert.equal(finePlanOf({ ...config, fineLabels: [] }, 300, 200), null, 'no fine labels: no fine tiles');
+  // A strip so thin that one tile across sets the scale of both plans: the fine plan would repeat the coverage.
+  assert.equal(planTiles(1000, 64, 32, 3).scale, planTiles(1000, 64, 32, 5).scale);
+  assert.equal(finePlanOf(config, 1000, 64), null);
   assert.throws(() => planFineTiles(300, 200, 32, 3, 3), /planFineTiles: expected integer in \[4, 16\] for finePerSide but received 3/);
   const bad: [Partial<InspectorConfig>, RegExp][] = [
     [{ fineLabels: ['blur' as never] }, /x\.json: fineLabels must be a list of distinct labels of the config/],
@@ -146,6 +149,7 @@ test('fine tiles: a second, less downscaled coverage of downscaled images, check
     [{ fineTilesPerSide: undefined }, /x\.json: fineTilesPerSide must be an integer in \[4, 16\] \(more tiles per side than maxTilesPerSide\) with fineLabels; got undefined/],
     [{ fineTilesPerSide: 3 }, /fineTilesPerSide must be an integer in \[4, 16\]/],
     [{ fineTilesPerSide: 17 }, /fineTilesPerSide must be an integer in \[4, 16\]/],
+    [{ maxTilesPerSide: 16, fineTilesPerSide: 16 }, /x\.json: fineLabels and fineTilesPerSide need maxTilesPerSide under 16/],
   ];
   for (const [change, re] of bad) assert.throws(() => checkInspectorConfig({ ...config, ...change }, 'x.json'), re, JSON.stringify(change));
 });

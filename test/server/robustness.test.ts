@@ -149,6 +149,16 @@ test('server: an upload that stalls or trickles is answered 408 and gives its qu
       send();
     });
     assert.equal(slow.status, 200, slow.body);
+    // A rate deadline beyond setTimeout's range (8 MB at 1 byte/s: 93 days) does not fire at once.
+    const patient = createInspectorServer(inspector, { uploadIdleMs: 0, uploadMinBytesPerSec: 1 });
+    const { port: p2 } = await patient.listen(0);
+    try {
+      const big = await post(p2, '/inspect', Buffer.alloc(8_000_000, 7));
+      assert.equal(big.status, 400, big.body);
+      assert.match(big.body, /not an image|cannot|unsupported|unreadable/i);
+    } finally {
+      await patient.close();
+    }
     assert.throws(() => createInspectorServer(inspector, { uploadIdleMs: -5 }), /uploadIdleMs/);
     assert.throws(() => createInspectorServer(inspector, { uploadMinBytesPerSec: 0.5 }), /uploadMinBytesPerSec/);
   } finally {

@@ -22,7 +22,8 @@ low_light, jpeg, or clean. Any image size: the image is scanned in tiles at near
 the tile scores are aggregated; --heatmap shows where each problem is. A photo larger than the
 model's tile budget is downscaled for that scan; the labels its config reads at pixel level
 (the shipped model: noise, jpeg) come from native-scale tiles spread over the photo instead, and
-its fine labels (the shipped model: the two blurs) from a second scan downscaled less (784 px).
+its fine labels (the shipped model: the two blurs) from a second scan downscaled less (the
+shipped model: at most 7 tiles per side, 784 px, so native scale up to 784 px).
   --json          print one JSON array: [{file, clean, labels: [{label, probability, severity}], error?}]
                   (labels: the problems found, most probable first; a file that failed has
                   clean null, labels [] and error; a heatmap that could not be written keeps

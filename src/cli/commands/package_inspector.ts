@@ -93,7 +93,8 @@ With --calibrate, images that cannot be inspected are named on stderr and left o
       ...(detailLabels ? { detailLabels } : {}),
       ...(a.flags.has('detail-tiles') ? { detailTilesPerSide: flagNumber(a, 'detail-tiles', 5, 'package-inspector', { int: true, min: 1, max: 16 }) } : {}),
       ...(fineLabels ? { fineLabels } : {}),
-      ...(a.flags.has('fine-tiles') ? { fineTilesPerSide: flagNumber(a, 'fine-tiles', 7, 'package-inspector', { int: true, min: 2, max: 16 }) } : {}),
+      // Its lower bound (more than --max-tiles) is checked with the config, naming both.
+      ...(a.flags.has('fine-tiles') ? { fineTilesPerSide: flagNumber(a, 'fine-tiles', 0, 'package-inspector', { int: true, min: 2, max: 16 }) } : {}),
       checkpoint,
       out,
       threshold: flagNumber(a, 'threshold', 0.5, 'package-inspector', { min: 0.01, max: 0.99 }),
