@@ -13,7 +13,8 @@
  * or repeated query parameter / malformed request, 404 unknown path, 405 wrong method, 408 an upload
  * that stalled (no bytes for uploadIdleMs), one slower than uploadMinBytesPerSec once twice
  * uploadIdleMs have passed, or a request over the request timeout, 413 body over
- * the limit, 415 a form upload instead of the image bytes, 503 queue full (with Retry-After), 500
+ * the limit, 415 a form upload instead of the image bytes, 429 a client over maxPerClient (with
+ * Retry-After), 503 queue full (with Retry-After), 500
  * anything else. A failed request never stops the service. Images are inspected one at a time (the
  * ONNX session uses every core) behind a bounded waiting line; a request takes its place in it before
  * its upload is read (so an overloaded service answers 503 at once, and at most concurrency +
@@ -51,6 +52,13 @@ export interface ServerOptions {
    * request timeout while sending almost nothing; a stalled one is caught by uploadIdleMs first.
    */
   uploadMinBytesPerSec?: number;
+  /**
+   * Requests to POST /inspect one client address may have in the service at once (uploading,
+   * waiting or being inspected); more are answered 429 with Retry-After before their upload is
+   * read (default 0: no limit). Behind a reverse proxy every client has the proxy's address: set
+   * the limit there instead.
+   */
+  maxPerClient?: number;
   /** Images above this many pixels are refused from their header (default 100 MP, as inspect). */
   maxPixels?: number;
   /** On close, connections still open after this long are cut, ms (default 10 000). */
@@ -217,6 +225,7 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
   if (opts.requestTimeoutMs !== 0) positive('requestTimeoutMs', opts.requestTimeoutMs);
   if (opts.uploadIdleMs !== 0) positive('uploadIdleMs', opts.uploadIdleMs);
   if (opts.uploadMinBytesPerSec !== 0) positive('uploadMinBytesPerSec', opts.uploadMinBytesPerSec);
+  if (opts.maxPerClient !== 0) positive('maxPerClient', opts.maxPerClient);
   if (opts.log !== undefined && typeof opts.log !== 'function') throw new AttnvisionError(`createInspectorServer: log must be a function (line: string) => void; got ${typeof opts.log}`);
   const maxBytes = opts.maxBytes ?? 25_000_000;
   const maxPixels = opts.maxPixels ?? 100_000_000;
@@ -224,6 +233,9 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
   const uploadIdleMs = opts.uploadIdleMs ?? 10_000;
   const pace: UploadPace = { idleMs: uploadIdleMs, minBytesPerSec: opts.uploadMinBytesPerSec ?? 16_384, graceMs: 2 * (uploadIdleMs || 10_000) };
   const queue = new BoundedQueue(opts.concurrency ?? 1, opts.maxWaiting ?? 16);
+  const maxPerClient = opts.maxPerClient ?? 0;
+  /** POST /inspect requests in the service per client address (only with maxPerClient). */
+  const perClient = new Map<string, number>();
   const assets = new StaticAssets(inspector.modelPath);
   const page = inspectorPage({ model: inspector.config.model ?? inspector.modelPath, labels: inspector.config.labels, threshold: inspector.config.threshold, perLabel: !!inspector.config.labelThresholds, maxBytes, browserMode: assets.browserMode });
 
@@ -244,8 +256,16 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
     if (/^multipart\/form-data\b/i.test(type)) {
       throw new HttpError(415, `send the image bytes as the body (curl --data-binary @photo.jpg), not a multipart form (curl -F)`);
     }
+    // One client may hold at most maxPerClient of the places (checked before the queue, so a
+    // refused request takes none).
+    const client = req.socket.remoteAddress ?? 'unknown';
+    const held = perClient.get(client) ?? 0;
+    if (maxPerClient && held >= maxPerClient) {
+      throw new HttpError(429, `too many requests from ${client} at once (${held} in the service; at most ${maxPerClient} per client)`, { 'Retry-After': '1' });
+    }
     // A place in the queue before the upload is read: 503 at once when full, bounded memory.
     const admission = queue.admit();
+    if (maxPerClient) perClient.set(client, held + 1);
     try {
       if (continueFirst) {
         // Every check that needs no body is done (size, query, type, a queue place): invite it.
@@ -268,6 +288,11 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
       });
     } finally {
       admission.release();
+      if (maxPerClient) {
+        const n = (perClient.get(client) ?? 1) - 1;
+        if (n > 0) perClient.set(client, n);
+        else perClient.delete(client);
+      }
     }
   }
 
@@ -310,7 +335,7 @@ export function createInspectorServer(inspector: InspectorLike, opts: ServerOpti
         }
         const err = toHttpError(e);
         // A refused upload may still be arriving: answer, then close the connection.
-        const headers = [408, 413, 415, 503].includes(err.status) ? { ...err.headers, Connection: 'close' } : err.headers;
+        const headers = [408, 413, 415, 429, 503].includes(err.status) ? { ...err.headers, Connection: 'close' } : err.headers;
         if (!res.headersSent) json(res, err.status, err.file !== undefined ? { file: err.file, error: err.message } : { error: err.message }, headers);
         else res.destroy();
         return err.status;

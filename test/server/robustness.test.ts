@@ -90,6 +90,34 @@ test('server: a full queue answers 503 before the upload; a client that left is 
   }
 });
 
+test('server: maxPerClient answers 429 to a client holding that many requests, before its upload; other clients and later requests go on', async () => {
+  const { real, inspector: slow, open, started } = await gatedTinyInspector();
+  const service = createInspectorServer(slow, { maxPerClient: 1 });
+  const { port } = await service.listen(0);
+  const img = await photo(40, 40);
+  try {
+    const first = post(port, '/inspect', img);
+    for (let t = 0; started() < 1 && t < 300; t++) await new Promise((r) => setTimeout(r, 10));
+    // The same address again, declaring a large body it never sends: refused at once, not read.
+    const t0 = Date.now();
+    const refused = await raw(port, 'POST /inspect HTTP/1.1\r\nHost: x\r\nX-File-Name: b.png\r\nContent-Length: 1000000\r\n\r\n');
+    assert.match(refused, /^HTTP\/1\.1 429 /, refused);
+    assert.match(refused, /Retry-After: 1/);
+    assert.match(refused, /"file":"b\.png","error":"too many requests from [^ ]+ at once \(1 in the service; at most 1 per client\)"/);
+    assert.ok(Date.now() - t0 < 2000);
+    // Health checks are not inspect requests.
+    assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+    open();
+    assert.equal((await first).status, 200);
+    // Its place is given back: the next request of the same client runs.
+    assert.equal((await post(port, '/inspect', img)).status, 200);
+    assert.throws(() => createInspectorServer(slow, { maxPerClient: 1.5 }), /maxPerClient/);
+  } finally {
+    await service.close();
+    await real.dispose();
+  }
+});
+
 test('server: an upload that stalls or trickles is answered 408 and gives its queue place back; a slow but steady one is read whole', async () => {
   const { model } = await tinyInspectorModel();
   const inspector = await Inspector.load({ model });
