@@ -154,15 +154,19 @@ export class BrowserInspector {
           })
         : source;
     const plan = this.plan(bitmap.width, bitmap.height);
-    // The image resized to a plan's size. Transparency composited onto white, as the Node inspector does.
-    const resized = (p: TilePlan) => {
-      const canvas = new OffscreenCanvas(p.width, p.height);
-      const ctx = canvas.getContext('2d');
+    // A canvas filled with white: transparency is composited onto white, as the Node inspector does.
+    const whiteCanvas = (width: number, height: number) => {
+      const ctx = new OffscreenCanvas(width, height).getContext('2d');
       if (!ctx) throw new Error('inspect: no 2D canvas context');
+      ctx.fillStyle = '#ffffff';
+      ctx.fillRect(0, 0, width, height);
+      return ctx;
+    };
+    // The image resized to a plan's size.
+    const resized = (p: TilePlan) => {
+      const ctx = whiteCanvas(p.width, p.height);
       ctx.imageSmoothingEnabled = true;
       ctx.imageSmoothingQuality = 'high';
-      ctx.fillStyle = '#ffffff';
-      ctx.fillRect(0, 0, p.width, p.height);
       ctx.drawImage(bitmap, 0, 0, p.width, p.height);
       return ctx.getImageData(0, 0, p.width, p.height).data;
     };
@@ -174,11 +178,7 @@ export class BrowserInspector {
     if (dplan) {
       const mosaic = mosaicPlan(dplan);
       const S = dplan.tile;
-      const dcanvas = new OffscreenCanvas(mosaic.width, mosaic.height);
-      const dctx = dcanvas.getContext('2d');
-      if (!dctx) throw new Error('inspect: no 2D canvas context');
-      dctx.fillStyle = '#ffffff';
-      dctx.fillRect(0, 0, mosaic.width, mosaic.height);
+      const dctx = whiteCanvas(mosaic.width, mosaic.height);
       dplan.origins.forEach((o, i) => dctx.drawImage(bitmap, o.left, o.top, S, S, mosaic.origins[i]!.left, mosaic.origins[i]!.top, S, S));
       detail = { pixels: dctx.getImageData(0, 0, mosaic.width, mosaic.height).data, channels: 4, plan: dplan };
     }

@@ -132,11 +132,12 @@ export class Inspector {
       // The native decode first: resize() changes the pipeline it is called on. Transparency is
       // composited onto white, as the photo is seen and as the training images were made.
       const finish = (p: Sharp) => p.flatten({ background: '#ffffff' }).toColourspace('srgb').timeout({ seconds: DECODE_TIMEOUT_SECONDS }).raw().toBuffer();
+      // Resized to a plan's size (a plan at scale 1 is the image itself: no resampling).
       const resized = (base: Sharp, p: TilePlan) => (p.scale === 1 ? base : base.resize(p.width, p.height, { fit: 'fill', kernel: 'lanczos3' }));
       const decode = async (base: Sharp) => {
         if (detailPlan) native = await finish(base.clone());
         if (finePlan) finer = await finish(resized(base.clone(), finePlan));
-        return finish(base.resize(plan.width, plan.height, { fit: 'fill', kernel: 'lanczos3' }));
+        return finish(resized(base, plan));
       };
       raw = await decode(img).catch(async (e: unknown) => {
         if (isBenignDecodeWarning(e)) return decode(await tolerant());

@@ -20,7 +20,8 @@
  * its upload is read (so an overloaded service answers 503 at once, and at most concurrency +
  * maxWaiting uploads are in memory), an upload that stalls gives its place back after uploadIdleMs
  * and one that trickles once it falls below the minimum rate, and a request whose client has gone is
- * dropped before it runs (logged as 499). Per-client limits belong to a reverse proxy in front.
+ * dropped before it runs (logged as 499). With maxPerClient one client address holds at most that
+ * many places (off by default: behind a reverse proxy every client has its address; limit there).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -60,12 +60,10 @@ const STEP_OUTPUTS = { params: 'params_out', loss: 'loss', gradNorm: 'grad_norm'
 const optIn = (state: string) => `opt_${state}`;
 const optOut = (state: string) => `opt_${state}_out`;
 
-/** Every name the step graph uses for itself: the batch and the loss's extra outputs must not take one. */
-function ownNames(optimizer: Optimizer): { inputs: Set<string>; outputs: Set<string> } {
-  return {
-    inputs: new Set([...Object.values(FLAT_INPUTS), ...Object.values(STEP_INPUTS), ...optimizer.stateNames.map(optIn)]),
-    outputs: new Set([...Object.values(STEP_OUTPUTS), ...optimizer.stateNames.map(optOut)]),
-  };
+/** Every name the step graph uses for itself (`all`; the batch and the loss's extra outputs must not take one) and its own outputs. */
+function ownNames(optimizer: Optimizer): { all: Set<string>; outputs: Set<string> } {
+  const outputs = new Set<string>([...Object.values(STEP_OUTPUTS), ...optimizer.stateNames.map(optOut)]);
+  return { all: new Set([...Object.values(FLAT_INPUTS), ...Object.values(STEP_INPUTS), ...optimizer.stateNames.map(optIn), ...outputs]), outputs };
 }
 
 export class TrainStep<M extends Module> {
@@ -91,8 +89,8 @@ export class TrainStep<M extends Module> {
     // A clip norm <= 0 would flip (negative) or zero every update; leave it out for no clipping.
     if (spec.clipNorm !== undefined && !(spec.clipNorm > 0)) invalidArg('TrainStep.build', 'clipNorm', 'a number > 0 (or no clipNorm for none)', spec.clipNorm);
     const own = ownNames(optimizer);
-    const ownList = [...own.inputs, ...own.outputs].join(', ');
-    for (const i of spec.inputs) if (own.inputs.has(i.name) || own.outputs.has(i.name)) invalidArg('TrainStep.build', 'input name', `a name other than the step's own (${ownList})`, i.name);
+    const ownList = [...own.all].join(', ');
+    for (const i of spec.inputs) if (own.all.has(i.name)) invalidArg('TrainStep.build', 'input name', `a name other than the step's own (${ownList})`, i.name);
     model.train(true);
     const P = state.params.length;
     const graph = new Graph();
@@ -109,7 +107,7 @@ export class TrainStep<M extends Module> {
       if (!(res?.loss instanceof Tensor)) throw new AttnvisionError(`TrainStep: the loss function must return { loss: Tensor, outputs? }; got ${res instanceof Tensor ? 'a bare Tensor' : typeof res}`);
       if (res.loss.rank !== 0) throw new AttnvisionError(`loss must be a scalar, got shape [${res.loss.shape}]`);
       if (res.loss.dtype !== 'float32') throw new AttnvisionError(`loss must be float32 (a ${res.loss.dtype} loss has no gradient)`);
-      for (const k of Object.keys(res.outputs ?? {})) if (own.inputs.has(k) || own.outputs.has(k)) throw new AttnvisionError(`TrainStep: extra output "${k}" takes a name of the step's own (${ownList})`);
+      for (const k of Object.keys(res.outputs ?? {})) if (own.all.has(k)) throw new AttnvisionError(`TrainStep: extra output "${k}" takes a name of the step's own (${ownList})`);
       // Gradients w.r.t. each parameter slice; unused parameters get zeros.
       const used = state.paramSlots.filter((s) => binding.paramTensors.has(s.item));
       const grads = grad(res.loss, used.map((s) => binding.paramTensors.get(s.item)!), { allowUnused: true });
