@@ -281,6 +281,21 @@ export async function encodeJpeg(img: ImageF32, opts: JpegOptions = {}): Promise
   return (img.channels === 4 ? base.flatten({ background: '#ffffff' }) : base).jpeg({ quality, chromaSubsampling: opts.chromaSubsampling ?? '4:2:0', mozjpeg: false }).toBuffer();
 }
 
+/** Lossy still-image codecs of web and video pipelines: AVIF (AV1 intra coding) and WebP (VP8 intra). */
+export type LossyCodec = 'avif' | 'webp';
+
+/**
+ * Encodes to AVIF (libaom, encoder effort 4, 4:2:0) or lossy WebP at `quality` 1-100 (the
+ * encoders' own scales). Alpha is composited onto white, as for JPEG, so what comes back is opaque.
+ */
+export async function encodeLossy(img: ImageF32, codec: LossyCodec, quality: number): Promise<Buffer> {
+  if (codec !== 'avif' && codec !== 'webp') invalidArg('encodeLossy', 'codec', '"avif" or "webp"', codec);
+  if (!Number.isInteger(quality) || quality < 1 || quality > 100) invalidArg('encodeLossy', 'quality', 'integer in [1, 100]', quality);
+  const base = toSharp(img, 'encodeLossy');
+  const opaque = img.channels === 4 ? base.flatten({ background: '#ffffff' }) : base;
+  return (codec === 'avif' ? opaque.avif({ quality, effort: 4, chromaSubsampling: '4:2:0' }) : opaque.webp({ quality })).toBuffer();
+}
+
 /** Writes an image atomically; the format follows the extension (.png, .jpg/.jpeg). */
 export async function writeImage(file: string, img: ImageF32, opts: JpegOptions & PngOptions = {}): Promise<void> {
   const ext = path.extname(file).toLowerCase();

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planFinish, deadLeaves, FINISH_SOFT_SIGMA, NOISE_GRAIN_SIGMA, FINISH_NOISE_SIGMA, FINISH_LOW_LIGHT_JPEG_QUALITY, FINISH_JPEG_QUALITY } from '../../src/data/synth/index.js';
-import { Rng, convolve, diskKernel, gaussianBlur, lowLight, artifactStrength, jpegRoundTrip, REFERENCE_QUALITY, noise, applyNoise } from '../../src/degrade/index.js';
+import { planFinish, deadLeaves, applyFinishCodec, FINISH_CODEC_QUALITY, FINISH_SOFT_SIGMA, NOISE_GRAIN_SIGMA, FINISH_NOISE_SIGMA, FINISH_LOW_LIGHT_JPEG_QUALITY, FINISH_JPEG_QUALITY } from '../../src/data/synth/index.js';
+import { Rng, convolve, diskKernel, defocusBlur, gaussianBlur, lowLight, artifactStrength, jpegRoundTrip, REFERENCE_QUALITY, noise, applyNoise } from '../../src/degrade/index.js';
 import { applyFinishJpeg } from '../../src/data/synth/finish.js';
 import { createImage } from '../../src/image/tensor.js';
 import { cameraShotRead, SRGB_SLOPE_MID } from '../../src/degrade/noise.js';
@@ -108,4 +108,56 @@ test('lens-softness finish at its strongest spreads a line at most half as far a
   const weakestDefocus = spread(convolve(line, diskKernel(1.8)));
   assert.ok(Math.abs(strongest - FINISH_SOFT_SIGMA[1]) < 0.05, `gaussian spread ${strongest}`);
   assert.ok(weakestDefocus >= 1.75 * strongest, `defocus spread ${weakestDefocus} vs finish ${strongest}`);
+});
+
+test('codec-finish plan: a share of samples, replaces the JPEG finish, never on the jpeg label, the other draws unchanged', () => {
+  const off = Array.from({ length: 400 }, (_, i) => planFinish(['motion_blur'], new Rng(i), 0.5, 0.5));
+  const on = Array.from({ length: 400 }, (_, i) => planFinish(['motion_blur'], new Rng(i), 0.5, 0.5, 0.5));
+  assert.ok(off.every((p) => p.codec === null));
+  on.forEach((p, i) => {
+    assert.deepEqual({ ...p, codec: null, jpegQuality: p.codec ? off[i]!.jpegQuality : p.jpegQuality }, off[i]);
+    if (p.codec) assert.equal(p.jpegQuality, null, 'one compression per sample');
+  });
+  const codecs = on.map((p) => p.codec).filter((c) => c !== null);
+  assert.ok(codecs.length > 160 && codecs.length < 240, `${codecs.length}/400`);
+  const avif = codecs.filter((c) => c.codec === 'avif').length;
+  assert.ok(avif > 0.35 * codecs.length && avif < 0.65 * codecs.length, `avif ${avif}/${codecs.length}`);
+  for (const c of codecs) {
+    const [lo, hi] = FINISH_CODEC_QUALITY[c.codec];
+    assert.ok(Number.isInteger(c.quality) && c.quality >= lo && c.quality <= hi, `${c.codec} q${c.quality}`);
+  }
+  assert.ok(Array.from({ length: 50 }, (_, i) => planFinish(['jpeg', 'noise'], new Rng(i), 0, 0, 1)).every((p) => p.codec === null && p.jpegQuality === null));
+  assert.ok(Array.from({ length: 50 }, (_, i) => planFinish(['low_light'], new Rng(i), 0, 0, 1)).every((p) => p.codec !== null && p.jpegQuality === null));
+});
+
+test('codec finish: deterministic, shape kept, smooths less than the weakest defocus and stays below the jpeg label bar', async () => {
+  /** Mean squared Laplacian of the green plane (high-frequency energy). */
+  const laplacian = (img: { data: Float32Array; height: number; width: number }) => {
+    const { width: W, height: H } = img;
+    const g = img.data.subarray(H * W, 2 * H * W);
+    let s = 0;
+    for (let y = 1; y < H - 1; y++) for (let x = 1; x < W - 1; x++) {
+      const i = y * W + x;
+      s += (4 * g[i]! - g[i - 1]! - g[i + 1]! - g[i - W]! - g[i + W]!) ** 2;
+    }
+    return s;
+  };
+  for (const seed of [1, 2]) {
+    const img = deadLeaves(seed, { size: 128, rMin: 1 });
+    const e0 = laplacian(img);
+    const weakestDefocus = laplacian(defocusBlur(img, 0, new Rng(seed), { radius: 1.8, varying: false, subject: null }).image) / e0;
+    const q75 = artifactStrength(img, await jpegRoundTrip(img, REFERENCE_QUALITY, '4:2:0'));
+    for (const codec of ['avif', 'webp'] as const) {
+      const q = FINISH_CODEC_QUALITY[codec][0];
+      const a = await applyFinishCodec(img, codec, q);
+      const b = await applyFinishCodec(img, codec, q);
+      assert.deepEqual([a.channels, a.height, a.width], [3, 128, 128]);
+      assert.deepEqual(a.data, b.data, `${codec}: same input, same output`);
+      assert.ok(a.data.some((v, i) => Math.abs(v - img.data[i]!) > 2 / 255), `${codec} q${q} changed the image`);
+      const kept = laplacian(a) / e0;
+      assert.ok(kept > weakestDefocus + 0.15, `seed ${seed} ${codec} q${q}: keeps ${kept.toFixed(3)} of the Laplacian energy, weakest defocus ${weakestDefocus.toFixed(3)}`);
+      const strength = artifactStrength(img, a);
+      assert.ok(strength < 2.5 * q75, `seed ${seed} ${codec} q${q}: strength ${strength.toFixed(2)} vs 2.5 x q75 ${(2.5 * q75).toFixed(2)}`);
+    }
+  }
 });

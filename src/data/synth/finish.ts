@@ -28,12 +28,24 @@
  *   come from the same "camera". Why: the ninth model found camera noise of std 12/255 on 80 of 80
  *   clean val crops with white grain but on 3 of 80 with grain 2 px, calling the rest clean, motion
  *   blur or defocus (scripts/diagnose_noise_grain.mjs), as it does on real noise photos.
+ * - Video/web codec (opt-in, `synth --codec-finish P`: a share P of the samples without the jpeg
+ *   label): the last compression is AVIF (AV1 intra coding, as in video frames; quality 45-75) or
+ *   WebP (VP8 intra; quality 50-90) instead of the JPEG finish. These codecs smooth flat areas and
+ *   fine texture in blocks of varying size, with deblocking filters instead of JPEG's 8x8 grid:
+ *   the look of video frames (the GoPro deblurring sets are averaged video frames) and of web
+ *   images. Why: the shipped model calls 3 of 5 real frame-averaged motion photos jpeg, never motion blur (it
+ *   has seen compression only as JPEG). The quality floors keep the smoothing below the weakest
+ *   defocus label: on textured 256 px crops an AVIF encode at quality 45 keeps about 0.6-0.7 of
+ *   the Laplacian energy where a disk of radius 2 keeps 0.4 (quality 20-30 keeps 0.2-0.55, too
+ *   close to blur to call clean).
  */
 import { applyDegradations, applyJpeg, applyNoise, r4, type AppliedDegradation, type NoiseParams, type RecipeItem } from '../../degrade/index.js';
 import { gaussianBlur } from '../../degrade/kernels.js';
 import { cameraShotRead, SRGB_SLOPE_MID } from '../../degrade/noise.js';
 import type { Rng } from '../../degrade/rng.js';
-import { toLinear, toSrgb, type ImageF32 } from '../../image/tensor.js';
+import { toLinear, toSrgb, fromInterleavedU8, type ImageF32 } from '../../image/tensor.js';
+import { encodeLossy, type LossyCodec } from '../../image/io.js';
+import sharp from 'sharp';
 
 /** What was applied (recorded in the manifest line). */
 export interface CameraFinish {
@@ -44,6 +56,10 @@ export interface CameraFinish {
   softSigma?: number;
   /** Gaussian sigma in px of the coarse noise grain (sensor-noise finish; the noise label records its own). */
   noiseGrain?: number;
+  /** Codec of the video/web codec finish (it replaces the JPEG finish). */
+  codec?: LossyCodec;
+  /** Its quality (the encoder's own 1-100 scale). */
+  codecQuality?: number;
 }
 
 /** Share of eligible samples with the sensor-noise finish, and its std range (sRGB, /255). */
@@ -59,6 +75,8 @@ export const FINISH_LOW_LIGHT_JPEG_QUALITY: [number, number] = [50, 90];
 export const FINISH_SOFT_SIGMA: [number, number] = [0.2, 0.5];
 /** Coarse noise grain: Gaussian sigma range in px of the residual smoothing (its share is the dataset's `noiseGrain`). */
 export const NOISE_GRAIN_SIGMA: [number, number] = [0.6, 2.0];
+/** Video/web codec finish: quality ranges per codec (its share is the dataset's `codecFinish`). */
+export const FINISH_CODEC_QUALITY: Readonly<Record<LossyCodec, [number, number]>> = { avif: [45, 75], webp: [50, 90] };
 
 /**
  * Camera-model noise parameters for an sRGB std `sigma` at mid grey: shot/read from Brooks'
@@ -82,13 +100,16 @@ export interface FinishPlan {
   softSigma: number | null;
   /** Gaussian sigma (px) of the coarse grain of this sample's sensor noise (label and finish). */
   noiseGrain: number | null;
+  /** The video/web codec finish, when drawn (then `jpegQuality` is null). */
+  codec: { codec: LossyCodec; quality: number } | null;
 }
 
 /**
- * Decides the finish of a sample from its labels (pure in `rng`); `softShare` is the share of
- * samples with the lens-softness finish (default 0, as for datasets made before it existed).
+ * Decides the finish of a sample from its labels (pure in `rng`). The shares of samples with the
+ * lens softness, the coarse grain and the codec finish default to 0, as for datasets made before
+ * each existed.
  */
-export function planFinish(labels: readonly string[], rng: Rng, softShare = 0, grainShare = 0): FinishPlan {
+export function planFinish(labels: readonly string[], rng: Rng, softShare = 0, grainShare = 0, codecShare = 0): FinishPlan {
   // Every value is drawn whatever the labels, so each sample's stream stays in step.
   const doNoise = rng.bool(FINISH_NOISE_PROB);
   const sigma = Math.exp(rng.uniform(Math.log(FINISH_NOISE_SIGMA[0]), Math.log(FINISH_NOISE_SIGMA[1])));
@@ -106,7 +127,18 @@ export function planFinish(labels: readonly string[], rng: Rng, softShare = 0, g
   const doGrain = rng.bool(grainShare);
   const grain = r4(rng.uniform(NOISE_GRAIN_SIGMA[0], NOISE_GRAIN_SIGMA[1]));
   const noiseGrain = doGrain ? grain : null;
-  return { noise: noise && noiseGrain !== null ? { ...noise, grain: noiseGrain } : noise, jpegQuality, softSigma: doSoft ? softSigma : null, noiseGrain };
+  // Drawn after the grain for the same reason. The jpeg label's compression is its own.
+  const doCodec = rng.bool(codecShare);
+  const codecName: LossyCodec = rng.bool(0.5) ? 'avif' : 'webp';
+  const codecQuality = rng.int(...FINISH_CODEC_QUALITY[codecName]);
+  const codec = doCodec && !labels.includes('jpeg') ? { codec: codecName, quality: codecQuality } : null;
+  return {
+    noise: noise && noiseGrain !== null ? { ...noise, grain: noiseGrain } : noise,
+    jpegQuality: codec ? null : jpegQuality,
+    softSigma: doSoft ? softSigma : null,
+    noiseGrain,
+    codec,
+  };
 }
 
 /** Lens-softness part of the finish: Gaussian PSF of `sigma` px in linear light (apply to the source). */
@@ -141,4 +173,13 @@ export async function degradeWithSensorFinish(
 /** JPEG part of the finish (apply last). */
 export function applyFinishJpeg(img: ImageF32, quality: number): Promise<ImageF32> {
   return applyJpeg(img, { quality, chromaSubsampling: '4:2:0' });
+}
+
+/** Video/web codec part of the finish (apply last, instead of the JPEG finish): one encode/decode round trip of an RGB image. */
+export async function applyFinishCodec(img: ImageF32, codec: LossyCodec, quality: number): Promise<ImageF32> {
+  const { data, info } = await sharp(await encodeLossy(img, codec, quality)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  if (info.width !== img.width || info.height !== img.height || info.channels !== img.channels) {
+    throw new Error(`codec finish (${codec} q${quality}): decoded ${info.channels} x ${info.height} x ${info.width}, expected ${img.channels} x ${img.height} x ${img.width}`);
+  }
+  return fromInterleavedU8(data, info.channels, info.height, info.width);
 }

@@ -68,6 +68,8 @@ export interface SynthOptions {
   softFinish?: number;
   /** Share of samples, in [0, 1], whose sensor noise has coarse grain (finish.ts; default 0). */
   noiseGrain?: number;
+  /** Share of samples, in [0, 1], without the jpeg label that get the AVIF/WebP finish instead of the JPEG one (finish.ts; default 0). */
+  codecFinish?: number;
   /**
    * Crops of photos whose notes (LICENSES.tsv in the photo folder, photo_notes.ts) name a shallow
    * depth of field or intentional motion blur must pass the strict sharpness test, for every label
@@ -203,6 +205,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
   }
   const softFinish = opts.softFinish === undefined ? undefined : checkNumber(where, 'softFinish', opts.softFinish, 0, 1);
   const noiseGrain = opts.noiseGrain === undefined ? undefined : checkNumber(where, 'noiseGrain', opts.noiseGrain, 0, 1);
+  const codecFinish = opts.codecFinish === undefined ? undefined : checkNumber(where, 'codecFinish', opts.codecFinish, 0, 1);
   // The photo folder's notes, read once for the options that need them (photo_notes.ts).
   let notesRead: Promise<Map<string, string>> | undefined;
   const photoNotes = async (option: string, purpose: string): Promise<Map<string, string>> => {
@@ -221,6 +224,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
     ...(opts.photoScales ? { photoScales: [...opts.photoScales] } : {}),
     ...(softFinish !== undefined ? { softFinish } : {}),
     ...(noiseGrain !== undefined ? { noiseGrain } : {}),
+    ...(codecFinish !== undefined ? { codecFinish } : {}),
     ...(partlyBlurred ? { partlyBlurred } : {}),
     ...(ownProblems ? { ownProblems } : {}),
   };

@@ -91,6 +91,11 @@ export interface SynthConfig {
    * (`synth --noise-grain`, finish.ts); absent: 0. Recorded only when given.
    */
   noiseGrain?: number;
+  /**
+   * Share of samples without the jpeg label whose last compression is AVIF or WebP instead of
+   * the JPEG finish (`synth --codec-finish`, finish.ts); absent: 0. Recorded only when given.
+   */
+  codecFinish?: number;
 }
 
 /** The photo -> split map of a dataset: its own `splits`, or drawn from the seed. */

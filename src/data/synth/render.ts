@@ -14,7 +14,7 @@ import { Rng } from '../../degrade/rng.js';
 import { r4, type DegradationName } from '../../degrade/types.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { deadLeaves } from './dead_leaves.js';
-import { applyFinishJpeg, applyFinishSoftness, degradeWithSensorFinish, planFinish, type CameraFinish } from './finish.js';
+import { applyFinishCodec, applyFinishJpeg, applyFinishSoftness, degradeWithSensorFinish, planFinish, type CameraFinish } from './finish.js';
 import { photoSplits, type Job, type Split, type SynthConfig } from './plan.js';
 import { servesLabels, STRICT_SHARPNESS } from './photo_notes.js';
 import { sharpness, type SharpnessOptions } from './sharpness.js';
@@ -159,7 +159,7 @@ function splitsOf(cfg: SynthConfig): Map<string, Split> {
 export async function renderJob(job: Job, cfg: SynthConfig, outDir: string, cache: PhotoCache): Promise<ManifestEntry> {
   const rng = new Rng(job.seed);
   const src = await cleanSource(job, cfg, cache, rng.fork('source'));
-  const fin = planFinish(job.labels, rng.fork('finish'), cfg.softFinish ?? 0, cfg.noiseGrain ?? 0);
+  const fin = planFinish(job.labels, rng.fork('finish'), cfg.softFinish ?? 0, cfg.noiseGrain ?? 0, cfg.codecFinish ?? 0);
   // The coarse grain, when drawn, also shapes the noise label's noise (same camera).
   const recipe = job.labels.filter((l) => l !== 'clean').map((l) => ({
     name: l as DegradationName,
@@ -180,6 +180,10 @@ export async function renderJob(job: Job, cfg: SynthConfig, outDir: string, cach
   if (fin.jpegQuality !== null) {
     image = await applyFinishJpeg(image, fin.jpegQuality);
     finish.jpegQuality = fin.jpegQuality;
+  } else if (fin.codec) {
+    image = await applyFinishCodec(image, fin.codec.codec, fin.codec.quality);
+    finish.codec = fin.codec.codec;
+    finish.codecQuality = fin.codec.quality;
   }
   await writeFileAtomic(path.join(outDir, job.file), await encodePng(image));
   return {
