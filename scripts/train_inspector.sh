@@ -205,6 +205,19 @@ elif [ "${THIRTYFIFTH:-0}" = 1 ]; then
   git show e9cbdb5:models/inspector.onnx > "$RUNS/twentyfifth.onnx"
   av train --data "$DATA-s17b/manifest.jsonl" $FINETUNE --weights "$RUNS/twentyfifth.onnx" --pair-weight 3 \
     --negative-weight 3 --negative-weight-labels defocus_blur,motion_blur --negative-weight-partners defocus_blur,motion_blur --out "$RUNS/inspector"
+elif [ "${THIRTYSIXTH:-0}" = 1 ]; then
+  # The thirty-sixth candidate (session 29): the twenty-fifth fine-tuned on a fifth sample of the
+  # shipped plan (seed 18) where 30% of the samples without the jpeg label are compressed with AVIF
+  # or WebP instead of JPEG (--codec-finish). Its rule also uses $DATA-512c.jsonl: the 512su val
+  # recipe with --codec-finish 1.
+  av synth --out "$DATA-s18c" $PLAN16 --seed 18 --strict-dof --codec-finish 0.3 --splits-from "$DATA/synth.json" --only-splits train,val
+  git show e9cbdb5:models/inspector.onnx > "$RUNS/twentyfifth.onnx"
+  av train --data "$DATA-s18c/manifest.jsonl" $FINETUNE --weights "$RUNS/twentyfifth.onnx" --pair-weight 3 --out "$RUNS/inspector"
+  av synth --out "$DATA-512c" --per-class 400 --size 512 --seed 2 --photos ../shared/photos --mix 0.4 --strict-dof --codec-finish 1 \
+    --splits-from "$DATA/synth.json" --only-splits val
+  av synth --out "$DATA-512wc" --per-class 800 --size 512 --seed 3 --photos ../shared/photos --mix 0.4 --strict-dof --codec-finish 1 \
+    --splits-from "$DATA/synth.json" --only-splits val
+  node scripts/merge_manifests.mjs "$DATA-512c.jsonl" "$DATA-512c/manifest.jsonl" "$DATA-512wc/manifest.jsonl"
 elif [ "${TWENTYSIXTH:-0}" = 1 ]; then
   av synth --out "$DATA-s16o" $PLAN16 --seed 16 --strict-dof --own-problems --splits-from "$DATA/synth.json" --only-splits train,val
   git show e9cbdb5:models/inspector.onnx > "$RUNS/twentyfifth.onnx"

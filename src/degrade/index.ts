@@ -13,7 +13,7 @@
  * | low_light     | low_light.ts  | scene+sensor| exposure/gamma, then shot + read noise                 |
  * | defocus_blur  | defocus.ts    | optics      | disk PSF, optionally depth-varying                     |
  * | motion_blur   | motion.ts     | optics      | Boracchi & Foi 2012 shake trajectories / linear        |
- * | noise         | noise.ts      | sensor      | Gaussian, Poisson-Gaussian (Foi 2008), camera (Brooks) |
+ * | noise         | noise.ts      | sensor      | Gaussian, Poisson-Gaussian (Foi 2008), camera (Brooks), isp (opt-in, isp_noise.ts) |
  * | jpeg          | jpeg.ts       | compression | libjpeg re-encode, quality 30..5                       |
  *
  * On-the-fly synthesis (e.g. in a trainer):
@@ -76,3 +76,4 @@ export { rain, applyRain, rainStreaks, rainDef, type RainParams, type RainLayer 
 export { haze, applyHaze, transmission, hazeDef, type HazeParams } from './haze.js';
 export { lowLight, lowLightExposure, lowLightNoise, lowLightDef, type LowLightParams } from './low_light.js';
 export { jpeg, applyJpeg, jpegRoundTrip, jpegDef, artifactStrength, blockEdgeExcess, REFERENCE_QUALITY, type JpegParams } from './jpeg.js';
+export { applyIspNoise, bayerColour, checkIsp, ISP_CHROMA_SIGMA, ISP_LUMA_SIGMA, ISP_SHARPEN, type IspProcessing, type IspNoiseParams } from './isp_noise.js';

@@ -22,6 +22,11 @@
  * blotchy low-frequency noise that in-camera denoising leaves (Nam et al. CVPR 2016 / PolyU-style
  * captures). The std at mid grey stays the label's, so grain changes the noise's texture, not its
  * strength. Set by the synthesizer (`synth --noise-grain P`).
+ *
+ * 'isp' (never drawn; chosen by giving `model: 'isp'`, as the synthesizer's `--isp-noise P` does):
+ * the camera model's shot/read noise on a Bayer mosaic, bilinearly demosaiced and processed as in a
+ * camera's own JPEG output (chroma noise reduction, optional luma noise reduction, sharpening; the
+ * `isp` parameters, drawn when not given), rescaled to the camera model's strength (isp_noise.ts).
  */
 import { srgbToLinearValue, linearToSrgbValue, withData, type ImageF32 } from '../image/tensor.js';
 import { defineSync, withOverrides } from './define.js';
@@ -29,8 +34,9 @@ import type { Rng } from './rng.js';
 import { gerp, needParam, r4, type DegradationDef } from './types.js';
 import { convolveSeparable, gaussianKernel1d } from './kernels.js';
 import { invalidArg } from '../util/errors.js';
+import { applyIspNoise, checkIsp, ISP_CHROMA_SIGMA, ISP_LUMA_SIGMA, ISP_SHARPEN, type IspProcessing } from './isp_noise.js';
 
-export type NoiseModel = 'gaussian' | 'poisson_gaussian' | 'camera';
+export type NoiseModel = 'gaussian' | 'poisson_gaussian' | 'camera' | 'isp';
 
 export interface NoiseParams {
   model: NoiseModel;
@@ -46,6 +52,8 @@ export interface NoiseParams {
   correlation: number;
   /** Gaussian sigma (px) of a further, std-keeping smoothing of the residual (coarse grain); absent = none. */
   grain?: number;
+  /** isp: the in-camera processing of the demosaiced noise (isp_noise.ts); absent for the other models. */
+  isp?: IspProcessing;
 }
 
 /** Slope of the sRGB curve at linear mid grey (0.214): noise std in sRGB ~ 1.08 x linear std. */
@@ -57,7 +65,7 @@ export const noiseDef: DegradationDef<NoiseParams> = {
   summary: 'Gaussian, Poisson-Gaussian (Foi 2008) or camera-like (Brooks 2019) noise',
   sample(severity, rng, _img, allOverrides) {
     // `grain` is never drawn here (the synthesizer sets it), so it is only recorded when given.
-    const { grain, ...overrides } = allOverrides ?? {};
+    const { grain, isp, ...overrides } = allOverrides ?? {};
     if (grain !== undefined && !(grain >= 0 && grain <= MAX_GRAIN)) invalidArg('noise', 'grain', `a number in [0, ${MAX_GRAIN}] (px)`, grain);
     // Always draw the model so overriding it keeps the rest of the random stream in step.
     const drawn = rng.choice<NoiseModel>(['gaussian', 'poisson_gaussian', 'camera']);
@@ -71,7 +79,7 @@ export const noiseDef: DegradationDef<NoiseParams> = {
       const f = rng.uniform(0.6, 0.95); // share of the variance at mid grey that is shot noise
       shot = (f * sigLin * sigLin) / MID_GREY_LIN;
       read = (1 - f) * sigLin * sigLin;
-    } else if (model === 'camera') {
+    } else if (model === 'camera' || model === 'isp') {
       gains[0] = r4(rng.uniform(1.9, 2.4));
       gains[2] = r4(rng.uniform(1.5, 1.9));
       ({ shot, read } = cameraShotRead(sigLin, 0.26 * rng.normal()));
@@ -79,10 +87,23 @@ export const noiseDef: DegradationDef<NoiseParams> = {
     // Drawn last so the other parameters keep their values for a given seed.
     const correlation = model === 'gaussian' ? 0 : r4e(rng.bool(0.6) ? rng.uniform(0.2, 0.7) : 0);
     const params = withOverrides('noise', { model, sigma: r4e(sigma), shot: r4e(shot), read: r4e(read), gains, correlation }, overrides);
+    if (params.model === 'isp') {
+      // The demosaicing correlates the noise, so no [c, 1, c] smoothing. The processing is drawn
+      // last, given or not, so that a recorded line replays the same noise stream.
+      if (grain) invalidArg('noise', 'grain', 'absent with the isp model (its processing shapes the noise)', grain);
+      const drawn = {
+        chroma: r4(rng.uniform(...ISP_CHROMA_SIGMA)),
+        luma: r4(rng.bool(0.5) ? rng.uniform(...ISP_LUMA_SIGMA) : 0),
+        sharpen: r4(rng.uniform(...ISP_SHARPEN)),
+      };
+      return { ...params, correlation: 0, isp: isp ?? drawn };
+    }
+    if (isp !== undefined) invalidArg('noise', 'isp', "absent unless model is 'isp'", isp);
     return grain ? { ...params, grain } : params;
   },
   check(p) {
-    needParam(['gaussian', 'poisson_gaussian', 'camera'].includes(p.model), 'noise', 'model', '"gaussian", "poisson_gaussian" or "camera"', p.model);
+    needParam(['gaussian', 'poisson_gaussian', 'camera', 'isp'].includes(p.model), 'noise', 'model', '"gaussian", "poisson_gaussian", "camera" or "isp"', p.model);
+    if (p.model === 'isp') checkIsp('noise', p.isp);
     for (const k of ['sigma', 'shot', 'read', 'correlation'] as const) needParam(p[k] >= 0, 'noise', k, 'a number >= 0', p[k]);
     needParam(Array.isArray(p.gains) && p.gains.length === 3 && p.gains.every((g) => g > 0), 'noise', 'gains', '[r, g, b] white-balance gains > 0', p.gains);
   },
@@ -115,6 +136,10 @@ function r4e(v: number): number {
 export const MAX_GRAIN = 4;
 
 export function applyNoise(img: ImageF32, p: NoiseParams, rng: Rng): ImageF32 {
+  if (p.model === 'isp') {
+    checkIsp('noise', p.isp);
+    return applyIspNoise(img, { shot: p.shot, read: p.read, gains: p.gains, isp: p.isp }, rng, signalDependent);
+  }
   const noisy = applyPixelNoise(img, p, rng);
   if (p.grain) coarsenResidual(img.data, noisy.data, img, p.grain);
   return noisy;

@@ -197,6 +197,56 @@ test('coarse noise grain: lag correlation exp(-d^2 / 4 sigma^2), std kept, recor
   assert.throws(() => noise(flat, 0.5, new Rng(3), { grain: 9 }), /grain/);
 });
 
+test('isp noise: the camera model\'s luma strength, demosaic-correlated grain, weaker and blotchy chroma; checked, reproducible', () => {
+  const S = 160;
+  const P = S * S;
+  const grey = createImage(3, S, S, 0.5);
+  /** Luma and Cb (B - Y) of the residual from mid grey, [H*W] each. */
+  const parts = (img: ImageF32) => {
+    const Y = new Float32Array(P);
+    const Cb = new Float32Array(P);
+    for (let i = 0; i < P; i++) {
+      Y[i] = 0.299 * (img.data[i]! - 0.5) + 0.587 * (img.data[P + i]! - 0.5) + 0.114 * (img.data[2 * P + i]! - 0.5);
+      Cb[i] = img.data[2 * P + i]! - 0.5 - Y[i]!;
+    }
+    return { Y, Cb };
+  };
+  const lagCorr = (d: Float32Array, lag: number) => {
+    let num = 0;
+    let den = 0;
+    for (let y = 0; y < S; y++) for (let x = 0; x < S - lag; x++) num += d[y * S + x]! * d[y * S + x + lag]!;
+    for (const v of d) den += v * v;
+    return num / (den * ((S - lag) / S));
+  };
+  const cam = noise(grey, 0.4, new Rng(4), { model: 'camera', correlation: 0 });
+  const isp = noise(grey, 0.4, new Rng(4), { model: 'isp', isp: { chroma: 2, luma: 0, sharpen: 0 } });
+  // Same severity and stream: the same camera (shot, read, gains); no [c, 1, c] smoothing.
+  assert.deepEqual([isp.params.shot, isp.params.read, isp.params.gains], [cam.params.shot, cam.params.read, cam.params.gains]);
+  assert.equal(isp.params.correlation, 0);
+  const c = parts(cam.image);
+  const q = parts(isp.image);
+  const lumaRatio = std(q.Y) / std(c.Y);
+  assert.ok(lumaRatio > 0.9 && lumaRatio < 1.1, `luma std isp / camera ${lumaRatio}`);
+  assert.ok(std(q.Cb) < 0.8 * std(c.Cb), `chroma noise reduced: Cb std ${std(q.Cb)} vs camera ${std(c.Cb)}`);
+  assert.ok(lagCorr(q.Cb, 3) > 0.3 && Math.abs(lagCorr(c.Cb, 3)) < 0.05, `Cb lag-3 correlation isp ${lagCorr(q.Cb, 3)}, camera ${lagCorr(c.Cb, 3)}`);
+  assert.ok(lagCorr(q.Y, 1) > 0.3 && Math.abs(lagCorr(c.Y, 1)) < 0.05, `luma lag-1 correlation isp ${lagCorr(q.Y, 1)}, camera ${lagCorr(c.Y, 1)}`);
+  // Sharpening makes the luma grain finer (less neighbour correlation) at the same strength.
+  const sharpened = parts(noise(grey, 0.4, new Rng(4), { model: 'isp', isp: { chroma: 2, luma: 0, sharpen: 1 } }).image);
+  assert.ok(lagCorr(sharpened.Y, 1) < lagCorr(q.Y, 1) - 0.1, `sharpened lag-1 ${lagCorr(sharpened.Y, 1)} vs ${lagCorr(q.Y, 1)}`);
+  assert.ok(Math.abs(std(sharpened.Y) / std(c.Y) - 1) < 0.1);
+  // Processing drawn when not given, in range, recorded; the record reproduces the image.
+  const drawn = noise(grey, 0.4, new Rng(5), { model: 'isp' });
+  const p = drawn.params.isp!;
+  assert.ok(p.chroma >= 0.8 && p.chroma <= 2.5 && p.luma >= 0 && p.luma <= 0.7 && p.sharpen >= 0 && p.sharpen <= 1, JSON.stringify(p));
+  assert.deepEqual(noise(grey, 0.4, new Rng(5), drawn.params).image.data, drawn.image.data);
+  // The other models never draw or record it (older manifests regenerate unchanged).
+  assert.equal('isp' in noise(grey, 0.4, new Rng(5), { model: 'camera' }).params, false);
+  assert.throws(() => noise(createImage(1, 32, 32, 0.5), 0.4, new Rng(1), { model: 'isp' }), /noise: expected 3 .*colour filter array.* for image channels but received 1/);
+  assert.throws(() => noise(grey, 0.4, new Rng(1), { model: 'isp', grain: 1 }), /noise: .*grain/);
+  assert.throws(() => noise(grey, 0.4, new Rng(1), { model: 'camera', isp: { chroma: 1, luma: 0, sharpen: 0 } }), /noise: .*isp/);
+  assert.throws(() => noise(grey, 0.4, new Rng(1), { model: 'isp', isp: { chroma: 0, luma: 0, sharpen: 0 } }), /noise: .*params\.isp/);
+});
+
 /** Mean |difference| across 8x8 block boundaries over mean |difference| inside blocks. */
 function blockiness(img: ImageF32): number {
   const Y = luma(img);

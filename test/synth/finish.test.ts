@@ -5,6 +5,7 @@ import { Rng, convolve, diskKernel, defocusBlur, gaussianBlur, lowLight, artifac
 import { applyFinishJpeg } from '../../src/data/synth/finish.js';
 import { createImage } from '../../src/image/tensor.js';
 import { cameraShotRead, SRGB_SLOPE_MID } from '../../src/degrade/noise.js';
+import { ISP_CHROMA_SIGMA, ISP_LUMA_SIGMA, ISP_SHARPEN } from '../../src/degrade/isp_noise.js';
 
 test('camera finish plan: never on the labels that already carry it; ranges per label', () => {
   const plans = (labels: string[]) => Array.from({ length: 400 }, (_, i) => planFinish(labels, new Rng(i)));
@@ -160,4 +161,25 @@ test('codec finish: deterministic, shape kept, smooths less than the weakest def
       assert.ok(strength < 2.5 * q75, `seed ${seed} ${codec} q${q}: strength ${strength.toFixed(2)} vs 2.5 x q75 ${(2.5 * q75).toFixed(2)}`);
     }
   }
+});
+
+test('isp-noise plan: a share of samples, the label and finish noise share one processing, replaces the grain, the other draws unchanged', () => {
+  const off = Array.from({ length: 400 }, (_, i) => planFinish(['clean'], new Rng(i), 0.5, 0, 0.5));
+  const on = Array.from({ length: 400 }, (_, i) => planFinish(['clean'], new Rng(i), 0.5, 0, 0.5, 0.5));
+  assert.ok(off.every((p) => p.isp === null && (p.noise === null || p.noise.model === 'camera')));
+  on.forEach((p, i) => {
+    if (!p.isp) return assert.deepEqual({ ...p, isp: null }, off[i]);
+    assert.ok(p.isp.chroma >= ISP_CHROMA_SIGMA[0] && p.isp.chroma <= ISP_CHROMA_SIGMA[1] && p.isp.luma <= ISP_LUMA_SIGMA[1] && p.isp.sharpen <= ISP_SHARPEN[1]);
+    if (p.noise) {
+      assert.equal(p.noise.model, 'isp');
+      assert.deepEqual(p.noise.isp, p.isp, 'the finish noise carries the sample processing');
+      assert.deepEqual({ ...p.noise, model: 'camera', correlation: off[i]!.noise!.correlation, isp: undefined }, { ...off[i]!.noise, isp: undefined });
+      assert.equal(p.noise.correlation, 0, 'the demosaicing correlates the noise instead');
+    }
+  });
+  const drawn = on.filter((p) => p.isp).length;
+  assert.ok(drawn > 160 && drawn < 240, `${drawn}/400`);
+  // With the grain also asked for, a sample that draws both keeps the processing only.
+  const both = Array.from({ length: 100 }, (_, i) => planFinish(['clean'], new Rng(i), 0, 1, 0, 1));
+  assert.ok(both.every((p) => p.noiseGrain === null && p.isp !== null && (p.noise === null || p.noise.grain === undefined)));
 });

@@ -21,7 +21,8 @@ const usage = `Usage: attnvision synth --out DIR --per-class N [--size 256] [--s
                         [--mix 0.2] [--workers N] [--preview] [--quiet]
                         [--splits-from OTHER/synth.json|SPLIT.json] [--only-splits val,test]
                         [--photo-scales 0.35,0.5,0.7] [--soft-finish 0]
-                        [--noise-grain 0] [--codec-finish 0] [--strict-dof] [--own-problems]
+                        [--noise-grain 0] [--codec-finish 0] [--isp-noise 0]
+                        [--strict-dof] [--own-problems]
 
 Synthesises a labelled image-quality dataset: N images for 'clean' and for each degradation
 (defocus_blur, motion_blur, noise, rain, haze, low_light, jpeg), at random severities.
@@ -61,6 +62,10 @@ Options:
                    (quality 45-75) or WebP (50-90) instead of the ordinary JPEG finish: the
                    smoothing of video frames and web images, so it is not read as JPEG damage
                    and blur under it is still found                                [0]
+  --isp-noise P    share of samples whose sensor noise (the noise label's and the finish's) is
+                   processed as in a camera's own JPEGs: Bayer mosaic, demosaicing, chroma noise
+                   reduction, sharpening (colour blotches and fine grain, at the same luma
+                   strength); replaces --noise-grain on the samples that draw both    [0]
   --strict-dof     photos whose notes (LICENSES.tsv in --photos: columns file, notes) name a
                    shallow depth of field or intentional motion blur give only crops that pass
                    a strict sharpness test (3/4 of the crop textured, almost none of it soft),
@@ -92,7 +97,7 @@ export const synthCommand: Command = {
   usage,
   interruptHint: 'run the same command again to continue where it stopped',
   async run(argv) {
-    const args = parseArgs(argv, { values: ['out', 'per-class', 'size', 'seed', 'photos', 'mix', 'workers', 'splits-from', 'only-splits', 'photo-scales', 'soft-finish', 'noise-grain', 'codec-finish'], booleans: ['preview', 'quiet', 'strict-dof', 'own-problems'], positional: 0 }, 'synth');
+    const args = parseArgs(argv, { values: ['out', 'per-class', 'size', 'seed', 'photos', 'mix', 'workers', 'splits-from', 'only-splits', 'photo-scales', 'soft-finish', 'noise-grain', 'codec-finish', 'isp-noise'], booleans: ['preview', 'quiet', 'strict-dof', 'own-problems'], positional: 0 }, 'synth');
     if (args.flags.get('help')) {
       console.log(usage);
       return 0;
@@ -126,6 +131,7 @@ export const synthCommand: Command = {
     const softFinish = args.flags.has('soft-finish') ? flagNumber(args, 'soft-finish', 0, 'synth', { min: 0, max: 1 }) : undefined;
     const noiseGrain = args.flags.has('noise-grain') ? flagNumber(args, 'noise-grain', 0, 'synth', { min: 0, max: 1 }) : undefined;
     const codecFinish = args.flags.has('codec-finish') ? flagNumber(args, 'codec-finish', 0, 'synth', { min: 0, max: 1 }) : undefined;
+    const ispNoise = args.flags.has('isp-noise') ? flagNumber(args, 'isp-noise', 0, 'synth', { min: 0, max: 1 }) : undefined;
     if (splitsFrom && !photos) throw new ArgumentError('synth: --splits-from needs --photos (procedural samples have no photo splits to keep)');
     const strictDof = args.flags.get('strict-dof') === true;
     if (strictDof && !photos) throw new ArgumentError('synth: --strict-dof needs --photos');
@@ -141,6 +147,7 @@ export const synthCommand: Command = {
       ...(softFinish !== undefined ? { softFinish } : {}),
       ...(noiseGrain !== undefined ? { noiseGrain } : {}),
       ...(codecFinish !== undefined ? { codecFinish } : {}),
+      ...(ispNoise !== undefined ? { ispNoise } : {}),
       ...(strictDof ? { strictPartlyBlurred: true } : {}),
       ...(ownProblems ? { ownProblems: true } : {}),
     });

@@ -38,10 +38,18 @@
  *   defocus label: on textured 256 px crops an AVIF encode at quality 45 keeps about 0.6-0.7 of
  *   the Laplacian energy where a disk of radius 2 keeps 0.4 (quality 20-30 keeps 0.2-0.55, too
  *   close to blur to call clean).
+ * - In-camera processed noise (opt-in, `synth --isp-noise P`: a share P of all samples): the
+ *   sample's sensor noise, the noise label's and the sensor-noise finish's alike (one camera per
+ *   sample), uses the 'isp' noise model (isp_noise.ts): Bayer mosaic, bilinear demosaicing, chroma
+ *   noise reduction, optional luma noise reduction and sharpening, at the camera model's luma
+ *   strength. It replaces the coarse grain when both are drawn. Why: the shipped model finds noise
+ *   on none of the 12 real Nam/PolyU noise photos (in-camera JPEGs of high-ISO shots), calling 7 of
+ *   them motion blur, while it finds it on 8 of the 9 DND photos (raw data, simply developed).
  */
 import { applyDegradations, applyJpeg, applyNoise, r4, type AppliedDegradation, type NoiseParams, type RecipeItem } from '../../degrade/index.js';
 import { gaussianBlur } from '../../degrade/kernels.js';
 import { cameraShotRead, SRGB_SLOPE_MID } from '../../degrade/noise.js';
+import { ISP_CHROMA_SIGMA, ISP_LUMA_SIGMA, ISP_SHARPEN, type IspProcessing } from '../../degrade/isp_noise.js';
 import type { Rng } from '../../degrade/rng.js';
 import { toLinear, toSrgb, fromInterleavedU8, type ImageF32 } from '../../image/tensor.js';
 import { encodeLossy, type LossyCodec } from '../../image/io.js';
@@ -60,6 +68,8 @@ export interface CameraFinish {
   codec?: LossyCodec;
   /** Its quality (the encoder's own 1-100 scale). */
   codecQuality?: number;
+  /** In-camera processing of the sensor-noise finish ('isp' noise model; the noise label records its own). */
+  noiseIsp?: IspProcessing;
 }
 
 /** Share of eligible samples with the sensor-noise finish, and its std range (sRGB, /255). */
@@ -102,6 +112,8 @@ export interface FinishPlan {
   noiseGrain: number | null;
   /** The video/web codec finish, when drawn (then `jpegQuality` is null). */
   codec: { codec: LossyCodec; quality: number } | null;
+  /** In-camera processing of this sample's sensor noise (label and finish: the 'isp' model), when drawn (then `noiseGrain` is null). */
+  isp: IspProcessing | null;
 }
 
 /**
@@ -109,7 +121,7 @@ export interface FinishPlan {
  * lens softness, the coarse grain and the codec finish default to 0, as for datasets made before
  * each existed.
  */
-export function planFinish(labels: readonly string[], rng: Rng, softShare = 0, grainShare = 0, codecShare = 0): FinishPlan {
+export function planFinish(labels: readonly string[], rng: Rng, softShare = 0, grainShare = 0, codecShare = 0, ispShare = 0): FinishPlan {
   // Every value is drawn whatever the labels, so each sample's stream stays in step.
   const doNoise = rng.bool(FINISH_NOISE_PROB);
   const sigma = Math.exp(rng.uniform(Math.log(FINISH_NOISE_SIGMA[0]), Math.log(FINISH_NOISE_SIGMA[1])));
@@ -132,12 +144,25 @@ export function planFinish(labels: readonly string[], rng: Rng, softShare = 0, g
   const codecName: LossyCodec = rng.bool(0.5) ? 'avif' : 'webp';
   const codecQuality = rng.int(...FINISH_CODEC_QUALITY[codecName]);
   const codec = doCodec && !labels.includes('jpeg') ? { codec: codecName, quality: codecQuality } : null;
+  // Drawn after the codec for the same reason.
+  const doIsp = rng.bool(ispShare);
+  const processing: IspProcessing = {
+    chroma: r4(rng.uniform(...ISP_CHROMA_SIGMA)),
+    luma: r4(rng.bool(0.5) ? rng.uniform(...ISP_LUMA_SIGMA) : 0),
+    sharpen: r4(rng.uniform(...ISP_SHARPEN)),
+  };
+  const isp = doIsp ? processing : null;
+  const grainUsed = isp ? null : noiseGrain;
+  let finishNoise: NoiseParams | null = noise;
+  if (noise && isp) finishNoise = { ...noise, model: 'isp', correlation: 0, isp };
+  else if (noise && grainUsed !== null) finishNoise = { ...noise, grain: grainUsed };
   return {
-    noise: noise && noiseGrain !== null ? { ...noise, grain: noiseGrain } : noise,
+    noise: finishNoise,
     jpegQuality: codec ? null : jpegQuality,
     softSigma: doSoft ? softSigma : null,
-    noiseGrain,
+    noiseGrain: grainUsed,
     codec,
+    isp,
   };
 }
 

@@ -70,6 +70,8 @@ export interface SynthOptions {
   noiseGrain?: number;
   /** Share of samples, in [0, 1], without the jpeg label that get the AVIF/WebP finish instead of the JPEG one (finish.ts; default 0). */
   codecFinish?: number;
+  /** Share of samples, in [0, 1], whose sensor noise is the in-camera processed 'isp' model (finish.ts; default 0). */
+  ispNoise?: number;
   /**
    * Crops of photos whose notes (LICENSES.tsv in the photo folder, photo_notes.ts) name a shallow
    * depth of field or intentional motion blur must pass the strict sharpness test, for every label
@@ -206,6 +208,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
   const softFinish = opts.softFinish === undefined ? undefined : checkNumber(where, 'softFinish', opts.softFinish, 0, 1);
   const noiseGrain = opts.noiseGrain === undefined ? undefined : checkNumber(where, 'noiseGrain', opts.noiseGrain, 0, 1);
   const codecFinish = opts.codecFinish === undefined ? undefined : checkNumber(where, 'codecFinish', opts.codecFinish, 0, 1);
+  const ispNoise = opts.ispNoise === undefined ? undefined : checkNumber(where, 'ispNoise', opts.ispNoise, 0, 1);
   // The photo folder's notes, read once for the options that need them (photo_notes.ts).
   let notesRead: Promise<Map<string, string>> | undefined;
   const photoNotes = async (option: string, purpose: string): Promise<Map<string, string>> => {
@@ -225,6 +228,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
     ...(softFinish !== undefined ? { softFinish } : {}),
     ...(noiseGrain !== undefined ? { noiseGrain } : {}),
     ...(codecFinish !== undefined ? { codecFinish } : {}),
+    ...(ispNoise !== undefined ? { ispNoise } : {}),
     ...(partlyBlurred ? { partlyBlurred } : {}),
     ...(ownProblems ? { ownProblems } : {}),
   };

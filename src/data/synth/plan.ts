@@ -96,6 +96,11 @@ export interface SynthConfig {
    * the JPEG finish (`synth --codec-finish`, finish.ts); absent: 0. Recorded only when given.
    */
   codecFinish?: number;
+  /**
+   * Share of samples whose sensor noise (noise label and sensor-noise finish) is the in-camera
+   * processed 'isp' model (`synth --isp-noise`, finish.ts); absent: 0. Recorded only when given.
+   */
+  ispNoise?: number;
 }
 
 /** The photo -> split map of a dataset: its own `splits`, or drawn from the seed. */

@@ -159,12 +159,13 @@ function splitsOf(cfg: SynthConfig): Map<string, Split> {
 export async function renderJob(job: Job, cfg: SynthConfig, outDir: string, cache: PhotoCache): Promise<ManifestEntry> {
   const rng = new Rng(job.seed);
   const src = await cleanSource(job, cfg, cache, rng.fork('source'));
-  const fin = planFinish(job.labels, rng.fork('finish'), cfg.softFinish ?? 0, cfg.noiseGrain ?? 0, cfg.codecFinish ?? 0);
-  // The coarse grain, when drawn, also shapes the noise label's noise (same camera).
+  const fin = planFinish(job.labels, rng.fork('finish'), cfg.softFinish ?? 0, cfg.noiseGrain ?? 0, cfg.codecFinish ?? 0, cfg.ispNoise ?? 0);
+  // The coarse grain or the in-camera processing, when drawn, also shapes the noise label's noise (same camera).
+  const labelNoise = fin.isp ? { model: 'isp' as const, isp: fin.isp } : fin.noiseGrain !== null ? { grain: fin.noiseGrain } : null;
   const recipe = job.labels.filter((l) => l !== 'clean').map((l) => ({
     name: l as DegradationName,
     severity: job.severities[l as DegradationName]!,
-    ...(l === 'noise' && fin.noiseGrain !== null ? { params: { grain: fin.noiseGrain } } : {}),
+    ...(l === 'noise' && labelNoise ? { params: labelNoise } : {}),
   }));
   const finish: CameraFinish = {};
   let source = src.image;
@@ -176,6 +177,7 @@ export async function renderJob(job: Job, cfg: SynthConfig, outDir: string, cach
   const { applied } = degraded;
   if (fin.noise) finish.noiseSigma = Number(fin.noise.sigma.toPrecision(4));
   if (fin.noise?.grain) finish.noiseGrain = fin.noise.grain;
+  if (fin.noise?.isp) finish.noiseIsp = fin.noise.isp;
   let image = degraded.image;
   if (fin.jpegQuality !== null) {
     image = await applyFinishJpeg(image, fin.jpegQuality);
