@@ -5,10 +5,11 @@
  *    unprocessing of Brooks et al., "Unprocessing Images for Learned Raw Denoising", CVPR 2019).
  * 2. A Bayer colour filter array (RGGB): each pixel is one CFA site and gets the camera model's
  *    shot/read noise for its own colour only, Var = shot * y + read (Foi et al., IEEE TIP 2008).
- * 3. Bilinear demosaicing of that noise mosaic: the missing two colours of each pixel are the mean
- *    of the nearest sites of that colour, so neighbouring pixels and the three channels share noise
- *    (the cross-channel, spatially correlated noise of in-camera sRGB output that Nam et al.,
- *    "A Holistic Approach to Cross-Channel Image Noise Modeling", CVPR 2016, measure).
+ * 3. Colour-difference demosaicing of that noise mosaic: green bilinearly from its nearest sites,
+ *    then red and blue as green plus the bilinearly interpolated differences R - G and B - G at
+ *    their own sites. Neighbouring pixels share noise, and red and blue share green's (the
+ *    cross-channel, spatially correlated noise of in-camera sRGB output that Nam et al., "A
+ *    Holistic Approach to Cross-Channel Image Noise Modeling", CVPR 2016, measure).
  * 4. Back through the gains and the sRGB curve, then in-camera processing of the noise residual in
  *    a luma / colour-difference space: chroma noise reduction (Gaussian of `chroma` px on the two
  *    colour differences, which leaves the colour blotches of high-ISO JPEGs), optional luma noise
@@ -43,7 +44,7 @@ export const ISP_CHROMA_SIGMA: [number, number] = [0.8, 2.5];
 export const ISP_LUMA_SIGMA: [number, number] = [0, 0.7];
 export const ISP_SHARPEN: [number, number] = [0, 1];
 
-/** Bilinear demosaicing kernels: green from its 4 neighbours, red/blue from 2 or 4 (weights sum to 1 over present sites). */
+/** Bilinear interpolation kernels: green from its 4 neighbours, red/blue (differences) from 2 or 4 (weights sum to 1 over present sites). */
 const GREEN: Kernel = { size: 3, data: Float32Array.from([0, 1, 0, 1, 4, 1, 0, 1, 0], (v) => v / 4) };
 const RED_BLUE: Kernel = { size: 3, data: Float32Array.from([1, 2, 1, 2, 4, 2, 1, 2, 1], (v) => v / 4) };
 
@@ -62,11 +63,16 @@ export interface IspNoiseParams {
   isp: IspProcessing;
 }
 
-/** Checks the processing parameters; `where` names the degradation in the error. */
+const ISP_KEYS = ['chroma', 'luma', 'sharpen'] as const;
+
+/** Checks the processing parameters (exactly the three keys, finite numbers in range); `where` names the degradation in the error. */
 export function checkIsp(where: string, isp: unknown): asserts isp is IspProcessing {
-  const p = isp as Partial<IspProcessing> | undefined;
-  const ok = !!p && typeof p === 'object' && (p.chroma ?? 0) > 0 && p.chroma! <= 8 && (p.luma ?? -1) >= 0 && p.luma! <= 4 && (p.sharpen ?? -1) >= 0 && p.sharpen! <= 3;
-  if (!ok) invalidArg(where, 'params.isp', '{ chroma: (0, 8] px, luma: [0, 4] px, sharpen: [0, 3] }', isp);
+  const p = isp as Record<string, unknown> | null | undefined;
+  const num = (k: string) => (typeof p?.[k] === 'number' && Number.isFinite(p[k]) ? (p[k] as number) : NaN);
+  const ok = !!p && typeof p === 'object' && !Array.isArray(p)
+    && Object.keys(p).every((k) => (ISP_KEYS as readonly string[]).includes(k))
+    && num('chroma') > 0 && num('chroma') <= 8 && num('luma') >= 0 && num('luma') <= 4 && num('sharpen') >= 0 && num('sharpen') <= 3;
+  if (!ok) invalidArg(where, 'params.isp', '{ chroma: (0, 8] px, luma: [0, 4] px, sharpen: [0, 3] } (finite numbers, no other keys)', isp);
 }
 
 export function applyIspNoise(img: ImageF32, p: IspNoiseParams, rng: Rng, signalDependent: (y: number, a: number, b: number, rng: Rng) => number): ImageF32 {
@@ -94,12 +100,27 @@ export function applyIspNoise(img: ImageF32, p: IspNoiseParams, rng: Rng, signal
   }
   // Luma RMS of independent channel noise with the per-site variances of each colour.
   const target = Math.sqrt(LUMA.reduce((acc, w, c) => acc + w * w * (sites[c] ? siteSq[c]! / sites[c]! : 0), 0));
-  // 3. bilinear demosaicing of the noise: [3, H, W] dense
+  // 3. colour-difference demosaicing of the noise: green, then R - G and B - G at their own sites
   const green = convolve({ channels: 1, height: H, width: W, data: mosaic.subarray(plane, 2 * plane) }, GREEN).data; // [H, W]
-  const redBlue = convolve({ channels: 2, height: H, width: W, data: packRedBlue(mosaic, plane) }, RED_BLUE).data; // [2, H, W]
+  const diff = new Float32Array(2 * plane); // [2, H, W]: R - G at red sites, B - G at blue sites, 0 elsewhere
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const c = bayerColour(y, x);
+      const i = y * W + x;
+      if (c === 0) diff[i] = mosaic[i]! - green[i]!;
+      else if (c === 2) diff[plane + i] = mosaic[2 * plane + i]! - green[i]!;
+    }
+  }
+  const diffs = convolve({ channels: 2, height: H, width: W, data: diff }, RED_BLUE).data; // [2, H, W]
+  const red = new Float32Array(plane);
+  const blue = new Float32Array(plane);
+  for (let i = 0; i < plane; i++) {
+    red[i] = green[i]! + diffs[i]!;
+    blue[i] = green[i]! + diffs[plane + i]!;
+  }
   // 4. residual in sRGB after the gains and the curve
   const r = new Float32Array(3 * plane);
-  const dm = [redBlue.subarray(0, plane), green, redBlue.subarray(plane, 2 * plane)];
+  const dm = [red, green, blue];
   for (let c = 0; c < 3; c++) {
     const g = p.gains[c];
     for (let i = 0; i < plane; i++) {
@@ -130,25 +151,17 @@ export function applyIspNoise(img: ImageF32, p: IspNoiseParams, rng: Rng, signal
   const out = new Float32Array(3 * plane);
   let sq = 0;
   for (let i = 0; i < plane; i++) {
-    const red = Y[i]! + chroma[plane + i]!;
-    const blue = Y[i]! + chroma[i]!;
-    const grn = (Y[i]! - LUMA[0] * red - LUMA[2] * blue) / LUMA[1];
-    out[i] = red;
-    out[plane + i] = grn;
-    out[2 * plane + i] = blue;
+    const rr = Y[i]! + chroma[plane + i]!;
+    const rb = Y[i]! + chroma[i]!;
+    const rg = (Y[i]! - LUMA[0] * rr - LUMA[2] * rb) / LUMA[1];
+    out[i] = rr;
+    out[plane + i] = rg;
+    out[2 * plane + i] = rb;
     sq += Y[i]! * Y[i]!;
   }
   const scale = sq > 0 ? target / Math.sqrt(sq / plane) : 0;
   for (let i = 0; i < 3 * plane; i++) out[i] = clip01(src[i]! + scale * out[i]!);
   return withData(img, out);
-}
-
-/** The red and blue planes of a [3, H, W] mosaic as one [2, H, W] array. */
-function packRedBlue(mosaic: Float32Array, plane: number): Float32Array {
-  const rb = new Float32Array(2 * plane);
-  rb.set(mosaic.subarray(0, plane));
-  rb.set(mosaic.subarray(2 * plane, 3 * plane), plane);
-  return rb;
 }
 
 function clip01(v: number): number {

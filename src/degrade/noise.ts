@@ -96,14 +96,18 @@ export const noiseDef: DegradationDef<NoiseParams> = {
         luma: r4(rng.bool(0.5) ? rng.uniform(...ISP_LUMA_SIGMA) : 0),
         sharpen: r4(rng.uniform(...ISP_SHARPEN)),
       };
-      return { ...params, correlation: 0, isp: isp ?? drawn };
+      return { ...params, correlation: overrides.correlation ?? 0, isp: isp ?? drawn };
     }
     if (isp !== undefined) invalidArg('noise', 'isp', "absent unless model is 'isp'", isp);
     return grain ? { ...params, grain } : params;
   },
   check(p) {
     needParam(['gaussian', 'poisson_gaussian', 'camera', 'isp'].includes(p.model), 'noise', 'model', '"gaussian", "poisson_gaussian", "camera" or "isp"', p.model);
-    if (p.model === 'isp') checkIsp('noise', p.isp);
+    if (p.model === 'isp') {
+      checkIsp('noise', p.isp);
+      needParam(!p.grain, 'noise', 'grain', 'absent with the isp model (its processing shapes the noise)', p.grain);
+      needParam(p.correlation === 0, 'noise', 'correlation', '0 with the isp model (its demosaicing correlates the noise)', p.correlation);
+    }
     for (const k of ['sigma', 'shot', 'read', 'correlation'] as const) needParam(p[k] >= 0, 'noise', k, 'a number >= 0', p[k]);
     needParam(Array.isArray(p.gains) && p.gains.length === 3 && p.gains.every((g) => g > 0), 'noise', 'gains', '[r, g, b] white-balance gains > 0', p.gains);
   },

@@ -49,6 +49,20 @@ test('sensor-noise finish: measured std on flat grey within the planned range, b
     const weakest = Math.min(...Array.from({ length: 10 }, (_, i) => sd(noise(grey, 0, new Rng(i), { model, correlation: 0 }).image)));
     assert.ok(weakest > 1.5 * finishMax, `${model}: weakest noise label std ${weakest * 255}/255 vs strongest finish ${finishMax * 255}/255`);
   }
+  // The isp model keeps the camera model's luma strength (its chroma noise reduction lowers each
+  // channel's std), so its margin is measured on luma against the strongest camera-model finish.
+  const lumaSd = (img: { data: Float32Array }) => {
+    const n = 96 * 96;
+    const y = Float32Array.from({ length: n }, (_, i) => 0.299 * img.data[i]! + 0.587 * img.data[n + i]! + 0.114 * img.data[2 * n + i]!);
+    const m = y.reduce((a, b) => a + b, 0) / n;
+    return Math.sqrt(y.reduce((a, b) => a + (b - m) ** 2, 0) / n);
+  };
+  const finishMaxLuma = lumaSd(applyNoise(grey, { ...planFinish(['clean'], new Rng(0)).noise!, ...finishAtMost(), correlation: 0 }, new Rng(7)));
+  const processings = [{ chroma: 0.8, luma: 0, sharpen: 0 }, { chroma: 2.5, luma: 0.7, sharpen: 1 }];
+  for (const isp of processings) {
+    const weakest = Math.min(...Array.from({ length: 10 }, (_, i) => lumaSd(noise(grey, 0, new Rng(i), { model: 'isp', isp }).image)));
+    assert.ok(weakest > 1.5 * finishMaxLuma, `isp ${JSON.stringify(isp)}: weakest noise label luma std ${weakest * 255}/255 vs strongest finish ${finishMaxLuma * 255}/255`);
+  }
 });
 
 test('low-light JPEG finish at its lowest quality stays below the jpeg label visibility bar (2.5x q75)', async () => {

@@ -53,7 +53,7 @@ test('degradation parameters: NaN, impossible values and unknown kinds are named
   assert.throws(() => lowLight(img, 0.5, rng(), { exposure: true as never }), /low_light: expected a number for params\.exposure but received true/);
   assert.throws(() => motionBlur(img, 0.5, rng(), { length: '5' as never }), /motion_blur: expected a number for params\.length but received "5"/);
   assert.deepEqual(defocusBlur(img, 0.5, rng(), { subject: undefined }).params, defocusBlur(img, 0.5, rng()).params, 'an undefined override is no override');
-  assert.throws(() => noise(img, 0.5, rng(), { model: 'laplace' as never }), /noise: expected "gaussian", "poisson_gaussian" or "camera" for params\.model but received "laplace"/);
+  assert.throws(() => noise(img, 0.5, rng(), { model: 'laplace' as never }), /noise: expected "gaussian", "poisson_gaussian", "camera" or "isp" for params\.model but received "laplace"/);
   assert.throws(() => noise(img, 0.5, rng(), { model: 'camera', gains: [0, 1, 1] }), /noise: expected \[r, g, b\] white-balance gains > 0 for params\.gains/);
   assert.throws(() => motionBlur(img, 0.5, rng(), { kind: 'spiral' as never }), /motion_blur: expected "shake" or "linear" for params\.kind/);
   assert.throws(() => motionBlur(img, 0.5, rng(), { length: 0 }), /motion_blur: expected a number > 0 \(px\) for params\.length but received 0/);
