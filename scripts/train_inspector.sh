@@ -218,6 +218,19 @@ elif [ "${THIRTYSIXTH:-0}" = 1 ]; then
   av synth --out "$DATA-512wc" --per-class 800 --size 512 --seed 3 --photos ../shared/photos --mix 0.4 --strict-dof --codec-finish 1 \
     --splits-from "$DATA/synth.json" --only-splits val
   node scripts/merge_manifests.mjs "$DATA-512c.jsonl" "$DATA-512c/manifest.jsonl" "$DATA-512wc/manifest.jsonl"
+elif [ "${THIRTYSEVENTH:-0}" = 1 ]; then
+  # The thirty-seventh candidate (session 29): as the thirty-sixth, on a sample (seed 19) that also
+  # gives half of the samples in-camera processed sensor noise (--isp-noise 0.5, the 'isp' noise
+  # model). Its rule also uses $DATA-512ci.jsonl: the 512su val recipe with --codec-finish 1
+  # --isp-noise 1.
+  av synth --out "$DATA-s19ci" $PLAN16 --seed 19 --strict-dof --codec-finish 0.3 --isp-noise 0.5 --splits-from "$DATA/synth.json" --only-splits train,val
+  git show e9cbdb5:models/inspector.onnx > "$RUNS/twentyfifth.onnx"
+  av train --data "$DATA-s19ci/manifest.jsonl" $FINETUNE --weights "$RUNS/twentyfifth.onnx" --pair-weight 3 --out "$RUNS/inspector"
+  av synth --out "$DATA-512ci" --per-class 400 --size 512 --seed 2 --photos ../shared/photos --mix 0.4 --strict-dof --codec-finish 1 --isp-noise 1 \
+    --splits-from "$DATA/synth.json" --only-splits val
+  av synth --out "$DATA-512wci" --per-class 800 --size 512 --seed 3 --photos ../shared/photos --mix 0.4 --strict-dof --codec-finish 1 --isp-noise 1 \
+    --splits-from "$DATA/synth.json" --only-splits val
+  node scripts/merge_manifests.mjs "$DATA-512ci.jsonl" "$DATA-512ci/manifest.jsonl" "$DATA-512wci/manifest.jsonl"
 elif [ "${TWENTYSIXTH:-0}" = 1 ]; then
   av synth --out "$DATA-s16o" $PLAN16 --seed 16 --strict-dof --own-problems --splits-from "$DATA/synth.json" --only-splits train,val
   git show e9cbdb5:models/inspector.onnx > "$RUNS/twentyfifth.onnx"

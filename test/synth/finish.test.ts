@@ -170,7 +170,10 @@ test('codec finish: deterministic, shape kept, smooths less than the weakest def
       assert.deepEqual(a.data, b.data, `${codec}: same input, same output`);
       assert.ok(a.data.some((v, i) => Math.abs(v - img.data[i]!) > 2 / 255), `${codec} q${q} changed the image`);
       const kept = laplacian(a) / e0;
-      assert.ok(kept > weakestDefocus + 0.15, `seed ${seed} ${codec} q${q}: keeps ${kept.toFixed(3)} of the Laplacian energy, weakest defocus ${weakestDefocus.toFixed(3)}`);
+      assert.ok(kept > 0.5 && kept > weakestDefocus + 0.15, `seed ${seed} ${codec} q${q}: keeps ${kept.toFixed(3)} of the Laplacian energy, weakest defocus ${weakestDefocus.toFixed(3)}`);
+      // Below the jpeg label's bar. On this fine texture the AVIF floor reaches 2.2-2.4x a
+      // quality-75 JPEG's artefact strength (the bar is 2.5x): a thin margin that this test
+      // guards (sharp, and with it libaom, is pinned by the lockfile).
       const strength = artifactStrength(img, a);
       assert.ok(strength < 2.5 * q75, `seed ${seed} ${codec} q${q}: strength ${strength.toFixed(2)} vs 2.5 x q75 ${(2.5 * q75).toFixed(2)}`);
     }
@@ -182,6 +185,9 @@ test('isp-noise plan: a share of samples, the label and finish noise share one p
   const on = Array.from({ length: 400 }, (_, i) => planFinish(['clean'], new Rng(i), 0.5, 0, 0.5, 0.5));
   assert.ok(off.every((p) => p.isp === null && (p.noise === null || p.noise.model === 'camera')));
   on.forEach((p, i) => {
+    const { isp: _isp, noise: _noise, ...rest } = p;
+    const { isp: _offIsp, noise: _offNoise, ...offRest } = off[i]!;
+    assert.deepEqual(rest, offRest, 'softness, grain, JPEG and codec draws unchanged');
     if (!p.isp) return assert.deepEqual({ ...p, isp: null }, off[i]);
     assert.ok(p.isp.chroma >= ISP_CHROMA_SIGMA[0] && p.isp.chroma <= ISP_CHROMA_SIGMA[1] && p.isp.luma <= ISP_LUMA_SIGMA[1] && p.isp.sharpen <= ISP_SHARPEN[1]);
     if (p.noise) {

@@ -412,6 +412,47 @@ test('coarse noise grain: off by default, on a share of samples when asked, on b
   await assert.rejects(synthCommand.run(['--out', await tmpDir(), '--per-class', '1', '--noise-grain', 'lots']), /--noise-grain/);
 });
 
+test('codec finish and isp noise: off by default, on a share of samples when asked, recorded, the rest of each sample unchanged', async () => {
+  const byDefault = await tmpDir();
+  await synthesize({ out: byDefault, perClass: 6, size: 64, seed: 6, quiet: true, workers: 0 });
+  const both = await tmpDir();
+  await synthesize({ out: both, perClass: 6, size: 64, seed: 6, quiet: true, workers: 0, codecFinish: 0.5, ispNoise: 0.5 });
+  const defaultCfg = JSON.parse(await fs.readFile(path.join(byDefault, 'synth.json'), 'utf8')) as SynthConfig;
+  assert.equal('codecFinish' in defaultCfg || 'ispNoise' in defaultCfg, false);
+  const cfg = JSON.parse(await fs.readFile(path.join(both, 'synth.json'), 'utf8')) as SynthConfig;
+  assert.deepEqual([cfg.codecFinish, cfg.ispNoise], [0.5, 0.5]);
+  const a = await readLines(path.join(byDefault, 'manifest.jsonl'));
+  const b = await readLines(path.join(both, 'manifest.jsonl'));
+  const noiseParams = (l: (typeof b)[number]) => (l.params as Record<string, { model?: string; isp?: object }>).noise;
+  assert.ok(a.every((l) => l.finish?.codec === undefined && l.finish?.noiseIsp === undefined && noiseParams(l)?.model !== 'isp'));
+  let codecs = 0;
+  let labelIsp = 0;
+  let finishIsp = 0;
+  for (const l of b) {
+    const twin = a.find((x) => x.id === l.id)!;
+    assert.deepEqual([l.labels, l.severities, l.source], [twin.labels, twin.severities, twin.source]);
+    if (l.finish?.codec) {
+      codecs++;
+      assert.ok(!l.labels.includes('jpeg') && l.finish.jpegQuality === undefined, `${l.file}: one compression, never on the jpeg label`);
+      assert.ok(['avif', 'webp'].includes(l.finish.codec) && Number.isInteger(l.finish.codecQuality));
+    }
+    if (noiseParams(l)?.model === 'isp') labelIsp++;
+    if (l.finish?.noiseIsp) {
+      finishIsp++;
+      assert.ok(!l.labels.includes('noise') && !l.labels.includes('low_light'));
+    }
+    if (!l.finish?.codec && !l.finish?.noiseIsp && noiseParams(l)?.model !== 'isp') {
+      assert.deepEqual(l, twin);
+      assert.deepEqual((await readImage(path.join(both, l.file))).data, (await readImage(path.join(byDefault, twin.file))).data, `${l.file} unchanged`);
+    }
+  }
+  assert.ok(codecs > 0 && labelIsp > 0 && finishIsp > 0, `${codecs} codec, ${labelIsp} label isp, ${finishIsp} finish isp`);
+  await assert.rejects(synthesize({ out: await tmpDir(), perClass: 1, size: 64, quiet: true, codecFinish: 2 }), /codecFinish/);
+  await assert.rejects(synthesize({ out: await tmpDir(), perClass: 1, size: 64, quiet: true, ispNoise: -1 }), /ispNoise/);
+  await assert.rejects(synthCommand.run(['--out', await tmpDir(), '--per-class', '1', '--codec-finish', 'some']), /--codec-finish/);
+  await assert.rejects(synthCommand.run(['--out', await tmpDir(), '--per-class', '1', '--isp-noise', '1.5']), /--isp-noise/);
+});
+
 /** Sum of squared horizontal differences of the first channel. */
 function gradientEnergy(img: { width: number; height: number; data: Float32Array }): number {
   let e = 0;

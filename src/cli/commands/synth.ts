@@ -59,10 +59,11 @@ Options:
                    coarse-grained: the residual smoothed by a Gaussian of 0.6-2 px, std kept, as
                    after in-camera denoising, so blotchy noise is not read as blur or clean  [0]
   --codec-finish P share of samples without the jpeg label whose last compression is AVIF
-                   (quality 45-75) or WebP (50-90) instead of the ordinary JPEG finish: the
-                   smoothing of video frames and web images, so it is not read as JPEG damage
-                   and blur under it is still found                                [0]
-  --isp-noise P    share of samples whose sensor noise (the noise label's and the finish's) is
+                   (quality 45-75) or WebP (50-90), replacing the ordinary JPEG finish where
+                   one was drawn: the smoothing of video frames and web images, so it is not
+                   read as JPEG damage and blur under it is still found           [0]
+  --isp-noise P    share of samples whose sensor noise (the noise label's and the finish's, not
+                   low light's) is
                    processed as in a camera's own JPEGs: Bayer mosaic, demosaicing, chroma noise
                    reduction, sharpening (colour blotches and fine grain, at the same luma
                    strength); replaces --noise-grain on the samples that draw both    [0]

@@ -30,7 +30,8 @@
  *   blur or defocus (scripts/diagnose_noise_grain.mjs), as it does on real noise photos.
  * - Video/web codec (opt-in, `synth --codec-finish P`: a share P of the samples without the jpeg
  *   label): the last compression is AVIF (AV1 intra coding, as in video frames; quality 45-75) or
- *   WebP (VP8 intra; quality 50-90) instead of the JPEG finish. These codecs smooth flat areas and
+ *   WebP (VP8 intra; quality 50-90), replacing the JPEG finish where one was drawn (and also on
+ *   samples that drew none). These codecs smooth flat areas and
  *   fine texture in blocks of varying size, with deblocking filters instead of JPEG's 8x8 grid:
  *   the look of video frames (the GoPro deblurring sets are averaged video frames) and of web
  *   images. Why: the shipped model calls 3 of 5 real frame-averaged motion photos jpeg, never motion blur (it
@@ -40,7 +41,8 @@
  *   close to blur to call clean).
  * - In-camera processed noise (opt-in, `synth --isp-noise P`: a share P of all samples): the
  *   sample's sensor noise, the noise label's and the sensor-noise finish's alike (one camera per
- *   sample), uses the 'isp' noise model (isp_noise.ts): Bayer mosaic, bilinear demosaicing, chroma
+ *   sample; low light's photon noise is not processed), uses the 'isp' noise model (isp_noise.ts):
+ *   Bayer mosaic, colour-difference demosaicing, chroma
  *   noise reduction, optional luma noise reduction and sharpening, at the camera model's luma
  *   strength. It replaces the coarse grain when both are drawn. Why: the shipped model finds noise
  *   on none of the 12 real Nam/PolyU noise photos (in-camera JPEGs of high-ISO shots), calling 7 of
