@@ -75,6 +75,11 @@ export function checkIsp(where: string, isp: unknown): asserts isp is IspProcess
   if (!ok) invalidArg(where, 'params.isp', '{ chroma: (0, 8] px, luma: [0, 4] px, sharpen: [0, 3] } (finite numbers, no other keys)', isp);
 }
 
+/**
+ * Adds in-camera processed noise to an RGB image (steps 1-5 of the module doc). `signalDependent`
+ * draws one shot/read sample (noise.ts passes its own, so the two models share it without an
+ * import cycle).
+ */
 export function applyIspNoise(img: ImageF32, p: IspNoiseParams, rng: Rng, signalDependent: (y: number, a: number, b: number, rng: Rng) => number): ImageF32 {
   if (img.channels !== 3) invalidArg('noise', 'image channels', '3 (the isp model simulates an RGB colour filter array)', img.channels);
   const { height: H, width: W } = img;
