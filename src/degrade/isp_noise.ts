@@ -99,7 +99,7 @@ export function applyIspNoise(img: ImageF32, p: IspNoiseParams, rng: Rng, signal
       const n = signalDependent(raw, p.shot, p.read, rng) - raw;
       mosaic[i] = n;
       const z = lin + n * g;
-      siteSq[c] += (clip01(z <= 0 ? 0 : linearToSrgbValue(Math.min(1, z))) - src[i]!) ** 2;
+      siteSq[c] += (encodeClipped(z) - src[i]!) ** 2;
       sites[c]++;
     }
   }
@@ -131,7 +131,7 @@ export function applyIspNoise(img: ImageF32, p: IspNoiseParams, rng: Rng, signal
     for (let i = 0; i < plane; i++) {
       const lin = srgbToLinearValue(src[c * plane + i]!);
       const z = lin + dm[c]![i]! * g;
-      r[c * plane + i] = clip01(z <= 0 ? 0 : linearToSrgbValue(Math.min(1, z))) - src[c * plane + i]!;
+      r[c * plane + i] = encodeClipped(z) - src[c * plane + i]!;
     }
   }
   // luma / colour differences of the residual: [3, H, W] = Y, Cb = B - Y, Cr = R - Y
@@ -167,6 +167,11 @@ export function applyIspNoise(img: ImageF32, p: IspNoiseParams, rng: Rng, signal
   const scale = sq > 0 ? target / Math.sqrt(sq / plane) : 0;
   for (let i = 0; i < 3 * plane; i++) out[i] = clip01(src[i]! + scale * out[i]!);
   return withData(img, out);
+}
+
+/** A linear-light value clipped to [0, 1], sRGB-encoded. */
+function encodeClipped(z: number): number {
+  return clip01(z <= 0 ? 0 : linearToSrgbValue(Math.min(1, z)));
 }
 
 function clip01(v: number): number {

@@ -82,18 +82,18 @@ function finishAtMost() {
 
 test('lens-softness plan: a share of samples, sigma in range, the other finish draws unchanged', () => {
   const off = Array.from({ length: 400 }, (_, i) => planFinish(['clean'], new Rng(i)));
-  const on = Array.from({ length: 400 }, (_, i) => planFinish(['clean'], new Rng(i), 0.5));
+  const on = Array.from({ length: 400 }, (_, i) => planFinish(['clean'], new Rng(i), { softFinish: 0.5 }));
   assert.ok(off.every((p) => p.softSigma === null));
   on.forEach((p, i) => assert.deepEqual({ ...p, softSigma: null }, off[i]));
   const soft = on.map((p) => p.softSigma).filter((s): s is number => s !== null);
   assert.ok(soft.length > 160 && soft.length < 240, `${soft.length}/400`);
   assert.ok(soft.every((s) => s >= FINISH_SOFT_SIGMA[0] && s <= FINISH_SOFT_SIGMA[1]));
-  assert.ok(Array.from({ length: 50 }, (_, i) => planFinish(['motion_blur', 'noise'], new Rng(i), 1)).every((p) => p.softSigma !== null), 'any label gets it');
+  assert.ok(Array.from({ length: 50 }, (_, i) => planFinish(['motion_blur', 'noise'], new Rng(i), { softFinish: 1 })).every((p) => p.softSigma !== null), 'any label gets it');
 });
 
 test('coarse-grain plan: a share of samples, grain in range on the finish noise, the other draws unchanged', () => {
-  const off = Array.from({ length: 400 }, (_, i) => planFinish(['clean'], new Rng(i), 0.5));
-  const on = Array.from({ length: 400 }, (_, i) => planFinish(['clean'], new Rng(i), 0.5, 0.5));
+  const off = Array.from({ length: 400 }, (_, i) => planFinish(['clean'], new Rng(i), { softFinish: 0.5 }));
+  const on = Array.from({ length: 400 }, (_, i) => planFinish(['clean'], new Rng(i), { softFinish: 0.5, noiseGrain: 0.5 }));
   assert.ok(off.every((p) => p.noiseGrain === null && (p.noise === null || !('grain' in p.noise))));
   on.forEach((p, i) => {
     const { grain, ...noise } = p.noise ?? { grain: undefined };
@@ -104,7 +104,7 @@ test('coarse-grain plan: a share of samples, grain in range on the finish noise,
   assert.ok(grains.length > 160 && grains.length < 240, `${grains.length}/400`);
   assert.ok(grains.every((g) => g >= NOISE_GRAIN_SIGMA[0] && g <= NOISE_GRAIN_SIGMA[1]));
   // A noise-labelled sample gets no finish noise but still draws the grain its label noise uses.
-  assert.ok(Array.from({ length: 50 }, (_, i) => planFinish(['noise'], new Rng(i), 0, 1)).every((p) => p.noise === null && p.noiseGrain !== null));
+  assert.ok(Array.from({ length: 50 }, (_, i) => planFinish(['noise'], new Rng(i), { noiseGrain: 1 })).every((p) => p.noise === null && p.noiseGrain !== null));
 });
 
 test('lens-softness finish at its strongest spreads a line at most half as far as the weakest defocus label', () => {
@@ -126,8 +126,8 @@ test('lens-softness finish at its strongest spreads a line at most half as far a
 });
 
 test('codec-finish plan: a share of samples, replaces the JPEG finish, never on the jpeg label, the other draws unchanged', () => {
-  const off = Array.from({ length: 400 }, (_, i) => planFinish(['motion_blur'], new Rng(i), 0.5, 0.5));
-  const on = Array.from({ length: 400 }, (_, i) => planFinish(['motion_blur'], new Rng(i), 0.5, 0.5, 0.5));
+  const off = Array.from({ length: 400 }, (_, i) => planFinish(['motion_blur'], new Rng(i), { softFinish: 0.5, noiseGrain: 0.5 }));
+  const on = Array.from({ length: 400 }, (_, i) => planFinish(['motion_blur'], new Rng(i), { softFinish: 0.5, noiseGrain: 0.5, codecFinish: 0.5 }));
   assert.ok(off.every((p) => p.codec === null));
   on.forEach((p, i) => {
     assert.deepEqual({ ...p, codec: null, jpegQuality: p.codec ? off[i]!.jpegQuality : p.jpegQuality }, off[i]);
@@ -141,8 +141,8 @@ test('codec-finish plan: a share of samples, replaces the JPEG finish, never on 
     const [lo, hi] = FINISH_CODEC_QUALITY[c.codec];
     assert.ok(Number.isInteger(c.quality) && c.quality >= lo && c.quality <= hi, `${c.codec} q${c.quality}`);
   }
-  assert.ok(Array.from({ length: 50 }, (_, i) => planFinish(['jpeg', 'noise'], new Rng(i), 0, 0, 1)).every((p) => p.codec === null && p.jpegQuality === null));
-  assert.ok(Array.from({ length: 50 }, (_, i) => planFinish(['low_light'], new Rng(i), 0, 0, 1)).every((p) => p.codec !== null && p.jpegQuality === null));
+  assert.ok(Array.from({ length: 50 }, (_, i) => planFinish(['jpeg', 'noise'], new Rng(i), { codecFinish: 1 })).every((p) => p.codec === null && p.jpegQuality === null));
+  assert.ok(Array.from({ length: 50 }, (_, i) => planFinish(['low_light'], new Rng(i), { codecFinish: 1 })).every((p) => p.codec !== null && p.jpegQuality === null));
 });
 
 test('codec finish: deterministic, shape kept, smooths less than the weakest defocus and stays below the jpeg label bar', async () => {
@@ -181,8 +181,8 @@ test('codec finish: deterministic, shape kept, smooths less than the weakest def
 });
 
 test('isp-noise plan: a share of samples, the label and finish noise share one processing, replaces the grain, the other draws unchanged', () => {
-  const off = Array.from({ length: 400 }, (_, i) => planFinish(['clean'], new Rng(i), 0.5, 0, 0.5));
-  const on = Array.from({ length: 400 }, (_, i) => planFinish(['clean'], new Rng(i), 0.5, 0, 0.5, 0.5));
+  const off = Array.from({ length: 400 }, (_, i) => planFinish(['clean'], new Rng(i), { softFinish: 0.5, codecFinish: 0.5 }));
+  const on = Array.from({ length: 400 }, (_, i) => planFinish(['clean'], new Rng(i), { softFinish: 0.5, codecFinish: 0.5, ispNoise: 0.5 }));
   assert.ok(off.every((p) => p.isp === null && (p.noise === null || p.noise.model === 'camera')));
   on.forEach((p, i) => {
     const { isp: _isp, noise: _noise, ...rest } = p;
@@ -200,6 +200,6 @@ test('isp-noise plan: a share of samples, the label and finish noise share one p
   const drawn = on.filter((p) => p.isp).length;
   assert.ok(drawn > 160 && drawn < 240, `${drawn}/400`);
   // With the grain also asked for, a sample that draws both keeps the processing only.
-  const both = Array.from({ length: 100 }, (_, i) => planFinish(['clean'], new Rng(i), 0, 1, 0, 1));
+  const both = Array.from({ length: 100 }, (_, i) => planFinish(['clean'], new Rng(i), { noiseGrain: 1, ispNoise: 1 }));
   assert.ok(both.every((p) => p.noiseGrain === null && p.isp !== null && (p.noise === null || p.noise.grain === undefined)));
 });

@@ -53,9 +53,9 @@ import { gaussianBlur } from '../../degrade/kernels.js';
 import { cameraShotRead, SRGB_SLOPE_MID } from '../../degrade/noise.js';
 import { ISP_CHROMA_SIGMA, ISP_LUMA_SIGMA, ISP_SHARPEN, type IspProcessing } from '../../degrade/isp_noise.js';
 import type { Rng } from '../../degrade/rng.js';
-import { toLinear, toSrgb, fromInterleavedU8, type ImageF32 } from '../../image/tensor.js';
-import { encodeLossy, type LossyCodec } from '../../image/io.js';
-import sharp from 'sharp';
+import { toLinear, toSrgb, type ImageF32 } from '../../image/tensor.js';
+import { encodeLossy, readImage, type LossyCodec } from '../../image/io.js';
+import { invalidArg } from '../../util/errors.js';
 
 /** What was applied (recorded in the manifest line). */
 export interface CameraFinish {
@@ -119,11 +119,18 @@ export interface FinishPlan {
 }
 
 /**
- * Decides the finish of a sample from its labels (pure in `rng`). The shares of samples with the
- * lens softness, the coarse grain and the codec finish default to 0, as for datasets made before
- * each existed.
+ * Shares of the samples with each opt-in part of the finish, as the dataset's config names them
+ * (SynthConfig); an absent share is 0, as for datasets made before that part existed.
  */
-export function planFinish(labels: readonly string[], rng: Rng, softShare = 0, grainShare = 0, codecShare = 0, ispShare = 0): FinishPlan {
+export interface FinishShares {
+  softFinish?: number;
+  noiseGrain?: number;
+  codecFinish?: number;
+  ispNoise?: number;
+}
+
+/** Decides the finish of a sample from its labels and the dataset's opt-in shares (pure in `rng`). */
+export function planFinish(labels: readonly string[], rng: Rng, shares: FinishShares = {}): FinishPlan {
   // Every value is drawn whatever the labels, so each sample's stream stays in step.
   const doNoise = rng.bool(FINISH_NOISE_PROB);
   const sigma = Math.exp(rng.uniform(Math.log(FINISH_NOISE_SIGMA[0]), Math.log(FINISH_NOISE_SIGMA[1])));
@@ -135,19 +142,19 @@ export function planFinish(labels: readonly string[], rng: Rng, softShare = 0, g
   const quality = rng.int(qlo, qhi);
   const jpegQuality = !labels.includes('jpeg') && doJpeg ? quality : null;
   // Drawn last, so the draws above (and every dataset made before this part) are unchanged.
-  const doSoft = rng.bool(softShare);
+  const doSoft = rng.bool(shares.softFinish ?? 0);
   const softSigma = r4(rng.uniform(FINISH_SOFT_SIGMA[0], FINISH_SOFT_SIGMA[1]));
   // Drawn after the softness for the same reason.
-  const doGrain = rng.bool(grainShare);
+  const doGrain = rng.bool(shares.noiseGrain ?? 0);
   const grain = r4(rng.uniform(NOISE_GRAIN_SIGMA[0], NOISE_GRAIN_SIGMA[1]));
   const noiseGrain = doGrain ? grain : null;
   // Drawn after the grain for the same reason. The jpeg label's compression is its own.
-  const doCodec = rng.bool(codecShare);
+  const doCodec = rng.bool(shares.codecFinish ?? 0);
   const codecName: LossyCodec = rng.bool(0.5) ? 'avif' : 'webp';
   const codecQuality = rng.int(...FINISH_CODEC_QUALITY[codecName]);
   const codec = doCodec && !labels.includes('jpeg') ? { codec: codecName, quality: codecQuality } : null;
   // Drawn after the codec for the same reason.
-  const doIsp = rng.bool(ispShare);
+  const doIsp = rng.bool(shares.ispNoise ?? 0);
   const processing: IspProcessing = {
     chroma: r4(rng.uniform(...ISP_CHROMA_SIGMA)),
     luma: r4(rng.bool(0.5) ? rng.uniform(...ISP_LUMA_SIGMA) : 0),
@@ -204,9 +211,6 @@ export function applyFinishJpeg(img: ImageF32, quality: number): Promise<ImageF3
 
 /** Video/web codec part of the finish (apply last, instead of the JPEG finish): one encode/decode round trip of an RGB image. */
 export async function applyFinishCodec(img: ImageF32, codec: LossyCodec, quality: number): Promise<ImageF32> {
-  const { data, info } = await sharp(await encodeLossy(img, codec, quality)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  if (info.width !== img.width || info.height !== img.height || info.channels !== img.channels) {
-    throw new Error(`codec finish (${codec} q${quality}): decoded ${info.channels} x ${info.height} x ${info.width}, expected ${img.channels} x ${img.height} x ${img.width}`);
-  }
-  return fromInterleavedU8(data, info.channels, info.height, info.width);
+  if (img.channels !== 3) invalidArg('applyFinishCodec', 'image channels', '3 (the synthesizer renders RGB)', img.channels);
+  return readImage(await encodeLossy(img, codec, quality));
 }

@@ -11,4 +11,4 @@ export { readPhotoNotes, partlyBlurredPhotos, ownProblemPhotos, servesLabels, Ph
 export { widenHeldOut, photoKind, readPhotoSplitFile, writePhotoSplitFile, isPhotoSplitFile, photoSplitMap, PhotoSplitError, PHOTO_SPLIT_KIND, type PhotoSplitFile, type PhotoKind, type WidenOptions, type PhotoInfo } from './photo_split.js';
 export { contactSheet, writeContactSheet, SHEET_SEVERITIES } from './contact_sheet.js';
 export { mergeManifests, ManifestMergeError } from './merge.js';
-export { planFinish, finishNoiseParams, applyFinishSoftness, applyFinishCodec, FINISH_CODEC_QUALITY, FINISH_SOFT_SIGMA, NOISE_GRAIN_SIGMA, FINISH_NOISE_SIGMA, FINISH_NOISE_PROB, FINISH_JPEG_QUALITY, FINISH_LOW_LIGHT_JPEG_QUALITY, type CameraFinish, type FinishPlan } from './finish.js';
+export { planFinish, finishNoiseParams, applyFinishSoftness, applyFinishCodec, FINISH_CODEC_QUALITY, FINISH_SOFT_SIGMA, NOISE_GRAIN_SIGMA, FINISH_NOISE_SIGMA, FINISH_NOISE_PROB, FINISH_JPEG_QUALITY, FINISH_LOW_LIGHT_JPEG_QUALITY, type CameraFinish, type FinishPlan, type FinishShares } from './finish.js';

@@ -159,7 +159,7 @@ function splitsOf(cfg: SynthConfig): Map<string, Split> {
 export async function renderJob(job: Job, cfg: SynthConfig, outDir: string, cache: PhotoCache): Promise<ManifestEntry> {
   const rng = new Rng(job.seed);
   const src = await cleanSource(job, cfg, cache, rng.fork('source'));
-  const fin = planFinish(job.labels, rng.fork('finish'), cfg.softFinish ?? 0, cfg.noiseGrain ?? 0, cfg.codecFinish ?? 0, cfg.ispNoise ?? 0);
+  const fin = planFinish(job.labels, rng.fork('finish'), cfg);
   // The coarse grain or the in-camera processing, when drawn, also shapes the noise label's noise (same camera).
   const labelNoise = fin.isp ? { model: 'isp' as const, isp: fin.isp } : fin.noiseGrain !== null ? { grain: fin.noiseGrain } : null;
   const recipe = job.labels.filter((l) => l !== 'clean').map((l) => ({
