@@ -9,6 +9,7 @@ import { flagNumber, flagString, parseArgs, parseDecimal } from '../command.js';
 import { ArgumentError } from '../../util/errors.js';
 import { synthesize } from '../../data/synth/generate.js';
 import { SPLITS, type Split } from '../../data/synth/plan.js';
+import { FINISH_SHARE_FLAGS, type FinishShares } from '../../data/synth/finish.js';
 import { deadLeaves } from '../../data/synth/dead_leaves.js';
 import { writeContactSheet } from '../../data/synth/contact_sheet.js';
 import type { ManifestEntry } from '../../data/synth/render.js';
@@ -98,7 +99,7 @@ export const synthCommand: Command = {
   usage,
   interruptHint: 'run the same command again to continue where it stopped',
   async run(argv) {
-    const args = parseArgs(argv, { values: ['out', 'per-class', 'size', 'seed', 'photos', 'mix', 'workers', 'splits-from', 'only-splits', 'photo-scales', 'soft-finish', 'noise-grain', 'codec-finish', 'isp-noise'], booleans: ['preview', 'quiet', 'strict-dof', 'own-problems'], positional: 0 }, 'synth');
+    const args = parseArgs(argv, { values: ['out', 'per-class', 'size', 'seed', 'photos', 'mix', 'workers', 'splits-from', 'only-splits', 'photo-scales', ...FINISH_SHARE_FLAGS.map((o) => o.flag)], booleans: ['preview', 'quiet', 'strict-dof', 'own-problems'], positional: 0 }, 'synth');
     if (args.flags.get('help')) {
       console.log(usage);
       return 0;
@@ -129,10 +130,8 @@ export const synthCommand: Command = {
       if (!photoScales.length || photoScales.some((x) => !(Number.isFinite(x) && x > 0 && x <= 1))) throw new ArgumentError(`synth: expected a comma list of numbers in (0, 1] for --photo-scales but received "${scalesFlag}"`);
       if (!photos) throw new ArgumentError('synth: --photo-scales needs --photos');
     }
-    const softFinish = args.flags.has('soft-finish') ? flagNumber(args, 'soft-finish', 0, 'synth', { min: 0, max: 1 }) : undefined;
-    const noiseGrain = args.flags.has('noise-grain') ? flagNumber(args, 'noise-grain', 0, 'synth', { min: 0, max: 1 }) : undefined;
-    const codecFinish = args.flags.has('codec-finish') ? flagNumber(args, 'codec-finish', 0, 'synth', { min: 0, max: 1 }) : undefined;
-    const ispNoise = args.flags.has('isp-noise') ? flagNumber(args, 'isp-noise', 0, 'synth', { min: 0, max: 1 }) : undefined;
+    const finishShares: FinishShares = {};
+    for (const { key, flag } of FINISH_SHARE_FLAGS) if (args.flags.has(flag)) finishShares[key] = flagNumber(args, flag, 0, 'synth', { min: 0, max: 1 });
     if (splitsFrom && !photos) throw new ArgumentError('synth: --splits-from needs --photos (procedural samples have no photo splits to keep)');
     const strictDof = args.flags.get('strict-dof') === true;
     if (strictDof && !photos) throw new ArgumentError('synth: --strict-dof needs --photos');
@@ -145,10 +144,7 @@ export const synthCommand: Command = {
       ...(splitsFrom ? { splitsFrom } : {}),
       ...(onlySplits ? { onlySplits } : {}),
       ...(photoScales ? { photoScales } : {}),
-      ...(softFinish !== undefined ? { softFinish } : {}),
-      ...(noiseGrain !== undefined ? { noiseGrain } : {}),
-      ...(codecFinish !== undefined ? { codecFinish } : {}),
-      ...(ispNoise !== undefined ? { ispNoise } : {}),
+      ...finishShares,
       ...(strictDof ? { strictPartlyBlurred: true } : {}),
       ...(ownProblems ? { ownProblems: true } : {}),
     });

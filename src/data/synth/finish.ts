@@ -55,7 +55,7 @@ import { ISP_CHROMA_SIGMA, ISP_LUMA_SIGMA, ISP_SHARPEN, type IspProcessing } fro
 import type { Rng } from '../../degrade/rng.js';
 import { toLinear, toSrgb, type ImageF32 } from '../../image/tensor.js';
 import { encodeLossy, readImage, type LossyCodec } from '../../image/io.js';
-import { invalidArg } from '../../util/errors.js';
+import { checkNumber, invalidArg } from '../../util/errors.js';
 
 /** What was applied (recorded in the manifest line). */
 export interface CameraFinish {
@@ -119,14 +119,37 @@ export interface FinishPlan {
 }
 
 /**
- * Shares of the samples with each opt-in part of the finish, as the dataset's config names them
- * (SynthConfig); an absent share is 0, as for datasets made before that part existed.
+ * Shares of the samples, each in [0, 1], with each opt-in part of the finish, as the dataset's
+ * config (SynthConfig) and the synthesizer's options name them. An absent share is 0, and is
+ * recorded in synth.json only when given, so datasets made before that part existed keep theirs.
  */
 export interface FinishShares {
+  /** Lens-softness finish, a Gaussian PSF (`synth --soft-finish`). */
   softFinish?: number;
+  /** Sensor noise (noise label and sensor-noise finish) with coarse grain (`synth --noise-grain`). */
   noiseGrain?: number;
+  /** Samples without the jpeg label whose last compression is AVIF or WebP instead of the JPEG finish (`synth --codec-finish`). */
   codecFinish?: number;
+  /** Sensor noise (noise label and sensor-noise finish) from the in-camera processed 'isp' model (`synth --isp-noise`). */
   ispNoise?: number;
+}
+
+/** The opt-in shares with the `synth` flag that sets each, in the order synth.json records them. */
+export const FINISH_SHARE_FLAGS: readonly { key: keyof FinishShares; flag: string }[] = [
+  { key: 'softFinish', flag: 'soft-finish' },
+  { key: 'noiseGrain', flag: 'noise-grain' },
+  { key: 'codecFinish', flag: 'codec-finish' },
+  { key: 'ispNoise', flag: 'isp-noise' },
+];
+
+/** The shares given in `opts`, each checked to lie in [0, 1], in FINISH_SHARE_FLAGS order; absent ones stay absent. */
+export function checkFinishShares(where: string, opts: FinishShares): FinishShares {
+  const shares: FinishShares = {};
+  for (const { key } of FINISH_SHARE_FLAGS) {
+    const value = opts[key];
+    if (value !== undefined) shares[key] = checkNumber(where, key, value, 0, 1);
+  }
+  return shares;
 }
 
 /** Decides the finish of a sample from its labels and the dataset's opt-in shares (pure in `rng`). */

@@ -31,11 +31,13 @@ import { makeDirs, removeStaleTemps, trackTempDir, writeFileAtomic } from '../..
 import { Progress } from '../../util/progress.js';
 import { IMAGE_EXTENSIONS, PARTIAL_MANIFEST } from '../dataset.js';
 import { ownProblemPhotos, partlyBlurredPhotos, PHOTO_NOTES_FILE, readPhotoNotes } from './photo_notes.js';
+import { checkFinishShares, type FinishShares } from './finish.js';
 import { isPhotoSplitFile, photoSplitMap } from './photo_split.js';
 import { photoSplits, planJobs, SPLITS, type Job, type Split, type SynthConfig } from './plan.js';
 import { PhotoCache, renderJob, type ManifestEntry } from './render.js';
 
-export interface SynthOptions {
+/** What to synthesize; the opt-in finish shares are FinishShares (finish.ts). */
+export interface SynthOptions extends FinishShares {
   /** Output folder. */
   out: string;
   /** Samples per class (clean + 7 degradations). */
@@ -64,14 +66,6 @@ export interface SynthOptions {
   onlySplits?: Split[];
   /** Photo decode scales to draw from, each in (0, 1] (default: render.ts PHOTO_SCALES). */
   photoScales?: number[];
-  /** Share of samples, in [0, 1], with the lens-softness finish (finish.ts; default 0). */
-  softFinish?: number;
-  /** Share of samples, in [0, 1], whose sensor noise has coarse grain (finish.ts; default 0). */
-  noiseGrain?: number;
-  /** Share of samples, in [0, 1], without the jpeg label that get the AVIF/WebP finish instead of the JPEG one (finish.ts; default 0). */
-  codecFinish?: number;
-  /** Share of samples, in [0, 1], whose sensor noise is the in-camera processed 'isp' model (finish.ts; default 0). */
-  ispNoise?: number;
   /**
    * Crops of photos whose notes (LICENSES.tsv in the photo folder, photo_notes.ts) name a shallow
    * depth of field or intentional motion blur must pass the strict sharpness test, for every label
@@ -205,10 +199,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
     if (bad !== undefined || !opts.photoScales.length) throw new ArgumentError(`${where}: expected photoScales in (0, 1] but received "${opts.photoScales.join(',')}"`);
     if (!photosDir) throw new ArgumentError(`${where}: photoScales (${opts.photoScales.join(',')}) needs a photo folder`);
   }
-  const softFinish = opts.softFinish === undefined ? undefined : checkNumber(where, 'softFinish', opts.softFinish, 0, 1);
-  const noiseGrain = opts.noiseGrain === undefined ? undefined : checkNumber(where, 'noiseGrain', opts.noiseGrain, 0, 1);
-  const codecFinish = opts.codecFinish === undefined ? undefined : checkNumber(where, 'codecFinish', opts.codecFinish, 0, 1);
-  const ispNoise = opts.ispNoise === undefined ? undefined : checkNumber(where, 'ispNoise', opts.ispNoise, 0, 1);
+  const finishShares = checkFinishShares(where, opts);
   // The photo folder's notes, read once for the options that need them (photo_notes.ts).
   let notesRead: Promise<Map<string, string>> | undefined;
   const photoNotes = async (option: string, purpose: string): Promise<Map<string, string>> => {
@@ -225,10 +216,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
     ...(splits ? { splits } : {}),
     ...(onlySplits ? { onlySplits } : {}),
     ...(opts.photoScales ? { photoScales: [...opts.photoScales] } : {}),
-    ...(softFinish !== undefined ? { softFinish } : {}),
-    ...(noiseGrain !== undefined ? { noiseGrain } : {}),
-    ...(codecFinish !== undefined ? { codecFinish } : {}),
-    ...(ispNoise !== undefined ? { ispNoise } : {}),
+    ...finishShares,
     ...(partlyBlurred ? { partlyBlurred } : {}),
     ...(ownProblems ? { ownProblems } : {}),
   };

@@ -10,6 +10,7 @@
  */
 import { Rng } from '../../degrade/rng.js';
 import { DEGRADATION_NAMES, type DegradationName } from '../../degrade/types.js';
+import type { FinishShares } from './finish.js';
 
 export const CLASSES = ['clean', ...DEGRADATION_NAMES] as const;
 export type ClassName = (typeof CLASSES)[number];
@@ -44,7 +45,8 @@ function weightedPartner(cls: DegradationName, rng: Rng): DegradationName {
   return options[options.length - 1]!;
 }
 
-export interface SynthConfig {
+/** A dataset's configuration (synth.json); its opt-in finish shares are FinishShares (finish.ts). */
+export interface SynthConfig extends FinishShares {
   /** Format version of synth.json / manifest.jsonl. */
   version: 1;
   seed: number;
@@ -70,11 +72,6 @@ export interface SynthConfig {
    */
   photoScales?: number[];
   /**
-   * Share of samples with the lens-softness finish (`synth --soft-finish`, finish.ts); absent: 0.
-   * Recorded only when given, so datasets made before the option keep their synth.json.
-   */
-  softFinish?: number;
-  /**
    * Photos with blurred regions of their own (shallow depth of field, intentional motion blur),
    * from the photo folder's notes (`synth --strict-dof`, photo_notes.ts); their crops must pass
    * the strict sharpness test. Absent: every photo gets the default test. Recorded only when given.
@@ -86,21 +83,6 @@ export interface SynthConfig {
    * them. Absent: every photo serves every sample. Recorded only when given.
    */
   ownProblems?: Record<string, string[]>;
-  /**
-   * Share of samples whose sensor noise (noise label and sensor-noise finish) has coarse grain
-   * (`synth --noise-grain`, finish.ts); absent: 0. Recorded only when given.
-   */
-  noiseGrain?: number;
-  /**
-   * Share of samples without the jpeg label whose last compression is AVIF or WebP instead of
-   * the JPEG finish (`synth --codec-finish`, finish.ts); absent: 0. Recorded only when given.
-   */
-  codecFinish?: number;
-  /**
-   * Share of samples whose sensor noise (noise label and sensor-noise finish) is the in-camera
-   * processed 'isp' model (`synth --isp-noise`, finish.ts); absent: 0. Recorded only when given.
-   */
-  ispNoise?: number;
 }
 
 /** The photo -> split map of a dataset: its own `splits`, or drawn from the seed. */
