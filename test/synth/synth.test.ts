@@ -14,6 +14,7 @@ import { QUALITY_LABELS } from '../../src/quality/labels.js';
 import { Progress } from '../../src/util/progress.js';
 import { writeFileAtomic } from '../../src/util/fs.js';
 import { synthCommand } from '../../src/cli/commands/synth.js';
+import { FINISH_SHARE_FLAGS } from '../../src/data/synth/finish.js';
 import { ArgumentError } from '../../src/util/errors.js';
 
 async function tmpDir(): Promise<string> {
@@ -451,6 +452,19 @@ test('codec finish and isp noise: off by default, on a share of samples when ask
   await assert.rejects(synthesize({ out: await tmpDir(), perClass: 1, size: 64, quiet: true, ispNoise: -1 }), /ispNoise/);
   await assert.rejects(synthCommand.run(['--out', await tmpDir(), '--per-class', '1', '--codec-finish', 'some']), /--codec-finish/);
   await assert.rejects(synthCommand.run(['--out', await tmpDir(), '--per-class', '1', '--isp-noise', '1.5']), /--isp-noise/);
+});
+
+test('finish share flags: each documented in synth --help, recorded in synth.json under its key in table order', async () => {
+  for (const { flag } of FINISH_SHARE_FLAGS) assert.match(synthCommand.usage, new RegExp(`--${flag} P`), `--${flag} in synth --help`);
+  const out = await tmpDir();
+  const shares = [0.4, 0.3, 0.2, 0.1];
+  // Given in reverse order; recorded in table order all the same.
+  const pairs = FINISH_SHARE_FLAGS.map(({ flag }, i) => [`--${flag}`, String(shares[i])]).reverse().flat();
+  assert.equal(await synthCommand.run(['--out', out, '--per-class', '1', '--size', '32', '--workers', '0', '--quiet', ...pairs]), 0);
+  const cfg = JSON.parse(await fs.readFile(path.join(out, 'synth.json'), 'utf8')) as Record<string, unknown>;
+  const recorded = Object.keys(cfg).filter((k) => FINISH_SHARE_FLAGS.some((o) => o.key === k));
+  assert.deepEqual(recorded, FINISH_SHARE_FLAGS.map((o) => o.key));
+  assert.deepEqual(recorded.map((k) => cfg[k]), shares);
 });
 
 /** Sum of squared horizontal differences of the first channel. */
