@@ -218,6 +218,14 @@ elif [ "${THIRTYSIXTH:-0}" = 1 ]; then
   av synth --out "$DATA-512wc" --per-class 800 --size 512 --seed 3 --photos ../shared/photos --mix 0.4 --strict-dof --codec-finish 1 \
     --splits-from "$DATA/synth.json" --only-splits val
   node scripts/merge_manifests.mjs "$DATA-512c.jsonl" "$DATA-512c/manifest.jsonl" "$DATA-512wc/manifest.jsonl"
+elif [ "${THIRTYNINTH:-0}" = 1 ]; then
+  # The thirty-ninth candidate (session 30): the thirty-sixth's run (same seed-18 codec sample) with
+  # jpeg hard negatives: a jpeg call on an image with another problem and no jpeg label costs 3x.
+  # Its rule uses $DATA-512c.jsonl (made by THIRTYSIXTH=1).
+  av synth --out "$DATA-s18c" $PLAN16 --seed 18 --strict-dof --codec-finish 0.3 --splits-from "$DATA/synth.json" --only-splits train,val
+  git show e9cbdb5:models/inspector.onnx > "$RUNS/twentyfifth.onnx"
+  av train --data "$DATA-s18c/manifest.jsonl" $FINETUNE --weights "$RUNS/twentyfifth.onnx" --pair-weight 3 \
+    --negative-weight 3 --negative-weight-labels jpeg --out "$RUNS/inspector"
 elif [ "${THIRTYSEVENTH:-0}" = 1 ]; then
   # The thirty-seventh candidate (session 29): as the thirty-sixth, on a sample (seed 19) that also
   # gives half of the samples in-camera processed sensor noise (--isp-noise 0.5, the 'isp' noise
