@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The exact commands that produce the shipped inspector (models/inspector.onnx + .json).
 # Data and runs go outside the repository (DATA, RUNS). On 2 cores (models/MODEL_CARD.md has the
-# measured times): synth 12-45 min per training set, the shipped fine-tune 18 min plus about 24 min for its
-# training sample (sessions 20-21), comparison 20 min (COMPARE=0 skips it), realistic-size val/test
-# images 9-12 min, calibration and evaluation 20 min.
+# measured times): synth 12-45 min per training set, the shipped fine-tune 20 min plus 31 min for its
+# training sample (sessions 29-30), comparison 20 min (COMPARE=0 skips it), realistic-size val/test
+# images 9-12 min each, packaging with calibration 4 min, recalibration on 1,920 images 7 min,
+# evaluation 20 min.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../data/quality}
@@ -27,7 +28,8 @@ NATIVE_SCALES=0.35,0.5,0.7,0.85,1
 #    shows as it does to the inspector's native-scale tiles: the seventh model and FROM_SCRATCH train on it; the eighth model trained on two more
 #    samples of it, the ninth on one more with the lens-softness finish, the sixteenth on one more
 #    with more two-label images, the twentieth on one more made with --strict-dof, the
-#    twenty-second and the shipped twenty-fifth on two more (step 3).
+#    twenty-second and the twenty-fifth on two more, and the shipped fortieth on one more with
+#    the video/web codec finish (step 3).
 PLAN1="--per-class 1600 --size 256 --seed 1 --photos ../shared/photos --mix 0.4"
 av synth --out "$DATA" $PLAN1 --preview
 av synth --out "$DATA-s" $PLAN1 --photo-scales $NATIVE_SCALES
@@ -80,9 +82,18 @@ if [ "${COMPARE:-1}" = 1 ]; then
   done
 fi
 
-# 3. The shipped model (the twenty-fifth candidate, session 21): the twenty-second (shipped in
-#    session 20; its ONNX as committed at b276174, which this run started from) fine-tuned 3 epochs
-#    on 12,800 fresh training images of a third --strict-dof sample (seed 15) of the same plan.
+# 3. The shipped model (the fortieth candidate, session 31): the thirty-ninth's run, the
+#    twenty-fifth (shipped in sessions 21-30; its ONNX as committed at e9cbdb5) fine-tuned 3 epochs
+#    on the seed-18 --strict-dof sample where 30% of the samples without the jpeg label get an AVIF
+#    or WebP last compression (--codec-finish 0.3), with jpeg hard negatives (a jpeg call on an
+#    image with another problem and no jpeg label costs 3x); packaged as below, then its rules
+#    re-chosen on the 512su val images plus the same images with an AVIF/WebP last compression
+#    ("$DATA-512suc.jsonl"; RECALIBRATION below).
+#    THIRTYNINTH=1 stops at the package: the thirty-ninth candidate (session 30), rules from
+#    "$DATA-512su.jsonl" alone.
+#    TWENTYFIFTH=1 repeats the twenty-fifth's run instead (session 21): the twenty-second (shipped
+#    in session 20; its ONNX as committed at b276174, which that run started from) fine-tuned 3
+#    epochs on 12,800 fresh training images of a third --strict-dof sample (seed 15) of the same plan.
 #    TWENTYSEVENTH=1 runs the twenty-seventh candidate instead (session 22): swin_nano from
 #    scratch, one run, on the widened photo split (splits/widened.json), rules chosen on
 #    "$DATA-512h.jsonl". The twenty-ninth candidate (session 23, not shipped) is no new run: the
@@ -125,8 +136,9 @@ fi
 #    the labels and "clean", keeping at least 85% of its clean images clean (--min-clean-kept 0.85),
 #    then evaluated once on both test splits.
 # The sixteenth's synth plan; its sample is seed 12, the twentieth's seed 13, the twenty-second's
-# seed 14, the shipped (twenty-fifth) one's seed 15 (those three with --strict-dof) and the
-# twenty-sixth candidate's seed 16, with --strict-dof and --own-problems.
+# seed 14, the twenty-fifth's seed 15 (those three with --strict-dof), the twenty-sixth candidate's
+# seed 16, with --strict-dof and --own-problems, and the shipped (fortieth) one's seed 18, with
+# --strict-dof and --codec-finish 0.3.
 PLAN16="--per-class 2000 --size 256 --photos ../shared/photos --mix 0.6 --photo-scales $NATIVE_SCALES --soft-finish 0.5"
 S12_SYNTH="$PLAN16 --seed 12"
 # The widened split's three-sample training set ("$DATA-w3.jsonl"): the seed-13, -14 and -15
@@ -138,6 +150,15 @@ widened_w3() {
   done
   for s in s13d s14d; do grep '"split":"train"' "$DATA-$s/manifest.jsonl" > "$DATA-$s/train_only.jsonl"; done
   node scripts/merge_manifests.mjs --splits splits/widened.json "$DATA-w3.jsonl" "$DATA-s13d/train_only.jsonl" "$DATA-s14d/train_only.jsonl" "$DATA-s15d/manifest.jsonl"
+}
+# The 512su val recipe with --codec-finish 1 ("$DATA-512c.jsonl", session 29): each image is a 512su
+# val image with its last compression an AVIF or WebP encode (jpeg-labelled images unchanged).
+codec_val_512c() {
+  av synth --out "$DATA-512c" --per-class 400 --size 512 --seed 2 --photos ../shared/photos --mix 0.4 --strict-dof --codec-finish 1 \
+    --splits-from "$DATA/synth.json" --only-splits val
+  av synth --out "$DATA-512wc" --per-class 800 --size 512 --seed 3 --photos ../shared/photos --mix 0.4 --strict-dof --codec-finish 1 \
+    --splits-from "$DATA/synth.json" --only-splits val
+  node scripts/merge_manifests.mjs "$DATA-512c.jsonl" "$DATA-512c/manifest.jsonl" "$DATA-512wc/manifest.jsonl"
 }
 if [ "${BUDGET:-0}" = 1 ]; then
   # The nineteenth candidate (session 18): one run from scratch inside the issue's 90-minute
@@ -213,19 +234,7 @@ elif [ "${THIRTYSIXTH:-0}" = 1 ]; then
   av synth --out "$DATA-s18c" $PLAN16 --seed 18 --strict-dof --codec-finish 0.3 --splits-from "$DATA/synth.json" --only-splits train,val
   git show e9cbdb5:models/inspector.onnx > "$RUNS/twentyfifth.onnx"
   av train --data "$DATA-s18c/manifest.jsonl" $FINETUNE --weights "$RUNS/twentyfifth.onnx" --pair-weight 3 --out "$RUNS/inspector"
-  av synth --out "$DATA-512c" --per-class 400 --size 512 --seed 2 --photos ../shared/photos --mix 0.4 --strict-dof --codec-finish 1 \
-    --splits-from "$DATA/synth.json" --only-splits val
-  av synth --out "$DATA-512wc" --per-class 800 --size 512 --seed 3 --photos ../shared/photos --mix 0.4 --strict-dof --codec-finish 1 \
-    --splits-from "$DATA/synth.json" --only-splits val
-  node scripts/merge_manifests.mjs "$DATA-512c.jsonl" "$DATA-512c/manifest.jsonl" "$DATA-512wc/manifest.jsonl"
-elif [ "${THIRTYNINTH:-0}" = 1 ]; then
-  # The thirty-ninth candidate (session 30): the thirty-sixth's run (same seed-18 codec sample) with
-  # jpeg hard negatives: a jpeg call on an image with another problem and no jpeg label costs 3x.
-  # Its rule uses $DATA-512c.jsonl (made by THIRTYSIXTH=1).
-  av synth --out "$DATA-s18c" $PLAN16 --seed 18 --strict-dof --codec-finish 0.3 --splits-from "$DATA/synth.json" --only-splits train,val
-  git show e9cbdb5:models/inspector.onnx > "$RUNS/twentyfifth.onnx"
-  av train --data "$DATA-s18c/manifest.jsonl" $FINETUNE --weights "$RUNS/twentyfifth.onnx" --pair-weight 3 \
-    --negative-weight 3 --negative-weight-labels jpeg --out "$RUNS/inspector"
+  codec_val_512c
 elif [ "${THIRTYSEVENTH:-0}" = 1 ]; then
   # The thirty-seventh candidate (session 29): as the thirty-sixth, on a sample (seed 19) that also
   # gives half of the samples in-camera processed sensor noise (--isp-noise 0.5, the 'isp' noise
@@ -244,10 +253,21 @@ elif [ "${TWENTYSIXTH:-0}" = 1 ]; then
   git show e9cbdb5:models/inspector.onnx > "$RUNS/twentyfifth.onnx"
   av train --data "$DATA-s16o/manifest.jsonl" $FINETUNE --weights "$RUNS/twentyfifth.onnx" --pair-weight 3 --out "$RUNS/inspector"
   CALIBRATION="$DATA-512so.jsonl"
-else
+elif [ "${TWENTYFIFTH:-0}" = 1 ]; then
   av synth --out "$DATA-s15d" $PLAN16 --seed 15 --strict-dof --splits-from "$DATA/synth.json" --only-splits train,val
   git show b276174:models/inspector.onnx > "$RUNS/twentysecond.onnx"
   av train --data "$DATA-s15d/manifest.jsonl" $FINETUNE --weights "$RUNS/twentysecond.onnx" --pair-weight 3 --out "$RUNS/inspector"
+else
+  # The shipped fortieth (and THIRTYNINTH=1): the thirty-sixth's seed-18 codec sample, jpeg hard negatives.
+  av synth --out "$DATA-s18c" $PLAN16 --seed 18 --strict-dof --codec-finish 0.3 --splits-from "$DATA/synth.json" --only-splits train,val
+  git show e9cbdb5:models/inspector.onnx > "$RUNS/twentyfifth.onnx"
+  av train --data "$DATA-s18c/manifest.jsonl" $FINETUNE --weights "$RUNS/twentyfifth.onnx" --pair-weight 3 \
+    --negative-weight 3 --negative-weight-labels jpeg --out "$RUNS/inspector"
+  codec_val_512c
+  if [ "${THIRTYNINTH:-0}" != 1 ]; then
+    node scripts/merge_manifests.mjs "$DATA-512suc.jsonl" "$DATA-512su.jsonl" "$DATA-512c.jsonl"
+    RECALIBRATION="$DATA-512suc.jsonl"
+  fi
 fi
 # --detail-labels: on photos over 560 px, noise and jpeg are read from native-scale tiles (session 12;
 # it changes nothing on the <= 512 px calibration images, so the rules are the same with or without it);
@@ -258,15 +278,27 @@ fi
 av package-inspector --checkpoint "$RUNS/inspector/best.safetensors" --out models/inspector.onnx --top-k 16 --max-tiles 5 \
   --detail-labels noise,jpeg --detail-tiles 3 --fine-labels defocus_blur,motion_blur --fine-tiles 7 \
   --calibrate "${CALIBRATION:-$DATA-512su.jsonl}" --per-label --per-label-tiles --min-clean-kept 0.85
+# The shipped fortieth (session 31): the same search again from the rules just written, on 512su val
+# plus its codec twin (1,920 images, half of them AVIF/WebP-compressed; the thirty-eighth's command).
+if [ -n "${RECALIBRATION:-}" ]; then
+  av calibrate models/inspector.onnx --data "$RECALIBRATION" --per-label --per-label-tiles --min-clean-kept 0.85
+fi
 # Operating points (models/MODEL_CARD.md): joint rules on val without and with clean-kept floors, scored on test.
 node scripts/operating_points.mjs models/inspector.onnx "$DATA-512su.jsonl" 0.6,0.7,0.8,0.85,0.9 "$RUNS/inspector/operating_points.json"
 av eval --inspector models/inspector.onnx --data "$DATA-512su.jsonl" --split test --report "$RUNS/inspector/test512.html" | tee "$RUNS/inspector/test512.txt"
 # The same on the --own-problems 512 px test split (session 21).
 av eval --inspector models/inspector.onnx --data "$DATA-512so.jsonl" --split test --report "$RUNS/inspector/test512so.html" | tee "$RUNS/inspector/test512so.txt"
-# The widened photo split's 512 px test split (session 22; not held out for the twenty-fifth, which
-# trained on 4 of its 11 photos; held out for the twenty-seventh).
+# The widened photo split's 512 px test split (session 22; not held out for the twenty-fifth and the fortieth,
+# whose chain trained on 4 of its 11 photos; held out for the twenty-seventh).
 av eval --inspector models/inspector.onnx --data "$DATA-512h.jsonl" --split test --report "$RUNS/inspector/test512h.html" | tee "$RUNS/inspector/test512h.txt"
 av eval --inspector models/inspector.onnx --data "$DATA-256s/manifest.jsonl" --split test --report "$RUNS/inspector/test.html" | tee "$RUNS/inspector/test.txt"
+# Codec-compressed 512 px test images (session 30): the 512su test recipe with --codec-finish 1.
+av synth --out "$DATA-512ct" --per-class 400 --size 512 --seed 2 --photos ../shared/photos --mix 0.4 --strict-dof --codec-finish 1 \
+  --splits-from "$DATA/synth.json" --only-splits test
+av synth --out "$DATA-512wct" --per-class 800 --size 512 --seed 3 --photos ../shared/photos --mix 0.4 --strict-dof --codec-finish 1 \
+  --splits-from "$DATA/synth.json" --only-splits test
+node scripts/merge_manifests.mjs "$DATA-512ct.jsonl" "$DATA-512ct/manifest.jsonl" "$DATA-512wct/manifest.jsonl"
+av eval --inspector models/inspector.onnx --data "$DATA-512ct.jsonl" --split test --report "$RUNS/inspector/test512ct.html" | tee "$RUNS/inspector/test512ct.txt"
 # Large photos (session 12): a 1024 px split on the same photo splits (downscaled for tiling, so
 # noise and jpeg come from the detail tiles); its val split decided --detail-labels. 5-16 min to make.
 av synth --out "$DATA-1024" --per-class 200 --size 1024 --seed 10 --photos ../shared/photos --mix 0.4 \
