@@ -20,6 +20,8 @@ export interface Sample {
   labels?: Float32Array;
   /** Per-class severity in [0, 1] (0 where absent). */
   severities?: Float32Array;
+  /** Manifest sets: the image's source kind (`source.kind` of a synthesizer line: photo, dead-leaves), when given. */
+  source?: string;
 }
 
 export interface Dataset {
@@ -69,6 +71,8 @@ export interface ManifestLine {
   labels: string[];
   severities?: Record<string, number> | number[];
   split?: string;
+  /** The synthesizer's record of what the image was made from; `kind` is e.g. photo or dead-leaves. */
+  source?: { kind?: unknown };
 }
 
 /** The manifest of an unfinished synth run (data/synth/generate.ts). */
@@ -120,7 +124,8 @@ export async function manifestDataset(file: string, classes: readonly string[], 
       severities[c] = typeof sev === 'number' ? sev : 1;
     });
     const first = labels.findIndex((v) => v === 1);
-    samples.push({ file: path.isAbsolute(m.file) ? m.file : path.join(root, m.file), label: first, labels, severities });
+    const source = typeof m.source?.kind === 'string' ? m.source.kind : undefined;
+    samples.push({ file: path.isAbsolute(m.file) ? m.file : path.join(root, m.file), label: first, labels, severities, ...(source !== undefined ? { source } : {}) });
   }
   if (!samples.length) throw new DatasetError(`${file}: no samples${split ? ` in split "${split}"` : ''}`);
   return { classes: [...classes], samples, multiLabel: true, root };

@@ -36,6 +36,12 @@ export interface InspectorDatasetEval {
   /** Images with at most one label (clean or one degradation), and images with two or more. */
   single?: MultiLabelMetrics;
   multi?: MultiLabelMetrics;
+  /**
+   * When the manifest names at least two source kinds (synthesizer lines' `source.kind`: photo crops
+   * and procedural dead leaves), the same scores for each kind's images (first-seen order; images
+   * without one are grouped as "unknown").
+   */
+  bySource?: SourceScores[];
   /** Images with exactly two labels, by label pair (dataset label order): how often each label was found. */
   pairs?: { labels: [string, string]; n: number; recall: [number, number] }[];
   /** Macro-F1 (all images) at each threshold of `scan`, when asked for. */
@@ -58,6 +64,15 @@ export interface InspectorDatasetEval {
   unsupportedLabels?: string[];
   /** Files the inspector could not read, with the reason; they are left out of the metrics. */
   errors: { file: string; error: string }[];
+}
+
+export interface SourceScores {
+  source: string;
+  metrics: MultiLabelMetrics;
+  /** Of its images without any label, the share kept clean (NaN when it has none). */
+  cleanKept: number;
+  /** Its images with at most one label. */
+  single?: MultiLabelMetrics;
 }
 
 export interface ScanPoint {
@@ -85,6 +100,8 @@ export async function evaluateInspectorOnDataset(
   const probs: number[] = [];
   const targets: number[] = [];
   const errors: InspectorDatasetEval['errors'] = [];
+  /** Source kind of each scored row. */
+  const sources: string[] = [];
   /** Per image and inspector label, the probabilities of the tiles it is aggregated from [label][T]. */
   const tiles: number[][][] = [];
   for (const [i, s] of ds.samples.entries()) {
@@ -93,6 +110,7 @@ export async function evaluateInspectorOnDataset(
       if (opts.fractions) tiles.push(tilesByLabel(r));
       for (const k of index) probs.push(r.scores[k]!.probability);
       for (let c = 0; c < K; c++) targets.push(s.labels![c]!);
+      sources.push(s.source ?? 'unknown');
     } catch (e) {
       errors.push({ file: s.file, error: (e as Error).message });
     }
@@ -113,6 +131,18 @@ export async function evaluateInspectorOnDataset(
   out.single = rows((n) => n <= 1);
   out.multi = rows((n) => n >= 2);
   out.pairs = pairRecall(P, T, ds.classes, labelThresholds(threshold, K));
+  const kinds = [...new Set(sources)];
+  if (kinds.length >= 2) {
+    out.bySource = kinds.map((source) => {
+      const idx = sources.flatMap((k, i) => (k === source ? [i] : []));
+      // [N, K] -> this source's rows.
+      const Ps = pickRows(P, idx, K);
+      const Ts = pickRows(T, idx, K);
+      const m = multiLabelMetrics(Ps, Ts, ds.classes, threshold);
+      const one = rowsByLabelCount(Ts, K, (n) => n <= 1);
+      return { source, metrics: m, cleanKept: cleanKept(m), single: one.length ? multiLabelMetrics(pickRows(Ps, one, K), pickRows(Ts, one, K), ds.classes, threshold) : undefined };
+    });
+  }
   if (opts.scan) {
     const scanned = opts.scan.map((t) => ({ t, m: multiLabelMetrics(P, T, ds.classes, t) }));
     out.scan = scanned.map(({ t, m }) => ({ threshold: t, macroF1: m.macroF1, macroF1WithClean: m.macroF1WithClean, cleanKept: cleanKept(m) }));

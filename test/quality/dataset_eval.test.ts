@@ -70,6 +70,7 @@ test('inspector evaluation on a manifest equals inspecting each file and scoring
   assert.deepEqual(r.single, split((n) => n <= 1));
   assert.deepEqual(r.multi, split((n) => n >= 2));
   assert.ok(r.single!.n + r.multi!.n === 12 && r.multi!.n > 0);
+  assert.equal(r.bySource, undefined, 'no source kinds in the manifest: no breakdown');
   // Label pairs: every two-label row counted once under its pair, each label found at 0.45.
   const pairRows = [...Array(12).keys()].filter((i) => targets.slice(i * K, (i + 1) * K).filter((v) => v > 0.5).length === 2);
   assert.equal(r.pairs!.reduce((s, p) => s + p.n, 0), pairRows.length);
@@ -115,6 +116,45 @@ test('inspector evaluation on a manifest equals inspecting each file and scoring
   const bad = spawnSync(process.execPath, [cli, 'eval', '--inspector', model, '--data', manifest, '--robustness'], { encoding: 'utf8' });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /--robustness cannot be combined with --inspector/);
+});
+
+test('inspector evaluation by source kind: each kind scored on its own rows, in the CLI text and JSON', async () => {
+  const { dir, model } = await tinyInspectorModel();
+  const manifest = await smallManifest(dir, 12);
+  // Synthesizer-style source records: photo and dead-leaves rows, and one row without a source.
+  const lines = (await readFile(manifest, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  lines.forEach((l, i) => {
+    if (i !== 5) l.source = i % 2 ? { kind: 'dead-leaves', seed: i } : { kind: 'photo', photo: `p${i}.jpg` };
+  });
+  await writeFile(manifest, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  const insp = await Inspector.load({ model });
+  const ds = await manifestDataset(manifest, [...QUALITY_LABELS], 'test');
+  assert.deepEqual(ds.samples.map((x) => x.source ?? null).slice(0, 6), ['photo', 'dead-leaves', 'photo', 'dead-leaves', 'photo', null]);
+  const r = await evaluateInspectorOnDataset(insp, ds, { threshold: 0.45 });
+  // The broken file (row 12, a photo row) is not scored; the rest are grouped in first-seen order.
+  assert.deepEqual(r.bySource!.map((g) => [g.source, g.metrics.n]), [['photo', 6], ['dead-leaves', 5], ['unknown', 1]]);
+  const K = QUALITY_LABELS.length;
+  for (const g of r.bySource!) {
+    const rows = ds.samples.slice(0, 12).filter((x) => (x.source ?? 'unknown') === g.source);
+    const probs: number[] = [];
+    const targets: number[] = [];
+    for (const x of rows) {
+      probs.push(...(await insp.inspect(x.file)).scores.map((q) => q.probability));
+      targets.push(...x.labels!);
+    }
+    assert.deepEqual(g.metrics, multiLabelMetrics(Float64Array.from(probs), Float32Array.from(targets), [...QUALITY_LABELS], 0.45), g.source);
+    const one = [...rows.keys()].filter((i) => targets.slice(i * K, (i + 1) * K).filter((v) => v > 0.5).length <= 1);
+    const pick = (a: number[]) => one.flatMap((i) => a.slice(i * K, (i + 1) * K));
+    assert.deepEqual(g.single, one.length ? multiLabelMetrics(Float64Array.from(pick(probs)), Float32Array.from(pick(targets)), [...QUALITY_LABELS], 0.45) : undefined, g.source);
+    assert.equal(Number.isNaN(g.cleanKept), g.metrics.clean.support === 0);
+  }
+  await insp.dispose();
+  const out = spawnSync(process.execPath, [cli, 'eval', '--inspector', model, '--data', manifest, '--threshold', '0.45', '--json'], { encoding: 'utf8' });
+  assert.equal(out.status, 3, out.stderr);
+  assert.deepEqual(JSON.parse(out.stdout.trim().split('\n').pop()!).bySource, JSON.parse(JSON.stringify(r.bySource)));
+  const text = spawnSync(process.execPath, [cli, 'eval', '--inspector', model, '--data', manifest, '--threshold', '0.45'], { encoding: 'utf8' });
+  assert.match(text.stdout, /^source photo \(n=6\): macro-F1 with clean \d\.\d{4}, clean kept (\d+\.\d%|-); at most one label: macro-F1 with clean \d\.\d{4} \(n=\d+\), recall defocus_blur (\d\.\d\d|-), /m);
+  assert.match(text.stdout, /^source unknown \(n=1\): /m);
 });
 
 test('per-label thresholds: metrics, inspector decisions and calibration on a validation split', async () => {

@@ -249,7 +249,7 @@ async function evalInspector(a: ParsedArgs): Promise<number> {
     for (const e of r.errors) console.error(e.error.startsWith(e.file) ? e.error : `${e.file}: ${e.error}`);
     const report = flagString(a, 'report');
     if (report) await writeFileAtomic(report, renderReport({ title: `inspector ${model} on ${data}`, logs: [], metrics: r.metrics, extra: { errors: r.errors } }));
-    if (a.flags.has('json')) console.log(JSON.stringify({ ...r.metrics, cleanKept: r.cleanKept, single: r.single, multi: r.multi, pairs: r.pairs, scan: r.scan, bestLabelThresholds: r.bestLabelThresholds, errors: r.errors }));
+    if (a.flags.has('json')) console.log(JSON.stringify({ ...r.metrics, cleanKept: r.cleanKept, single: r.single, multi: r.multi, pairs: r.pairs, bySource: r.bySource, scan: r.scan, bestLabelThresholds: r.bestLabelThresholds, errors: r.errors }));
     else {
       printMultiLabel(r.metrics);
       console.log(`clean kept clean ${(100 * r.cleanKept).toFixed(1)}%`);
@@ -257,6 +257,10 @@ async function evalInspector(a: ParsedArgs): Promise<number> {
         if (m) console.log(`${name}: macro-F1 ${m.macroF1.toFixed(4)}, with clean ${m.macroF1WithClean.toFixed(4)} (n=${m.n}); recall ${m.perClass.map((p) => `${p.label} ${p.recall.toFixed(2)}`).join(', ')}`);
       }
       if (r.pairs?.length) console.log(`two-label pairs (recall of each label): ${r.pairs.map((p) => `${p.labels[0]} ${p.recall[0].toFixed(2)} + ${p.labels[1]} ${p.recall[1].toFixed(2)} (n=${p.n})`).join('; ')}`);
+      for (const g of r.bySource ?? []) {
+        const one = g.single ? `; at most one label: macro-F1 with clean ${g.single.macroF1WithClean.toFixed(4)} (n=${g.single.n}), recall ${g.single.perClass.map((p) => `${p.label} ${p.support ? p.recall.toFixed(2) : '-'}`).join(', ')}` : '';
+        console.log(`source ${g.source} (n=${g.metrics.n}): macro-F1 with clean ${g.metrics.macroF1WithClean.toFixed(4)}, clean kept ${Number.isNaN(g.cleanKept) ? '-' : `${(100 * g.cleanKept).toFixed(1)}%`}${one}`);
+      }
       if (r.scan) {
         const best = r.bestScan!;
         console.log(`threshold scan: ${r.scan.map((x) => `${x.threshold.toFixed(2)}:${x.macroF1.toFixed(3)}`).join(' ')}`);
@@ -290,7 +294,9 @@ curves stored in the checkpoint and a confusion-matrix heatmap; --json prints th
                         the config's threshold unless --threshold is given); also reports images with
                         at most one label and with two or more separately, and each label pair's recall
                         (a manifest label the inspector does not know is an error, unless --labels
-                        names the labels to score)
+                        names the labels to score); when the manifest names two or more source kinds
+                        (synthesizer lines' source.kind: photo crops, procedural dead leaves), also the
+                        scores of each kind's images (JSON key "bySource")
   --scan                with --inspector: macro-F1 and clean-kept share at thresholds 0.05..0.95 (choose
                         the threshold on a validation split, never on test)
 Multi-label metrics also score "clean" (no label at its threshold: 0.5 unless --threshold, a number
