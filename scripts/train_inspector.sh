@@ -151,14 +151,16 @@ widened_w3() {
   for s in s13d s14d; do grep '"split":"train"' "$DATA-$s/manifest.jsonl" > "$DATA-$s/train_only.jsonl"; done
   node scripts/merge_manifests.mjs --splits splits/widened.json "$DATA-w3.jsonl" "$DATA-s13d/train_only.jsonl" "$DATA-s14d/train_only.jsonl" "$DATA-s15d/manifest.jsonl"
 }
-# The 512su val recipe with --codec-finish 1 ("$DATA-512c.jsonl", session 29): each image is a 512su
-# val image with its last compression an AVIF or WebP encode (jpeg-labelled images unchanged).
-codec_val_512c() {
-  av synth --out "$DATA-512c" --per-class 400 --size 512 --seed 2 --photos ../shared/photos --mix 0.4 --strict-dof --codec-finish 1 \
-    --splits-from "$DATA/synth.json" --only-splits val
-  av synth --out "$DATA-512wc" --per-class 800 --size 512 --seed 3 --photos ../shared/photos --mix 0.4 --strict-dof --codec-finish 1 \
-    --splits-from "$DATA/synth.json" --only-splits val
-  node scripts/merge_manifests.mjs "$DATA-512c.jsonl" "$DATA-512c/manifest.jsonl" "$DATA-512wc/manifest.jsonl"
+# The 512su recipe with --codec-finish 1 for one split (session 29): each image is a 512su image with
+# its last compression an AVIF or WebP encode (jpeg-labelled images unchanged). `codec_512 val` makes
+# "$DATA-512c.jsonl", `codec_512 test t` "$DATA-512ct.jsonl" (session 30).
+codec_512() {
+  local split=$1 sfx=${2:-}
+  av synth --out "$DATA-512c$sfx" --per-class 400 --size 512 --seed 2 --photos ../shared/photos --mix 0.4 --strict-dof --codec-finish 1 \
+    --splits-from "$DATA/synth.json" --only-splits "$split"
+  av synth --out "$DATA-512wc$sfx" --per-class 800 --size 512 --seed 3 --photos ../shared/photos --mix 0.4 --strict-dof --codec-finish 1 \
+    --splits-from "$DATA/synth.json" --only-splits "$split"
+  node scripts/merge_manifests.mjs "$DATA-512c$sfx.jsonl" "$DATA-512c$sfx/manifest.jsonl" "$DATA-512wc$sfx/manifest.jsonl"
 }
 if [ "${BUDGET:-0}" = 1 ]; then
   # The nineteenth candidate (session 18): one run from scratch inside the 90-minute
@@ -234,7 +236,7 @@ elif [ "${THIRTYSIXTH:-0}" = 1 ]; then
   av synth --out "$DATA-s18c" $PLAN16 --seed 18 --strict-dof --codec-finish 0.3 --splits-from "$DATA/synth.json" --only-splits train,val
   git show e9cbdb5:models/inspector.onnx > "$RUNS/twentyfifth.onnx"
   av train --data "$DATA-s18c/manifest.jsonl" $FINETUNE --weights "$RUNS/twentyfifth.onnx" --pair-weight 3 --out "$RUNS/inspector"
-  codec_val_512c
+  codec_512 val
 elif [ "${THIRTYSEVENTH:-0}" = 1 ]; then
   # The thirty-seventh candidate (session 29): as the thirty-sixth, on a sample (seed 19) that also
   # gives half of the samples in-camera processed sensor noise (--isp-noise 0.5, the 'isp' noise
@@ -263,7 +265,7 @@ else
   git show e9cbdb5:models/inspector.onnx > "$RUNS/twentyfifth.onnx"
   av train --data "$DATA-s18c/manifest.jsonl" $FINETUNE --weights "$RUNS/twentyfifth.onnx" --pair-weight 3 \
     --negative-weight 3 --negative-weight-labels jpeg --out "$RUNS/inspector"
-  codec_val_512c
+  codec_512 val
   if [ "${THIRTYNINTH:-0}" != 1 ]; then
     node scripts/merge_manifests.mjs "$DATA-512suc.jsonl" "$DATA-512su.jsonl" "$DATA-512c.jsonl"
     RECALIBRATION="$DATA-512suc.jsonl"
@@ -293,11 +295,7 @@ av eval --inspector models/inspector.onnx --data "$DATA-512so.jsonl" --split tes
 av eval --inspector models/inspector.onnx --data "$DATA-512h.jsonl" --split test --report "$RUNS/inspector/test512h.html" | tee "$RUNS/inspector/test512h.txt"
 av eval --inspector models/inspector.onnx --data "$DATA-256s/manifest.jsonl" --split test --report "$RUNS/inspector/test.html" | tee "$RUNS/inspector/test.txt"
 # Codec-compressed 512 px test images (session 30): the 512su test recipe with --codec-finish 1.
-av synth --out "$DATA-512ct" --per-class 400 --size 512 --seed 2 --photos ../shared/photos --mix 0.4 --strict-dof --codec-finish 1 \
-  --splits-from "$DATA/synth.json" --only-splits test
-av synth --out "$DATA-512wct" --per-class 800 --size 512 --seed 3 --photos ../shared/photos --mix 0.4 --strict-dof --codec-finish 1 \
-  --splits-from "$DATA/synth.json" --only-splits test
-node scripts/merge_manifests.mjs "$DATA-512ct.jsonl" "$DATA-512ct/manifest.jsonl" "$DATA-512wct/manifest.jsonl"
+codec_512 test t
 av eval --inspector models/inspector.onnx --data "$DATA-512ct.jsonl" --split test --report "$RUNS/inspector/test512ct.html" | tee "$RUNS/inspector/test512ct.txt"
 # Large photos (session 12): a 1024 px split on the same photo splits (downscaled for tiling, so
 # noise and jpeg come from the detail tiles); its val split decided --detail-labels. 5-16 min to make.

@@ -123,24 +123,20 @@ export async function evaluateInspectorOnDataset(
   const T = Float32Array.from(targets);
   const metrics = multiLabelMetrics(P, T, ds.classes, threshold);
   const out: InspectorDatasetEval = { metrics, cleanKept: cleanKept(metrics), errors };
-  // Rows by label count: [N, K] -> the rows with <= 1 and >= 2 positive labels.
-  const rows = (keep: (n: number) => boolean) => {
-    const idx = rowsByLabelCount(T, K, keep);
-    return idx.length ? multiLabelMetrics(pickRows(P, idx, K), pickRows(T, idx, K), ds.classes, threshold) : undefined;
-  };
-  out.single = rows((n) => n <= 1);
-  out.multi = rows((n) => n >= 2);
+  // The metrics of some rows of [N, K] (undefined for none).
+  const scoreRows = (idx: readonly number[]) => (idx.length ? multiLabelMetrics(pickRows(P, idx, K), pickRows(T, idx, K), ds.classes, threshold) : undefined);
+  // Rows by label count: the rows with <= 1 and >= 2 positive labels.
+  const singleRows = rowsByLabelCount(T, K, (n) => n <= 1);
+  out.single = scoreRows(singleRows);
+  out.multi = scoreRows(rowsByLabelCount(T, K, (n) => n >= 2));
   out.pairs = pairRecall(P, T, ds.classes, labelThresholds(threshold, K));
   const kinds = [...new Set(sources)];
   if (kinds.length >= 2) {
+    const isSingle = new Set(singleRows);
     out.bySource = kinds.map((source) => {
       const idx = sources.flatMap((k, i) => (k === source ? [i] : []));
-      // [N, K] -> this source's rows.
-      const Ps = pickRows(P, idx, K);
-      const Ts = pickRows(T, idx, K);
-      const m = multiLabelMetrics(Ps, Ts, ds.classes, threshold);
-      const one = rowsByLabelCount(Ts, K, (n) => n <= 1);
-      return { source, metrics: m, cleanKept: cleanKept(m), single: one.length ? multiLabelMetrics(pickRows(Ps, one, K), pickRows(Ts, one, K), ds.classes, threshold) : undefined };
+      const m = scoreRows(idx)!;
+      return { source, metrics: m, cleanKept: cleanKept(m), single: scoreRows(idx.filter((i) => isSingle.has(i))) };
     });
   }
   if (opts.scan) {
