@@ -10,7 +10,7 @@
  * "plausible" in its statistics, not a depth estimate of the photo.
  */
 import { Rng } from './rng.js';
-import { r4 } from './types.js';
+import { clampUnit, r4 } from './types.js';
 
 export interface DepthParams {
   /** Horizon height as a fraction of the image height from the top (may be < 0 or > 1). */
@@ -91,7 +91,7 @@ export function depthMap(height: number, width: number, p: DepthParams): Float32
         if (d < p.near) d = p.near;
       }
       d += p.roughness * noise[y * width + x]!;
-      out[y * width + x] = d < 0 ? 0 : d > 1 ? 1 : d;
+      out[y * width + x] = clampUnit(d);
     }
   }
   return out;

@@ -28,6 +28,7 @@ import { srgbToLinearValue, linearToSrgbValue, withData, type ImageF32 } from '.
 import { invalidArg } from '../util/errors.js';
 import { convolve, gaussianKernel1d, convolveSeparable, type Kernel } from './kernels.js';
 import type { Rng } from './rng.js';
+import { clampUnit } from './types.js';
 
 /** In-camera processing of the noise residual (px and amounts; see the module doc). */
 export interface IspProcessing {
@@ -165,15 +166,11 @@ export function applyIspNoise(img: ImageF32, p: IspNoiseParams, rng: Rng, signal
     sq += Y[i]! * Y[i]!;
   }
   const scale = sq > 0 ? target / Math.sqrt(sq / plane) : 0;
-  for (let i = 0; i < 3 * plane; i++) out[i] = clip01(src[i]! + scale * out[i]!);
+  for (let i = 0; i < 3 * plane; i++) out[i] = clampUnit(src[i]! + scale * out[i]!);
   return withData(img, out);
 }
 
 /** A linear-light value clipped to [0, 1], sRGB-encoded. */
 function encodeClipped(z: number): number {
-  return clip01(z <= 0 ? 0 : linearToSrgbValue(Math.min(1, z)));
-}
-
-function clip01(v: number): number {
-  return v < 0 ? 0 : v > 1 ? 1 : v;
+  return clampUnit(z <= 0 ? 0 : linearToSrgbValue(Math.min(1, z)));
 }

@@ -31,7 +31,7 @@
 import { srgbToLinearValue, linearToSrgbValue, withData, type ImageF32 } from '../image/tensor.js';
 import { defineSync, withOverrides } from './define.js';
 import type { Rng } from './rng.js';
-import { gerp, needParam, r4, type DegradationDef } from './types.js';
+import { clampUnit, gerp, needParam, r4, type DegradationDef } from './types.js';
 import { convolveSeparable, gaussianKernel1d } from './kernels.js';
 import { invalidArg } from '../util/errors.js';
 import { applyIspNoise, checkIsp, ISP_CHROMA_SIGMA, ISP_LUMA_SIGMA, ISP_SHARPEN, type IspProcessing } from './isp_noise.js';
@@ -153,7 +153,7 @@ function applyPixelNoise(img: ImageF32, p: NoiseParams, rng: Rng): ImageF32 {
   const src = img.data;
   const out = new Float32Array(src.length);
   if (p.model === 'gaussian') {
-    for (let i = 0; i < src.length; i++) out[i] = clip(src[i]! + p.sigma * rng.normal());
+    for (let i = 0; i < src.length; i++) out[i] = clampUnit(src[i]! + p.sigma * rng.normal());
     return withData(img, out);
   }
   const plane = img.height * img.width;
@@ -189,7 +189,7 @@ export function correlateResidual(src: Float32Array, out: Float32Array, channels
       const up = Math.max(0, y - 1) * width;
       const dn = Math.min(height - 1, y + 1) * width;
       const row = y * width;
-      for (let x = 0; x < width; x++) out[o + row + x] = clip(src[o + row + x]! + gain * (t[row + x]! + c * (t[up + x]! + t[dn + x]!)));
+      for (let x = 0; x < width; x++) out[o + row + x] = clampUnit(src[o + row + x]! + gain * (t[row + x]! + c * (t[up + x]! + t[dn + x]!)));
     }
   }
 }
@@ -205,7 +205,7 @@ export function coarsenResidual(src: Float32Array, out: Float32Array, shape: Ima
   let sq = 0;
   for (const w of k) sq += w * w; // per-axis variance factor; the 2D one is sq^2
   const smooth = convolveSeparable(withData(shape, residual), k).data;
-  for (let i = 0; i < src.length; i++) out[i] = clip(src[i]! + smooth[i]! / sq);
+  for (let i = 0; i < src.length; i++) out[i] = clampUnit(src[i]! + smooth[i]! / sq);
 }
 
 /** One sample of z = a Poisson(y/a) + N(0, b) (exact Poisson for small counts). */
@@ -214,10 +214,6 @@ export function signalDependent(y: number, a: number, b: number, rng: Rng): numb
   if (a > 0 && y > 0) z = a * rng.poisson(y / a);
   if (b > 0) z += Math.sqrt(b) * rng.normal();
   return z;
-}
-
-function clip(v: number): number {
-  return v < 0 ? 0 : v > 1 ? 1 : v;
 }
 
 /** Noise (pure, seeded): `(img, severity, rng, params?) => { image, params }`. */

@@ -17,7 +17,7 @@ import { createImage, type ImageF32 } from '../image/tensor.js';
 import { defineSync, withOverrides } from './define.js';
 import { convolve, gaussianKernel1d, convolveSeparable, linearMotionKernel } from './kernels.js';
 import { Rng } from './rng.js';
-import { lerp, r4, type DegradationDef } from './types.js';
+import { clampUnit, lerp, r4, type DegradationDef } from './types.js';
 
 export interface RainLayer {
   /** Drops per 10,000 pixels. */
@@ -102,7 +102,7 @@ export function applyRain(img: ImageF32, p: RainParams): ImageF32 {
     for (let i = 0; i < plane; i++) {
       const b = img.data[c * plane + i]!;
       const v = (1 - p.veil) * (b + p.tone * S.data[i]!) + p.veil * p.tone;
-      out.data[c * plane + i] = v > 1 ? 1 : v < 0 ? 0 : v;
+      out.data[c * plane + i] = clampUnit(v);
     }
   }
   return out;

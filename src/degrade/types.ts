@@ -59,6 +59,11 @@ export function gerp(lo: number, hi: number, t: number): number {
   return Math.exp(Math.log(lo) + (Math.log(hi) - Math.log(lo)) * t);
 }
 
+/** A pixel value clipped to [0, 1] (NaN stays NaN). */
+export function clampUnit(v: number): number {
+  return v < 0 ? 0 : v > 1 ? 1 : v;
+}
+
 /** Rounds to 4 significant decimals so manifests stay readable (values used are the rounded ones). */
 export function r4(v: number): number {
   return Math.round(v * 1e4) / 1e4;

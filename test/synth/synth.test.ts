@@ -14,7 +14,8 @@ import { QUALITY_LABELS } from '../../src/quality/labels.js';
 import { Progress } from '../../src/util/progress.js';
 import { writeFileAtomic } from '../../src/util/fs.js';
 import { synthCommand } from '../../src/cli/commands/synth.js';
-import { FINISH_SHARE_FLAGS } from '../../src/data/synth/finish.js';
+import { FINISH_CODEC_QUALITY, FINISH_SHARE_FLAGS, FINISH_SOFT_SIGMA, NOISE_GRAIN_SIGMA } from '../../src/data/synth/finish.js';
+import { ISP_CHROMA_SIGMA } from '../../src/degrade/isp_noise.js';
 import { ArgumentError } from '../../src/util/errors.js';
 
 async function tmpDir(): Promise<string> {
@@ -456,6 +457,14 @@ test('codec finish and isp noise: off by default, on a share of samples when ask
 
 test('finish share flags: each documented in synth --help, recorded in synth.json under its key in table order', async () => {
   for (const { flag } of FINISH_SHARE_FLAGS) assert.match(synthCommand.usage, new RegExp(`--${flag} P`), `--${flag} in synth --help`);
+  // The ranges the help states are the ones the finish draws from.
+  const help = synthCommand.usage.replace(/\s+/g, ' ');
+  assert.ok(help.includes(`Gaussian PSF of sigma ${FINISH_SOFT_SIGMA[0]}-${FINISH_SOFT_SIGMA[1]} px`), help);
+  assert.ok(help.includes(`Gaussian of ${NOISE_GRAIN_SIGMA[0]}-${NOISE_GRAIN_SIGMA[1]} px`));
+  assert.ok(help.includes(`AVIF (quality ${FINISH_CODEC_QUALITY.avif[0]}-${FINISH_CODEC_QUALITY.avif[1]}) or WebP (${FINISH_CODEC_QUALITY.webp[0]}-${FINISH_CODEC_QUALITY.webp[1]})`));
+  assert.ok(help.includes(`chroma noise reduction (sigma ${ISP_CHROMA_SIGMA[0]}-${ISP_CHROMA_SIGMA[1]} px)`));
+  // The example's shell line continuation is printed, not swallowed by the template literal.
+  assert.match(synthCommand.usage, /--mix 0\.4 \\\n {4}--splits-from/);
   const out = await tmpDir();
   const shares = [0.4, 0.3, 0.2, 0.1];
   // Given in reverse order; recorded in table order all the same.

@@ -18,6 +18,18 @@ import { readJsonl } from '../../io/jsonl.js';
 import { crop, resize } from '../../image/transform.js';
 import type { ImageF32 } from '../../image/tensor.js';
 
+/** The help lines of the finish-share flags, from FINISH_SHARE_FLAGS (flag column 19 wide, default last). */
+function finishShareHelp(): string {
+  const lines: string[] = [];
+  for (const { flag, help } of FINISH_SHARE_FLAGS) {
+    help.forEach((text, i) => {
+      const head = i === 0 ? `  --${flag} P`.padEnd(19) : ' '.repeat(19);
+      lines.push(head + text + (i === help.length - 1 ? '   [0]' : ''));
+    });
+  }
+  return lines.join('\n');
+}
+
 const usage = `Usage: attnvision synth --out DIR --per-class N [--size 256] [--seed S] [--photos DIR]
                         [--mix 0.2] [--workers N] [--preview] [--quiet]
                         [--splits-from OTHER/synth.json|SPLIT.json] [--only-splits val,test]
@@ -53,21 +65,7 @@ Options:
                    one, filtered, so N still counts samples per class before the filter
   --photo-scales L photo decode scales to draw crops from (comma list in (0, 1]; 1 = native
                    resolution, with the photo's own grain)                   [0.35,0.5,0.7]
-  --soft-finish P  share of samples (any label) given the lens-softness finish: a Gaussian PSF
-                   of sigma 0.2-0.5 px, the slight softness of a camera's own output, so that
-                   it is not read as blur or JPEG                                [0]
-  --noise-grain P  share of samples whose sensor noise (the noise label's and the finish's) is
-                   coarse-grained: the residual smoothed by a Gaussian of 0.6-2 px, std kept, as
-                   after in-camera denoising, so blotchy noise is not read as blur or clean  [0]
-  --codec-finish P share of samples without the jpeg label whose last compression is AVIF
-                   (quality 45-75) or WebP (50-90), replacing the ordinary JPEG finish where
-                   one was drawn: the smoothing of video frames and web images, so it is not
-                   read as JPEG damage and blur under it is still found           [0]
-  --isp-noise P    share of samples whose sensor noise (the noise label's and the finish's, not
-                   low light's) is
-                   processed as in a camera's own JPEGs: Bayer mosaic, demosaicing, chroma noise
-                   reduction, sharpening (colour blotches and fine grain, at the same luma
-                   strength); replaces --noise-grain on the samples that draw both    [0]
+${finishShareHelp()}
   --strict-dof     photos whose notes (LICENSES.tsv in --photos: columns file, notes) name a
                    shallow depth of field or intentional motion blur give only crops that pass
                    a strict sharpness test (3/4 of the crop textured, almost none of it soft),
@@ -78,7 +76,7 @@ Options:
                    the split or to dead leaves, so no label says such a photo is free of it
 
 Example: realistic-size validation and test images for a dataset made at 256 px:
-  attnvision synth --out data512 --per-class 400 --size 512 --seed 2 --photos photos --mix 0.4 \
+  attnvision synth --out data512 --per-class 400 --size 512 --seed 2 --photos photos --mix 0.4 \\
     --splits-from data/synth.json --only-splits val,test`;
 
 async function previewSource(out: string, photosDir: string | undefined, size: number, seed: number): Promise<ImageF32> {

@@ -134,12 +134,53 @@ export interface FinishShares {
   ispNoise?: number;
 }
 
-/** The opt-in shares with the `synth` flag that sets each, in the order synth.json records them. */
-export const FINISH_SHARE_FLAGS: readonly { key: keyof FinishShares; flag: string }[] = [
-  { key: 'softFinish', flag: 'soft-finish' },
-  { key: 'noiseGrain', flag: 'noise-grain' },
-  { key: 'codecFinish', flag: 'codec-finish' },
-  { key: 'ispNoise', flag: 'isp-noise' },
+/** A range `lo-hi` as the help text writes it. */
+const range = ([lo, hi]: readonly [number, number]): string => `${lo}-${hi}`;
+
+/**
+ * The opt-in shares with the `synth` flag that sets each, in the order synth.json records them,
+ * and each flag's help (lines of `synth --help`; the ranges are this module's constants).
+ */
+export const FINISH_SHARE_FLAGS: readonly { key: keyof FinishShares; flag: string; help: readonly string[] }[] = [
+  {
+    key: 'softFinish',
+    flag: 'soft-finish',
+    help: [
+      'share of samples (any label) given the lens-softness finish: a Gaussian PSF',
+      `of sigma ${range(FINISH_SOFT_SIGMA)} px, the slight softness of a camera's own output, so that`,
+      'it is not read as blur or JPEG',
+    ],
+  },
+  {
+    key: 'noiseGrain',
+    flag: 'noise-grain',
+    help: [
+      "share of samples whose sensor noise (the noise label's and the finish's) is",
+      `coarse-grained: the residual smoothed by a Gaussian of ${range(NOISE_GRAIN_SIGMA)} px, std kept, as`,
+      'after in-camera denoising, so blotchy noise is not read as blur or clean',
+    ],
+  },
+  {
+    key: 'codecFinish',
+    flag: 'codec-finish',
+    help: [
+      'share of samples without the jpeg label whose last compression is AVIF',
+      `(quality ${range(FINISH_CODEC_QUALITY.avif)}) or WebP (${range(FINISH_CODEC_QUALITY.webp)}), replacing the ordinary JPEG finish where`,
+      'one was drawn: the smoothing of video frames and web images, so it is not',
+      'read as JPEG damage and blur under it is still found',
+    ],
+  },
+  {
+    key: 'ispNoise',
+    flag: 'isp-noise',
+    help: [
+      "share of samples whose sensor noise (the noise label's and the finish's, not",
+      "low light's) is processed as in a camera's own JPEGs: Bayer mosaic,",
+      `demosaicing, chroma noise reduction (sigma ${range(ISP_CHROMA_SIGMA)} px), sharpening (colour`,
+      'blotches and fine grain, at the same luma strength); replaces --noise-grain',
+      'on the samples that draw both',
+    ],
+  },
 ];
 
 /** The shares given in `opts`, each checked to lie in [0, 1], in FINISH_SHARE_FLAGS order; absent ones stay absent. */
