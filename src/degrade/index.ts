@@ -71,7 +71,7 @@ export * from './kernels.js';
 export * from './depth.js';
 export { defocusBlur, applyDefocus, defocusDef, type DefocusParams } from './defocus.js';
 export { motionBlur, applyMotion, motionKernel, motionDef, type MotionParams } from './motion.js';
-export { noise, applyNoise, noiseDef, signalDependent, type NoiseParams, type NoiseModel } from './noise.js';
+export { noise, applyNoise, noiseDef, signalDependent, noiseSeverityOf, NOISE_SIGMA_RANGE, type NoiseParams, type NoiseModel } from './noise.js';
 export { rain, applyRain, rainStreaks, rainDef, type RainParams, type RainLayer } from './rain.js';
 export { haze, applyHaze, transmission, hazeDef, type HazeParams } from './haze.js';
 export { lowLight, lowLightExposure, lowLightNoise, lowLightDef, type LowLightParams } from './low_light.js';

@@ -56,6 +56,15 @@ export interface NoiseParams {
   isp?: IspProcessing;
 }
 
+/** Noise std at mid grey (sRGB, 0-1 scale) at severity 0 and 1; severity maps geometrically between them. */
+export const NOISE_SIGMA_RANGE: readonly [number, number] = [4 / 255, 50 / 255];
+
+/** The severity whose (unjittered) noise std is `sigma`: the inverse of the severity -> std map, clamped to [0, 1]. */
+export function noiseSeverityOf(sigma: number): number {
+  const [lo, hi] = NOISE_SIGMA_RANGE;
+  return Math.min(1, Math.max(0, Math.log(sigma / lo) / Math.log(hi / lo)));
+}
+
 /** Slope of the sRGB curve at linear mid grey (0.214): noise std in sRGB ~ 1.08 x linear std. */
 export const MID_GREY_LIN = 0.214;
 export const SRGB_SLOPE_MID = 1.08;
@@ -70,7 +79,7 @@ export const noiseDef: DegradationDef<NoiseParams> = {
     // Always draw the model so overriding it keeps the rest of the random stream in step.
     const drawn = rng.choice<NoiseModel>(['gaussian', 'poisson_gaussian', 'camera']);
     const model = overrides?.model ?? drawn;
-    const sigma = gerp(4 / 255, 50 / 255, severity) * rng.uniform(0.9, 1.1);
+    const sigma = gerp(NOISE_SIGMA_RANGE[0], NOISE_SIGMA_RANGE[1], severity) * rng.uniform(0.9, 1.1);
     const sigLin = sigma / SRGB_SLOPE_MID;
     let shot = 0;
     let read = 0;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {
   DEGRADATIONS, PHYSICAL_ORDER, applyDegradations, Rng, diskKernel, linearMotionKernel, motionKernel, kernelSum, convolve,
   convolveReference, defocusBlur, motionBlur, noise, jpeg, haze, lowLight, rain, transmission, depthMap, lowLightExposure,
-  artifactStrength, blockEdgeExcess, defocusDef, REFERENCE_QUALITY,
+  artifactStrength, blockEdgeExcess, defocusDef, REFERENCE_QUALITY, NOISE_SIGMA_RANGE, noiseSeverityOf, gerp,
   type Kernel,
 } from '../../src/degrade/index.js';
 import { createImage, toLinear, luma, type ImageF32 } from '../../src/image/tensor.js';
@@ -416,4 +416,16 @@ test('combinations run in physical order whatever the recipe order', async () =>
   assert.deepEqual(single.applied[0]!.params, a.applied.find((x) => x.name === 'motion_blur')!.params);
   assert.equal(Object.keys(DEGRADATIONS).length, 7);
   assert.equal((await applyDegradations(SHARP, [], new Rng(1))).image, SHARP);
+});
+
+test('noise: noiseSeverityOf inverts the severity -> std map (unjittered) and clamps outside its range', () => {
+  const [lo, hi] = NOISE_SIGMA_RANGE;
+  for (const s of [0, 0.1, 0.37, 0.8, 1]) assert.ok(Math.abs(noiseSeverityOf(gerp(lo, hi, s)) - s) < 1e-12, `severity ${s}`);
+  assert.equal(noiseSeverityOf(lo / 2), 0);
+  assert.equal(noiseSeverityOf(hi * 2), 1);
+  // Drawn stds sit within the +-10% jitter of the map at the same severity.
+  for (const s of [0, 0.5, 1]) {
+    const p = noise(createImage(3, 8, 8, 0.5), s, new Rng(3)).params;
+    assert.ok(p.sigma >= 0.9 * gerp(lo, hi, s) - 1e-7 && p.sigma <= 1.1 * gerp(lo, hi, s) + 1e-7, `severity ${s}: ${p.sigma}`);
+  }
 });

@@ -4,8 +4,8 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { synthesize, planJobs, assignSplits, sharpness, deadLeaves, readPhotoNotes, partlyBlurredPhotos, ownProblemPhotos, servesLabels, STRICT_SHARPNESS, CLASSES, RAIN_PAIR_MAX_BLUR, BLUR_PAIR_MAX_NOISE, partnerWeight, photoSplits, type SynthConfig, type ManifestEntry } from '../../src/data/synth/index.js';
-import { defocusBlur, Rng } from '../../src/degrade/index.js';
+import { synthesize, planJobs, assignSplits, sharpness, deadLeaves, readPhotoNotes, partlyBlurredPhotos, ownProblemPhotos, servesLabels, STRICT_SHARPNESS, CLASSES, RAIN_PAIR_MAX_BLUR, BLUR_PAIR_MAX_NOISE, NOISE_FLOOR_VISIBLE, partnerWeight, photoSplits, type SynthConfig, type ManifestEntry } from '../../src/data/synth/index.js';
+import { defocusBlur, noiseSeverityOf, Rng } from '../../src/degrade/index.js';
 import { createImage } from '../../src/image/tensor.js';
 import { readImage, encodeJpeg, encodePng } from '../../src/image/io.js';
 import { manifestDataset, resolveManifest } from '../../src/data/dataset.js';
@@ -229,6 +229,49 @@ test('plan: blur+noise pairs are twice as likely as other pairs, and their noise
   const blurNoise = jobs.filter((j) => j.labels.includes('noise') && (j.labels.includes('defocus_blur') || j.labels.includes('motion_blur')));
   for (const j of blurNoise) assert.ok(j.severities.noise! <= BLUR_PAIR_MAX_NOISE, JSON.stringify(j));
   assert.ok(jobs.some((j) => j.labels.includes('noise') && j.labels.includes('haze') && j.severities.noise! > BLUR_PAIR_MAX_NOISE), 'noise with other partners is not capped');
+});
+
+test('plan: a noise floor maps only noise severities onto [floor, 1]; every other draw is unchanged', () => {
+  const base: SynthConfig = { version: 1, seed: 6, perClass: 200, size: 64, mix: 0.5, photosDir: null, photos: [] };
+  const plain = planJobs(base);
+  const floored = planJobs({ ...base, noiseFloor: NOISE_FLOOR_VISIBLE });
+  const lo = noiseSeverityOf(NOISE_FLOOR_VISIBLE / 255);
+  assert.ok(lo > 0.15 && lo < 0.17, `floor severity ${lo}`); // ln(6/4) / ln(50/4)
+  assert.equal(floored.length, plain.length);
+  let noisy = 0;
+  floored.forEach((j, i) => {
+    const p = plain[i]!;
+    assert.deepEqual({ ...j, severities: {} }, { ...p, severities: {} }, `job ${i}: only severities may differ`);
+    for (const [label, s] of Object.entries(p.severities)) {
+      if (label !== 'noise') {
+        assert.equal(j.severities[label as 'noise'], s, `job ${i} ${label}`);
+        continue;
+      }
+      noisy++;
+      const got = j.severities.noise!;
+      assert.ok(got >= lo - 5e-4, `job ${i}: noise severity ${got} below the floor's ${lo}`);
+      // The same draw mapped onto [lo, 1] (rounding to 1/1000 twice, and the blur pairs' cap, aside).
+      const expected = Math.min(lo + (1 - lo) * s, p.labels.some((l) => l.endsWith('_blur')) ? BLUR_PAIR_MAX_NOISE : 1);
+      assert.ok(Math.abs(got - expected) <= 1.5e-3, `job ${i}: ${got} vs ${expected}`);
+    }
+  });
+  assert.ok(noisy > 250, `noise labels planned: ${noisy}`);
+});
+
+test('synth --noise-floor: recorded in synth.json only when given, the weakest noise std at least the floor (jitter aside), out of range refused', async () => {
+  const withFloor = await tmpDir();
+  assert.equal(await synthCommand.run(['--out', withFloor, '--per-class', '10', '--size', '32', '--workers', '0', '--quiet', '--noise-floor', '6']), 0);
+  const cfg = JSON.parse(await fs.readFile(path.join(withFloor, 'synth.json'), 'utf8')) as SynthConfig;
+  assert.equal(cfg.noiseFloor, 6);
+  const lines = await readLines(path.join(withFloor, 'manifest.jsonl'));
+  const sigmas = lines.filter((l) => l.labels.includes('noise')).map((l) => (l.params.noise as { sigma: number }).sigma);
+  assert.ok(sigmas.length >= 10);
+  for (const s of sigmas) assert.ok(s >= (0.9 * 6) / 255 - 1e-6, `noise std ${s * 255} /255 below 0.9 x the floor`);
+  const without = await tmpDir();
+  assert.equal(await synthCommand.run(['--out', without, '--per-class', '1', '--size', '32', '--workers', '0', '--quiet']), 0);
+  assert.equal('noiseFloor' in JSON.parse(await fs.readFile(path.join(without, 'synth.json'), 'utf8')), false);
+  await assert.rejects(synthCommand.run(['--out', await tmpDir(), '--per-class', '1', '--noise-floor', '3']), /expected a number in \[4, 50\] for --noise-floor but received "3"/);
+  await assert.rejects(synthesize({ out: await tmpDir(), perClass: 1, size: 32, noiseFloor: 60, quiet: true }), /noiseFloor/);
 });
 
 test('procedural run: files + manifest, worker count does not change output, resume after interruption', async () => {

@@ -23,6 +23,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { NOISE_SIGMA_RANGE } from '../../degrade/noise.js';
 import { ImageDecodeError } from '../../image/errors.js';
 import { probeImage } from '../../image/io.js';
 import { parseJsonl } from '../../io/jsonl.js';
@@ -77,6 +78,8 @@ export interface SynthOptions extends FinishShares {
    * softness; photo_notes.ts) serve only samples labelled with it (default false).
    */
   ownProblems?: boolean;
+  /** Std at mid grey (8-bit levels) of the weakest noise label, in [4, 50] (default: 4, the noise model's bottom; plan.ts NOISE_FLOOR_VISIBLE). */
+  noiseFloor?: number;
 }
 
 export interface SynthSummary {
@@ -200,6 +203,9 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
     if (!photosDir) throw new ArgumentError(`${where}: photoScales (${opts.photoScales.join(',')}) needs a photo folder`);
   }
   const finishShares = checkFinishShares(where, opts);
+  // In 8-bit levels, as the flag takes it (4 and 50).
+  const [floorMin, floorMax] = NOISE_SIGMA_RANGE.map((s) => Math.round(s * 255));
+  if (opts.noiseFloor !== undefined) checkNumber(where, 'noiseFloor', opts.noiseFloor, floorMin, floorMax);
   // The photo folder's notes, read once for the options that need them (photo_notes.ts).
   let notesRead: Promise<Map<string, string>> | undefined;
   const photoNotes = async (option: string, purpose: string): Promise<Map<string, string>> => {
@@ -219,6 +225,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
     ...finishShares,
     ...(partlyBlurred ? { partlyBlurred } : {}),
     ...(ownProblems ? { ownProblems } : {}),
+    ...(opts.noiseFloor !== undefined ? { noiseFloor: opts.noiseFloor } : {}),
   };
 
   // Nothing is written for a plan without samples (e.g. --only-splits val,test with a --per-class

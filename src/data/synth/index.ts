@@ -3,7 +3,7 @@
  * procedural dead leaves), the worker-thread generator and the contact sheet. Node-only.
  */
 export { synthesize, listPhotos, SynthError, type SkippedPhoto, type SynthOptions, type SynthSummary } from './generate.js';
-export { planJobs, assignSplits, photoSplits, partnerWeight, CLASSES, SPLITS, RAIN_PAIR_MAX_BLUR, BLUR_PAIR_MAX_NOISE, BLUR_NOISE_PAIR_WEIGHT, type Job, type SynthConfig, type ClassName, type Split } from './plan.js';
+export { planJobs, assignSplits, photoSplits, partnerWeight, CLASSES, SPLITS, RAIN_PAIR_MAX_BLUR, NOISE_FLOOR_VISIBLE, BLUR_PAIR_MAX_NOISE, BLUR_NOISE_PAIR_WEIGHT, type Job, type SynthConfig, type ClassName, type Split } from './plan.js';
 export { renderJob, cleanSource, sharpCrop, PhotoCache, type ManifestEntry, type CleanSource } from './render.js';
 export { deadLeaves, type DeadLeavesOptions } from './dead_leaves.js';
 export { sharpness, type SharpnessOptions, type SharpnessReport } from './sharpness.js';

@@ -10,6 +10,7 @@
  */
 import { Rng } from '../../degrade/rng.js';
 import { DEGRADATION_NAMES, type DegradationName } from '../../degrade/types.js';
+import { noiseSeverityOf } from '../../degrade/noise.js';
 import type { FinishShares } from './finish.js';
 
 export const CLASSES = ['clean', ...DEGRADATION_NAMES] as const;
@@ -83,7 +84,26 @@ export interface SynthConfig extends FinishShares {
    * them. Absent: every photo serves every sample. Recorded only when given.
    */
   ownProblems?: Record<string, string[]>;
+  /**
+   * Std at mid grey, in 8-bit levels, of the weakest noise label (`synth --noise-floor`): noise
+   * severities are drawn from [noiseSeverityOf(noiseFloor / 255), 1] instead of [0, 1], so the
+   * weakest noise stays clearly above a clean crop's own grain (NOISE_FLOOR_VISIBLE). Absent: 4,
+   * the noise model's own bottom (severity 0). Recorded only when given, so datasets made before
+   * the option keep their synth.json; only noise severities depend on it.
+   */
+  noiseFloor?: number;
 }
+
+/**
+ * The noise floor (8-bit levels) that keeps the weakest noise label 1.8x as strong as the noisiest
+ * clean crop, the margin the sensor-noise finish keeps below the label (finish.ts). Clean photo
+ * crops at native scale measure up to 2.8 /255 of their own grain (Immerkaer's estimator,
+ * models/MODEL_CARD.md) and the finish adds up to 2.0 /255, so a clean crop carries up to
+ * sqrt(2.8^2 + 2.0^2) = 3.4 /255; the default weakest label (4 /255, jittered down to 3.6) on
+ * 2.8 of grain is sqrt(3.6^2 + 2.8^2) = 4.6 /255, only 1.3x that. At 6 (5.4 jittered) it is
+ * sqrt(5.4^2 + 2.8^2) = 6.1 /255, 1.8x. The value `synth --noise-floor` is meant to be given.
+ */
+export const NOISE_FLOOR_VISIBLE = 6;
 
 /** The photo -> split map of a dataset: its own `splits`, or drawn from the seed. */
 export function photoSplits(cfg: SynthConfig): Map<string, Split> {
@@ -134,6 +154,9 @@ export function planJobs(cfg: SynthConfig): Job[] {
   const splits = photoSplits(cfg);
   const bySplit = new Map<Split, string[]>(SPLITS.map((s) => [s, cfg.photos.map((p) => p.name).filter((n) => splits.get(n) === s)]));
   const jobs: Job[] = [];
+  // Noise severities start at the floor's (the same draw u, mapped onto [lo, 1]; lo = 0 without a floor).
+  const noiseLo = cfg.noiseFloor !== undefined ? noiseSeverityOf(cfg.noiseFloor / 255) : 0;
+  const severity = (label: DegradationName, u: number) => Math.round((label === 'noise' ? noiseLo + (1 - noiseLo) * u : u) * 1000) / 1000;
   for (const cls of CLASSES) {
     const rng = root.fork(`plan:${cls}`);
     const nMixed = cls === 'clean' ? 0 : Math.round(cfg.mix * cfg.perClass);
@@ -143,11 +166,11 @@ export function planJobs(cfg: SynthConfig): Job[] {
       const labels: ClassName[] = [cls];
       const severities: Partial<Record<DegradationName, number>> = {};
       if (cls !== 'clean') {
-        severities[cls] = Math.round(rng.next() * 1000) / 1000;
+        severities[cls] = severity(cls, rng.next());
         if (i < nMixed) {
           const other = weightedPartner(cls, rng);
           labels.push(other);
-          severities[other] = Math.round(rng.next() * 1000) / 1000;
+          severities[other] = severity(other, rng.next());
           // Rain is in the scene, before the optics: strong blur would wipe the streaks out and
           // leave a "rain" label with no rain to see, so a blur paired with rain stays moderate.
           if (labels.includes('rain')) {
