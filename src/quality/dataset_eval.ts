@@ -42,6 +42,12 @@ export interface InspectorDatasetEval {
    * without one are grouped as "unknown").
    */
   bySource?: SourceScores[];
+  /**
+   * For each label with a positive image: how often it was found on the images carrying it, by
+   * severity band (SEVERITY_BANDS; the manifest's per-label severity, as the synthesizer records it),
+   * so a miss can be told from a label too weak to see. Empty bands are left out.
+   */
+  bySeverity?: { label: string; bands: SeverityBand[] }[];
   /** Images with exactly two labels, by label pair (dataset label order): how often each label was found. */
   pairs?: { labels: [string, string]; n: number; recall: [number, number] }[];
   /** Macro-F1 (all images) at each threshold of `scan`, when asked for. */
@@ -75,6 +81,18 @@ export interface SourceScores {
   single?: MultiLabelMetrics;
 }
 
+export interface SeverityBand {
+  /** Severity range [from, to) (the last band includes 1). */
+  from: number;
+  to: number;
+  /** Images carrying the label with a severity in the range, and the share of them it was found on. */
+  n: number;
+  recall: number;
+}
+
+/** Severity bands of `bySeverity`: thirds of [0, 1]. */
+export const SEVERITY_BANDS: readonly [number, number][] = [[0, 1 / 3], [1 / 3, 2 / 3], [2 / 3, 1]];
+
 export interface ScanPoint {
   threshold: number;
   macroF1: number;
@@ -102,6 +120,8 @@ export async function evaluateInspectorOnDataset(
   const errors: InspectorDatasetEval['errors'] = [];
   /** Source kind of each scored row. */
   const sources: string[] = [];
+  /** Per-label severity of each scored row [N, K] (the dataset's; 1 where a manifest gives none). */
+  const severities: number[] = [];
   /** Per image and inspector label, the probabilities of the tiles it is aggregated from [label][T]. */
   const tiles: number[][][] = [];
   for (const [i, s] of ds.samples.entries()) {
@@ -111,6 +131,7 @@ export async function evaluateInspectorOnDataset(
       for (const k of index) probs.push(r.scores[k]!.probability);
       for (let c = 0; c < K; c++) targets.push(s.labels![c]!);
       sources.push(s.source ?? 'unknown');
+      for (let c = 0; c < K; c++) severities.push(s.severities?.[c] ?? 1);
     } catch (e) {
       errors.push({ file: s.file, error: (e as Error).message });
     }
@@ -130,6 +151,7 @@ export async function evaluateInspectorOnDataset(
   out.single = scoreRows(singleRows);
   out.multi = scoreRows(rowsByLabelCount(T, K, (n) => n >= 2));
   out.pairs = pairRecall(P, T, ds.classes, labelThresholds(threshold, K));
+  out.bySeverity = recallBySeverity(P, T, Float64Array.from(severities), ds.classes, labelThresholds(threshold, K));
   const kinds = [...new Set(sources)];
   if (kinds.length >= 2) {
     const isSingle = new Set(singleRows);
@@ -161,6 +183,27 @@ export async function evaluateInspectorOnDataset(
       const start = out.bestLabelAggregation?.map(({ fraction, threshold }) => ({ fraction, threshold })) ?? out.bestLabelThresholds.map((threshold) => ({ threshold }));
       out.bestJoint = calibrateJointly(byShare, T, K, opts.scan, start, { minCleanKept: opts.minCleanKept, objective: opts.objective === 'bars' ? { kind: 'bars', ...ISSUE_BARS } : { kind: 'with-clean' } });
     }
+  }
+  return out;
+}
+
+/** Recall of each label on the rows carrying it, by severity band (SEVERITY_BANDS); labels and bands without rows are left out. */
+export function recallBySeverity(P: Float64Array, T: Float32Array, S: Float64Array, classes: readonly string[], thr: readonly number[]): NonNullable<InspectorDatasetEval['bySeverity']> {
+  const K = classes.length;
+  const out: NonNullable<InspectorDatasetEval['bySeverity']> = [];
+  for (let c = 0; c < K; c++) {
+    const n = SEVERITY_BANDS.map(() => 0);
+    const found = SEVERITY_BANDS.map(() => 0);
+    for (let i = 0; i < T.length / K; i++) {
+      if (!(T[i * K + c]! > 0.5)) continue;
+      const s = S[i * K + c]!;
+      const b = SEVERITY_BANDS.findIndex(([from, to], j) => s >= from && (s < to || j === SEVERITY_BANDS.length - 1));
+      if (b < 0) continue;
+      n[b]!++;
+      if (P[i * K + c]! >= thr[c]!) found[b]!++;
+    }
+    const bands = SEVERITY_BANDS.flatMap(([from, to], b) => (n[b] ? [{ from, to, n: n[b]!, recall: found[b]! / n[b]! }] : []));
+    if (bands.length) out.push({ label: classes[c]!, bands });
   }
   return out;
 }

@@ -5,7 +5,7 @@ import { writeFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Inspector } from '../../src/quality/inspector.js';
-import { evaluateInspectorOnDataset } from '../../src/quality/dataset_eval.js';
+import { evaluateInspectorOnDataset, recallBySeverity } from '../../src/quality/dataset_eval.js';
 import { calibrateInspector, SCAN_THRESHOLDS } from '../../src/quality/calibrate.js';
 import { SCAN_FRACTIONS, tilesAveraged, topMean } from '../../src/quality/aggregate.js';
 import { QUALITY_LABELS, type InspectResult } from '../../src/quality/labels.js';
@@ -155,6 +155,47 @@ test('inspector evaluation by source kind: each kind scored on its own rows, in 
   const text = spawnSync(process.execPath, [cli, 'eval', '--inspector', model, '--data', manifest, '--threshold', '0.45'], { encoding: 'utf8' });
   assert.match(text.stdout, /^source photo \(n=6\): macro-F1 with clean \d\.\d{4}, clean kept (\d+\.\d%|-); at most one label: macro-F1 with clean \d\.\d{4} \(n=\d+\), recall defocus_blur (\d\.\d\d|-), /m);
   assert.match(text.stdout, /^source unknown \(n=1\): /m);
+});
+
+test('recall by severity band: each label on the rows carrying it, by thirds of its severity (1 in the top band)', () => {
+  // Rows x [a, b]: probabilities, targets, severities; thresholds a 0.5, b 0.6.
+  const P = Float64Array.from([0.9, 0, 0.1, 0, 0.7, 0, 0.55, 0, 0, 0.59, 0, 0.99]);
+  const T = Float32Array.from([1, 0, 1, 0, 1, 0, 1, 0, 0, 1, 0, 1]);
+  const S = Float64Array.from([0.1, 0, 0.2, 0, 0.5, 0, 1, 0, 0, 1 / 3, 0, 0.7]);
+  assert.deepEqual(recallBySeverity(P, T, S, ['a', 'b'], [0.5, 0.6]), [
+    { label: 'a', bands: [{ from: 0, to: 1 / 3, n: 2, recall: 0.5 }, { from: 1 / 3, to: 2 / 3, n: 1, recall: 1 }, { from: 2 / 3, to: 1, n: 1, recall: 1 }] },
+    { label: 'b', bands: [{ from: 1 / 3, to: 2 / 3, n: 1, recall: 0 }, { from: 2 / 3, to: 1, n: 1, recall: 1 }] },
+  ]);
+  // A label without positive rows is left out.
+  assert.deepEqual(recallBySeverity(P, new Float32Array(12), S, ['a', 'b'], [0.5, 0.6]), []);
+});
+
+test('inspector evaluation by severity: the manifest severities banded, counts matching each label\'s support, in the CLI text and JSON', async () => {
+  const { dir, model } = await tinyInspectorModel();
+  const manifest = await smallManifest(dir, 12);
+  const lines = (await readFile(manifest, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { labels: string[]; severities?: Record<string, number> });
+  lines.forEach((l, i) => {
+    if (l.labels[0] !== 'clean') l.severities = Object.fromEntries(l.labels.map((x, j) => [x, ((i + j) % 5) / 4]));
+  });
+  await writeFile(manifest, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  const insp = await Inspector.load({ model });
+  const ds = await manifestDataset(manifest, [...QUALITY_LABELS], 'test');
+  const r = await evaluateInspectorOnDataset(insp, ds, { threshold: 0.45 });
+  await insp.dispose();
+  for (const c of r.metrics.perClass) {
+    const g = r.bySeverity!.find((x) => x.label === c.label);
+    assert.equal(g?.bands.reduce((s, b) => s + b.n, 0) ?? 0, c.support, c.label);
+    // Found on as many images as the per-label recall says.
+    if (g) assert.ok(Math.abs(g.bands.reduce((s, b) => s + b.recall * b.n, 0) - c.recall * c.support) < 1e-9, c.label);
+  }
+  // The severities reach the bands: rows 0..11 (the broken row 12 is not scored) put label severities in every third.
+  const sev = ds.samples.slice(0, 12).flatMap((x) => [...x.severities!].filter((_, c) => x.labels![c]! > 0.5));
+  assert.deepEqual(r.bySeverity!.flatMap((g) => g.bands).reduce((s, b) => s + b.n, 0), sev.length);
+  assert.ok(new Set(r.bySeverity!.flatMap((g) => g.bands.map((b) => b.from))).size >= 2);
+  const out = spawnSync(process.execPath, [cli, 'eval', '--inspector', model, '--data', manifest, '--threshold', '0.45', '--json'], { encoding: 'utf8' });
+  assert.deepEqual(JSON.parse(out.stdout.trim().split('\n').pop()!).bySeverity, JSON.parse(JSON.stringify(r.bySeverity)));
+  const text = spawnSync(process.execPath, [cli, 'eval', '--inspector', model, '--data', manifest, '--threshold', '0.45'], { encoding: 'utf8' });
+  assert.match(text.stdout, /^recall by severity: \w+ \d\.\d\d-\d\.\d\d \d\.\d\d \(n=\d+\)/m);
 });
 
 test('per-label thresholds: metrics, inspector decisions and calibration on a validation split', async () => {

@@ -20,7 +20,7 @@ import { Progress } from '../../util/progress.js';
 import { rotationRobustness, pgdAttack, type RotationResult } from '../../train/robustness.js';
 import type { MultiLabelMetrics } from '../../train/metrics.js';
 import { Inspector } from '../../quality/inspector.js';
-import { evaluateInspectorOnDataset } from '../../quality/dataset_eval.js';
+import { evaluateInspectorOnDataset, type SeverityBand } from '../../quality/dataset_eval.js';
 import { SCAN_THRESHOLDS } from '../../quality/calibrate.js';
 
 /** `loadData` found no such split (the caller decides whether that is an error). */
@@ -249,7 +249,7 @@ async function evalInspector(a: ParsedArgs): Promise<number> {
     for (const e of r.errors) console.error(e.error.startsWith(e.file) ? e.error : `${e.file}: ${e.error}`);
     const report = flagString(a, 'report');
     if (report) await writeFileAtomic(report, renderReport({ title: `inspector ${model} on ${data}`, logs: [], metrics: r.metrics, extra: { errors: r.errors } }));
-    if (a.flags.has('json')) console.log(JSON.stringify({ ...r.metrics, cleanKept: r.cleanKept, single: r.single, multi: r.multi, pairs: r.pairs, bySource: r.bySource, scan: r.scan, bestLabelThresholds: r.bestLabelThresholds, errors: r.errors }));
+    if (a.flags.has('json')) console.log(JSON.stringify({ ...r.metrics, cleanKept: r.cleanKept, single: r.single, multi: r.multi, pairs: r.pairs, bySeverity: r.bySeverity, bySource: r.bySource, scan: r.scan, bestLabelThresholds: r.bestLabelThresholds, errors: r.errors }));
     else {
       printMultiLabel(r.metrics);
       console.log(`clean kept clean ${(100 * r.cleanKept).toFixed(1)}%`);
@@ -257,6 +257,10 @@ async function evalInspector(a: ParsedArgs): Promise<number> {
         if (m) console.log(`${name}: macro-F1 ${m.macroF1.toFixed(4)}, with clean ${m.macroF1WithClean.toFixed(4)} (n=${m.n}); recall ${m.perClass.map((p) => `${p.label} ${p.recall.toFixed(2)}`).join(', ')}`);
       }
       if (r.pairs?.length) console.log(`two-label pairs (recall of each label): ${r.pairs.map((p) => `${p.labels[0]} ${p.recall[0].toFixed(2)} + ${p.labels[1]} ${p.recall[1].toFixed(2)} (n=${p.n})`).join('; ')}`);
+      if (r.bySeverity?.length) {
+        const band = (b: SeverityBand) => `${b.from.toFixed(2)}-${b.to.toFixed(2)} ${b.recall.toFixed(2)} (n=${b.n})`;
+        console.log(`recall by severity: ${r.bySeverity.map((g) => `${g.label} ${g.bands.map(band).join(', ')}`).join('; ')}`);
+      }
       for (const g of r.bySource ?? []) {
         const one = g.single ? `; at most one label: macro-F1 with clean ${g.single.macroF1WithClean.toFixed(4)} (n=${g.single.n}), recall ${g.single.perClass.map((p) => `${p.label} ${p.support ? p.recall.toFixed(2) : '-'}`).join(', ')}` : '';
         console.log(`source ${g.source} (n=${g.metrics.n}): macro-F1 with clean ${g.metrics.macroF1WithClean.toFixed(4)}, clean kept ${Number.isNaN(g.cleanKept) ? '-' : `${(100 * g.cleanKept).toFixed(1)}%`}${one}`);
@@ -296,7 +300,9 @@ curves stored in the checkpoint and a confusion-matrix heatmap; --json prints th
                         (a manifest label the inspector does not know is an error, unless --labels
                         names the labels to score); when the manifest names two or more source kinds
                         (synthesizer lines' source.kind: photo crops, procedural dead leaves), also the
-                        scores of each kind's images (JSON key "bySource")
+                        scores of each kind's images (JSON key "bySource"); and each label's recall by
+                        severity third (0-0.33, 0.33-0.67, 0.67-1, the manifest's severities; JSON
+                        key "bySeverity")
   --scan                with --inspector: macro-F1 and clean-kept share at thresholds 0.05..0.95 (choose
                         the threshold on a validation split, never on test)
 Multi-label metrics also score "clean" (no label at its threshold: 0.5 unless --threshold, a number
