@@ -91,6 +91,8 @@ fi
 #    ("$DATA-512suc.jsonl"; RECALIBRATION below).
 #    THIRTYNINTH=1 stops at the package: the thirty-ninth candidate (session 30), rules from
 #    "$DATA-512su.jsonl" alone.
+#    FORTYTHIRD=1 runs the forty-third candidate instead (session 32, not shipped): the same run on
+#    the sample made with --noise-floor 6, its rules from the floor-6 twins of the val splits.
 #    TWENTYFIFTH=1 repeats the twenty-fifth's run instead (session 21): the twenty-second (shipped
 #    in session 20; its ONNX as committed at b276174, which that run started from) fine-tuned 3
 #    epochs on 12,800 fresh training images of a third --strict-dof sample (seed 15) of the same plan.
@@ -250,6 +252,32 @@ elif [ "${THIRTYSEVENTH:-0}" = 1 ]; then
   av synth --out "$DATA-512wci" --per-class 800 --size 512 --seed 3 --photos ../shared/photos --mix 0.4 --strict-dof --codec-finish 1 --isp-noise 1 \
     --splits-from "$DATA/synth.json" --only-splits val
   node scripts/merge_manifests.mjs "$DATA-512ci.jsonl" "$DATA-512ci/manifest.jsonl" "$DATA-512wci/manifest.jsonl"
+elif [ "${FORTYTHIRD:-0}" = 1 ]; then
+  # The forty-third candidate (session 32, not shipped): the fortieth's chain step on the seed-18
+  # codec sample made with --noise-floor 6 (the weakest noise label 6/255 instead of 4/255;
+  # docs/degradations.md), its rules chosen on the floor-6 twins of 512su and 512c val ("n" names).
+  # Session 32 made these folders by re-rendering only the noise-labelled images of the existing
+  # ones (the others are the same images: only noise severities depend on the floor).
+  F6="--noise-floor 6"
+  av synth --out "$DATA-s18cn" $PLAN16 --seed 18 --strict-dof --codec-finish 0.3 $F6 --splits-from "$DATA/synth.json" --only-splits train,val
+  av synth --out "$DATA-512sn" --per-class 400 --size 512 --seed 2 --photos ../shared/photos --mix 0.4 --strict-dof $F6 \
+    --splits-from "$DATA/synth.json" --only-splits val,test
+  av synth --out "$DATA-512wsn" --per-class 800 --size 512 --seed 3 --photos ../shared/photos --mix 0.4 --strict-dof $F6 \
+    --splits-from "$DATA/synth.json" --only-splits val,test
+  node scripts/merge_manifests.mjs "$DATA-512sun.jsonl" "$DATA-512sn/manifest.jsonl" "$DATA-512wsn/manifest.jsonl"
+  av synth --out "$DATA-512cn" --per-class 400 --size 512 --seed 2 --photos ../shared/photos --mix 0.4 --strict-dof --codec-finish 1 $F6 \
+    --splits-from "$DATA/synth.json" --only-splits val
+  av synth --out "$DATA-512wcn" --per-class 800 --size 512 --seed 3 --photos ../shared/photos --mix 0.4 --strict-dof --codec-finish 1 $F6 \
+    --splits-from "$DATA/synth.json" --only-splits val
+  node scripts/merge_manifests.mjs "$DATA-512cn.jsonl" "$DATA-512cn/manifest.jsonl" "$DATA-512wcn/manifest.jsonl"
+  node scripts/merge_manifests.mjs "$DATA-512sucn.jsonl" "$DATA-512sun.jsonl" "$DATA-512cn.jsonl"
+  av synth --out "$DATA-1024sn" --per-class 200 --size 1024 --seed 10 --photos ../shared/photos --mix 0.4 --strict-dof $F6 \
+    --splits-from "$DATA/synth.json" --only-splits val,test
+  git show e9cbdb5:models/inspector.onnx > "$RUNS/twentyfifth.onnx"
+  av train --data "$DATA-s18cn/manifest.jsonl" $FINETUNE --weights "$RUNS/twentyfifth.onnx" --pair-weight 3 \
+    --negative-weight 3 --negative-weight-labels jpeg --out "$RUNS/inspector"
+  CALIBRATION="$DATA-512sun.jsonl"
+  RECALIBRATION="$DATA-512sucn.jsonl"
 elif [ "${TWENTYSIXTH:-0}" = 1 ]; then
   av synth --out "$DATA-s16o" $PLAN16 --seed 16 --strict-dof --own-problems --splits-from "$DATA/synth.json" --only-splits train,val
   git show e9cbdb5:models/inspector.onnx > "$RUNS/twentyfifth.onnx"
