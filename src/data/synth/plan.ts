@@ -101,7 +101,7 @@ export interface SynthConfig extends FinishShares {
  * models/MODEL_CARD.md) and the finish adds up to 2.0 /255, so a clean crop carries up to
  * sqrt(2.8^2 + 2.0^2) = 3.4 /255; the default weakest label (4 /255, jittered down to 3.6) on
  * 2.8 of grain is sqrt(3.6^2 + 2.8^2) = 4.6 /255, only 1.3x that. At 6 (5.4 jittered) it is
- * sqrt(5.4^2 + 2.8^2) = 6.1 /255, 1.8x. The value `synth --noise-floor` is meant to be given.
+ * sqrt(5.4^2 + 2.8^2) = 6.1 /255, 1.8x. Session 32 trained and scored with it (models/MODEL_CARD.md).
  */
 export const NOISE_FLOOR_VISIBLE = 6;
 
