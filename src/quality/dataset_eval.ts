@@ -12,6 +12,7 @@ import type { InspectResult } from './labels.js';
 import { tilesInShare, topMean } from './aggregate.js';
 import { labelTileProbabilities, roundProbability } from './core.js';
 import { calibrateJointly, ISSUE_BARS, type JointCalibration } from './joint_calibration.js';
+import { analyseMisses, type DecisionRow } from './miss_analysis.js';
 
 /**
  * What a calibration scan maximises: 'label-f1' gives each label the rule with its own best F1 and
@@ -90,8 +91,8 @@ export interface SeverityBand {
   recall: number;
 }
 
-/** Severity bands of `bySeverity`: thirds of [0, 1]. */
-export const SEVERITY_BANDS: readonly [number, number][] = [[0, 1 / 3], [1 / 3, 2 / 3], [2 / 3, 1]];
+/** Severity bands of `bySeverity`: thirds of [0, 1], as miss_analysis.ts bins them (the last one closed). */
+export const SEVERITY_BANDS: readonly [number, number][] = [0, 1, 2].map((b) => [b / 3, (b + 1) / 3]);
 
 export interface ScanPoint {
   threshold: number;
@@ -187,25 +188,33 @@ export async function evaluateInspectorOnDataset(
   return out;
 }
 
-/** Recall of each label on the rows carrying it, by severity band (SEVERITY_BANDS); labels and bands without rows are left out. */
+/**
+ * Recall of each label on the rows carrying it, by severity band (SEVERITY_BANDS), in dataset label
+ * order: the rows' decisions at `thr` binned by miss_analysis.ts (alone and with a partner
+ * together); labels and bands without rows are left out.
+ */
 export function recallBySeverity(P: Float64Array, T: Float32Array, S: Float64Array, classes: readonly string[], thr: readonly number[]): NonNullable<InspectorDatasetEval['bySeverity']> {
   const K = classes.length;
-  const out: NonNullable<InspectorDatasetEval['bySeverity']> = [];
-  for (let c = 0; c < K; c++) {
-    const n = SEVERITY_BANDS.map(() => 0);
-    const found = SEVERITY_BANDS.map(() => 0);
-    for (let i = 0; i < T.length / K; i++) {
-      if (!(T[i * K + c]! > 0.5)) continue;
-      const s = S[i * K + c]!;
-      const b = SEVERITY_BANDS.findIndex(([from, to], j) => s >= from && (s < to || j === SEVERITY_BANDS.length - 1));
-      if (b < 0) continue;
-      n[b]!++;
-      if (P[i * K + c]! >= thr[c]!) found[b]!++;
-    }
-    const bands = SEVERITY_BANDS.flatMap(([from, to], b) => (n[b] ? [{ from, to, n: n[b]!, recall: found[b]! / n[b]! }] : []));
-    if (bands.length) out.push({ label: classes[c]!, bands });
+  const rows: DecisionRow[] = [];
+  for (let i = 0; i < T.length / K; i++) {
+    const truth = classes.filter((_, c) => T[i * K + c]! > 0.5);
+    if (!truth.length) continue;
+    rows.push({
+      truth,
+      severities: Object.fromEntries(classes.flatMap((l, c) => (T[i * K + c]! > 0.5 ? [[l, S[i * K + c]!]] : []))),
+      predicted: classes.filter((_, c) => P[i * K + c]! >= thr[c]!),
+    });
   }
-  return out;
+  const byLabel = new Map(analyseMisses(rows, SEVERITY_BANDS.length).map((m) => [m.label, m]));
+  return classes.flatMap((label) => {
+    const m = byLabel.get(label);
+    if (!m) return [];
+    const bands = SEVERITY_BANDS.flatMap(([from, to], b) => {
+      const n = m.alone[b]!.n + m.partner[b]!.n;
+      return n ? [{ from, to, n, recall: (m.alone[b]!.found + m.partner[b]!.found) / n }] : [];
+    });
+    return [{ label, bands }];
+  });
 }
 
 /** Recall of each label of the two-label rows, grouped by their label pair (pairs that occur only). */
