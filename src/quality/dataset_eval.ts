@@ -151,8 +151,9 @@ export async function evaluateInspectorOnDataset(
   const singleRows = rowsByLabelCount(T, K, (n) => n <= 1);
   out.single = scoreRows(singleRows);
   out.multi = scoreRows(rowsByLabelCount(T, K, (n) => n >= 2));
-  out.pairs = pairRecall(P, T, ds.classes, labelThresholds(threshold, K));
-  out.bySeverity = recallBySeverity(P, T, Float64Array.from(severities), ds.classes, labelThresholds(threshold, K));
+  const thresholds = labelThresholds(threshold, K);
+  out.pairs = pairRecall(P, T, ds.classes, thresholds);
+  out.bySeverity = recallBySeverity(P, T, Float64Array.from(severities), ds.classes, thresholds);
   const kinds = [...new Set(sources)];
   if (kinds.length >= 2) {
     const isSingle = new Set(singleRows);

@@ -8,7 +8,7 @@ import type { Command } from '../command.js';
 import { flagNumber, flagString, parseArgs, parseDecimal } from '../command.js';
 import { ArgumentError } from '../../util/errors.js';
 import { synthesize } from '../../data/synth/generate.js';
-import { NOISE_FLOOR_VISIBLE, SPLITS, type Split } from '../../data/synth/plan.js';
+import { NOISE_FLOOR_RANGE, NOISE_FLOOR_VISIBLE, SPLITS, type Split } from '../../data/synth/plan.js';
 import { FINISH_SHARE_FLAGS, type FinishShares } from '../../data/synth/finish.js';
 import { deadLeaves } from '../../data/synth/dead_leaves.js';
 import { writeContactSheet } from '../../data/synth/contact_sheet.js';
@@ -35,7 +35,7 @@ const usage = `Usage: attnvision synth --out DIR --per-class N [--size 256] [--s
                         [--splits-from OTHER/synth.json|SPLIT.json] [--only-splits val,test]
                         [--photo-scales 0.35,0.5,0.7] [--soft-finish 0]
                         [--noise-grain 0] [--codec-finish 0] [--isp-noise 0]
-                        [--strict-dof] [--own-problems] [--noise-floor 4]
+                        [--strict-dof] [--own-problems] [--noise-floor ${NOISE_FLOOR_RANGE[0]}]
 
 Synthesises a labelled image-quality dataset: N images for 'clean' and for each degradation
 (defocus_blur, motion_blur, noise, rain, haze, low_light, jpeg), at random severities.
@@ -70,10 +70,10 @@ ${finishShareHelp()}
                    shallow depth of field or intentional motion blur give only crops that pass
                    a strict sharpness test (3/4 of the crop textured, almost none of it soft),
                    for every label, so their bokeh is never labelled sharp
-  --noise-floor S  std at mid grey, in 8-bit levels, of the weakest noise label (4-50): noise
-                   severities start where the noise model reaches S instead of at 4; ${NOISE_FLOOR_VISIBLE}
+  --noise-floor S  std at mid grey, in 8-bit levels, of the weakest noise label (${NOISE_FLOOR_RANGE[0]}-${NOISE_FLOOR_RANGE[1]}): noise
+                   severities start where the noise model reaches S instead of at ${NOISE_FLOOR_RANGE[0]}; ${NOISE_FLOOR_VISIBLE}
                    keeps the weakest label 1.8x as strong as a clean photo crop's own grain plus
-                   the sensor-noise finish (docs/degradations.md)                     [4]
+                   the sensor-noise finish (docs/degradations.md)                     [${NOISE_FLOOR_RANGE[0]}]
   --own-problems   photos whose notes name a problem of their own (film grain, fog, visible
                    JPEG artefacts, overall softness: noise, haze, jpeg, defocus_blur) serve only
                    samples labelled with every one of them; the others move to another photo of
@@ -139,7 +139,7 @@ export const synthCommand: Command = {
     if (strictDof && !photos) throw new ArgumentError('synth: --strict-dof needs --photos');
     const ownProblems = args.flags.get('own-problems') === true;
     if (ownProblems && !photos) throw new ArgumentError('synth: --own-problems needs --photos');
-    const noiseFloor = args.flags.has('noise-floor') ? flagNumber(args, 'noise-floor', 4, 'synth', { min: 4, max: 50 }) : undefined;
+    const noiseFloor = args.flags.has('noise-floor') ? flagNumber(args, 'noise-floor', NOISE_FLOOR_RANGE[0], 'synth', { min: NOISE_FLOOR_RANGE[0], max: NOISE_FLOOR_RANGE[1] }) : undefined;
     const summary = await synthesize({
       out, perClass, size, seed, mix, quiet,
       ...(photos ? { photos } : {}),

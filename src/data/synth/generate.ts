@@ -23,7 +23,6 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { NOISE_SIGMA_RANGE } from '../../degrade/noise.js';
 import { ImageDecodeError } from '../../image/errors.js';
 import { probeImage } from '../../image/io.js';
 import { parseJsonl } from '../../io/jsonl.js';
@@ -34,7 +33,7 @@ import { IMAGE_EXTENSIONS, PARTIAL_MANIFEST } from '../dataset.js';
 import { ownProblemPhotos, partlyBlurredPhotos, PHOTO_NOTES_FILE, readPhotoNotes } from './photo_notes.js';
 import { checkFinishShares, type FinishShares } from './finish.js';
 import { isPhotoSplitFile, photoSplitMap } from './photo_split.js';
-import { photoSplits, planJobs, SPLITS, type Job, type Split, type SynthConfig } from './plan.js';
+import { NOISE_FLOOR_RANGE, photoSplits, planJobs, SPLITS, type Job, type Split, type SynthConfig } from './plan.js';
 import { PhotoCache, renderJob, type ManifestEntry } from './render.js';
 
 /** What to synthesize; the opt-in finish shares are FinishShares (finish.ts). */
@@ -203,9 +202,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthSummary> {
     if (!photosDir) throw new ArgumentError(`${where}: photoScales (${opts.photoScales.join(',')}) needs a photo folder`);
   }
   const finishShares = checkFinishShares(where, opts);
-  // In 8-bit levels, as the flag takes it (4 and 50).
-  const [floorMin, floorMax] = NOISE_SIGMA_RANGE.map((s) => Math.round(s * 255));
-  if (opts.noiseFloor !== undefined) checkNumber(where, 'noiseFloor', opts.noiseFloor, floorMin, floorMax);
+  if (opts.noiseFloor !== undefined) checkNumber(where, 'noiseFloor', opts.noiseFloor, ...NOISE_FLOOR_RANGE);
   // The photo folder's notes, read once for the options that need them (photo_notes.ts).
   let notesRead: Promise<Map<string, string>> | undefined;
   const photoNotes = async (option: string, purpose: string): Promise<Map<string, string>> => {

@@ -10,7 +10,7 @@
  */
 import { Rng } from '../../degrade/rng.js';
 import { DEGRADATION_NAMES, type DegradationName } from '../../degrade/types.js';
-import { noiseSeverityOf } from '../../degrade/noise.js';
+import { NOISE_SIGMA_RANGE, noiseSeverityOf } from '../../degrade/noise.js';
 import type { FinishShares } from './finish.js';
 
 export const CLASSES = ['clean', ...DEGRADATION_NAMES] as const;
@@ -104,6 +104,9 @@ export interface SynthConfig extends FinishShares {
  * sqrt(5.4^2 + 2.8^2) = 6.1 /255, 1.8x. Session 32 trained and scored with it (models/MODEL_CARD.md).
  */
 export const NOISE_FLOOR_VISIBLE = 6;
+
+/** The noise floors a dataset may ask for, in 8-bit levels: the noise model's own std range (4 and 50). */
+export const NOISE_FLOOR_RANGE = NOISE_SIGMA_RANGE.map((s) => Math.round(s * 255)) as [number, number];
 
 /** The photo -> split map of a dataset: its own `splits`, or drawn from the seed. */
 export function photoSplits(cfg: SynthConfig): Map<string, Split> {
