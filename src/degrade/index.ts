@@ -72,7 +72,7 @@ export * from './depth.js';
 export { defocusBlur, applyDefocus, defocusDef, type DefocusParams } from './defocus.js';
 export { motionBlur, applyMotion, motionKernel, motionDef, type MotionParams } from './motion.js';
 export { noise, applyNoise, noiseDef, signalDependent, noiseSeverityOf, NOISE_SIGMA_RANGE, type NoiseParams, type NoiseModel } from './noise.js';
-export { rain, applyRain, rainStreaks, rainDef, type RainParams, type RainLayer } from './rain.js';
+export { rain, applyRain, rainStreaks, rainDef, RAIN_MIN_LENGTH, RAIN_SHUTTER_RANGE, type RainParams, type RainLayer } from './rain.js';
 export { haze, applyHaze, transmission, hazeDef, type HazeParams } from './haze.js';
 export { lowLight, lowLightExposure, lowLightNoise, lowLightDef, type LowLightParams } from './low_light.js';
 export { jpeg, applyJpeg, jpegRoundTrip, jpegDef, artifactStrength, blockEdgeExcess, REFERENCE_QUALITY, type JpegParams } from './jpeg.js';

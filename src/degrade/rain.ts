@@ -12,12 +12,20 @@
  * up to 4 at high, each within +-8 degrees of a common wind angle. A per-sample style factor moves
  * from that sparse, bright look to the dense, thin, long, faint streaks of real rain photos, and a
  * light veil is always present (stronger with severity).
+ *
+ * Optional `shutter` (absent unless given, so older manifests are unchanged; set by the synthesizer,
+ * `synth --rain-shutter P`): a fast exposure. A streak is the distance a drop falls while the shutter
+ * is open (Garg & Nayar, "Vision and Rain", IJCV 2007), so every layer's length is multiplied by the
+ * shutter factor (0.3-0.7 as drawn by the synthesizer; at least RAIN_MIN_LENGTH px), drops,
+ * widths and brightness unchanged: the short dashes of real rain photos taken at 1/250-1/1000 s.
+ * Drawn after every other value, so the rest of the sample is the same with or without it.
  */
 import { createImage, type ImageF32 } from '../image/tensor.js';
 import { defineSync, withOverrides } from './define.js';
 import { convolve, gaussianKernel1d, convolveSeparable, linearMotionKernel } from './kernels.js';
 import { Rng } from './rng.js';
 import { clampUnit, lerp, r4, type DegradationDef } from './types.js';
+import { invalidArg } from '../util/errors.js';
 
 export interface RainLayer {
   /** Drops per 10,000 pixels. */
@@ -40,12 +48,22 @@ export interface RainParams {
   veil: number;
   /** Veil/streak colour (sRGB grey level). */
   tone: number;
+  /** Fast-shutter factor the layers' lengths were multiplied by, when given (recorded; the lengths already carry it). */
+  shutter?: number;
 }
+
+/** Shortest streak (px) a shutter factor leaves: shorter ones would be dots, which read as noise, not rain. */
+export const RAIN_MIN_LENGTH = 4;
+/** Range of the shutter factor the synthesizer draws (`synth --rain-shutter`). */
+export const RAIN_SHUTTER_RANGE: readonly [number, number] = [0.3, 0.7];
 
 export const rainDef: DegradationDef<RainParams> = {
   name: 'rain',
   summary: 'layered streaks (density, length, angle, width, blur), additive blend as Rain100L/H',
-  sample(severity, rng, _img, overrides) {
+  sample(severity, rng, _img, allOverrides) {
+    // `shutter` is never drawn here (the synthesizer sets it), so it is only recorded when given.
+    const { shutter, ...overrides } = allOverrides ?? {};
+    if (shutter !== undefined && !(shutter > 0 && shutter <= 1)) invalidArg('rain', 'shutter', 'a factor in (0, 1] (streak length scale)', shutter);
     const n = 1 + Math.min(3, Math.floor(severity * 4));
     const wind = 90 + rng.uniform(-25, 25);
     // Real rain photos (e.g. the SPA/DDN real sets) mostly show dense, thin, long, faint streaks with
@@ -63,11 +81,16 @@ export const rainDef: DegradationDef<RainParams> = {
         seed: rng.nextU32(),
       });
     }
-    return withOverrides('rain', {
+    const drawn: RainParams = {
       layers,
       veil: r4(rng.uniform(0, 0.08) + (severity > 0.4 ? rng.uniform(0, 0.3) * (severity - 0.4) / 0.6 : 0)),
       tone: r4(rng.uniform(0.8, 0.95)),
-    }, overrides);
+    };
+    if (shutter !== undefined) {
+      drawn.layers = layers.map((l) => ({ ...l, length: r4(Math.max(RAIN_MIN_LENGTH, l.length * shutter)) }));
+      drawn.shutter = shutter;
+    }
+    return withOverrides('rain', drawn, overrides);
   },
   phases: [{ stage: 'scene', run: (img, p) => applyRain(img, p) }],
 };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {
   DEGRADATIONS, PHYSICAL_ORDER, applyDegradations, Rng, diskKernel, linearMotionKernel, motionKernel, kernelSum, convolve,
   convolveReference, defocusBlur, motionBlur, noise, jpeg, haze, lowLight, rain, transmission, depthMap, lowLightExposure,
-  artifactStrength, blockEdgeExcess, defocusDef, REFERENCE_QUALITY, NOISE_SIGMA_RANGE, noiseSeverityOf, gerp,
+  artifactStrength, blockEdgeExcess, defocusDef, REFERENCE_QUALITY, NOISE_SIGMA_RANGE, noiseSeverityOf, gerp, RAIN_MIN_LENGTH,
   type Kernel,
 } from '../../src/degrade/index.js';
 import { createImage, toLinear, luma, type ImageF32 } from '../../src/image/tensor.js';
@@ -370,6 +370,31 @@ test('rain adds oriented bright streaks; more with severity', () => {
     dy += Math.abs(r.data[(y + 1) * 128 + x]! - r.data[y * 128 + x]!);
   }
   assert.ok(dx > 3 * dy, `dx ${dx} dy ${dy}`);
+});
+
+test('rain shutter: every streak shorter by the factor (at least RAIN_MIN_LENGTH px), every other draw unchanged, recorded only when given', () => {
+  const grey = createImage(3, 96, 96, 0.3);
+  for (const seed of [1, 2, 3]) for (const severity of [0.1, 0.6, 1]) {
+    const plain = rain(grey, severity, new Rng(seed));
+    assert.equal('shutter' in plain.params, false, 'no shutter key unless asked (older manifests unchanged)');
+    const fast = rain(grey, severity, new Rng(seed), { shutter: 0.3 });
+    assert.equal(fast.params.shutter, 0.3);
+    assert.deepEqual({ ...fast.params, shutter: undefined, layers: undefined }, { ...plain.params, shutter: undefined, layers: undefined });
+    fast.params.layers.forEach((l, i) => {
+      const was = plain.params.layers[i]!;
+      assert.deepEqual({ ...l, length: 0 }, { ...was, length: 0 }, 'drops, width, brightness, angle and seed unchanged');
+      assert.ok(Math.abs(l.length - Math.max(RAIN_MIN_LENGTH, 0.3 * was.length)) < 1e-3, `${l.length} from ${was.length}`);
+    });
+  }
+  // Shorter streaks of the same drops: less streak energy, and a run of lit pixels along the fall is shorter.
+  const dark = createImage(3, 128, 128, 0.1);
+  const layer = { density: 4, length: 30, angle: 90, width: 0.5, brightness: 0.5, seed: 9 };
+  const long = rain(dark, 0.5, new Rng(1), { veil: 0, layers: [layer] }).image;
+  const short = rain(dark, 0.5, new Rng(1), { veil: 0, layers: [{ ...layer, length: 30 * 0.4 }] }).image;
+  const lit = (img: typeof long) => img.data.filter((v) => v > 0.15).length;
+  assert.ok(lit(short) < 0.6 * lit(long), `${lit(short)} vs ${lit(long)} lit values`);
+  assert.throws(() => rain(grey, 0.5, new Rng(1), { shutter: 0 }), /rain: .*shutter/);
+  assert.throws(() => rain(grey, 0.5, new Rng(1), { shutter: 1.5 }), /rain: .*shutter/);
 });
 
 test('low light darkens with severity and adds photon noise', () => {

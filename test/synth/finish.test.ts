@@ -6,6 +6,7 @@ import { applyFinishJpeg } from '../../src/data/synth/finish.js';
 import { createImage } from '../../src/image/tensor.js';
 import { cameraShotRead, SRGB_SLOPE_MID } from '../../src/degrade/noise.js';
 import { ISP_CHROMA_SIGMA, ISP_LUMA_SIGMA, ISP_SHARPEN } from '../../src/degrade/isp_noise.js';
+import { RAIN_SHUTTER_RANGE } from '../../src/degrade/rain.js';
 
 test('camera finish plan: never on the labels that already carry it; ranges per label', () => {
   const plans = (labels: string[]) => Array.from({ length: 400 }, (_, i) => planFinish(labels, new Rng(i)));
@@ -202,4 +203,21 @@ test('isp-noise plan: a share of samples, the label and finish noise share one p
   // With the grain also asked for, a sample that draws both keeps the processing only.
   const both = Array.from({ length: 100 }, (_, i) => planFinish(['clean'], new Rng(i), { noiseGrain: 1, ispNoise: 1 }));
   assert.ok(both.every((p) => p.noiseGrain === null && p.isp !== null && (p.noise === null || p.noise.grain === undefined)));
+});
+
+test('rain-shutter plan: a share of the rain samples only, in RAIN_SHUTTER_RANGE, every other draw unchanged', () => {
+  const shares = { softFinish: 0.5, codecFinish: 0.5, ispNoise: 0.5 };
+  for (const labels of [['rain'], ['rain', 'noise'], ['clean'], ['motion_blur']]) {
+    const off = Array.from({ length: 400 }, (_, i) => planFinish(labels, new Rng(i), shares));
+    const on = Array.from({ length: 400 }, (_, i) => planFinish(labels, new Rng(i), { ...shares, rainShutter: 0.5 }));
+    assert.ok(off.every((p) => p.rainShutter === null));
+    on.forEach((p, i) => assert.deepEqual({ ...p, rainShutter: null }, off[i], 'the other parts of the finish are drawn as before'));
+    const drawn = on.filter((p) => p.rainShutter !== null);
+    if (!labels.includes('rain')) {
+      assert.equal(drawn.length, 0, `${labels}: no shutter without rain`);
+      continue;
+    }
+    assert.ok(drawn.length > 160 && drawn.length < 240, `${drawn.length}/400`);
+    assert.ok(drawn.every((p) => p.rainShutter! >= RAIN_SHUTTER_RANGE[0] && p.rainShutter! <= RAIN_SHUTTER_RANGE[1]));
+  }
 });

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { synthesize, planJobs, assignSplits, sharpness, deadLeaves, readPhotoNotes, partlyBlurredPhotos, ownProblemPhotos, servesLabels, STRICT_SHARPNESS, CLASSES, RAIN_PAIR_MAX_BLUR, BLUR_PAIR_MAX_NOISE, NOISE_FLOOR_VISIBLE, partnerWeight, photoSplits, type SynthConfig, type ManifestEntry } from '../../src/data/synth/index.js';
-import { defocusBlur, noiseSeverityOf, Rng } from '../../src/degrade/index.js';
+import { defocusBlur, noiseSeverityOf, Rng, RAIN_MIN_LENGTH, RAIN_SHUTTER_RANGE } from '../../src/degrade/index.js';
 import { createImage } from '../../src/image/tensor.js';
 import { readImage, encodeJpeg, encodePng } from '../../src/image/io.js';
 import { manifestDataset, resolveManifest } from '../../src/data/dataset.js';
@@ -498,6 +498,36 @@ test('codec finish and isp noise: off by default, on a share of samples when ask
   await assert.rejects(synthCommand.run(['--out', await tmpDir(), '--per-class', '1', '--isp-noise', '1.5']), /--isp-noise/);
 });
 
+test('rain shutter: off by default, on a share of the rain samples when asked, recorded, every other sample unchanged', async () => {
+  const byDefault = await tmpDir();
+  await synthesize({ out: byDefault, perClass: 6, size: 64, seed: 7, quiet: true, workers: 0, mix: 0.5 });
+  const fast = await tmpDir();
+  await synthesize({ out: fast, perClass: 6, size: 64, seed: 7, quiet: true, workers: 0, mix: 0.5, rainShutter: 0.5 });
+  assert.equal('rainShutter' in JSON.parse(await fs.readFile(path.join(byDefault, 'synth.json'), 'utf8')), false);
+  assert.equal((JSON.parse(await fs.readFile(path.join(fast, 'synth.json'), 'utf8')) as SynthConfig).rainShutter, 0.5);
+  const a = await readLines(path.join(byDefault, 'manifest.jsonl'));
+  const b = await readLines(path.join(fast, 'manifest.jsonl'));
+  type Rain = { shutter?: number; layers: { length: number }[] };
+  const rainOf = (l: (typeof b)[number]) => (l.params as Record<string, Rain | undefined>).rain;
+  assert.ok(a.every((l) => rainOf(l)?.shutter === undefined));
+  let shortened = 0;
+  for (const l of b) {
+    const twin = a.find((x) => x.id === l.id)!;
+    const r = rainOf(l);
+    if (r?.shutter === undefined) {
+      assert.deepEqual(l, twin);
+      assert.deepEqual((await readImage(path.join(fast, l.file))).data, (await readImage(path.join(byDefault, twin.file))).data, `${l.file} unchanged`);
+      continue;
+    }
+    shortened++;
+    assert.deepEqual([l.labels, l.severities, l.source, l.finish], [twin.labels, twin.severities, twin.source, twin.finish]);
+    r.layers.forEach((layer, i) => assert.ok(layer.length < rainOf(twin)!.layers[i]!.length, `${l.file}: layer ${i} shorter`));
+  }
+  assert.ok(shortened > 0, 'some rain samples drew the shutter');
+  await assert.rejects(synthesize({ out: await tmpDir(), perClass: 1, size: 64, quiet: true, rainShutter: 1.5 }), /rainShutter/);
+  await assert.rejects(synthCommand.run(['--out', await tmpDir(), '--per-class', '1', '--rain-shutter', 'fast']), /--rain-shutter/);
+});
+
 test('finish share flags: each documented in synth --help, recorded in synth.json under its key in table order', async () => {
   for (const { flag } of FINISH_SHARE_FLAGS) assert.match(synthCommand.usage, new RegExp(`--${flag} P`), `--${flag} in synth --help`);
   // The ranges the help states are the ones the finish draws from.
@@ -506,10 +536,11 @@ test('finish share flags: each documented in synth --help, recorded in synth.jso
   assert.ok(help.includes(`Gaussian of ${NOISE_GRAIN_SIGMA[0]}-${NOISE_GRAIN_SIGMA[1]} px`));
   assert.ok(help.includes(`AVIF (quality ${FINISH_CODEC_QUALITY.avif[0]}-${FINISH_CODEC_QUALITY.avif[1]}) or WebP (${FINISH_CODEC_QUALITY.webp[0]}-${FINISH_CODEC_QUALITY.webp[1]})`));
   assert.ok(help.includes(`chroma noise reduction (sigma ${ISP_CHROMA_SIGMA[0]}-${ISP_CHROMA_SIGMA[1]} px)`));
+  assert.ok(help.includes(`every streak ${RAIN_SHUTTER_RANGE[0]}-${RAIN_SHUTTER_RANGE[1]} of its length (at least ${RAIN_MIN_LENGTH} px)`));
   // The example's shell line continuation is printed, not swallowed by the template literal.
   assert.match(synthCommand.usage, /--mix 0\.4 \\\n {4}--splits-from/);
   const out = await tmpDir();
-  const shares = [0.4, 0.3, 0.2, 0.1];
+  const shares = [0.5, 0.4, 0.3, 0.2, 0.1];
   // Given in reverse order; recorded in table order all the same.
   const pairs = FINISH_SHARE_FLAGS.map(({ flag }, i) => [`--${flag}`, String(shares[i])]).reverse().flat();
   assert.equal(await synthCommand.run(['--out', out, '--per-class', '1', '--size', '32', '--workers', '0', '--quiet', ...pairs]), 0);

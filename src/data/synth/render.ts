@@ -166,6 +166,7 @@ export async function renderJob(job: Job, cfg: SynthConfig, outDir: string, cach
     name: l as DegradationName,
     severity: job.severities[l as DegradationName]!,
     ...(l === 'noise' && labelNoise ? { params: labelNoise } : {}),
+    ...(l === 'rain' && fin.rainShutter !== null ? { params: { shutter: fin.rainShutter } } : {}),
   }));
   const finish: CameraFinish = {};
   let source = src.image;
