@@ -17,8 +17,8 @@
  * `synth --rain-shutter P`): a fast exposure. A streak is the distance a drop falls while the shutter
  * is open (Garg & Nayar, "Vision and Rain", IJCV 2007), so every layer's length is multiplied by the
  * shutter factor (0.3-0.7 as drawn by the synthesizer; at least RAIN_MIN_LENGTH px), drops,
- * widths and brightness unchanged: the short dashes of real rain photos taken at 1/250-1/1000 s.
- * Drawn after every other value, so the rest of the sample is the same with or without it.
+ * widths and brightness unchanged: the short dashes of rain photographed at short exposures.
+ * Applied after every value is drawn, so the rest of the sample is the same with or without it.
  */
 import { createImage, type ImageF32 } from '../image/tensor.js';
 import { defineSync, withOverrides } from './define.js';
