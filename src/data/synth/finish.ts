@@ -49,7 +49,7 @@
  *   them motion blur, while it finds it on 8 of the 9 DND photos (raw data, simply developed).
  * - Fast shutter (opt-in, `synth --rain-shutter P`: a share P of the samples with the rain label):
  *   the exposure is 0.3-0.7 of the one the rain model assumes, so every streak is that much shorter
- *   (rain.ts `shutter`): short dashes instead of long lines, as in most real rain photos (short
+ *   (rain.ts `shutter`): short dashes instead of long lines, as in many real rain photos (short
  *   exposures). Why: the shipped model misses 7 of the 26 real rain photos, dense short faint
  *   streaks, and finds a dense single layer of 5 px streaks on 10 of 40 clean val crops, of 8 px
  *   streaks on 20 (scripts/diagnose_rain_style.mjs); the rain model's shortest streak is 8 px,
@@ -198,7 +198,7 @@ export const FINISH_SHARE_FLAGS: readonly { key: keyof FinishShares; flag: strin
     flag: 'rain-shutter',
     help: [
       'share of samples with the rain label taken with a fast shutter: every streak',
-      `${range(RAIN_SHUTTER_RANGE)} of its length (at least ${RAIN_MIN_LENGTH} px), the short dashes of most real`,
+      `${range(RAIN_SHUTTER_RANGE)} of its length (at least ${RAIN_MIN_LENGTH} px), the short dashes of many real`,
       'rain photos',
     ],
   },
