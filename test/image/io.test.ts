@@ -9,6 +9,7 @@ import {
   readImage, probeImage, isBenignDecodeWarning, decodeFailureReason, encodePng, encodeJpeg, writeImage, ImageDecodeError, encodeBmp24, decodeBmp, sniffFormat,
   toInterleavedU8, createImage, type ImageF32,
 } from '../../src/image/index.js';
+import { encodeGif } from '../../src/image/io.js';
 
 /** A 3-channel test pattern with distinct values per channel and position. */
 function pattern(w: number, h: number): ImageF32 {
@@ -71,6 +72,30 @@ test('animated GIF gives its first frame', async () => {
   const img = await readImage(gif);
   assert.equal(img.height, h);
   assert.ok(img.data.every((v) => v > 0.99));
+});
+
+test('GIF encode: a palette of at most the colours asked, dither changes the pattern not the mean, checked arguments', async () => {
+  // A smooth two-colour gradient with 4,096 distinct colours.
+  const img = createImage(3, 64, 64);
+  for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) {
+    img.data[y * 64 + x] = x / 63;
+    img.data[4096 + y * 64 + x] = y / 63;
+    img.data[8192 + y * 64 + x] = 0.5;
+  }
+  const distinct = (im: ImageF32) => new Set(Array.from({ length: 4096 }, (_, i) => `${im.data[i]},${im.data[4096 + i]},${im.data[8192 + i]}`)).size;
+  assert.equal(distinct(img), 4096);
+  const mean = (im: ImageF32) => im.data.reduce((a, b) => a + b, 0) / im.data.length;
+  const plain = await readImage(await encodeGif(img, 16, 0));
+  const dithered = await readImage(await encodeGif(img, 16, 1));
+  assert.equal(plain.channels, 3);
+  assert.ok(distinct(plain) <= 16 && distinct(dithered) <= 16, `${distinct(plain)} / ${distinct(dithered)} colours`);
+  // Without dither the gradient falls into flat bands: more pixels equal their right neighbour.
+  const flat = (im: ImageF32) => { let n = 0; for (let i = 0; i < 4095; i++) if (im.data[i] === im.data[i + 1]) n++; return n; };
+  assert.ok(flat(plain) > 1.2 * flat(dithered), `${flat(plain)} vs ${flat(dithered)} flat steps`);
+  for (const im of [plain, dithered]) assert.ok(Math.abs(mean(im) - mean(img)) < 0.02, `mean ${mean(im)} vs ${mean(img)}`);
+  assert.ok((await readImage(await encodeGif(img, 256, 1))).data.some((v, i) => v !== plain.data[i]));
+  await assert.rejects(encodeGif(img, 300, 1), /encodeGif: .*colours/);
+  await assert.rejects(encodeGif(img, 256, 2), /encodeGif: .*dither/);
 });
 
 test('applies EXIF orientation', async () => {

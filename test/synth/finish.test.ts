@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planFinish, deadLeaves, applyFinishCodec, FINISH_CODEC_QUALITY, FINISH_SOFT_SIGMA, NOISE_GRAIN_SIGMA, FINISH_NOISE_SIGMA, FINISH_LOW_LIGHT_JPEG_QUALITY, FINISH_JPEG_QUALITY } from '../../src/data/synth/index.js';
 import { Rng, convolve, diskKernel, defocusBlur, gaussianBlur, lowLight, artifactStrength, jpegRoundTrip, REFERENCE_QUALITY, noise, applyNoise } from '../../src/degrade/index.js';
-import { applyFinishJpeg } from '../../src/data/synth/finish.js';
+import { applyFinishJpeg, applyFinishGif, FINISH_GIF_COLOURS, FINISH_GIF_DITHER } from '../../src/data/synth/finish.js';
 import { createImage } from '../../src/image/tensor.js';
 import { cameraShotRead, SRGB_SLOPE_MID } from '../../src/degrade/noise.js';
 import { ISP_CHROMA_SIGMA, ISP_LUMA_SIGMA, ISP_SHARPEN } from '../../src/degrade/isp_noise.js';
@@ -220,4 +220,27 @@ test('rain-shutter plan: a share of the rain samples only, in RAIN_SHUTTER_RANGE
     assert.ok(drawn.length > 160 && drawn.length < 240, `${drawn.length}/400`);
     assert.ok(drawn.every((p) => p.rainShutter! >= RAIN_SHUTTER_RANGE[0] && p.rainShutter! <= RAIN_SHUTTER_RANGE[1]));
   }
+});
+
+test('GIF finish plan: a share of the samples without the jpeg label, dither in range, every other draw unchanged; a round trip keeps at most 256 colours', async () => {
+  const shares = { softFinish: 0.5, codecFinish: 0.5, ispNoise: 0.5, rainShutter: 0.5 };
+  for (const labels of [['clean'], ['defocus_blur'], ['rain'], ['jpeg'], ['noise', 'jpeg']]) {
+    const off = Array.from({ length: 400 }, (_, i) => planFinish(labels, new Rng(i), shares));
+    const on = Array.from({ length: 400 }, (_, i) => planFinish(labels, new Rng(i), { ...shares, gifFinish: 0.3 }));
+    assert.ok(off.every((p) => p.gifDither === null));
+    on.forEach((p, i) => assert.deepEqual({ ...p, gifDither: null }, off[i], 'the other parts of the finish are drawn as before'));
+    const drawn = on.filter((p) => p.gifDither !== null);
+    if (labels.includes('jpeg')) {
+      assert.equal(drawn.length, 0, `${labels}: the jpeg label's compression is its own`);
+      continue;
+    }
+    assert.ok(drawn.length > 90 && drawn.length < 150, `${drawn.length}/400`);
+    assert.ok(drawn.every((p) => p.gifDither! >= FINISH_GIF_DITHER[0] && p.gifDither! <= FINISH_GIF_DITHER[1]));
+  }
+  const img = deadLeaves(5, { size: 64 });
+  const back = await applyFinishGif(img, 1);
+  assert.deepEqual([back.channels, back.height, back.width], [3, 64, 64]);
+  const colours = new Set(Array.from({ length: 64 * 64 }, (_, i) => `${back.data[i]},${back.data[4096 + i]},${back.data[8192 + i]}`));
+  assert.ok(colours.size <= FINISH_GIF_COLOURS, `${colours.size} colours`);
+  await assert.rejects(applyFinishGif(createImage(1, 8, 8), 0.5), /applyFinishGif: .*channels/);
 });

@@ -14,7 +14,7 @@ import { QUALITY_LABELS } from '../../src/quality/labels.js';
 import { Progress } from '../../src/util/progress.js';
 import { writeFileAtomic } from '../../src/util/fs.js';
 import { synthCommand } from '../../src/cli/commands/synth.js';
-import { FINISH_CODEC_QUALITY, FINISH_SHARE_FLAGS, FINISH_SOFT_SIGMA, NOISE_GRAIN_SIGMA } from '../../src/data/synth/finish.js';
+import { FINISH_CODEC_QUALITY, FINISH_GIF_COLOURS, FINISH_GIF_DITHER, FINISH_SHARE_FLAGS, FINISH_SOFT_SIGMA, NOISE_GRAIN_SIGMA } from '../../src/data/synth/finish.js';
 import { ISP_CHROMA_SIGMA } from '../../src/degrade/isp_noise.js';
 import { ArgumentError } from '../../src/util/errors.js';
 
@@ -528,6 +528,37 @@ test('rain shutter: off by default, on a share of the rain samples when asked, r
   await assert.rejects(synthCommand.run(['--out', await tmpDir(), '--per-class', '1', '--rain-shutter', 'fast']), /--rain-shutter/);
 });
 
+test('GIF finish: off by default, on a share of the samples without the jpeg label when asked, recorded, every other sample unchanged', async () => {
+  const byDefault = await tmpDir();
+  await synthesize({ out: byDefault, perClass: 4, size: 64, seed: 8, quiet: true, workers: 0 });
+  const gif = await tmpDir();
+  await synthesize({ out: gif, perClass: 4, size: 64, seed: 8, quiet: true, workers: 0, gifFinish: 0.5 });
+  assert.equal('gifFinish' in JSON.parse(await fs.readFile(path.join(byDefault, 'synth.json'), 'utf8')), false);
+  assert.equal((JSON.parse(await fs.readFile(path.join(gif, 'synth.json'), 'utf8')) as SynthConfig).gifFinish, 0.5);
+  const a = await readLines(path.join(byDefault, 'manifest.jsonl'));
+  const b = await readLines(path.join(gif, 'manifest.jsonl'));
+  assert.ok(a.every((l) => l.finish?.gifDither === undefined));
+  let gifs = 0;
+  for (const l of b) {
+    const twin = a.find((x) => x.id === l.id)!;
+    const image = await readImage(path.join(gif, l.file));
+    if (l.finish?.gifDither === undefined) {
+      assert.deepEqual(l, twin);
+      assert.deepEqual(image.data, (await readImage(path.join(byDefault, twin.file))).data, `${l.file} unchanged`);
+      continue;
+    }
+    gifs++;
+    assert.ok(!l.labels.includes('jpeg'), `${l.file}: never on the jpeg label`);
+    assert.deepEqual({ ...l, finish: { ...l.finish, gifDither: undefined } }, { ...twin, finish: { ...twin.finish, gifDither: undefined } });
+    const plane = image.width * image.height;
+    const colours = new Set(Array.from({ length: plane }, (_, i) => `${image.data[i]},${image.data[plane + i]},${image.data[2 * plane + i]}`));
+    assert.ok(colours.size <= FINISH_GIF_COLOURS, `${l.file}: ${colours.size} colours`);
+  }
+  assert.ok(gifs > 0, 'some samples drew the GIF finish');
+  await assert.rejects(synthesize({ out: await tmpDir(), perClass: 1, size: 64, quiet: true, gifFinish: -0.5 }), /gifFinish/);
+  await assert.rejects(synthCommand.run(['--out', await tmpDir(), '--per-class', '1', '--gif-finish', 'x']), /--gif-finish/);
+});
+
 test('finish share flags: each documented in synth --help, recorded in synth.json under its key in table order', async () => {
   for (const { flag } of FINISH_SHARE_FLAGS) assert.match(synthCommand.usage, new RegExp(`--${flag} P`), `--${flag} in synth --help`);
   // The ranges the help states are the ones the finish draws from.
@@ -537,10 +568,11 @@ test('finish share flags: each documented in synth --help, recorded in synth.jso
   assert.ok(help.includes(`AVIF (quality ${FINISH_CODEC_QUALITY.avif[0]}-${FINISH_CODEC_QUALITY.avif[1]}) or WebP (${FINISH_CODEC_QUALITY.webp[0]}-${FINISH_CODEC_QUALITY.webp[1]})`));
   assert.ok(help.includes(`chroma noise reduction (sigma ${ISP_CHROMA_SIGMA[0]}-${ISP_CHROMA_SIGMA[1]} px)`));
   assert.ok(help.includes(`every streak ${RAIN_SHUTTER_RANGE[0]}-${RAIN_SHUTTER_RANGE[1]} of its length (at least ${RAIN_MIN_LENGTH} px)`));
+  assert.ok(help.includes(`${FINISH_GIF_COLOURS} colours, error diffusion of strength ${FINISH_GIF_DITHER[0]}-${FINISH_GIF_DITHER[1]}`));
   // The example's shell line continuation is printed, not swallowed by the template literal.
   assert.match(synthCommand.usage, /--mix 0\.4 \\\n {4}--splits-from/);
   const out = await tmpDir();
-  const shares = [0.5, 0.4, 0.3, 0.2, 0.1];
+  const shares = [0.6, 0.5, 0.4, 0.3, 0.2, 0.1];
   // Given in reverse order; recorded in table order all the same.
   const pairs = FINISH_SHARE_FLAGS.map(({ flag }, i) => [`--${flag}`, String(shares[i])]).reverse().flat();
   assert.equal(await synthCommand.run(['--out', out, '--per-class', '1', '--size', '32', '--workers', '0', '--quiet', ...pairs]), 0);

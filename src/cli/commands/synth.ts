@@ -35,7 +35,7 @@ const usage = `Usage: attnvision synth --out DIR --per-class N [--size 256] [--s
                         [--splits-from OTHER/synth.json|SPLIT.json] [--only-splits val,test]
                         [--photo-scales 0.35,0.5,0.7] [--soft-finish 0]
                         [--noise-grain 0] [--codec-finish 0] [--isp-noise 0] [--rain-shutter 0]
-                        [--strict-dof] [--own-problems] [--noise-floor ${NOISE_FLOOR_RANGE[0]}]
+                        [--gif-finish 0] [--strict-dof] [--own-problems] [--noise-floor ${NOISE_FLOOR_RANGE[0]}]
 
 Synthesises a labelled image-quality dataset: N images for 'clean' and for each degradation
 (defocus_blur, motion_blur, noise, rain, haze, low_light, jpeg), at random severities.

@@ -14,7 +14,7 @@ import { Rng } from '../../degrade/rng.js';
 import { r4, type DegradationName } from '../../degrade/types.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { deadLeaves } from './dead_leaves.js';
-import { applyFinishCodec, applyFinishJpeg, applyFinishSoftness, degradeWithSensorFinish, planFinish, type CameraFinish } from './finish.js';
+import { applyFinishCodec, applyFinishJpeg, applyFinishGif, applyFinishSoftness, degradeWithSensorFinish, planFinish, type CameraFinish } from './finish.js';
 import { photoSplits, type Job, type Split, type SynthConfig } from './plan.js';
 import { servesLabels, STRICT_SHARPNESS } from './photo_notes.js';
 import { sharpness, type SharpnessOptions } from './sharpness.js';
@@ -187,6 +187,10 @@ export async function renderJob(job: Job, cfg: SynthConfig, outDir: string, cach
     image = await applyFinishCodec(image, fin.codec.codec, fin.codec.quality);
     finish.codec = fin.codec.codec;
     finish.codecQuality = fin.codec.quality;
+  }
+  if (fin.gifDither !== null) {
+    image = await applyFinishGif(image, fin.gifDither);
+    finish.gifDither = fin.gifDither;
   }
   await writeFileAtomic(path.join(outDir, job.file), await encodePng(image));
   return {
