@@ -96,9 +96,9 @@ fi
 #    FORTYFOURTH=1 runs the forty-fourth candidate instead (session 33, not shipped): the same run
 #    on the sample made with --rain-shutter 0.5 (half of the rain samples' streaks 0.3-0.7 as
 #    long), its rules chosen as the fortieth's.
-#    FORTYFIFTH=1 runs the forty-fifth candidate instead (session 33): the same run on the sample
-#    made with --gif-finish 0.2 (a fifth of the samples without the jpeg label saved last as a
-#    256-colour GIF), its rules chosen as the fortieth's.
+#    FORTYFIFTH=1 runs the forty-fifth candidate instead (session 33, not shipped): the same run
+#    on the sample made with --gif-finish 0.2 (a fifth of the samples without the jpeg label saved
+#    last as a 256-colour GIF), its rules chosen as the fortieth's.
 #    TWENTYFIFTH=1 repeats the twenty-fifth's run instead (session 21): the twenty-second (shipped
 #    in session 20; its ONNX as committed at b276174, which that run started from) fine-tuned 3
 #    epochs on 12,800 fresh training images of a third --strict-dof sample (seed 15) of the same plan.
@@ -258,27 +258,18 @@ elif [ "${THIRTYSEVENTH:-0}" = 1 ]; then
   av synth --out "$DATA-512wci" --per-class 800 --size 512 --seed 3 --photos ../shared/photos --mix 0.4 --strict-dof --codec-finish 1 --isp-noise 1 \
     --splits-from "$DATA/synth.json" --only-splits val
   node scripts/merge_manifests.mjs "$DATA-512ci.jsonl" "$DATA-512ci/manifest.jsonl" "$DATA-512wci/manifest.jsonl"
-elif [ "${FORTYFIFTH:-0}" = 1 ]; then
-  # The forty-fifth candidate (session 33): the fortieth's chain step on the seed-18 codec sample
-  # made with --gif-finish 0.2 (docs/degradations.md). Session 33 made this folder by re-rendering
-  # only the 2,323 images of "$DATA-s18c" that draw the GIF finish (the others are the same images).
-  av synth --out "$DATA-s18cg" $PLAN16 --seed 18 --strict-dof --codec-finish 0.3 --gif-finish 0.2 \
+elif [ "${FORTYFOURTH:-0}" = 1 ] || [ "${FORTYFIFTH:-0}" = 1 ]; then
+  # The forty-fourth and forty-fifth candidates (session 33, not shipped): the fortieth's chain step
+  # on the seed-18 codec sample made with --rain-shutter 0.5 (44th: half of the rain samples' streaks
+  # shortened) or --gif-finish 0.2 (45th: a fifth of the samples saved last as a 256-colour GIF;
+  # docs/degradations.md). Session 33 made these folders by re-rendering only the images of
+  # "$DATA-s18c" that the option changes (the rain-labelled ones; the 2,323 that draw the GIF
+  # finish): every other image is the same, as both are drawn after everything else.
+  if [ "${FORTYFOURTH:-0}" = 1 ]; then SAMPLE="$DATA-s18cr"; OPTION="--rain-shutter 0.5"; else SAMPLE="$DATA-s18cg"; OPTION="--gif-finish 0.2"; fi
+  av synth --out "$SAMPLE" $PLAN16 --seed 18 --strict-dof --codec-finish 0.3 $OPTION \
     --splits-from "$DATA/synth.json" --only-splits train,val
   git show e9cbdb5:models/inspector.onnx > "$RUNS/twentyfifth.onnx"
-  av train --data "$DATA-s18cg/manifest.jsonl" $FINETUNE --weights "$RUNS/twentyfifth.onnx" --pair-weight 3 \
-    --negative-weight 3 --negative-weight-labels jpeg --out "$RUNS/inspector"
-  codec_512 val
-  node scripts/merge_manifests.mjs "$DATA-512suc.jsonl" "$DATA-512su.jsonl" "$DATA-512c.jsonl"
-  RECALIBRATION="$DATA-512suc.jsonl"
-elif [ "${FORTYFOURTH:-0}" = 1 ]; then
-  # The forty-fourth candidate (session 33): the fortieth's chain step on the seed-18 codec sample
-  # made with --rain-shutter 0.5 (docs/degradations.md). Session 33 made this folder by re-rendering
-  # only the rain-labelled images of "$DATA-s18c" (the others are the same images: the shutter is
-  # drawn after everything else and only for rain samples).
-  av synth --out "$DATA-s18cr" $PLAN16 --seed 18 --strict-dof --codec-finish 0.3 --rain-shutter 0.5 \
-    --splits-from "$DATA/synth.json" --only-splits train,val
-  git show e9cbdb5:models/inspector.onnx > "$RUNS/twentyfifth.onnx"
-  av train --data "$DATA-s18cr/manifest.jsonl" $FINETUNE --weights "$RUNS/twentyfifth.onnx" --pair-weight 3 \
+  av train --data "$SAMPLE/manifest.jsonl" $FINETUNE --weights "$RUNS/twentyfifth.onnx" --pair-weight 3 \
     --negative-weight 3 --negative-weight-labels jpeg --out "$RUNS/inspector"
   codec_512 val
   node scripts/merge_manifests.mjs "$DATA-512suc.jsonl" "$DATA-512su.jsonl" "$DATA-512c.jsonl"
