@@ -255,6 +255,12 @@ function toSharp(img: ImageF32, where: string): Sharp {
   return sharp(toInterleavedU8(img), { raw: { width: img.width, height: img.height, channels: img.channels as 1 | 3 | 4 } });
 }
 
+/** toSharp with transparency composited onto white, as images are read: for formats without alpha, or whose alpha we drop. */
+function toOpaqueSharp(img: ImageF32, where: string): Sharp {
+  const base = toSharp(img, where);
+  return img.channels === 4 ? base.flatten({ background: '#ffffff' }) : base;
+}
+
 export interface PngOptions {
   /** zlib level 0-9 (default 6). */
   compressionLevel?: number;
@@ -277,8 +283,7 @@ export async function encodeJpeg(img: ImageF32, opts: JpegOptions = {}): Promise
   const quality = opts.quality ?? 90;
   if (!Number.isInteger(quality) || quality < 1 || quality > 100) invalidArg('encodeJpeg', 'quality', 'integer in [1, 100]', quality);
   // JPEG has no alpha: transparency is composited onto white, as images are read.
-  const base = toSharp(img, 'encodeJpeg');
-  return (img.channels === 4 ? base.flatten({ background: '#ffffff' }) : base).jpeg({ quality, chromaSubsampling: opts.chromaSubsampling ?? '4:2:0', mozjpeg: false }).toBuffer();
+  return toOpaqueSharp(img, 'encodeJpeg').jpeg({ quality, chromaSubsampling: opts.chromaSubsampling ?? '4:2:0', mozjpeg: false }).toBuffer();
 }
 
 /** Lossy still-image codecs of web and video pipelines: AVIF (AV1 intra coding) and WebP (VP8 intra). */
@@ -291,8 +296,7 @@ export type LossyCodec = 'avif' | 'webp';
 export async function encodeLossy(img: ImageF32, codec: LossyCodec, quality: number): Promise<Buffer> {
   if (codec !== 'avif' && codec !== 'webp') invalidArg('encodeLossy', 'codec', '"avif" or "webp"', codec);
   if (!Number.isInteger(quality) || quality < 1 || quality > 100) invalidArg('encodeLossy', 'quality', 'integer in [1, 100]', quality);
-  const base = toSharp(img, 'encodeLossy');
-  const opaque = img.channels === 4 ? base.flatten({ background: '#ffffff' }) : base;
+  const opaque = toOpaqueSharp(img, 'encodeLossy');
   return (codec === 'avif' ? opaque.avif({ quality, effort: 4, chromaSubsampling: '4:2:0' }) : opaque.webp({ quality })).toBuffer();
 }
 
@@ -306,8 +310,7 @@ export async function encodeLossy(img: ImageF32, codec: LossyCodec, quality: num
 export async function encodeGif(img: ImageF32, colours: number, dither: number): Promise<Buffer> {
   if (!Number.isInteger(colours) || colours < 2 || colours > 256) invalidArg('encodeGif', 'colours', 'integer in [2, 256]', colours);
   if (!(dither >= 0 && dither <= 1)) invalidArg('encodeGif', 'dither', 'a number in [0, 1]', dither);
-  const base = toSharp(img, 'encodeGif');
-  return (img.channels === 4 ? base.flatten({ background: '#ffffff' }) : base).gif({ colours, dither, effort: 4 }).toBuffer();
+  return toOpaqueSharp(img, 'encodeGif').gif({ colours, dither, effort: 4 }).toBuffer();
 }
 
 /** Writes an image atomically; the format follows the extension (.png, .jpg/.jpeg). */

@@ -1,12 +1,13 @@
 /**
  * Test images: the toy stripes task as an image folder (PNG, RGB) for dataset/loader/trainer tests,
- * and uniform random RGB pixels for inspector tests.
+ * uniform random RGB pixels for inspector tests, and the number of distinct colours of an image.
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { toyBatch, TOY_CLASSES } from '../../src/data/toy.js';
 import type { Rng } from './rng.js';
+import type { ImageF32 } from '../../src/image/tensor.js';
 
 /** A w x h RGB image of uniform random bytes drawn from `rng` (encode it with .png() or .jpeg()). */
 export function randomPixels(w: number, h: number, rng: Rng): Sharp {
@@ -31,4 +32,10 @@ export async function writeToyImageFolder(root: string, perClassApprox: number, 
       await sharp(px, { raw: { width: size, height: size, channels: 3 } }).png().toFile(path.join(root, cls, `${String(i).padStart(4, '0')}.png`));
     }),
   );
+}
+
+/** How many distinct RGB colours an RGB image has (palette tests). */
+export function distinctColours(img: ImageF32): number {
+  const plane = img.width * img.height;
+  return new Set(Array.from({ length: plane }, (_, i) => `${img.data[i]},${img.data[plane + i]},${img.data[2 * plane + i]}`)).size;
 }

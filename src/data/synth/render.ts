@@ -2,8 +2,9 @@
  * Renders one planned sample: picks a clean crop (photo or dead leaves; sharp when the labels need
  * it), applies the degradations and the camera finish (finish.ts: optional lens softness first, mild
  * sensor noise before any compression, an ordinary JPEG encode (or, opt-in, AVIF/WebP) last, then an
- * optional GIF round trip; never a label), writes the PNG atomically and returns its manifest line. Runs inside a synth worker thread (or in-process with `workers: 0`).
- * Output depends only on the job and the config.
+ * optional GIF round trip; never a label), writes the PNG atomically and returns its manifest line.
+ * Runs inside a synth worker thread (or in-process with `workers: 0`). Output depends only on the
+ * job and the config.
  */
 import path from 'node:path';
 import { readImage } from '../../image/io.js';
