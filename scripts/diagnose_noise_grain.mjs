@@ -5,25 +5,20 @@
 // (blotchy, low-frequency residual), optionally followed by an in-camera JPEG encode. Tests whether
 // "real noise photos are called clean or blurred" comes from the grain size. Needs `npm run build`
 // and the synthetic dataset (scripts/train_inspector.sh step 1).
-//   node scripts/diagnose_noise_grain.mjs [../data/quality] [80] [SPECS] [--model FILE.onnx]
+//   node scripts/diagnose_noise_grain.mjs [DATASET.jsonl|DIR] [80] [SPECS] [--model FILE.onnx]
 // SPECS is a comma list of STD:GRAIN[:Q]: noise std in 8-bit levels at mid grey, Gaussian sigma
 // (px) of the residual smoothing (0 = white; the std is kept), optional JPEG quality; `none` scores
 // the crops as they are.
-import path from 'node:path';
-import { Inspector } from '../dist/src/quality/inspector.js';
 import { readImage, encodePng } from '../dist/src/image/io.js';
 import { applyNoise, cameraShotRead, SRGB_SLOPE_MID } from '../dist/src/degrade/noise.js';
 import { jpegRoundTrip, Rng } from '../dist/src/degrade/index.js';
-import { readJsonl } from '../dist/src/io/jsonl.js';
+import { callTally, entryFile, loadProbeInspector, parseProbeArgs, singleLabelVal } from './lib/diagnose.mjs';
 
-const args = process.argv.slice(2);
-const modelAt = args.indexOf('--model');
-const modelPath = modelAt >= 0 ? args.splice(modelAt, 2)[1] : undefined;
-const root = path.resolve(args[0] ?? '../data/quality');
-const n = Number(args[1] ?? 80);
-const specList = args[2] ?? 'none,6:0,6:1,6:2,12:0,12:1,12:2,12:2:85';
-const entries = (await readJsonl(path.join(root, 'manifest.jsonl')))
-  .filter((e) => e.split === 'val' && e.labels[0] === 'clean').slice(0, n);
+const { modelPath, manifest, positional } = parseProbeArgs(process.argv.slice(2),
+  ['../data/quality', '80', 'none,6:0,6:1,6:2,12:0,12:1,12:2,12:2:85']);
+const n = Number(positional[1]);
+const specList = positional[2];
+const entries = (await singleLabelVal(manifest, (label) => label === 'clean')).slice(0, n);
 
 /** Parses `STD:GRAIN[:Q]` or `none`. */
 function parseSpec(spec) {
@@ -42,22 +37,16 @@ function grainNoise(img, std, grain, rng) {
 }
 
 const specs = specList.split(',').map(parseSpec);
-const inspector = await Inspector.load(modelPath ? { model: modelPath } : {});
-console.log(`${entries.length} clean validation crops from ${root}; labels given by ${modelPath ?? 'the shipped inspector'}`);
+const inspector = await loadProbeInspector(modelPath, `${entries.length} clean validation crops from ${manifest}`);
 for (const spec of specs) {
-  const counts = {};
-  let noiseFound = 0;
+  const tally = callTally();
   for (const [i, e] of entries.entries()) {
-    const crop = await readImage(path.resolve(root, e.file));
+    const crop = await readImage(entryFile(manifest, e));
     let img = crop;
     if (spec.std) img = grainNoise(crop, spec.std, spec.grain, new Rng(1000 + i));
     if (spec.q) img = await jpegRoundTrip(img, spec.q, '4:2:0');
-    const r = await inspector.inspect(Buffer.from(await encodePng(img)));
-    const got = r.clean ? 'clean' : r.labels.map((l) => l.label).sort().join('+');
-    if (got.includes('noise')) noiseFound++;
-    counts[got] = (counts[got] ?? 0) + 1;
+    tally.add(await inspector.inspect(Buffer.from(await encodePng(img))));
   }
-  const rows = Object.entries(counts).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`);
-  console.log(`${spec.name.padEnd(24)} noise ${String(noiseFound).padStart(3)}/${entries.length} | ${rows.join(', ')}`);
+  console.log(`${spec.name.padEnd(24)} noise ${String(tally.hits('noise')).padStart(3)}/${entries.length} | ${tally.rows().join(', ')}`);
 }
 await inspector.dispose();

@@ -9,23 +9,15 @@
 // (px), blur sigma across the streak (px), peak streak intensity (0-1), veil strength (0-1, default
 // 0.05), optional JPEG quality of a last encode; `none` scores the crops as they are. The wind angle
 // is drawn per crop in 90 +- 25 degrees, as the synthesizer does.
-import fs from 'node:fs';
-import path from 'node:path';
-import { Inspector } from '../dist/src/quality/inspector.js';
 import { readImage, encodePng } from '../dist/src/image/io.js';
 import { applyRain, jpegRoundTrip, Rng } from '../dist/src/degrade/index.js';
-import { readJsonl } from '../dist/src/io/jsonl.js';
+import { callTally, entryFile, loadProbeInspector, parseProbeArgs, singleLabelVal } from './lib/diagnose.mjs';
 
-const args = process.argv.slice(2);
-const modelAt = args.indexOf('--model');
-const modelPath = modelAt >= 0 ? args.splice(modelAt, 2)[1] : undefined;
-const source = path.resolve(args[0] ?? '../data/quality');
-const n = Number(args[1] ?? 80);
-const specList = args[2] ?? 'none,40:20:0.8:0.3,120:8:0.5:0.12:0.1:75';
-// A manifest file's entries name files relative to its folder; a dataset folder holds manifest.jsonl.
-const manifest = fs.statSync(source).isDirectory() ? path.join(source, 'manifest.jsonl') : source;
-const entries = (await readJsonl(manifest))
-  .filter((e) => e.split === 'val' && e.labels[0] === 'clean').slice(0, n);
+const { modelPath, manifest, positional } = parseProbeArgs(process.argv.slice(2),
+  ['../data/quality', '80', 'none,40:20:0.8:0.3,120:8:0.5:0.12:0.1:75']);
+const n = Number(positional[1]);
+const specList = positional[2];
+const entries = (await singleLabelVal(manifest, (label) => label === 'clean')).slice(0, n);
 
 /** Parses `DENSITY:LENGTH:WIDTH:BRIGHT[:VEIL[:Q]]` or `none`. */
 function parseSpec(spec) {
@@ -40,14 +32,13 @@ function parseSpec(spec) {
 }
 
 const specs = specList.split(',').map(parseSpec);
-const inspector = await Inspector.load(modelPath ? { model: modelPath } : {});
+const inspector = await loadProbeInspector(modelPath, `${entries.length} clean validation crops from ${manifest}`);
 const rainIndex = inspector.config.labels.indexOf('rain');
-console.log(`${entries.length} clean validation crops from ${manifest}; labels given by ${modelPath ?? 'the shipped inspector'}`);
 for (const spec of specs) {
-  const counts = {};
+  const tally = callTally();
   const probabilities = [];
   for (const [i, e] of entries.entries()) {
-    let img = await readImage(path.resolve(path.dirname(manifest), e.file));
+    let img = await readImage(entryFile(manifest, e));
     if (spec.density) {
       const rng = new Rng(2000 + i);
       const layer = { density: spec.density, length: spec.length, width: spec.width, brightness: spec.brightness, angle: 90 + rng.uniform(-25, 25), seed: rng.nextU32() };
@@ -56,13 +47,10 @@ for (const spec of specs) {
     if (spec.q) img = await jpegRoundTrip(img, spec.q, '4:2:0');
     const r = await inspector.inspect(Buffer.from(await encodePng(img)));
     probabilities.push(r.scores[rainIndex].probability);
-    const got = r.clean ? 'clean' : r.labels.map((l) => l.label).sort().join('+');
-    counts[got] = (counts[got] ?? 0) + 1;
+    tally.add(r);
   }
-  const found = Object.entries(counts).filter(([k]) => k.includes('rain')).reduce((s, [, v]) => s + v, 0);
   probabilities.sort((a, b) => a - b);
   const median = probabilities[Math.floor(probabilities.length / 2)];
-  const rows = Object.entries(counts).sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${v}`);
-  console.log(`${spec.name.padEnd(40)} rain ${String(found).padStart(3)}/${entries.length} median p ${median.toFixed(2)} | ${rows.join(', ')}`);
+  console.log(`${spec.name.padEnd(40)} rain ${String(tally.hits('rain')).padStart(3)}/${entries.length} median p ${median.toFixed(2)} | ${tally.rows(4).join(', ')}`);
 }
 await inspector.dispose();

@@ -4,22 +4,17 @@
 // whether "real defocus is called motion blur" comes from the PSF shape. Needs `npm run build` and
 // the synthetic dataset (scripts/train_inspector.sh step 1). PSFS is a comma list of disk:R and
 // gauss:SIGMA (px); `none` scores the crops as they are. --model picks another inspector.
-//   node scripts/diagnose_soft_blur.mjs [../data/quality] [40] [PSFS] [--model FILE.onnx]
-import path from 'node:path';
-import { Inspector } from '../dist/src/quality/inspector.js';
+//   node scripts/diagnose_soft_blur.mjs [DATASET.jsonl|DIR] [40] [PSFS] [--model FILE.onnx]
 import { readImage, encodePng } from '../dist/src/image/io.js';
 import { toLinear, toSrgb } from '../dist/src/image/tensor.js';
 import { convolve, diskKernel } from '../dist/src/degrade/index.js';
-import { readJsonl } from '../dist/src/io/jsonl.js';
+import { callTally, entryFile, loadProbeInspector, parseProbeArgs, singleLabelVal } from './lib/diagnose.mjs';
 
-const args = process.argv.slice(2);
-const modelAt = args.indexOf('--model');
-const modelPath = modelAt >= 0 ? args.splice(modelAt, 2)[1] : undefined;
-const root = path.resolve(args[0] ?? '../data/quality');
-const n = Number(args[1] ?? 40);
-const psfList = args[2] ?? 'disk:3,disk:5,gauss:1.5,gauss:2.5,gauss:4';
-const entries = (await readJsonl(path.join(root, 'manifest.jsonl')))
-  .filter((e) => e.split === 'val' && e.labels[0] === 'clean').slice(0, n);
+const { modelPath, manifest, positional } = parseProbeArgs(process.argv.slice(2),
+  ['../data/quality', '40', 'disk:3,disk:5,gauss:1.5,gauss:2.5,gauss:4']);
+const n = Number(positional[1]);
+const psfList = positional[2];
+const entries = (await singleLabelVal(manifest, (label) => label === 'clean')).slice(0, n);
 
 /** Normalised isotropic Gaussian kernel, radius 3 sigma. */
 function gaussianKernel(sigma) {
@@ -44,18 +39,14 @@ function parsePsf(spec) {
 }
 
 const psfs = psfList.split(',').map(parsePsf);
-const inspector = await Inspector.load(modelPath ? { model: modelPath } : {});
-console.log(`${entries.length} clean validation crops from ${root}; labels given by ${modelPath ?? 'the shipped inspector'}`);
+const inspector = await loadProbeInspector(modelPath, `${entries.length} clean validation crops from ${manifest}`);
 for (const [name, kernel] of psfs) {
-  const counts = {};
+  const tally = callTally();
   for (const e of entries) {
-    const crop = await readImage(path.resolve(root, e.file));
+    const crop = await readImage(entryFile(manifest, e));
     const blurred = kernel ? toSrgb(convolve(toLinear(crop), kernel)) : crop;
-    const r = await inspector.inspect(Buffer.from(await encodePng(blurred)));
-    const got = r.clean ? 'clean' : r.labels.map((l) => l.label).sort().join('+');
-    counts[got] = (counts[got] ?? 0) + 1;
+    tally.add(await inspector.inspect(Buffer.from(await encodePng(blurred))));
   }
-  const rows = Object.entries(counts).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`);
-  console.log(`${name.padEnd(20)} ${rows.join(', ')}`);
+  console.log(`${name.padEnd(20)} ${tally.rows().join(', ')}`);
 }
 await inspector.dispose();
