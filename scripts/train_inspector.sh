@@ -327,8 +327,10 @@ fi
 # --fine-labels/--fine-tiles: on photos over 560 px, the two blurs are read from a second coverage of
 # up to 7 x 7 tiles (784 px) instead of the 5 x 5 one (session 28, chosen on the 1024 px val split and
 # the held-out clean photos; like the detail tiles, nothing changes on the <= 512 px calibration images).
+# --palette-lowpass 0.1: GIFs and palette PNGs lose their dither before tiling (session 34, candidate P,
+# chosen on GIF round trips of 512su val images; the calibration images are PNGs, so the rules are the same).
 av package-inspector --checkpoint "$RUNS/inspector/best.safetensors" --out models/inspector.onnx --top-k 16 --max-tiles 5 \
-  --detail-labels noise,jpeg --detail-tiles 3 --fine-labels defocus_blur,motion_blur --fine-tiles 7 \
+  --detail-labels noise,jpeg --detail-tiles 3 --fine-labels defocus_blur,motion_blur --fine-tiles 7 --palette-lowpass 0.1 \
   --calibrate "${CALIBRATION:-$DATA-512su.jsonl}" --per-label --per-label-tiles --min-clean-kept 0.85
 # The shipped fortieth (session 31): the same search again from the rules just written, on 512su val
 # plus its codec twin (1,920 images, half of them AVIF/WebP-compressed; the thirty-eighth's command).

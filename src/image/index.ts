@@ -14,3 +14,4 @@ export * from './bmp.js';
 export * from './io.js';
 export * from './transform.js';
 export * from './panel.js';
+export * from './palette.js';

@@ -24,6 +24,7 @@ type Sharp = ReturnType<typeof sharp>;
 type Metadata = Awaited<ReturnType<Sharp['metadata']>>;
 import { ImageDecodeError } from './errors.js';
 import { decodeBmp, bmpDimensions, isBmp } from './bmp.js';
+import { isPaletteImage } from './palette.js';
 import { checkImage, fromInterleavedU8, toInterleavedU8, type ImageF32 } from './tensor.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { invalidArg } from '../util/errors.js';
@@ -213,20 +214,22 @@ export async function readImage(input: string | Uint8Array, opts: ReadOptions = 
  * input refused; only regular files read), EXIF-oriented, first frame of animations, libjpeg
  * warnings treated as corruption when the pixels are decoded (`failOn: 'error'` allows them: retry
  * with it when `isBenignDecodeWarning`); BMP through attnvision's decoder.
- * Returns the pipeline and the oriented size. Callers should `flatten` (transparency on white) and
- * set a `timeout`. Throws ImageDecodeError.
+ * Returns the pipeline, the oriented size and whether the bytes are a palette image (palette.ts:
+ * GIF or palette PNG; a BMP's colour table is not counted). Callers should `flatten` (transparency
+ * on white) and set a `timeout`. Throws ImageDecodeError.
  */
-export async function openImagePipeline(input: string | Uint8Array, opts: { maxPixels?: number; failOn?: 'warning' | 'error' } = {}): Promise<{ img: Sharp; width: number; height: number }> {
+export async function openImagePipeline(input: string | Uint8Array, opts: { maxPixels?: number; failOn?: 'warning' | 'error' } = {}): Promise<{ img: Sharp; width: number; height: number; palette: boolean }> {
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
   const limit = pixelLimit('openImagePipeline', maxPixels);
   const { buf, file, format } = await loadImageBytes(input);
   const { width, height } = await probeHeader(buf, file);
   checkPixelCount(file, width, height, maxPixels);
-  if (format !== 'bmp') return { img: sharp(buf, { limitInputPixels: limit, failOn: opts.failOn ?? 'warning', pages: 1 }).rotate(), width, height };
+  const palette = isPaletteImage(buf);
+  if (format !== 'bmp') return { img: sharp(buf, { limitInputPixels: limit, failOn: opts.failOn ?? 'warning', pages: 1 }).rotate(), width, height, palette };
   const decoded = await readImage(buf, { maxPixels }).catch((e: unknown) => {
     throw e instanceof ImageDecodeError ? new ImageDecodeError(file, e.reason) : e;
   });
-  return { img: sharp(toInterleavedU8(decoded), { raw: { width: decoded.width, height: decoded.height, channels: decoded.channels as 1 | 3 | 4 } }), width, height };
+  return { img: sharp(toInterleavedU8(decoded), { raw: { width: decoded.width, height: decoded.height, channels: decoded.channels as 1 | 3 | 4 } }), width, height, palette };
 }
 
 /** probeImage for bytes read from `file`: its errors name the file. */

@@ -16,6 +16,7 @@ import { checkInspectorConfig, checkModelDigest, webModelDigest, detailPlanOf, f
 import type { InspectorConfig, InspectResult } from './labels.js';
 import { ArgumentError } from '../util/errors.js';
 import { mosaicPlan, planTiles, type TilePlan } from './tiling.js';
+import { isPaletteImage, paletteLowpass } from '../image/palette.js';
 
 export type { OrtModule, OrtSession };
 
@@ -42,9 +43,14 @@ interface Canvas2D {
   drawImage(image: BitmapLike, dx: number, dy: number, dw: number, dh: number): void;
   drawImage(image: BitmapLike, sx: number, sy: number, sw: number, sh: number, dx: number, dy: number, dw: number, dh: number): void;
   getImageData(sx: number, sy: number, sw: number, sh: number): { data: Uint8ClampedArray };
+  putImageData(data: ImageDataLike, dx: number, dy: number): void;
+}
+interface ImageDataLike {
+  readonly data: Uint8ClampedArray;
 }
 declare function createImageBitmap(image: Blob, options?: { imageOrientation?: string }): Promise<BitmapLike>;
-declare const OffscreenCanvas: new (width: number, height: number) => { getContext(kind: '2d'): Canvas2D | null };
+declare const OffscreenCanvas: new (width: number, height: number) => BitmapLike & { getContext(kind: '2d'): Canvas2D | null };
+declare const ImageData: new (data: Uint8ClampedArray, width: number, height: number) => ImageDataLike;
 
 async function fetchBytes(url: string): Promise<Uint8Array> {
   const r = await fetch(url);
@@ -144,24 +150,40 @@ export class BrowserInspector {
     return resultFromTileOutputs(all, plan, size, this.config, this.thresholds(opts.threshold), detailOut, fineOut);
   }
 
-  /** Inspects a File/Blob or an already decoded image (browser: createImageBitmap + OffscreenCanvas). */
+  /**
+   * Inspects a File/Blob or an already decoded image (browser: createImageBitmap + OffscreenCanvas).
+   * A palette Blob (GIF, palette PNG) gets the config's `paletteLowpass` first, as in Node; an
+   * already decoded image cannot be told to be one and is tiled as it is.
+   */
   async inspect(source: Blob | BitmapLike, opts: { threshold?: number } = {}): Promise<InspectResult> {
     const name = source instanceof Blob && 'name' in source && typeof source.name === 'string' ? source.name : 'image';
-    const bitmap =
+    const decoded =
       source instanceof Blob
         ? await createImageBitmap(source, { imageOrientation: 'from-image' }).catch((e: unknown) => {
             throw new Error(`${name}: not an image, or a format this browser cannot decode (${(e as Error).message ?? String(e)})`);
           })
         : source;
-    const plan = this.plan(bitmap.width, bitmap.height);
     // A canvas filled with white: transparency is composited onto white, as the Node inspector does.
-    const whiteCanvas = (width: number, height: number) => {
-      const ctx = new OffscreenCanvas(width, height).getContext('2d');
+    const whiteCanvas = (width: number, height: number, canvas = new OffscreenCanvas(width, height)) => {
+      const ctx = canvas.getContext('2d');
       if (!ctx) throw new Error('inspect: no 2D canvas context');
       ctx.fillStyle = '#ffffff';
       ctx.fillRect(0, 0, width, height);
       return ctx;
     };
+    const lowpass = this.config.paletteLowpass;
+    let bitmap: BitmapLike = decoded;
+    if (lowpass && source instanceof Blob && isPaletteImage(new Uint8Array(await source.slice(0, 32).arrayBuffer()))) {
+      // Palette images lose their dither at native resolution (image/palette.ts), then are tiled from that canvas.
+      const { width, height } = decoded;
+      const canvas = new OffscreenCanvas(width, height);
+      const ctx = whiteCanvas(width, height, canvas);
+      ctx.drawImage(decoded, 0, 0, width, height);
+      const rgba = ctx.getImageData(0, 0, width, height).data; // [H, W, 4]
+      ctx.putImageData(new ImageData(paletteLowpass(rgba, width, height, 4, lowpass), width, height), 0, 0);
+      bitmap = canvas;
+    }
+    const plan = this.plan(bitmap.width, bitmap.height);
     // The image resized to a plan's size.
     const resized = (p: TilePlan) => {
       const ctx = whiteCanvas(p.width, p.height);

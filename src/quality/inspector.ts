@@ -11,7 +11,7 @@ import { promises as fs } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Sharp } from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import * as ort from 'onnxruntime-node';
 import { checkThreads, defaultThreads } from '../runtime/session.js';
 import { AttnvisionError } from '../util/errors.js';
@@ -19,6 +19,7 @@ import { planTiles, type TilePlan } from './tiling.js';
 import { checkInspectorConfig, checkModelDigest, detailPlanOf, finePlanOf, labelThresholdsOf, probeModel, resultFromTileOutputs, runTiles, tileBatch } from './core.js';
 import { DECODE_TIMEOUT_SECONDS, decodeFailureReason, isBenignDecodeWarning, openImagePipeline } from '../image/io.js';
 import { ImageDecodeError } from '../image/errors.js';
+import { paletteLowpass } from '../image/palette.js';
 import { configPathOf, type InspectorConfig, type InspectResult } from './labels.js';
 
 export class InspectError extends AttnvisionError {
@@ -114,7 +115,7 @@ export class Inspector {
     const input = imageInput(source);
     const name = typeof input === 'string' ? input : (opts.name ?? '<buffer>');
     const S = this.config.inputSize;
-    const { img, width, height } = await openImage(input, name, opts.maxPixels);
+    const { img, width, height, palette } = await openImage(input, name, opts.maxPixels);
     // Benign libjpeg warnings (image/io.ts): decoded again with warnings allowed.
     const tolerant = async () => (await openImage(input, name, opts.maxPixels, 'error')).img;
     let plan: TilePlan;
@@ -134,7 +135,10 @@ export class Inspector {
       const finish = (p: Sharp) => p.flatten({ background: '#ffffff' }).toColourspace('srgb').timeout({ seconds: DECODE_TIMEOUT_SECONDS }).raw().toBuffer();
       // Resized to a plan's size (a plan at scale 1 is the image itself: no resampling).
       const resized = (base: Sharp, p: TilePlan) => (p.scale === 1 ? base : base.resize(p.width, p.height, { fit: 'fill', kernel: 'lanczos3' }));
-      const decode = async (base: Sharp) => {
+      // Palette images (GIF, palette PNG) lose their dither first, at native resolution (palette.ts).
+      const lowpass = palette ? (this.config.paletteLowpass ?? 0) : 0;
+      const decode = async (opened: Sharp) => {
+        const base = lowpass ? lowpassed(await finish(opened.clone()), width, height, lowpass) : opened;
         if (detailPlan) native = await finish(base.clone());
         if (finePlan) finer = await finish(resized(base.clone(), finePlan));
         return finish(resized(base, plan));
@@ -229,8 +233,15 @@ function checkInspectOptions(options: InspectOptions | null | undefined): Inspec
   return opts;
 }
 
+/** An image's decoded RGB pixels (width x height) low-passed as palette.ts does, as a raw sharp pipeline. */
+function lowpassed(rgb: Buffer, width: number, height: number, weight: number): Sharp {
+  const channels = rgb.length / (width * height);
+  const out = paletteLowpass(rgb, width, height, channels, weight);
+  return sharp(Buffer.from(out.buffer, out.byteOffset, out.byteLength), { raw: { width, height, channels: channels as 3 } });
+}
+
 /** Opens an image as `openImagePipeline` (image/io.ts) does; errors become InspectError naming `name`. */
-export async function openImage(input: string | Buffer, name: string, maxPixels?: number, failOn?: 'warning' | 'error'): Promise<{ img: Sharp; width: number; height: number }> {
+export async function openImage(input: string | Buffer, name: string, maxPixels?: number, failOn?: 'warning' | 'error'): Promise<{ img: Sharp; width: number; height: number; palette: boolean }> {
   try {
     return await openImagePipeline(typeof input === 'string' ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength), { maxPixels, failOn });
   } catch (e) {

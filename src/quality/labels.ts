@@ -91,6 +91,12 @@ export interface InspectorConfig {
   /** Tiles per side of the finer coverage (at most; more than `maxTilesPerSide`, at most 16). Needed with `fineLabels`. */
   fineTilesPerSide?: number;
   /**
+   * Weight `a` of the separable low-pass `[a, 1 - 2a, a]` given to palette images (GIF, palette
+   * PNG) at native resolution before tiling, to take their dither out (image/palette.ts); in
+   * (0, 1/3]. Absent: palette images are tiled as they are.
+   */
+  paletteLowpass?: number;
+  /**
    * SHA-256 (hex) of the ONNX file this config was written for (package-inspector). When present,
    * loading checks it, so a config left beside another model (an interrupted package, files mixed
    * up) is refused instead of applying one model's thresholds to another's outputs.

@@ -34,6 +34,8 @@ export interface PackageOptions {
   fineLabels?: string[];
   /** Tiles per side of that coverage (config `fineTilesPerSide`; more than maxTilesPerSide). */
   fineTilesPerSide?: number;
+  /** Low-pass weight for palette images (config `paletteLowpass`, image/palette.ts). */
+  paletteLowpass?: number;
   /** Store weights as float16 to halve the file (default true; computation stays float32). */
   halfPrecisionWeights?: boolean;
   /**
@@ -121,6 +123,7 @@ export async function packageInspector(o: PackageOptions): Promise<{ onnx: strin
     ...(o.detailLabels?.length ? { detailLabels: [...o.detailLabels] as QualityLabel[] } : {}),
     ...(o.detailTilesPerSide !== undefined ? { detailTilesPerSide: o.detailTilesPerSide } : {}),
     ...(o.fineLabels?.length ? { fineLabels: [...o.fineLabels] as QualityLabel[], fineTilesPerSide: o.fineTilesPerSide } : {}),
+    ...(o.paletteLowpass !== undefined ? { paletteLowpass: o.paletteLowpass } : {}),
   };
   const onnxPath = o.out;
   const configPath = configPathOf(onnxPath);

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
  * dist/src and served under /lib/ with the same layout, so their relative imports resolve
  * (the server test follows every import).
  */
-const LIB_FILES = ['quality/browser.js', 'quality/core.js', 'quality/aggregate.js', 'quality/tiling.js', 'util/errors.js'] as const;
+const LIB_FILES = ['quality/browser.js', 'quality/core.js', 'quality/aggregate.js', 'quality/tiling.js', 'image/palette.js', 'util/errors.js'] as const;
 /** onnxruntime-web files the page loads: the WebAssembly-only ES module and its threaded-SIMD backend. */
 const ORT_FILES = ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'] as const;
 

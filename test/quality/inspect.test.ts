@@ -14,7 +14,7 @@ import { topMean, tilesAveraged } from '../../src/quality/aggregate.js';
 import type { InspectorConfig, InspectResult } from '../../src/quality/labels.js';
 import { QUALITY_LABELS } from '../../src/quality/labels.js';
 import { tinyInspectorModel } from '../helpers/tiny_inspector.js';
-import { encodeBmp24 } from '../../src/image/index.js';
+import { encodeBmp24, paletteLowpass } from '../../src/image/index.js';
 
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
 
@@ -252,6 +252,42 @@ test('Inspector: a downscaled photo gets native-scale detail tiles cut from the 
   await insp.dispose();
 });
 
+test('Inspector: with paletteLowpass, a GIF is low-passed at native resolution before tiling; other images are untouched', async () => {
+  const { dir, model } = await tinyInspectorModel();
+  const cfgFile = path.join(dir, 'inspector.json');
+  const cfg = JSON.parse(await readFile(cfgFile, 'utf8')) as InspectorConfig;
+  const W = 250;
+  const H = 150;
+  const px = Buffer.alloc(W * H * 3);
+  for (let i = 0; i < px.length; i++) px[i] = (i * 53 + (i >> 5) + ((i / 750) | 0) * 17) % 256;
+  const png = await sharp(px, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer();
+  const gif = await sharp(png).gif({ colours: 64, dither: 1 }).toBuffer();
+  // What the low-pass should see: the GIF's own decoded pixels at native size.
+  const decoded = await sharp(gif).flatten({ background: '#ffffff' }).toColourspace('srgb').raw().toBuffer();
+  const smoothedPng = await sharp(Buffer.from(paletteLowpass(decoded, W, H, 3, 0.1)), { raw: { width: W, height: H, channels: 3 } }).png().toBuffer();
+  const prepared = async (c: InspectorConfig, input: Buffer) => {
+    await writeFile(cfgFile, JSON.stringify(c));
+    const insp = await Inspector.load({ model });
+    const prep = await insp.prepare(input);
+    await insp.dispose();
+    return prep;
+  };
+  const withLowpass = { ...cfg, paletteLowpass: 0.1, fineLabels: ['defocus_blur' as const], fineTilesPerSide: 5 };
+  const withoutLowpass = { ...cfg, fineLabels: ['defocus_blur' as const], fineTilesPerSide: 5 };
+  const gifOn = await prepared(withLowpass, gif);
+  assert.ok(gifOn.plan.scale < 1 && gifOn.fine, 'downscaled, with a fine coverage: the low-pass comes before both resizes');
+  const want = await prepared(withLowpass, smoothedPng);
+  assert.deepEqual(gifOn.batch, want.batch, 'coverage tiles = those of the low-passed native pixels');
+  assert.deepEqual(gifOn.fine!.batch, want.fine!.batch, 'fine tiles too');
+  const gifOff = await prepared(withoutLowpass, gif);
+  assert.notDeepEqual(gifOff.batch, gifOn.batch, 'without the setting the GIF is tiled as it is');
+  assert.deepEqual(gifOff.batch, (await prepared(withoutLowpass, await sharp(decoded, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer())).batch);
+  const pngOn = await prepared(withLowpass, png);
+  const pngOff = await prepared(withoutLowpass, png);
+  assert.deepEqual(pngOn.batch, pngOff.batch, 'an RGB PNG is not a palette image');
+  assert.deepEqual(pngOn.fine!.batch, pngOff.fine!.batch);
+});
+
 test('Inspector.inspect returns the documented structure for paths and buffers', async () => {
   const { dir, model } = await tinyInspectorModel();
   const file = path.join(dir, 'a.jpg');
@@ -409,6 +445,8 @@ test('Inspector.load refuses a damaged config or a config that does not fit the 
     [{ ...good, severityHead: 'no' }, /severityHead must be true or false/],
     [{ ...good, labels: ['a', 'a'] }, /labels must be a list of distinct label names/],
     [{ ...good, labelThresholds: [0.5, null, 0.5, 0.5, 0.5, 0.5, 0.5] }, /labelThresholds must be 7 numbers in \(0, 1\)/],
+    [{ ...good, paletteLowpass: 0.5 }, /paletteLowpass must be a number in \(0, 1\/3\] \(the low-pass weight for palette images\); got 0\.5/],
+    [{ ...good, paletteLowpass: 0 }, /paletteLowpass must be a number in \(0, 1\/3\]/],
     // Fits the JSON rules but not the model: 14 outputs per tile.
     [{ ...good, labels: ['noise', 'jpeg'] }, /inspector\.onnx: the model gives 14 outputs per tile, but .*inspector\.json needs 4 \(2 labels and their severities\)/],
     [{ ...good, severityHead: false }, /the model gives 14 outputs per tile, but .* needs 7 \(7 labels\)/],
@@ -419,7 +457,7 @@ test('Inspector.load refuses a damaged config or a config that does not fit the 
     await assert.rejects(Inspector.load({ model }), want, JSON.stringify(cfg));
   }
   // Optional fields may be null; topK may be left out when every label has its tile share.
-  for (const ok of [{ ...good, labelThresholds: null, labelTopFraction: null, detailLabels: null }, { ...good, topK: undefined, labelTopFraction: [1, 1, 0.5, 1, 1, 1, 0.25] }]) {
+  for (const ok of [{ ...good, labelThresholds: null, labelTopFraction: null, detailLabels: null, paletteLowpass: null }, { ...good, topK: undefined, labelTopFraction: [1, 1, 0.5, 1, 1, 1, 0.25] }]) {
     await writeFile(cfgFile, JSON.stringify(ok));
     await (await Inspector.load(model)).dispose();
   }

@@ -73,6 +73,10 @@ test('package-inspector: checkpoint -> ONNX + config; --calibrate picks threshol
   assert.deepEqual([fineConfig.fineLabels, fineConfig.fineTilesPerSide], [['defocus_blur', 'motion_blur'], 7]);
   assert.match(run(['--checkpoint', checkpoint, '--out', out, '--fine-labels', 'defocus_blur']).stderr, /--fine-labels\) and fine tiles per side \(--fine-tiles\) go together/);
   assert.match(run(['--checkpoint', checkpoint, '--out', out, '--max-tiles', '5', '--fine-labels', 'motion_blur', '--fine-tiles', '5']).stderr, /fineTilesPerSide must be an integer in \[6, 16\]/);
+  const palette = run(['--checkpoint', checkpoint, '--out', out, '--palette-lowpass', '0.1']);
+  assert.equal(palette.status, 0, palette.stderr);
+  assert.equal(JSON.parse(await readFile(path.join(dir, 'insp.json'), 'utf8')).paletteLowpass, 0.1);
+  for (const bad of ['0', '0.4', 'soft']) assert.match(run(['--checkpoint', checkpoint, '--out', out, '--palette-lowpass', bad]).stderr, /--palette-lowpass but received/, bad);
   assert.match(run(['--checkpoint', checkpoint, '--out', out, '--per-label']).stderr, /--per-label needs --calibrate/);
   assert.match(run(['--checkpoint', checkpoint, '--out', out, '--calibrate', manifest, '--threshold', '0.3']).stderr, /give --threshold or --calibrate, not both/);
   const notTrainer = path.join(dir, 'plain.safetensors');

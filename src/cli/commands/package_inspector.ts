@@ -2,7 +2,7 @@
  * `attnvision package-inspector`: turns a trained quality checkpoint (or several, as an ensemble)
  * into the shipped model files.
  */
-import type { Command } from '../command.js';
+import type { Command, ParsedArgs } from '../command.js';
 import { parseArgs, flagList, flagNumber, flagString } from '../command.js';
 import { packageInspector } from '../../quality/package.js';
 import { calibrationFlags, calibrationSplit, runCalibration, CALIBRATION_FLAGS_USAGE } from './calibrate.js';
@@ -11,6 +11,7 @@ import { configPathOf } from '../../quality/labels.js';
 import { ArgumentError } from '../../util/errors.js';
 import { manifestDataset, resolveManifest } from '../../data/dataset.js';
 import { isRegularFile } from '../../util/fs.js';
+import { PALETTE_LOWPASS_MAX } from '../../image/palette.js';
 
 /**
  * What calibration will refuse, found before the package is written: a manifest without the
@@ -25,11 +26,19 @@ async function checkCalibrationSplit(spec: string, split: string, labels: readon
   throw new ArgumentError(`${manifest}: none of the ${ds.samples.length} images of split "${split}" exists (first: ${ds.samples[0]!.file})`);
 }
 
+/** --palette-lowpass A: the low-pass weight for palette images, in (0, 1/3] (image/palette.ts). */
+function paletteLowpassFlag(a: ParsedArgs): number {
+  const weight = flagNumber(a, 'palette-lowpass', 0, 'package-inspector');
+  if (!(weight > 0 && weight <= PALETTE_LOWPASS_MAX)) throw new ArgumentError(`package-inspector: expected a number in (0, 1/3] for --palette-lowpass but received "${a.flags.get('palette-lowpass')}"`);
+  return weight;
+}
+
 export const packageInspectorCommand: Command = {
   name: 'package-inspector',
   summary: 'export a trained quality checkpoint (or an ensemble of several) as inspector ONNX + config',
   usage: `Usage: attnvision package-inspector --checkpoint FILE[,FILE...] --out models/inspector.onnx [--threshold T] [--top-k K] [--max-tiles N]
                                      [--detail-labels noise,jpeg [--detail-tiles N]] [--fine-labels L --fine-tiles N]
+                                     [--palette-lowpass A]
                                      [--calibrate manifest.jsonl [--split val] [--per-label [--per-label-tiles]] [--objective O] [--min-clean-kept F]]
 
 Writes the ONNX model (dynamic batch; outputs presence logits then severity logits) and its JSON
@@ -51,6 +60,9 @@ finished package replaces --out.
                   coverage downscaled less: at most --fine-tiles N tiles per side (N > --max-tiles;
                   for blur, whose size shrinks with the photo; the shipped model: the two blurs
                   at 7); costs that coverage's tiles on large photos
+  --palette-lowpass A  palette images (GIF, palette PNG) get a separable 3 x 3 low-pass
+                  [A, 1-2A, A] at native resolution before tiling, which takes their dither out
+                  (A in (0, 1/3]; default none; the shipped model: 0.1)
   --calibrate F   then choose the threshold on a split of manifest F (--split, default val): every
                   image inspected whole, thresholds 0.05..0.95 scanned, the best by --objective
                   written to the config
@@ -59,7 +71,7 @@ Calibration flags (with --calibrate):
 ${CALIBRATION_FLAGS_USAGE}
 With --calibrate, images that cannot be inspected are named on stderr and left out (exit code 3).`,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['checkpoint', 'out', 'threshold', 'top-k', 'max-tiles', 'detail-labels', 'detail-tiles', 'fine-labels', 'fine-tiles', 'calibrate', 'split', 'objective', 'min-clean-kept'], booleans: ['per-label', 'per-label-tiles'], positional: 0 }, 'package-inspector');
+    const a = parseArgs(argv, { values: ['checkpoint', 'out', 'threshold', 'top-k', 'max-tiles', 'detail-labels', 'detail-tiles', 'fine-labels', 'fine-tiles', 'palette-lowpass', 'calibrate', 'split', 'objective', 'min-clean-kept'], booleans: ['per-label', 'per-label-tiles'], positional: 0 }, 'package-inspector');
     const calibrate = flagString(a, 'calibrate');
     if (a.flags.has('per-label') && !calibrate) throw new ArgumentError('package-inspector: --per-label needs --calibrate');
     const calibration = calibrationFlags(a, 'package-inspector');
@@ -93,6 +105,7 @@ With --calibrate, images that cannot be inspected are named on stderr and left o
       ...(detailLabels ? { detailLabels } : {}),
       ...(a.flags.has('detail-tiles') ? { detailTilesPerSide: flagNumber(a, 'detail-tiles', 5, 'package-inspector', { int: true, min: 1, max: 16 }) } : {}),
       ...(fineLabels ? { fineLabels } : {}),
+      ...(a.flags.has('palette-lowpass') ? { paletteLowpass: paletteLowpassFlag(a) } : {}),
       // Its lower bound (more than --max-tiles) is checked with the config, naming both.
       ...(a.flags.has('fine-tiles') ? { fineTilesPerSide: flagNumber(a, 'fine-tiles', 0, 'package-inspector', { int: true, min: 2, max: 16 }) } : {}),
       checkpoint,
