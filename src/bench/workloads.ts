@@ -23,6 +23,8 @@ export interface BenchOptions {
   size: number;
   /** 'inspect': image height (default = size). */
   height?: number;
+  /** 'inspect': the encoded image's format (default jpeg; a gif also times the palette low-pass of a config that sets it). */
+  format?: 'jpeg' | 'gif';
   iters: number;
   warmup: number;
   model: string;
@@ -39,8 +41,8 @@ export interface BenchResult {
   peakRssMB: number;
   /** Graph build + ORT session creation, excluded from `ms`. */
   setupMs: number;
-  /** 'inspect': the image and its tile grid. */
-  image?: { width: number; height: number; tiles: string };
+  /** 'inspect': the image, its format and its tile grid. */
+  image?: { width: number; height: number; format: 'jpeg' | 'gif'; tiles: string };
 }
 
 async function time(fn: () => Promise<unknown>, warmup: number, iters: number): Promise<number> {
@@ -63,23 +65,26 @@ function randn(n: number, seed: number): Float32Array {
 const rssMB = () => process.resourceUsage().maxRSS / 1024;
 
 /**
- * 'inspect': one `Inspector.inspect` of a JPEG (decode, tiling, ORT, aggregation) per iteration;
- * `model` is an inspector ONNX file ('' = the shipped one).
+ * 'inspect': one `Inspector.inspect` of a JPEG or GIF (decode, palette low-pass for a GIF when the
+ * config sets it, tiling, ORT, aggregation) per iteration; `model` is an inspector ONNX file ('' =
+ * the shipped one).
  */
 async function benchInspect(o: BenchOptions, t0: number, threads: number): Promise<BenchResult> {
   const W = o.size;
   const H = o.height ?? o.size;
   const px = Buffer.from(randn(W * H * 3, 5).map((v) => 128 + 100 * v));
-  const jpeg = await sharp(px, { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+  const format = o.format ?? 'jpeg';
+  const raw = sharp(px, { raw: { width: W, height: H, channels: 3 } });
+  const encoded = await (format === 'gif' ? raw.gif({ colours: 256, dither: 1 }) : raw.jpeg({ quality: 90 })).toBuffer();
   const inspector = await Inspector.load({ model: o.model || undefined });
   try {
     const setupMs = performance.now() - t0;
     let tiles = '';
     const ms = await time(async () => {
-      const r = await inspector.inspect(jpeg);
+      const r = await inspector.inspect(encoded);
       tiles = `${r.tiles.rows}x${r.tiles.cols}${r.detail ? ` + ${r.detail.rows}x${r.detail.cols} detail` : ''}${r.fine ? ` + ${r.fine.rows}x${r.fine.cols} fine` : ''}`;
     }, o.warmup, o.iters);
-    return { name: 'inspect', model: inspector.config.model, threads, ms, imagesPerSec: 1000 / ms, peakRssMB: rssMB(), setupMs, image: { width: W, height: H, tiles } };
+    return { name: 'inspect', model: inspector.config.model, threads, ms, imagesPerSec: 1000 / ms, peakRssMB: rssMB(), setupMs, image: { width: W, height: H, format, tiles } };
   } finally {
     await inspector.dispose();
   }

@@ -15,13 +15,14 @@ const usage = `Usage: attnvision bench <gemm|train-step|infer|inspect> [options]
 
 Times one workload on ONNX Runtime (after warm-up) and prints the result; with --vs-torch, also
 runs bench/torch/bench.py with the same thread count and reports ratio = our speed / torch speed
-(> 1 means faster). 'inspect' times Inspector.inspect on a JPEG of --size x --height pixels
-(decode, tiles, model, aggregation; no PyTorch peer).
+(> 1 means faster). 'inspect' times Inspector.inspect on a JPEG (or --format gif) of --size x
+--height pixels (decode, palette low-pass for a GIF, tiles, model, aggregation; no PyTorch peer).
   --model NAME     registered model for train-step/infer        [resnet50]
                    inspect: an inspector ONNX file              [the shipped models/inspector.onnx]
   --batch N        batch size                                   [8]
   --size N         image side (or N for gemm's N x N x N)        [224; gemm 1024]
   --height N       inspect: image height                        [--size]
+  --format F       inspect: jpeg or gif (256 colours, dithered)  [jpeg]
   --classes N      classes                                      [1000]
   --iters N        timed iterations                             [5]
   --warmup N       untimed iterations                           [2]
@@ -46,11 +47,15 @@ export const benchCommand: Command = {
   summary: 'benchmark gemm / train-step / infer, optionally against PyTorch',
   usage,
   async run(argv) {
-    const args = parseArgs(argv, { values: ['model', 'batch', 'size', 'height', 'classes', 'iters', 'warmup', 'python'], booleans: ['json', 'vs-torch'], positional: 1 }, 'bench');
+    const args = parseArgs(argv, { values: ['model', 'batch', 'size', 'height', 'format', 'classes', 'iters', 'warmup', 'python'], booleans: ['json', 'vs-torch'], positional: 1 }, 'bench');
     const name = args.positional[0];
     if (!name || !['gemm', 'train-step', 'infer', 'inspect'].includes(name)) throw new ArgumentError(`bench: expected gemm, train-step, infer or inspect but received ${name === undefined ? 'nothing' : `"${name}"`}`);
     if (name === 'inspect' && args.flags.has('vs-torch')) throw new ArgumentError('bench: inspect has no PyTorch peer (drop --vs-torch)');
+    const format = flagString(args, 'format', 'jpeg')!;
+    if (!['jpeg', 'gif'].includes(format)) throw new ArgumentError(`bench: expected jpeg or gif for --format but received "${format}"`);
+    if (args.flags.has('format') && name !== 'inspect') throw new ArgumentError('bench: --format is for inspect only');
     const o = {
+      format: format as 'jpeg' | 'gif',
       model: flagString(args, 'model', name === 'inspect' ? '' : 'resnet50')!,
       batch: flagNumber(args, 'batch', 8, 'bench', { int: true, min: 1 }),
       size: flagNumber(args, 'size', name === 'gemm' ? 1024 : 224, 'bench', { int: true, min: 1 }),
@@ -80,7 +85,7 @@ export const benchCommand: Command = {
     if (args.flags.has('json')) console.log(JSON.stringify(out));
     else {
       const speed = ours.gflops !== undefined ? `${ours.gflops.toFixed(1)} GFLOP/s` : `${ours.imagesPerSec!.toFixed(1)} images/s`;
-      console.log(`${name}${ours.model ? ` ${ours.model}` : ''}${ours.image ? ` ${ours.image.width}x${ours.image.height} (${ours.image.tiles} tiles)` : ''}: ${ours.ms.toFixed(1)} ms (${speed}), ${ours.threads} threads, peak RSS ${ours.peakRssMB.toFixed(0)} MB, setup ${(ours.setupMs / 1000).toFixed(1)} s`);
+      console.log(`${name}${ours.model ? ` ${ours.model}` : ''}${ours.image ? ` ${ours.image.width}x${ours.image.height} ${ours.image.format} (${ours.image.tiles} tiles)` : ''}: ${ours.ms.toFixed(1)} ms (${speed}), ${ours.threads} threads, peak RSS ${ours.peakRssMB.toFixed(0)} MB, setup ${(ours.setupMs / 1000).toFixed(1)} s`);
       if (out.ratio !== undefined) console.log(`torch: ${(out.torch as { ms: number }).ms.toFixed(1)} ms -> ratio ${out.ratio} (ours/torch speed; > 1 = faster)`);
       else if (out.torch) console.log(`torch: ${(out.torch as { error: string }).error}`);
     }
