@@ -1,7 +1,8 @@
 /**
  * The browser inspector (onnxruntime-web, here its WebAssembly backend under Node) gives the Node
  * inspector's result when fed the same resized pixels: same tiles, model outputs, aggregation and
- * decisions. Checked on a random tiny model with per-label tile shares and on the shipped model.
+ * decisions. Checked on a random tiny model with per-label tile shares and on the shipped model;
+ * inspect() itself (decode, palette low-pass, canvas draws) with a fake canvas at native scale.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -118,4 +119,88 @@ test('browser inspector on onnxruntime-web = Node inspector with the shipped mod
   // The README demo images (clean, then one per label): 256 px, so 3 x 3 tiles of 112 px.
   const files = await writeDemoImages();
   for (const file of [files[0]!, files[1]!]) await bothAgree(path.join(shippedModelDir(), 'inspector.onnx'), file);
+});
+
+/** A decoded image as the fake canvas holds it: RGBA, [H, W, 4]. */
+interface FakeBitmap { width: number; height: number; rgba: Uint8ClampedArray }
+
+/**
+ * The few canvas APIs BrowserInspector.inspect uses, for images it tiles at native scale (every
+ * draw is a same-size copy; a resize is refused, so a test cannot pass on a wrong resize): enough
+ * to run inspect() itself in Node. Returns a function that removes them again.
+ */
+function installFakeCanvas(): () => void {
+  const g = globalThis as Record<string, unknown>;
+  const saved = ['createImageBitmap', 'OffscreenCanvas', 'ImageData'].map((k) => [k, g[k]] as const);
+  class Canvas implements FakeBitmap {
+    rgba: Uint8ClampedArray;
+    constructor(readonly width: number, readonly height: number) {
+      this.rgba = new Uint8ClampedArray(width * height * 4);
+    }
+    getContext() {
+      return Canvas.context(this);
+    }
+    static context(c: Canvas) {
+      return {
+        fillStyle: '', imageSmoothingEnabled: false, imageSmoothingQuality: '',
+        fillRect(x: number, y: number, w: number, h: number) {
+          assert.deepEqual([x, y, w, h], [0, 0, c.width, c.height], 'fills the whole canvas');
+          assert.equal(this.fillStyle, '#ffffff');
+          c.rgba.fill(255);
+        },
+        drawImage(src: FakeBitmap, ...xywh: number[]) {
+          assert.deepEqual(xywh, [0, 0, c.width, c.height], 'a same-size draw');
+          assert.deepEqual([src.width, src.height], [c.width, c.height], 'a same-size draw');
+          for (let i = 0; i < c.rgba.length; i += 4) {
+            const a = src.rgba[i + 3]! / 255; // source over the white canvas
+            for (let k = 0; k < 3; k++) c.rgba[i + k] = src.rgba[i + k]! * a + c.rgba[i + k]! * (1 - a);
+            c.rgba[i + 3] = 255;
+          }
+        },
+        getImageData: () => ({ data: c.rgba.slice() }),
+        putImageData(img: { data: Uint8ClampedArray }) {
+          c.rgba.set(img.data);
+        },
+      };
+    }
+  }
+  g.OffscreenCanvas = Canvas;
+  g.ImageData = class { constructor(readonly data: Uint8ClampedArray, readonly width: number, readonly height: number) {} };
+  g.createImageBitmap = async (blob: Blob): Promise<FakeBitmap> => {
+    const { data, info } = await sharp(Buffer.from(await blob.arrayBuffer())).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    return { width: info.width, height: info.height, rgba: new Uint8ClampedArray(data) };
+  };
+  return () => saved.forEach(([k, v]) => (v === undefined ? delete g[k] : (g[k] = v)));
+}
+
+test('browser inspect(): a GIF Blob is low-passed (paletteLowpass) as the Node inspector does; a PNG Blob is not (fake canvas)', async () => {
+  const { model } = await tinyInspectorModel();
+  const cfgPath = model.replace(/\.onnx$/, '.json');
+  const cfg = JSON.parse(await readFile(cfgPath, 'utf8'));
+  const px = Buffer.from(Array.from({ length: 90 * 60 * 3 }, (_, i) => (i * 31 + (i >> 7) * 13) % 256));
+  const png = await sharp(px, { raw: { width: 90, height: 60, channels: 3 } }).png().toBuffer();
+  const gif = await sharp(png).gif({ colours: 32, dither: 1 }).toBuffer();
+  const restore = installFakeCanvas();
+  try {
+    const results: Record<string, InspectResult> = {};
+    for (const [name, config] of Object.entries({ on: { ...cfg, paletteLowpass: 0.1 }, off: cfg })) {
+      await writeFile(cfgPath, JSON.stringify(config));
+      const node = await Inspector.load({ model });
+      const web = await BrowserInspector.load({ ort: ortWeb as unknown as OrtModule, model: await readFile(model), config, sessionOptions: { executionProviders: ['wasm'] } });
+      for (const [kind, bytes] of Object.entries({ gif, png })) {
+        const want = await node.inspect(bytes);
+        const got = await web.inspect(new Blob([bytes]));
+        assert.equal(got.tiles.rows * got.tiles.cols, 6, 'a 90 x 60 image at native scale: 3 x 2 tiles of 32 px');
+        got.tileProbabilities.forEach((p, t) => p.forEach((v, k) => assert.ok(Math.abs(v - want.tileProbabilities[t]![k]!) <= 2e-4, `${name} ${kind}: tile ${t} label ${k}`)));
+        results[`${name} ${kind}`] = got;
+      }
+      await node.dispose();
+      await web.dispose();
+    }
+    assert.notDeepEqual(results['on gif']!.tileProbabilities, results['off gif']!.tileProbabilities, 'the GIF was low-passed');
+    assert.deepEqual(results['on png']!.tileProbabilities, results['off png']!.tileProbabilities, 'the PNG was not');
+  } finally {
+    restore();
+  }
+  assert.equal((globalThis as Record<string, unknown>).OffscreenCanvas, undefined, 'the fakes are gone');
 });
