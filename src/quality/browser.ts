@@ -42,7 +42,7 @@ interface Canvas2D {
   fillRect(x: number, y: number, w: number, h: number): void;
   drawImage(image: BitmapLike, dx: number, dy: number, dw: number, dh: number): void;
   drawImage(image: BitmapLike, sx: number, sy: number, sw: number, sh: number, dx: number, dy: number, dw: number, dh: number): void;
-  getImageData(sx: number, sy: number, sw: number, sh: number): { data: Uint8ClampedArray };
+  getImageData(sx: number, sy: number, sw: number, sh: number): ImageDataLike;
   putImageData(data: ImageDataLike, dx: number, dy: number): void;
 }
 interface ImageDataLike {
@@ -50,7 +50,6 @@ interface ImageDataLike {
 }
 declare function createImageBitmap(image: Blob, options?: { imageOrientation?: string }): Promise<BitmapLike>;
 declare const OffscreenCanvas: new (width: number, height: number) => BitmapLike & { getContext(kind: '2d'): Canvas2D | null };
-declare const ImageData: new (data: Uint8ClampedArray, width: number, height: number) => ImageDataLike;
 
 async function fetchBytes(url: string): Promise<Uint8Array> {
   const r = await fetch(url);
@@ -179,8 +178,9 @@ export class BrowserInspector {
       const canvas = new OffscreenCanvas(width, height);
       const ctx = whiteCanvas(width, height, canvas);
       ctx.drawImage(decoded, 0, 0, width, height);
-      const rgba = ctx.getImageData(0, 0, width, height).data; // [H, W, 4]
-      ctx.putImageData(new ImageData(paletteLowpass(rgba, width, height, 4, lowpass), width, height), 0, 0);
+      const image = ctx.getImageData(0, 0, width, height); // data: [H, W, 4]
+      image.data.set(paletteLowpass(image.data, width, height, 4, lowpass));
+      ctx.putImageData(image, 0, 0);
       bitmap = canvas;
     }
     const plan = this.plan(bitmap.width, bitmap.height);

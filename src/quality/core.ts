@@ -8,7 +8,7 @@ import { tilesAveraged, topMean } from './aggregate.js';
 import type { InspectorConfig, InspectResult, LabelResult, TileCell } from './labels.js';
 import { planDetailTiles, planFineTiles, tileCells, type TilePlan } from './tiling.js';
 import { ArgumentError, AttnvisionError } from '../util/errors.js';
-import { PALETTE_LOWPASS_MAX } from '../image/palette.js';
+import { isPaletteLowpassWeight } from '../image/palette.js';
 
 export class InspectorConfigError extends AttnvisionError {}
 
@@ -103,7 +103,7 @@ export function checkInspectorConfig(config: InspectorConfig, where: string): In
     }
   }
   const lowpass = config.paletteLowpass;
-  if (lowpass != null && !(isNum(lowpass) && lowpass > 0 && lowpass <= PALETTE_LOWPASS_MAX)) bad('paletteLowpass', 'a number in (0, 1/3] (the low-pass weight for palette images)', lowpass);
+  if (lowpass != null && !isPaletteLowpassWeight(lowpass)) bad('paletteLowpass', 'a number in (0, 1/3] (the low-pass weight for palette images)', lowpass);
   if (config.modelSha256 != null && !(typeof config.modelSha256 === 'string' && /^[0-9a-f]{64}$/.test(config.modelSha256))) bad('modelSha256', 'a SHA-256 digest (64 hex digits)', config.modelSha256);
   return config;
 }

@@ -132,13 +132,15 @@ export class Inspector {
     try {
       // The native decode first: resize() changes the pipeline it is called on. Transparency is
       // composited onto white, as the photo is seen and as the training images were made.
-      const finish = (p: Sharp) => p.flatten({ background: '#ffffff' }).toColourspace('srgb').timeout({ seconds: DECODE_TIMEOUT_SECONDS }).raw().toBuffer();
+      const decoded = (p: Sharp) => p.flatten({ background: '#ffffff' }).toColourspace('srgb').timeout({ seconds: DECODE_TIMEOUT_SECONDS }).raw();
+      const finish = (p: Sharp) => decoded(p).toBuffer();
+      const finishWithInfo = (p: Sharp) => decoded(p).toBuffer({ resolveWithObject: true });
       // Resized to a plan's size (a plan at scale 1 is the image itself: no resampling).
       const resized = (base: Sharp, p: TilePlan) => (p.scale === 1 ? base : base.resize(p.width, p.height, { fit: 'fill', kernel: 'lanczos3' }));
       // Palette images (GIF, palette PNG) lose their dither first, at native resolution (palette.ts).
       const lowpass = palette ? (this.config.paletteLowpass ?? 0) : 0;
       const decode = async (opened: Sharp) => {
-        const base = lowpass ? lowpassed(await finish(opened.clone()), width, height, lowpass) : opened;
+        const base = lowpass ? lowpassed(await finishWithInfo(opened.clone()), lowpass) : opened;
         if (detailPlan) native = await finish(base.clone());
         if (finePlan) finer = await finish(resized(base.clone(), finePlan));
         return finish(resized(base, plan));
@@ -233,11 +235,10 @@ function checkInspectOptions(options: InspectOptions | null | undefined): Inspec
   return opts;
 }
 
-/** An image's decoded RGB pixels (width x height) low-passed as palette.ts does, as a raw sharp pipeline. */
-function lowpassed(rgb: Buffer, width: number, height: number, weight: number): Sharp {
-  const channels = rgb.length / (width * height);
-  const out = paletteLowpass(rgb, width, height, channels, weight);
-  return sharp(Buffer.from(out.buffer, out.byteOffset, out.byteLength), { raw: { width, height, channels: channels as 3 } });
+/** An image's decoded pixels low-passed as palette.ts does, as a raw sharp pipeline of the same size. */
+function lowpassed({ data, info }: { data: Buffer; info: { width: number; height: number; channels: number } }, weight: number): Sharp {
+  const out = paletteLowpass(data, info.width, info.height, info.channels, weight);
+  return sharp(Buffer.from(out.buffer, out.byteOffset, out.byteLength), { raw: { width: info.width, height: info.height, channels: info.channels as 1 | 3 } });
 }
 
 /** Opens an image as `openImagePipeline` (image/io.ts) does; errors become InspectError naming `name`. */

@@ -131,7 +131,7 @@ interface FakeBitmap { width: number; height: number; rgba: Uint8ClampedArray }
  */
 function installFakeCanvas(): () => void {
   const g = globalThis as Record<string, unknown>;
-  const saved = ['createImageBitmap', 'OffscreenCanvas', 'ImageData'].map((k) => [k, g[k]] as const);
+  const saved = ['createImageBitmap', 'OffscreenCanvas'].map((k) => [k, g[k]] as const);
   class Canvas implements FakeBitmap {
     rgba: Uint8ClampedArray;
     constructor(readonly width: number, readonly height: number) {
@@ -165,7 +165,6 @@ function installFakeCanvas(): () => void {
     }
   }
   g.OffscreenCanvas = Canvas;
-  g.ImageData = class { constructor(readonly data: Uint8ClampedArray, readonly width: number, readonly height: number) {} };
   g.createImageBitmap = async (blob: Blob): Promise<FakeBitmap> => {
     const { data, info } = await sharp(Buffer.from(await blob.arrayBuffer())).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
     return { width: info.width, height: info.height, rgba: new Uint8ClampedArray(data) };

@@ -272,13 +272,15 @@ test('Inspector: with paletteLowpass, a GIF is low-passed at native resolution b
     await insp.dispose();
     return prep;
   };
-  const withLowpass = { ...cfg, paletteLowpass: 0.1, fineLabels: ['defocus_blur' as const], fineTilesPerSide: 5 };
-  const withoutLowpass = { ...cfg, fineLabels: ['defocus_blur' as const], fineTilesPerSide: 5 };
+  const views = { fineLabels: ['defocus_blur' as const], fineTilesPerSide: 5, detailLabels: ['noise' as const] };
+  const withLowpass = { ...cfg, ...views, paletteLowpass: 0.1 };
+  const withoutLowpass = { ...cfg, ...views };
   const gifOn = await prepared(withLowpass, gif);
-  assert.ok(gifOn.plan.scale < 1 && gifOn.fine, 'downscaled, with a fine coverage: the low-pass comes before both resizes');
+  assert.ok(gifOn.plan.scale < 1 && gifOn.fine && gifOn.detail, 'downscaled, with fine and detail tiles: the low-pass comes before both resizes and the native crop');
   const want = await prepared(withLowpass, smoothedPng);
   assert.deepEqual(gifOn.batch, want.batch, 'coverage tiles = those of the low-passed native pixels');
   assert.deepEqual(gifOn.fine!.batch, want.fine!.batch, 'fine tiles too');
+  assert.deepEqual(gifOn.detail!.batch, want.detail!.batch, 'and the native-scale detail tiles');
   const gifOff = await prepared(withoutLowpass, gif);
   assert.notDeepEqual(gifOff.batch, gifOn.batch, 'without the setting the GIF is tiled as it is');
   assert.deepEqual(gifOff.batch, (await prepared(withoutLowpass, await sharp(decoded, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer())).batch);
@@ -286,6 +288,7 @@ test('Inspector: with paletteLowpass, a GIF is low-passed at native resolution b
   const pngOff = await prepared(withoutLowpass, png);
   assert.deepEqual(pngOn.batch, pngOff.batch, 'an RGB PNG is not a palette image');
   assert.deepEqual(pngOn.fine!.batch, pngOff.fine!.batch);
+  assert.deepEqual(pngOn.detail!.batch, pngOff.detail!.batch);
 });
 
 test('Inspector.inspect returns the documented structure for paths and buffers', async () => {

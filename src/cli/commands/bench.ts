@@ -51,9 +51,9 @@ export const benchCommand: Command = {
     const name = args.positional[0];
     if (!name || !['gemm', 'train-step', 'infer', 'inspect'].includes(name)) throw new ArgumentError(`bench: expected gemm, train-step, infer or inspect but received ${name === undefined ? 'nothing' : `"${name}"`}`);
     if (name === 'inspect' && args.flags.has('vs-torch')) throw new ArgumentError('bench: inspect has no PyTorch peer (drop --vs-torch)');
+    if (args.flags.has('format') && name !== 'inspect') throw new ArgumentError('bench: --format is for inspect only');
     const format = flagString(args, 'format', 'jpeg')!;
     if (!['jpeg', 'gif'].includes(format)) throw new ArgumentError(`bench: expected jpeg or gif for --format but received "${format}"`);
-    if (args.flags.has('format') && name !== 'inspect') throw new ArgumentError('bench: --format is for inspect only');
     const o = {
       format: format as 'jpeg' | 'gif',
       model: flagString(args, 'model', name === 'inspect' ? '' : 'resnet50')!,

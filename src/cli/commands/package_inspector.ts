@@ -11,7 +11,7 @@ import { configPathOf } from '../../quality/labels.js';
 import { ArgumentError } from '../../util/errors.js';
 import { manifestDataset, resolveManifest } from '../../data/dataset.js';
 import { isRegularFile } from '../../util/fs.js';
-import { PALETTE_LOWPASS_MAX } from '../../image/palette.js';
+import { isPaletteLowpassWeight } from '../../image/palette.js';
 
 /**
  * What calibration will refuse, found before the package is written: a manifest without the
@@ -29,7 +29,7 @@ async function checkCalibrationSplit(spec: string, split: string, labels: readon
 /** --palette-lowpass A: the low-pass weight for palette images, in (0, 1/3] (image/palette.ts). */
 function paletteLowpassFlag(a: ParsedArgs): number {
   const weight = flagNumber(a, 'palette-lowpass', 0, 'package-inspector');
-  if (!(weight > 0 && weight <= PALETTE_LOWPASS_MAX)) throw new ArgumentError(`package-inspector: expected a number in (0, 1/3] for --palette-lowpass but received "${a.flags.get('palette-lowpass')}"`);
+  if (!isPaletteLowpassWeight(weight)) throw new ArgumentError(`package-inspector: expected a number in (0, 1/3] for --palette-lowpass but received "${a.flags.get('palette-lowpass')}"`);
   return weight;
 }
 
