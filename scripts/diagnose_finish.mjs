@@ -10,7 +10,7 @@
 // quality Q, 4:2:0), `half` (Lanczos to half size). Default: asis,jpeg40,sharpen,sharpen+jpeg80,half.
 import { createRequire } from 'node:module';
 import { encodePng, readImage } from '../dist/src/image/io.js';
-import { callTally, entryFile, loadProbeInspector, parseProbeArgs, singleLabelVal } from './lib/diagnose.mjs';
+import { callTally, entryFile, halfSizePng, loadProbeInspector, parseProbeArgs, singleLabelVal } from './lib/diagnose.mjs';
 
 const sharp = createRequire(import.meta.url)('sharp');
 const { modelPath, manifest, positional } = parseProbeArgs(process.argv.slice(2), ['../data/quality', '40', 'asis,jpeg40,sharpen,sharpen+jpeg80,half']);
@@ -23,14 +23,11 @@ const single = await singleLabelVal(manifest, (label) => labels.includes(label))
 async function finished(png, mode) {
   let bytes = png;
   for (const step of mode.split('+')) {
-    const p = sharp(bytes);
     if (step === 'asis') continue;
-    if (step === 'sharpen') bytes = await p.sharpen({ sigma: 1, m1: 1, m2: 3 }).png().toBuffer();
-    else if (/^jpeg\d+$/.test(step)) bytes = await p.jpeg({ quality: Number(step.slice(4)), chromaSubsampling: '4:2:0' }).toBuffer();
-    else if (step === 'half') {
-      const { width, height } = await p.metadata();
-      bytes = await p.resize(Math.round(width / 2), Math.round(height / 2), { kernel: 'lanczos3' }).png().toBuffer();
-    } else throw new Error(`mode "${mode}": unknown step "${step}" (expected asis, sharpen, jpegQ or half)`);
+    if (step === 'sharpen') bytes = await sharp(bytes).sharpen({ sigma: 1, m1: 1, m2: 3 }).png().toBuffer();
+    else if (/^jpeg\d+$/.test(step)) bytes = await sharp(bytes).jpeg({ quality: Number(step.slice(4)), chromaSubsampling: '4:2:0' }).toBuffer();
+    else if (step === 'half') bytes = await halfSizePng(bytes);
+    else throw new Error(`mode "${mode}": unknown step "${step}" (expected asis, sharpen, jpegQ or half)`);
   }
   return bytes;
 }

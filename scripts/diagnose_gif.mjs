@@ -12,7 +12,7 @@
 // inspector whose config sets paletteLowpass applies it.
 import { createRequire } from 'node:module';
 import { encodePng, encodeGif, readImage } from '../dist/src/image/io.js';
-import { callTally, entryFile, loadProbeInspector, parseProbeArgs, singleLabelVal } from './lib/diagnose.mjs';
+import { callTally, entryFile, halfSizePng, loadProbeInspector, parseProbeArgs, singleLabelVal } from './lib/diagnose.mjs';
 
 const sharp = createRequire(import.meta.url)('sharp');
 const { modelPath, manifest, positional } = parseProbeArgs(process.argv.slice(2), ['../data/quality', '40', '']);
@@ -28,11 +28,10 @@ const modes = [
 
 /** The decoded bytes after one named filter, re-encoded as PNG. */
 async function filtered(bytes, filter) {
+  if (filter === 'half') return halfSizePng(bytes);
   let p = sharp(bytes);
-  const { width, height } = await p.metadata();
   if (filter === 'none') return p.png().toBuffer();
-  if (filter === 'half') p = p.resize(Math.round(width / 2), Math.round(height / 2), { kernel: 'lanczos3' });
-  else if (filter.startsWith('tap')) {
+  if (filter.startsWith('tap')) {
     const a = Number(filter.slice(3));
     const k = [a, 1 - 2 * a, a];
     p = p.convolve({ width: 3, height: 3, kernel: k.flatMap((u) => k.map((v) => u * v)) });

@@ -2,9 +2,12 @@
 // [--model FILE.onnx]` command line, the validation entries of a synthetic manifest, the inspector
 // and the tally of what it calls each image. Each probe keeps only its own image change and report.
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Inspector } from '../../dist/src/quality/inspector.js';
 import { readJsonl } from '../../dist/src/io/jsonl.js';
+
+const sharp = createRequire(import.meta.url)('sharp');
 
 /**
  * Reads a probe's command line: an optional `--model FILE` anywhere, then positional arguments.
@@ -63,4 +66,11 @@ export function callTally() {
       return Object.entries(counts).sort((a, b) => b[1] - a[1]).slice(0, k).map(([call, v]) => `${call} ${v}`);
     },
   };
+}
+
+/** Encoded image bytes resized to half their size (Lanczos), as PNG: a web downscale. */
+export async function halfSizePng(bytes) {
+  const p = sharp(bytes);
+  const { width, height } = await p.metadata();
+  return p.resize(Math.round(width / 2), Math.round(height / 2), { kernel: 'lanczos3' }).png().toBuffer();
 }
