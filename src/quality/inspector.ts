@@ -140,7 +140,7 @@ export class Inspector {
       // Palette images (GIF, palette PNG) lose their dither first, at native resolution (palette.ts).
       const lowpass = palette ? (this.config.paletteLowpass ?? 0) : 0;
       const decode = async (opened: Sharp) => {
-        const base = lowpass ? lowpassed(await finishWithInfo(opened.clone()), lowpass) : opened;
+        const base = lowpass ? lowpassed(await finishWithInfo(opened), lowpass) : opened;
         if (detailPlan) native = await finish(base.clone());
         if (finePlan) finer = await finish(resized(base.clone(), finePlan));
         return finish(resized(base, plan));
